@@ -1,0 +1,180 @@
+import ArgumentParser
+import Diagonalisation
+import Matrices
+import Notebook
+import Recurrence
+
+struct Chapter02: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chapter02",
+        abstract: "02 — Diagonalising the transition: from A to γ e^{iθ}, xPos, and rotations of real pairs.")
+
+    @Option(help: "Sequence length n.")
+    var length = 6
+
+    @Option(help: "Width d of queries and keys; even, since complex numbers become real pairs.")
+    var dim = 4
+
+    @Option(help: "Width d_v of the values.")
+    var valueDim = 2
+
+    @Option(help: "The scalar decay γ used from Eq. 4 on; in (0, 1].")
+    var gamma = 1 - 1.0 / 32
+
+    @Option(help: "Seed of the random inputs, eigenvectors and angles.")
+    var seed: UInt64 = 2
+
+    @OptionGroup var page: PageOptions
+
+    func validate() throws {
+        guard length >= 1, length <= 2_000 else { throw ValidationError("--length must be in 1...2000, got \(length).") }
+        guard dim >= 2, dim % 2 == 0, dim <= 256 else {
+            throw ValidationError("--dim must be even (complex numbers are stored as real pairs) and in 2...256, got \(dim).")
+        }
+        guard valueDim >= 1, valueDim <= 256 else { throw ValidationError("--value-dim must be in 1...256, got \(valueDim).") }
+        guard gamma > 0, gamma <= 1 else { throw ValidationError("--gamma must be in (0, 1], got \(gamma).") }
+    }
+
+    func run() throws {
+        let nb = Notebook(title: "02 — Diagonalising the transition", command: "chapter02", options: page)
+        try narrate(nb)
+        try nb.finish()
+    }
+
+    func narrate(_ nb: Notebook) throws {
+        nb.prose("""
+            Chapter 01's recurrence multiplies the state by a d×d matrix A at every step. This chapter
+            follows the paper (Sec. 2.1, Eqs. 3–4) in taking A apart: diagonalise it, absorb the change
+            of basis into the learned projections, and what remains is a scaling by γ and a rotation
+            by θ — which real code computes on pairs of numbers, without complex types.
+            """)
+
+        nb.section("A = Λ diag(γ e^{iθ}) Λ⁻¹ (Eq. 3)")
+        nb.prose("""
+            A diagonalisable A has eigenvectors Λ and eigenvalues λ_j, which in polar form are
+            γ_j e^{iθ_j}: γ_j says how fast direction j forgets, θ_j how fast it turns. Powers of A
+            only power the eigenvalues, so the unrolled sum becomes
+            """)
+        nb.equation("Q_n A^{n−m} K_mᵀ = (Q_n Λ) (γ e^{iθ})^{n−m} (K_m Λ^{−ᵀ})ᵀ",
+                    latex: #"Q_n A^{n-m} K_m^{\top} = (Q_n \Lambda)\,(\gamma e^{i\theta})^{n-m}\,(K_m \Lambda^{-\top})^{\top}"#)
+        nb.prose("""
+            Λ can be folded into the learned weights — W_Q Λ and W_K Λ^{−ᵀ} are just other weights —
+            so a model can learn the diagonal form directly. Check it: build a complex A from a random
+            (well-conditioned) Λ and random γ_j ∈ (0.5, 1), θ_j ∈ [0, π), run chapter 01's recurrence
+            with that A, and compare with the diagonal sum on absorbed projections. Λ has condition
+            number ~2 here, so inverting it costs a few ulps; 1e-12 relative is generous yet tight.
+            """)
+        var rng = SplitMix64(seed: seed)
+        let transition = try DiagonalTransition(
+            gamma: (0..<dim).map { _ in 0.5 + 0.5 * rng.nextUnit() },
+            theta: (0..<dim).map { _ in Double.pi * rng.nextUnit() })
+        let lambda = Matrix<Complex<Double>>.identity(dim)
+            + Matrix<Complex<Double>>.gaussian(rows: dim, columns: dim, scale: 0.3 / Double(dim).squareRoot(), using: &rng)
+        let a = try transition.transition(eigenvectors: lambda)
+        nb.show("eigenvalues λ_j = γ_j e^{iθ_j}", Matrix(rows: 1, columns: dim) { _, j in transition.eigenvalue(j) })
+        let q = Matrix<Double>.gaussian(rows: length, columns: dim, scale: 1 / Double(dim).squareRoot(), using: &rng)
+        let k = Matrix<Double>.gaussian(rows: length, columns: dim, scale: 1 / Double(dim).squareRoot(), using: &rng)
+        let v = Matrix<Double>.gaussian(rows: length, columns: valueDim, using: &rng)
+        let withA = try LinearRecurrence.outputs(q: q.complex, k: k.complex, v: v.complex, transition: a)
+        let absorbed = try DiagonalTransition.absorb(lambda, q: q.complex, k: k.complex)
+        let diagonal = try transition.outputs(q: absorbed.q, k: absorbed.k, v: v.complex)
+        nb.check("recurrence with A = diagonal sum with Λ absorbed", diagonal, withA, tolerance: .relative(1e-12))
+
+        nb.section("The xPos split, and where it overflows")
+        nb.prose("""
+            The power (γ e^{iθ})^{n−m} can be split between the two sides, γ^n e^{inθ} with the query
+            and γ^{−m} e^{−imθ} with the key, so that the sum looks like attention on transformed
+            queries and keys. That is the xPos form:
+            """)
+        nb.equation("Q_n (γe^{iθ})^{n−m} K_mᵀ = (Q_n γ^n e^{inθ}) (K_m γ^{−m} e^{−imθ})ᵀ",
+                    latex: #"Q_n (\gamma e^{i\theta})^{n-m} K_m^{\top} = \left(Q_n \gamma^{n} e^{in\theta}\right)\left(K_m \gamma^{-m} e^{-im\theta}\right)^{\top}"#)
+        nb.prose("""
+            Exact in real numbers, and a trap in floating point: γ^{−m} grows without bound. It passes
+            the largest finite number once m·ln(1/γ) > ln(max), and from there the key is ∞ and the
+            score ∞·0 = NaN or ∞. The prediction ⌊ln(max)/ln(1/γ)⌋ + 1 against what `pow` really does:
+            """)
+        let gammas = [1 - 1.0 / 32, 1 - 1.0 / 512] + ([1 - 1.0 / 32, 1 - 1.0 / 512, 1].contains(gamma) ? [] : [gamma])
+        var rows: [[String]] = []
+        for g in gammas {
+            let float = XPos.firstOverflow(Float(g)), double = XPos.firstOverflow(g)
+            rows.append([Format.fixed(g, 8), float.map(String.init) ?? "never", String(XPos.predictedOverflow(Float(g))),
+                         double.map(String.init) ?? "never", String(XPos.predictedOverflow(g))])
+            if let float, let double {
+                nb.check("γ = \(Format.fixed(g, 8)): overflow where predicted (±1), Float and Double",
+                         abs(float - XPos.predictedOverflow(Float(g))) <= 1 && abs(double - XPos.predictedOverflow(g)) <= 1,
+                         "Float at m = \(float), Double at m = \(double)")
+            }
+        }
+        nb.table(["γ", "Float: γ^{−m} = ∞ at m", "predicted", "Double: at m", "predicted"], rows)
+        nb.prose("""
+            With the paper's slowest head (γ = 1 − 2⁻⁵) a Float model breaks past ~2,800 tokens — a
+            context length models routinely exceed. The direct power γ^{n−m} never overflows: its
+            exponent is ≥ 0, so it only ever shrinks toward 0, which is harmless. At n = m just past the
+            Float limit, the split form gives a non-finite number where the true value is exactly 1:
+            """)
+        let slow = Float(1 - 1.0 / 32)
+        let m = XPos.firstOverflow(slow)!
+        let split = XPos.splitDecay(slow, n: m, m: m), direct = XPos.directDecay(slow, n: m, m: m)
+        nb.say("Float, γ = 1 − 2⁻⁵, n = m = \(m):  γ^n·γ^{−m} = \(Format.fixed(Double(split)))   γ^{n−m} = \(Format.fixed(Double(direct)))")
+        nb.check("split decay at n = m = \(m) is not finite in Float; direct decay is exactly 1",
+                 !split.isFinite && direct == 1, "split = \(split), direct = \(direct)")
+
+        nb.section("One scalar γ (Eq. 4)")
+        nb.prose("""
+            Retention makes one more simplification: a single γ for all dimensions. The decay then
+            leaves the inner product as a plain number γ^{n−m}, and only the rotation stays with the
+            queries and keys. For real Q and K, the conjugate transpose † undoes the key's phase:
+            """)
+        nb.equation("o_n = Σ_{m≤n} γ^{n−m} (Q_n e^{inθ}) (K_m e^{imθ})† v_m",
+                    latex: #"o_n = \sum_{m \le n} \gamma^{\,n-m} \left(Q_n e^{in\theta}\right)\left(K_m e^{im\theta}\right)^{\dagger} v_m"#)
+        nb.prose("""
+            Check: the recurrence with A = diag(γ e^{iθ}) (a diagonal A needs no Λ) against Eq. 4
+            evaluated literally, with γ = \(Format.fixed(gamma, 5)) and the θ above.
+            """)
+        let scalar = try DiagonalTransition(gamma: Array(repeating: gamma, count: dim), theta: transition.theta)
+        let recurrence = try LinearRecurrence.outputs(q: q.complex, k: k.complex, v: v.complex, transition: scalar.diagonal())
+        let eq4 = try ScalarDecay.outputs(q: q, k: k, v: v, gamma: gamma, theta: transition.theta)
+        nb.check("recurrence with diag(γ e^{iθ}) = Eq. 4", eq4, recurrence, tolerance: .relative(1e-12))
+
+        nb.section("Complex numbers as real pairs")
+        nb.prose("""
+            Real code stores d/2 complex numbers in d real slots, z_j = x_{2j} + i x_{2j+1}. Multiplying
+            z_j by e^{iφ} rotates the pair (x_{2j}, x_{2j+1}) by the angle φ:
+            """)
+        nb.equation("(x_{2j}, x_{2j+1}) ↦ (x_{2j} cos φ − x_{2j+1} sin φ,  x_{2j} sin φ + x_{2j+1} cos φ)",
+                    latex: #"\begin{pmatrix} x_{2j} \\ x_{2j+1} \end{pmatrix} \mapsto \begin{pmatrix} \cos\varphi & -\sin\varphi \\ \sin\varphi & \cos\varphi \end{pmatrix} \begin{pmatrix} x_{2j} \\ x_{2j+1} \end{pmatrix}"#)
+        nb.prose("""
+            torchscale writes the same rotation as `theta_shift(x) = x·cos + rotate_every_two(x)·sin`,
+            where `rotate_every_two` maps (x₀, x₁) to (−x₁, x₀) and each angle is repeated for both
+            members of its pair. Here the d/2 angles are torchscale's schedule θ_j = 10000^{−j/(d/2−1)},
+            and row n is rotated by nθ_j.
+            """)
+        let angles = PairRotation.torchscaleAngles(pairs: dim / 2)
+        let rotatedQ = try PairRotation.rotate(q, theta: angles)
+        let rotatedK = try PairRotation.rotate(k, theta: angles)
+        let phases = Matrix<Complex<Double>>(rows: length, columns: dim / 2) { n, j in
+            Complex(length: 1, phase: Double(n) * angles[j])
+        }
+        let viaComplex = PairRotation.realPairs(try PairRotation.complexPairs(q).hadamard(phases))
+        nb.check("pair rotation = multiplying the complex pairs by e^{inθ}", rotatedQ, viaComplex, tolerance: .relative(1e-15))
+        nb.check("pair rotation = torchscale's theta_shift", rotatedQ, try PairRotation.thetaShift(q, theta: angles),
+                 tolerance: .relative(1e-15))
+        nb.prose("""
+            And the score: the real part of (Q_n e^{inθ})(K_m e^{imθ})† over the complex pairs is the
+            ordinary dot product of the rotated real rows. So retention's scores are real matrix products
+            of rotated queries and keys — the form chapter 03 builds on.
+            """)
+        let complexScores = try PairRotation.complexPairs(rotatedQ) * (try PairRotation.complexPairs(rotatedK)).adjoint
+        nb.check("Re[(Q e^{inθ})(K e^{imθ})†] = rot(Q) rot(K)ᵀ", rotatedQ * rotatedK.transposed, complexScores.real,
+                 tolerance: .relative(1e-14))
+        nb.show("rot(Q) rot(K)ᵀ, the rotated scores", rotatedQ * rotatedK.transposed)
+        nb.prose("""
+            Each rounding in the rotation is one ulp of cos or sin times an entry, so the pair checks
+            hold to ~1e-16; the score check adds the d-term dot product, hence its 1e-14 bound. With one
+            γ, rotated queries and keys, and real arithmetic, the unrolled sum is now
+            o_n = Σ_{m≤n} γ^{n−m} (rot Q_n)·(rot K_m) v_m. Chapter 03 writes it as a matrix product.
+            """)
+    }
+}
+
+Chapter02.main()

@@ -1,0 +1,106 @@
+// swift-tools-version: 6.1
+//
+// RetNet, derived and verified. The folder tree reads as the table of contents:
+// each chapter's library module depends only on earlier ones, and each chapter is an
+// executable whose source (and generated notebook page) lives in `Chapters/NN-slug/`.
+
+import PackageDescription
+
+/// A chapter executable: `swift run chapterNN`, source and page in `Chapters/<folder>/`.
+func chapter(_ number: String, _ folder: String, uses modules: [String]) -> Target {
+    .executableTarget(
+        name: "chapter\(number)",
+        dependencies: ["Notebook", "Matrices"]
+            + modules.map { Target.Dependency(stringLiteral: $0) }
+            + [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+        path: "Chapters/\(folder)",
+        exclude: ["README.md"]
+    )
+}
+
+let package = Package(
+    name: "RetNet",
+    products: [
+        .library(name: "Matrices", targets: ["Matrices"]),
+        .library(name: "Notebook", targets: ["Notebook"]),
+        .library(name: "Recurrence", targets: ["Recurrence"]),
+        .library(name: "Diagonalisation", targets: ["Diagonalisation"]),
+        .library(name: "Retention", targets: ["Retention"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // Foundation shared by every chapter: dense matrices, a seeded generator, formatting.
+        .target(
+            name: "Matrices",
+            dependencies: [
+                .product(name: "RealModule", package: "swift-numerics"),
+                .product(name: "ComplexModule", package: "swift-numerics"),
+            ]
+        ),
+        // The notebook runtime: prose, equations, tables, checks, and the generated pages.
+        .target(
+            name: "Notebook",
+            dependencies: [
+                "Matrices",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "RealModule", package: "swift-numerics"),
+                .product(name: "ComplexModule", package: "swift-numerics"),
+            ]
+        ),
+        // Chapter 01: a linear recurrence, linear attention, softmax attention.
+        .target(
+            name: "Recurrence",
+            dependencies: ["Matrices", .product(name: "RealModule", package: "swift-numerics"), .product(name: "ComplexModule", package: "swift-numerics")]
+        ),
+        // Chapter 02: diagonalising the transition, xPos, rotation as real pairs.
+        .target(
+            name: "Diagonalisation",
+            dependencies: [
+                "Matrices", "Recurrence",
+                .product(name: "RealModule", package: "swift-numerics"),
+                .product(name: "ComplexModule", package: "swift-numerics"),
+            ]
+        ),
+        // Chapters 03–05: single-head retention in its parallel, recurrent and chunkwise forms.
+        .target(name: "Retention", dependencies: ["Matrices", "Diagonalisation"]),
+
+        // `swift run pages` regenerates every chapter's notebook page (or checks them with --check).
+        .executableTarget(
+            name: "pages",
+            dependencies: [
+                "Notebook",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        chapter("01", "01-a-state-that-remembers", uses: ["Recurrence"]),
+        chapter("02", "02-diagonalising-the-transition", uses: ["Recurrence", "Diagonalisation"]),
+        chapter("03", "03-the-parallel-form", uses: ["Diagonalisation", "Retention"]),
+        chapter("04", "04-the-recurrent-form", uses: ["Retention"]),
+        chapter("05", "05-the-chunkwise-form", uses: ["Retention"]),
+
+        .testTarget(name: "MatricesTests", dependencies: ["Matrices"]),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Matrices"]),
+        .testTarget(name: "RecurrenceTests", dependencies: ["Recurrence", "Matrices"]),
+        .testTarget(
+            name: "DiagonalisationTests",
+            dependencies: [
+                "Diagonalisation", "Recurrence", "Matrices",
+                .product(name: "ComplexModule", package: "swift-numerics"),
+            ]
+        ),
+        .testTarget(
+            name: "RetentionTests",
+            dependencies: [
+                "Retention", "Matrices",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        // Runs the built chapter executables and compares their pages with the committed ones.
+        .testTarget(name: "ChapterTests", dependencies: ["Notebook"]),
+    ]
+)

@@ -1,0 +1,16 @@
+import ComplexModule
+import RealModule
+/// What a notebook holds, in the order the chapter produced it.
+enum Record: Equatable {
+    /// Prose, headings and equations: written once in the source, in source order.
+    case markup(Markup, line: Int)
+    /// Lines the code printed: results, tables, checks.
+    case output([String])
+}
+
+enum Markup: Equatable {
+    case section(String)
+    case prose(String)
+    /// An equation: Unicode for the terminal, LaTeX for the page.
+    case equation(unicode: String, latex: String)
+}

@@ -1,0 +1,190 @@
+import RealModule
+import ArgumentParser
+import ComplexModule
+import Foundation
+import Matrices
+
+/// A chapter's notebook: the prose, equations, printed results and checks of one walkthrough.
+///
+/// In the terminal, everything is printed as it happens. With `--markdown` or `--write-page`
+/// the same records become a Markdown page that interleaves them with the chapter's own source
+/// code (see `PageRenderer`), so the page always shows the code that really ran and what it
+/// really printed.
+///
+/// Every claim is a `check`. A failed check prints ✗ with the error, where it occurred and the
+/// tolerance, and `finish()` then exits non-zero.
+public final class Notebook {
+    /// The chapter's title, e.g. "01 — A state that remembers".
+    public let title: String
+    /// The command that runs the chapter, e.g. "chapter01".
+    public let command: String
+    let options: PageOptions
+    let sourcePath: String
+    private(set) var records: [Record] = []
+    private(set) var failures: [String] = []
+    private(set) var checkCount = 0
+    private var streams: Bool { !options.markdown && !options.writePage }
+
+    /// Starts a notebook. `sourcePath` defaults to the calling file, whose code the page shows.
+    public init(title: String, command: String, options: PageOptions, sourcePath: String = #filePath) {
+        self.title = title
+        self.command = command
+        self.options = options
+        self.sourcePath = sourcePath
+        if streams { emitTerminal(["", title, String(repeating: "═", count: title.count)]) }
+    }
+
+    // MARK: - Markup: written once in the source, shown in the terminal and on the page
+
+    /// Starts a section ("## title" on the page).
+    public func section(_ title: String, line: Int = #line) {
+        add(.markup(.section(title), line: line))
+    }
+
+    /// A paragraph (or several) of prose. Markdown on the page; printed as written in the terminal.
+    public func prose(_ text: String, line: Int = #line) {
+        add(.markup(.prose(text), line: line))
+    }
+
+    /// A displayed equation: `unicode` for the terminal, `latex` for the page.
+    public func equation(_ unicode: String, latex: String, line: Int = #line) {
+        add(.markup(.equation(unicode: unicode, latex: latex), line: line))
+    }
+
+    // MARK: - Output: what the code printed
+
+    /// Prints lines of output.
+    public func say(_ lines: String...) {
+        add(.output(lines.flatMap { $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }))
+    }
+
+    /// Prints a labelled matrix with fixed digits.
+    public func show<E: RealScalar>(_ label: String, _ matrix: Matrix<E>, digits: Int = 4) {
+        add(.output(["\(label) (\(matrix.shape)):"] + matrix.formatted(digits: digits).map { "  " + $0 }))
+    }
+
+    /// Prints a labelled complex matrix with fixed digits.
+    public func show(_ label: String, _ matrix: Matrix<Complex<Double>>, digits: Int = 4) {
+        add(.output(["\(label) (\(matrix.shape)):"] + matrix.formatted(digits: digits).map { "  " + $0 }))
+    }
+
+    /// Prints a table with a header row, columns right-aligned.
+    public func table(_ headers: [String], _ rows: [[String]]) {
+        let cells = [headers] + rows
+        let widths = headers.indices.map { c in cells.map { $0.indices.contains(c) ? $0[c].count : 0 }.max() ?? 0 }
+        func line(_ row: [String]) -> String {
+            row.indices.map { c in String(repeating: " ", count: widths[c] - row[c].count) + row[c] }
+                .joined(separator: " │ ")
+        }
+        let rule = widths.map { String(repeating: "─", count: $0) }.joined(separator: "─┼─")
+        add(.output([line(headers), rule] + rows.map(line)))
+    }
+
+    // MARK: - Checks
+
+    /// Checks that `got` matches `expected` within `tolerance`; prints ✓ or ✗ with the measured error.
+    @discardableResult
+    public func check<E: RealScalar>(_ claim: String, _ got: Matrix<E>, _ expected: Matrix<E>,
+                                     tolerance: Tolerance) -> Bool {
+        guard got.shape == expected.shape else {
+            return record(claim, holds: false, detail: "shapes differ: got \(got.shape), expected \(expected.shape)")
+        }
+        return record(claim, deviation: got.deviation(from: expected), tolerance: tolerance)
+    }
+
+    /// Checks that two complex matrices match within `tolerance` (differences by modulus).
+    @discardableResult
+    public func check(_ claim: String, _ got: Matrix<Complex<Double>>, _ expected: Matrix<Complex<Double>>,
+                      tolerance: Tolerance) -> Bool {
+        guard got.shape == expected.shape else {
+            return record(claim, holds: false, detail: "shapes differ: got \(got.shape), expected \(expected.shape)")
+        }
+        return record(claim, deviation: got.deviation(from: expected), tolerance: tolerance)
+    }
+
+    /// Checks that a number matches its expected value within `tolerance`.
+    @discardableResult
+    public func check(_ claim: String, _ got: Double, _ expected: Double, tolerance: Tolerance) -> Bool {
+        check(claim, Matrix(rows: 1, columns: 1, entries: [got]), Matrix(rows: 1, columns: 1, entries: [expected]),
+              tolerance: tolerance)
+    }
+
+    /// Checks a fact that is true or false; `detail` says what was measured.
+    @discardableResult
+    public func check(_ claim: String, _ holds: Bool, _ detail: String) -> Bool {
+        record(claim, holds: holds, detail: detail)
+    }
+
+    private func record(_ claim: String, deviation: Deviation, tolerance: Tolerance) -> Bool {
+        let measured = tolerance.measured(deviation)
+        let holds = measured <= tolerance.bound
+        var detail = "\(tolerance.measureName) \(Format.scientific(measured)) \(holds ? "≤" : ">") \(Format.scientific(tolerance.bound))"
+        if !holds {
+            detail += "; worst at [\(deviation.at.row), \(deviation.at.column)]: got \(deviation.got), expected \(deviation.expected)"
+        }
+        return record(claim, holds: holds, detail: detail)
+    }
+
+    private func record(_ claim: String, holds: Bool, detail: String) -> Bool {
+        checkCount += 1
+        if !holds { failures.append("\(claim): \(detail)") }
+        add(.output(["\(holds ? "✓" : "✗") \(claim) — \(detail)"]))
+        return holds
+    }
+
+    // MARK: - Finishing
+
+    /// Ends the chapter: prints the tally, writes or prints the page if asked, and exits
+    /// non-zero (by throwing `ExitCode.failure`) when any check failed.
+    public func finish() throws {
+        let tally = failures.isEmpty
+            ? "All \(checkCount) checks hold."
+            : "\(failures.count) of \(checkCount) checks FAILED."
+        add(.output([tally]))
+        if options.markdown || options.writePage {
+            let page = try PageRenderer(source: try String(contentsOfFile: sourcePath, encoding: .utf8))
+                .render(title: title, command: command, records: records)
+            if options.writePage {
+                let url = URL(fileURLWithPath: sourcePath).deletingLastPathComponent().appendingPathComponent("README.md")
+                try page.write(to: url, atomically: true, encoding: .utf8)
+                FileHandle.standardError.write(Data("wrote \(url.path)\n".utf8))
+            } else {
+                print(page, terminator: "")
+            }
+        }
+        guard failures.isEmpty else {
+            let report = (["\(command): \(tally)"] + failures.map { "  ✗ " + $0 }).joined(separator: "\n")
+            FileHandle.standardError.write(Data((report + "\n").utf8))
+            throw ExitCode.failure
+        }
+    }
+
+    private func add(_ record: Record) {
+        if streams {
+            // Output that follows prose gets a blank line, so results stand apart from the text.
+            if case .output = record, case .markup? = records.last { emitTerminal([""]) }
+            emitTerminal(TerminalRenderer.lines(for: record))
+        }
+        records.append(record)
+    }
+
+    private func emitTerminal(_ lines: [String]) {
+        for line in lines { print(line) }
+    }
+}
+
+/// How records look in the terminal.
+enum TerminalRenderer {
+    static func lines(for record: Record) -> [String] {
+        switch record {
+        case .markup(.section(let title), _):
+            return ["", "── \(title) " + String(repeating: "─", count: max(3, 76 - title.count))]
+        case .markup(.prose(let text), _):
+            return [""] + text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        case .markup(.equation(let unicode, _), _):
+            return ["", "    " + unicode]
+        case .output(let lines):
+            return lines
+        }
+    }
+}

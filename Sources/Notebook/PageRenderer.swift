@@ -1,0 +1,59 @@
+import ComplexModule
+import RealModule
+/// Renders a chapter's records as a Markdown notebook page: for each piece of prose, the
+/// code that follows it in the chapter's source, then what that code printed.
+///
+/// Output is assigned by when it was printed, not where: everything printed after markup k
+/// and before markup k+1 appears under the code that follows markup k. Pages are therefore
+/// exact transcripts of a run, and regenerating one twice gives identical bytes.
+struct PageRenderer {
+    let slicer: SourceSlicer
+
+    init(source: String) throws {
+        slicer = SourceSlicer(source: source)
+    }
+
+    func render(title: String, command: String, records: [Record]) throws -> String {
+        let starts = records.compactMap { record -> Int? in
+            if case .markup(_, let line) = record { return line }
+            return nil
+        }
+        let code = try slicer.codeBlocks(after: starts)
+        var page: [String] = [
+            "# \(title)",
+            "",
+            "> This page is generated: `swift run \(command) --write-page` runs the chapter and writes it.",
+            "> The code is the chapter's source; every output block is what that code printed, and every ✓",
+            "> is a check that ran. Run `swift run \(command)` to follow it in a terminal.",
+        ]
+        var pendingOutput: [String] = []
+        func flushOutput() {
+            guard !pendingOutput.isEmpty else { return }
+            page += ["", "```text"] + pendingOutput + ["```"]
+            pendingOutput = []
+        }
+        var markupIndex = 0
+        for record in records {
+            switch record {
+            case .output(let lines):
+                pendingOutput += lines
+            case .markup(let markup, _):
+                flushOutput()
+                page += ["", markdown(markup)]
+                let block = code[markupIndex]
+                if !block.isEmpty { page += ["", "```swift", block, "```"] }
+                markupIndex += 1
+            }
+        }
+        flushOutput()
+        return page.joined(separator: "\n") + "\n"
+    }
+
+    private func markdown(_ markup: Markup) -> String {
+        switch markup {
+        case .section(let title): "## \(title)"
+        case .prose(let text): text
+        case .equation(_, let latex): "$$\n\(latex)\n$$"
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import ComplexModule
+import RealModule
+import Matrices
+
+/// Attention restricted to the past: output n may only look at steps m ≤ n.
+public enum CausalAttention {
+    /// The causal mask M: 1 where m ≤ n, else 0.
+    public static func mask<E>(_ n: Int) -> Matrix<E> {
+        Matrix(rows: n, columns: n) { row, column in column <= row ? 1 : 0 }
+    }
+
+    /// Causal linear attention, (Q Kᵀ ⊙ M) V: softmax attention with the softmax removed.
+    /// It equals the recurrence with A = I, so it can be computed with a d×d_v state.
+    public static func linear<E>(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>) throws(ShapeError) -> Matrix<E> {
+        try LinearRecurrence.validate(q: q, k: k, v: v, transition: .identity(q.columns))
+        return (q * k.transposed).hadamard(mask(q.rows)) * v
+    }
+
+    /// Causal softmax attention, softmax(Q Kᵀ/√d, masked) V, for contrast: each output needs
+    /// every earlier key and value, so a decoder must keep all of them (a KV cache that grows with n).
+    public static func softmax<E: RealScalar>(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>) throws(ShapeError) -> Matrix<E> {
+        try LinearRecurrence.validate(q: q, k: k, v: v, transition: .identity(q.columns))
+        let n = q.rows
+        let scores = (1 / E.sqrt(E(q.columns))) * (q * k.transposed)
+        let weights = Matrix<E>(rows: n, columns: n) { row, column in
+            guard column <= row else { return 0 }
+            let peak = (0...row).map { scores[row, $0] }.max()!
+            let total = (0...row).reduce(E.zero) { $0 + E.exp(scores[row, $1] - peak) }
+            return E.exp(scores[row, column] - peak) / total
+        }
+        return weights * v
+    }
+}
