@@ -1,1 +1,166 @@
-print("x")
+import ArgumentParser
+import Diagonalisation
+import Matrices
+import Notebook
+import Retention
+
+struct Chapter05: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chapter05",
+        abstract: "05 — The chunkwise recurrent form (Eq. 7): parallel inside chunks, recurrent between them.")
+
+    @Option(help: "Sequence length n.")
+    var length = 10
+
+    @Option(help: "Width d of the inputs, queries and keys; even (rotations act on pairs).")
+    var dim = 4
+
+    @Option(help: "Width d_v of the values.")
+    var valueDim = 3
+
+    @Option(help: "The decay γ, in (0, 1].")
+    var gamma = 1 - 1.0 / 32
+
+    @Option(help: "Chunk size B (any B ≥ 1; it need not divide n, and may exceed it).")
+    var chunkSize = 4
+
+    @Option(help: "Seed of the random inputs and weights.")
+    var seed: UInt64 = 5
+
+    @Option(help: ArgumentHelp("Break one step on purpose to watch its check fail: 'zeta' uses ζ_j = γ^{B−j} (one power too many).",
+                               valueName: "step"))
+    var breakStep: BrokenStep?
+
+    @OptionGroup var page: PageOptions
+
+    enum BrokenStep: String, ExpressibleByArgument, CaseIterable {
+        case zeta
+    }
+
+    func validate() throws {
+        guard length >= 1, length <= 2_000 else { throw ValidationError("--length must be in 1...2000, got \(length).") }
+        guard dim >= 2, dim % 2 == 0, dim <= 256 else {
+            throw ValidationError("--dim must be even (rotations act on pairs) and in 2...256, got \(dim).")
+        }
+        guard valueDim >= 1, valueDim <= 256 else { throw ValidationError("--value-dim must be in 1...256, got \(valueDim).") }
+        guard gamma > 0, gamma <= 1 else { throw ValidationError("--gamma must be in (0, 1], got \(gamma).") }
+        guard chunkSize >= 1 else { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize).") }
+    }
+
+    func run() throws {
+        let nb = Notebook(title: "05 — The chunkwise recurrent form", command: "chapter05", options: page)
+        try narrate(nb)
+        try nb.finish()
+    }
+
+    func narrate(_ nb: Notebook) throws {
+        nb.prose("""
+            The parallel form is fast on hardware but quadratic in n; the recurrent form is linear but
+            sequential. The chunkwise form (paper Eq. 7) cuts the sequence into chunks of B tokens: each
+            chunk is computed in parallel, and one state carries everything earlier from chunk to
+            chunk. Cost is linear in n, and each step is a matrix product of size B.
+            """)
+
+        nb.section("Splitting the sum at the chunk boundary")
+        nb.prose("""
+            Chunk i holds rows iB … iB + b − 1 (b = B, except that the last chunk may be shorter). Take
+            the row n = iB + j, with j its place inside the chunk. Its sum over the past splits in two:
+            the tokens of its own chunk, and all earlier ones:
+            """)
+        nb.equation("o_n = Σ_{iB≤m≤n} γ^{n−m} (Q_n·K_m) V_m  +  Σ_{m<iB} γ^{n−m} (Q_n·K_m) V_m",
+                    latex: #"o_n = \sum_{iB \le m \le n} \gamma^{\,n-m} (Q_n \cdot K_m) V_m \;+\; \sum_{m < iB} \gamma^{\,n-m} (Q_n \cdot K_m) V_m"#)
+        nb.prose("""
+            The first part is the parallel form on the chunk alone: (Q_[i] K_[i]ᵀ ⊙ D) V_[i] with a b×b
+            D. In the second, write γ^{n−m} = γ^{j+1} · γ^{iB−1−m}: the first factor depends only on the
+            row (that is ξ_j = γ^{j+1}), and what remains is chapter 04's state after the previous
+            chunk's last row, R_{i−1} = S_{iB−1}. Updating R by a whole chunk ages the old state by γ^b
+            and adds the chunk's own writes, each aged by its distance b − j − 1 to the chunk's end
+            (that is ζ_j = γ^{b−j−1}, the factor Eq. 7 is easy to misread without):
+            """)
+        nb.equation("Retention(X_[i]) = (Q_[i] K_[i]ᵀ ⊙ D) V_[i] + (Q_[i] R_{i−1}) ⊙ ξ,   ξ_j = γ^{j+1}\n    R_i = K_[i]ᵀ (V_[i] ⊙ ζ) + γ^b R_{i−1},   ζ_j = γ^{b−j−1}",
+                    latex: #"\begin{aligned} \operatorname{Retention}(X_{[i]}) &= \left(Q_{[i]} K_{[i]}^{\top} \odot D\right) V_{[i]} + \left(Q_{[i]} R_{i-1}\right) \odot \xi, & \xi_j &= \gamma^{\,j+1} \\ R_i &= K_{[i]}^{\top} \left(V_{[i]} \odot \zeta\right) + \gamma^{b} R_{i-1}, & \zeta_j &= \gamma^{\,b-j-1} \end{aligned}"#)
+        var rng = SplitMix64(seed: seed)
+        let x = Matrix<Double>.gaussian(rows: length, columns: dim, using: &rng)
+        let scale = 1 / Double(dim).squareRoot()
+        let wQ = Matrix<Double>.gaussian(rows: dim, columns: dim, scale: scale, using: &rng)
+        let wK = Matrix<Double>.gaussian(rows: dim, columns: dim, scale: scale, using: &rng)
+        let wV = Matrix<Double>.gaussian(rows: dim, columns: valueDim, scale: scale, using: &rng)
+        let theta = PairRotation.torchscaleAngles(pairs: dim / 2)
+        let q = try PairRotation.rotate(x * wQ, theta: theta)
+        let k = try PairRotation.rotate(x * wK, theta: theta)
+        let v = x * wV
+        let decay = try Decay(gamma)
+        let parallel = try ParallelRetention.outputs(q: q, k: k, v: v, decay: decay)
+        let recurrent = try RecurrentRetention.outputs(q: q, k: k, v: v, decay: decay)
+
+        nb.section("Checking it for this B, and for every kind of B")
+        nb.prose("""
+            With n = \(length) and B = \(chunkSize) there are \((length + chunkSize - 1) / chunkSize) chunks\
+            \(length % chunkSize == 0 ? "" : ", the last of \(length % chunkSize) rows: it is computed with its own b, no padding").
+            The chunkwise outputs must equal the parallel ones row for row, and its final state must
+            equal the recurrent form's. All Double; 1e-12 relative, as before.
+            """)
+        let zetaOffset = breakStep == .zeta ? 1 : 0
+        let chunkwise = try ChunkwiseRetention.outputs(q: q, k: k, v: v, decay: decay, chunkSize: chunkSize,
+                                                       zetaOffset: zetaOffset)
+        nb.show("chunkwise outputs, B = \(chunkSize)", chunkwise.outputs)
+        nb.check("chunkwise (B = \(chunkSize)) = parallel form", chunkwise.outputs, parallel, tolerance: .relative(1e-12))
+        nb.check("chunkwise final state R = recurrent state S_n", chunkwise.state.s, recurrent.state.s,
+                 tolerance: .relative(1e-12))
+        nb.prose("""
+            B = 1 is the recurrent form with extra steps, B ≥ n is the parallel form, and everything in
+            between must agree too — divisors of n and non-divisors alike:
+            """)
+        let divisors = (1...length).filter { length % $0 == 0 }
+        let sizes = Array(Set([1, 2, 3, length - 1, length, length + 3] + divisors)).filter { $0 >= 1 }.sorted()
+        var rows: [[String]] = []
+        for b in sizes {
+            let result = try ChunkwiseRetention.outputs(q: q, k: k, v: v, decay: decay, chunkSize: b, zetaOffset: zetaOffset)
+            let error = result.outputs.deviation(from: parallel).maxRelative
+            let kind = b == 1 ? "one token per chunk" : b >= length ? "one chunk (B ≥ n)"
+                : length % b == 0 ? "divides n" : "last chunk of \(length % b)"
+            rows.append([String(b), kind, Format.scientific(error)])
+            nb.check("chunkwise (B = \(b)) = parallel form", result.outputs, parallel, tolerance: .relative(1e-12))
+        }
+        nb.table(["B", "chunks", "max relative error vs parallel"], rows)
+
+        nb.section("Handing the state over")
+        nb.prose("""
+            Because R after a chunk is the recurrent state, a prompt can be read chunkwise (fast) and
+            generation can continue token by token from the state it leaves. Run the first part of the
+            sequence chunkwise, the rest recurrently from the returned state:
+            """)
+        let split = max(1, length * 2 / 3)
+        let prefill = try ChunkwiseRetention.outputs(
+            q: q.rowRange(0..<split), k: k.rowRange(0..<split), v: v.rowRange(0..<split), decay: decay,
+            chunkSize: chunkSize, zetaOffset: zetaOffset)
+        let rest = try RecurrentRetention.outputs(
+            q: q.rowRange(split..<length), k: k.rowRange(split..<length), v: v.rowRange(split..<length),
+            decay: decay, from: prefill.state)
+        nb.check("chunkwise prefill of \(split) tokens, then recurrent = parallel form",
+                 prefill.outputs.stacked(above: rest.outputs), parallel, tolerance: .relative(1e-12))
+
+        nb.section("What each form costs")
+        nb.prose("""
+            Counted for d = d_v = 64 and B = 64: the chunkwise form does linear work like the recurrent
+            one, in matrix products of size B, and holds O(B² + B·d + d·d_v) scalars however long the
+            sequence.
+            """)
+        let lengths = [256, 1_024, 4_096, 16_384, 65_536]
+        nb.table(["n", "parallel", "recurrent", "chunkwise", "parallel peak", "recurrent peak", "chunkwise peak"],
+                 try lengths.map { n in
+            let p = try RetentionCost.parallel(length: n, keyDimension: 64, valueDimension: 64)
+            let r = try RetentionCost.recurrent(length: n, keyDimension: 64, valueDimension: 64)
+            let c = try RetentionCost.chunkwise(length: n, keyDimension: 64, valueDimension: 64, chunkSize: 64)
+            return [Format.grouped(n)] + [p, r, c].map { Format.grouped($0.multiplyAdds) }
+                + [p, r, c].map { Format.grouped($0.peakScalars) }
+        })
+        nb.prose("""
+            Three forms, one function: parallel for training, recurrent for decoding, chunkwise for long
+            sequences — and, as this chapter's checks show, they agree for any B. Next: many heads, each
+            with its own γ, and the gate and normalisation around them (chapter 06).
+            """)
+    }
+}
+
+Chapter05.main()

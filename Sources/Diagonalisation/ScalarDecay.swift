@@ -21,15 +21,24 @@ public enum ScalarDecay {
     /// Eq. 4 evaluated literally: rotated queries times conjugated rotated keys, weighted by γ^{n−m}.
     public static func outputs(q: Matrix<Double>, k: Matrix<Double>, v: Matrix<Double>, gamma: Double,
                                theta: [Double]) throws(ShapeError) -> Matrix<Complex<Double>> {
+        try outputs(q: q.complex, k: k.complex, v: v.complex, gamma: gamma, theta: theta)
+    }
+
+    /// Eq. 4 for complex queries and keys (for example real pairs read as complex numbers, as the
+    /// real-valued model stores them): o_n = Σ_{m≤n} γ^{n−m} (Q_n e^{inθ})(K_m e^{imθ})† v_m.
+    public static func outputs(q: Matrix<Complex<Double>>, k: Matrix<Complex<Double>>, v: Matrix<Complex<Double>>,
+                               gamma: Double, theta: [Double]) throws(ShapeError) -> Matrix<Complex<Double>> {
+        try ShapeError.require(q, "Q", columns: theta.count, " (one angle θ_j per column)")
         try ShapeError.require(k, "K", rows: q.rows, columns: q.columns, " (K must match Q, \(q.shape))")
         try ShapeError.require(v, "V", rows: q.rows)
-        let qr = try rotate(q, theta: theta)
-        let kr = try rotate(k, theta: theta)
-        let scores = qr * kr.adjoint  // (Q e^{inθ}) (K e^{imθ})†
+        let phases = Matrix<Complex<Double>>(rows: q.rows, columns: q.columns) { n, j in
+            Complex(length: 1, phase: Double(n) * theta[j])
+        }
+        let scores = q.hadamard(phases) * k.hadamard(phases).adjoint  // (Q e^{inθ}) (K e^{imθ})†
         return Matrix(rows: q.rows, columns: v.columns) { n, c in
             var total = Complex<Double>.zero
             for m in 0...n {
-                total += Complex(Double.pow(gamma, Double(n - m))) * scores[n, m] * Complex(v[m, c])
+                total += Complex(Double.pow(gamma, Double(n - m))) * scores[n, m] * v[m, c]
             }
             return total
         }

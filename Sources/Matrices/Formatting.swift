@@ -43,6 +43,17 @@ public enum Format {
         return (x < 0 ? "-" : "") + fixed(mantissa, digits) + "e" + sign + (e.count < 2 ? "0" + e : e)
     }
 
+    /// An integer with thousands separators, e.g. `grouped(6365184)` → `6,365,184`.
+    public static func grouped(_ value: Int) -> String {
+        let digits = String(value.magnitude)
+        var out = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
+            out.append(digit)
+        }
+        return (value < 0 ? "-" : "") + out
+    }
+
     /// A complex number as `a+bi` with fixed digits.
     public static func complex(_ z: Complex<Double>, _ digits: Int = 4) -> String {
         let magnitude = fixed(Swift.abs(z.imaginary), digits)

@@ -21,16 +21,22 @@ public final class Notebook {
     let options: PageOptions
     let sourcePath: String
     private(set) var records: [Record] = []
-    private(set) var failures: [String] = []
-    private(set) var checkCount = 0
+    /// The failed checks so far, each as "claim: detail".
+    public private(set) var failures: [String] = []
+    /// How many checks ran so far.
+    public private(set) var checkCount = 0
     private var streams: Bool { !options.markdown && !options.writePage }
+    private let write: (String) -> Void
 
-    /// Starts a notebook. `sourcePath` defaults to the calling file, whose code the page shows.
-    public init(title: String, command: String, options: PageOptions, sourcePath: String = #filePath) {
+    /// Starts a notebook. `sourcePath` defaults to the calling file, whose code the page shows;
+    /// `write` receives every line meant for standard output (tests capture it).
+    public init(title: String, command: String, options: PageOptions, sourcePath: String = #filePath,
+                write: @escaping (String) -> Void = { print($0) }) {
         self.title = title
         self.command = command
         self.options = options
         self.sourcePath = sourcePath
+        self.write = write
         if streams { emitTerminal(["", title, String(repeating: "═", count: title.count)]) }
     }
 
@@ -142,14 +148,13 @@ public final class Notebook {
             : "\(failures.count) of \(checkCount) checks FAILED."
         add(.output([tally]))
         if options.markdown || options.writePage {
-            let page = try PageRenderer(source: try String(contentsOfFile: sourcePath, encoding: .utf8))
-                .render(title: title, command: command, records: records)
+            let page = try renderPage()
             if options.writePage {
                 let url = URL(fileURLWithPath: sourcePath).deletingLastPathComponent().appendingPathComponent("README.md")
                 try page.write(to: url, atomically: true, encoding: .utf8)
                 FileHandle.standardError.write(Data("wrote \(url.path)\n".utf8))
             } else {
-                print(page, terminator: "")
+                write(String(page.dropLast()))  // `write` ends the line itself
             }
         }
         guard failures.isEmpty else {
@@ -157,6 +162,17 @@ public final class Notebook {
             FileHandle.standardError.write(Data((report + "\n").utf8))
             throw ExitCode.failure
         }
+    }
+
+    /// The notebook page (Markdown) for everything recorded so far, with the source's code.
+    public func renderPage() throws -> String {
+        let source: String
+        do {
+            source = try String(contentsOfFile: sourcePath, encoding: .utf8)
+        } catch {
+            throw NotebookError.sourceUnreadable(sourcePath)
+        }
+        return try PageRenderer(source: source).render(title: title, command: command, records: records)
     }
 
     private func add(_ record: Record) {
@@ -169,7 +185,7 @@ public final class Notebook {
     }
 
     private func emitTerminal(_ lines: [String]) {
-        for line in lines { print(line) }
+        for line in lines { write(line) }
     }
 }
 
@@ -185,6 +201,18 @@ enum TerminalRenderer {
             return ["", "    " + unicode]
         case .output(let lines):
             return lines
+        }
+    }
+}
+
+/// Why a page could not be made.
+public enum NotebookError: Error, CustomStringConvertible {
+    case sourceUnreadable(String)
+
+    public var description: String {
+        switch self {
+        case .sourceUnreadable(let path):
+            "cannot read the chapter's source at \(path); pages are generated from a checkout of the package"
         }
     }
 }

@@ -1,0 +1,104 @@
+import Matrices
+
+/// Retention's chunkwise recurrent form (paper Eq. 7): parallel inside chunks of B tokens,
+/// recurrent between them.
+///
+/// Chunk i holds rows [iB, min((i+1)B, n)) of Q, K and V, written Q_[i], K_[i], V_[i], with
+/// actual length b (b = B except perhaps for the last chunk, which is simply shorter: no
+/// padding). With j the row inside the chunk (0-based):
+///
+///     Retention(X_[i]) = (Q_[i] K_[i]ᵀ ⊙ D_b) V_[i]  +  (Q_[i] R_{i−1}) ⊙ ξ,    ξ_j = γ^{j+1}
+///     R_i = K_[i]ᵀ (V_[i] ⊙ ζ) + γ^b R_{i−1},                                  ζ_j = γ^{b−j−1}
+///
+/// (⊙ with ξ or ζ scales row j.) Why it equals the parallel form: output row iB + j sums
+/// γ^{iB+j−m} Q K_mᵀ V_m over m ≤ iB + j. The terms with m inside the chunk are the inner part,
+/// a b×b parallel retention. The terms with m < iB factor as γ^{j+1} · Q Σ_{m<iB} γ^{iB−1−m}
+/// K_mᵀ V_m, and that sum is R_{i−1}: the recurrent state S at the previous chunk's last row.
+/// Adding a chunk ages the old state by γ^b and adds its own terms, each aged by the distance
+/// b − j − 1 from its row to the chunk's last row: that is ζ, which the paper's Eq. 7 needs
+/// and readers often miss.
+///
+/// Cost: O(n B d + n d_k d_v) time and O(B² + d_k d_v) working memory (`RetentionCost.chunkwise`).
+public enum ChunkwiseRetention {
+    /// Runs Eq. 7 over Q, K (n×d_k) and V (n×d_v) in chunks of `chunkSize` rows (any B ≥ 1,
+    /// B > n included), starting from `state` (R_{−1} = S, zero when nil), and returns the
+    /// n×d_v outputs and the final state: R of the last chunk, which is the recurrent state S
+    /// after row n − 1, with position advanced by n, so `RecurrentRetention` can carry on.
+    ///
+    /// `zetaOffset` is added to every exponent of ζ (ζ_j = γ^{b−j−1+zetaOffset}). It is 0 for
+    /// correct results and exists only so that a chapter can show its check catching a wrong ζ;
+    /// with zetaOffset ≠ 0 the outputs of every chunk after the first are wrong (when γ < 1).
+    ///
+    /// Throws `.chunkSize` for B < 1, and `.shape` when K is not shaped like Q, V does not have
+    /// n rows, or the given state is not d_k×d_v. n = 0 returns a 0×d_v output and the state.
+    public static func outputs<E: RealScalar>(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>, decay: Decay<E>,
+                                              chunkSize: Int, from state: RetentionState<E>? = nil,
+                                              zetaOffset: Int = 0)
+        throws(RetentionError) -> (outputs: Matrix<E>, state: RetentionState<E>)
+    {
+        guard chunkSize >= 1 else { throw .chunkSize(chunkSize) }
+        try RetentionInput.check(q: q, k: k, v: v)
+        var current = state ?? RetentionState(keyDimension: q.columns, valueDimension: v.columns)
+        try RetentionInput.check(state: current, keyDimension: q.columns, valueDimension: v.columns)
+
+        let n = q.rows
+        var out = Matrix<E>(rows: n, columns: v.columns)
+        var r = current.s  // R_{i−1}
+        var plan = ChunkPlan(length: Swift.min(chunkSize, n), decay: decay, zetaOffset: zetaOffset)
+        var start = 0
+        while start < n {
+            // n − start rather than start + B, so that a huge B cannot overflow.
+            let b = Swift.min(chunkSize, n - start)
+            if b != plan.length { plan = ChunkPlan(length: b, decay: decay, zetaOffset: zetaOffset) }
+            let rows = start..<(start + b)
+            let qi = q.rowRange(rows), ki = k.rowRange(rows), vi = v.rowRange(rows)
+            let kiT = ki.transposed
+
+            let inner = (qi * kiT).hadamard(plan.mask) * vi
+            let cross = (qi * r).scalingRows(by: plan.xi)
+            out.setRows(from: start, to: inner + cross)
+
+            r = kiT * vi.scalingRows(by: plan.zeta) + plan.gammaToB * r
+            start += b
+        }
+        current.s = r
+        current.position += n
+        return (out, current)
+    }
+}
+
+/// What every chunk of length b needs and only b determines: D_b, ξ, ζ and γ^b. Built once for
+/// B and once more for a shorter last chunk, not once per chunk.
+private struct ChunkPlan<E: RealScalar> {
+    let length: Int
+    /// D_b (b×b), the parallel form's decay mask inside the chunk.
+    let mask: Matrix<E>
+    /// ξ_j = γ^{j+1}: how much the previous chunks' state has decayed by row j.
+    let xi: [E]
+    /// ζ_j = γ^{b−j−1+zetaOffset}: how much row j has decayed by the chunk's last row.
+    let zeta: [E]
+    /// γ^b: how much the old state decays across the whole chunk.
+    let gammaToB: E
+
+    init(length b: Int, decay: Decay<E>, zetaOffset: Int) {
+        length = b
+        mask = decay.mask(b)
+        let powers = decay.powers(b + 1)  // γ⁰ … γ^b, each by pow
+        xi = (0..<b).map { powers[$0 + 1] }
+        // Only the deliberately wrong ζ can leave 0…b−1, and may then be negative: use pow for
+        // it directly rather than `Decay.power`, which accepts only p ≥ 0.
+        zeta = (0..<b).map { j in
+            let p = b - j - 1 + zetaOffset
+            return zetaOffset == 0 ? powers[p] : E.pow(decay.gamma, p)
+        }
+        gammaToB = powers[b]
+    }
+}
+
+extension Matrix where Element: RealScalar {
+    /// Row j multiplied by `factors[j]`: the ⊙ with a column vector (ξ or ζ) in Eq. 7.
+    fileprivate func scalingRows(by factors: [Element]) -> Matrix {
+        precondition(factors.count == rows, "scalingRows needs one factor per row: \(factors.count) vs \(rows)")
+        return Matrix(rows: rows, columns: columns) { i, j in factors[i] * self[i, j] }
+    }
+}

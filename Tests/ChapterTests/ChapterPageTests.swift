@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+
+/// Every chapter runs, exits 0, and prints exactly its committed notebook page: the pages in
+/// Chapters/ are transcripts of real runs and cannot go stale without this test failing.
+@Suite struct ChapterPageTests {
+    @Test func everyChapterHasAFolderAndThereAreAtLeastTwo() {
+        #expect(ChapterRunner.chapters.count >= 2)
+    }
+
+    @Test(arguments: ChapterRunner.chapters.map(\.number))
+    func chapterRunsAndMatchesItsCommittedPage(number: String) throws {
+        let folder = try #require(ChapterRunner.chapters.first { $0.number == number }).folder
+        let run = try ChapterRunner.run(number, ["--markdown"])
+        #expect(run.status == 0, "chapter\(number) exited \(run.status): \(run.stderr)")
+        let pagePath = ChapterRunner.packageRoot.appendingPathComponent("Chapters/\(folder)/README.md").path
+        let committed = try String(contentsOfFile: pagePath, encoding: .utf8)
+        if run.stdout != committed {
+            let produced = run.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            let saved = committed.split(separator: "\n", omittingEmptySubsequences: false)
+            let firstDifference = zip(produced, saved).enumerated().first { $0.element.0 != $0.element.1 }
+            let where_ = firstDifference.map { "line \($0.offset + 1): now «\($0.element.0)», committed «\($0.element.1)»" }
+                ?? "lengths differ: \(produced.count) lines now, \(saved.count) committed"
+            Issue.record("Chapters/\(folder)/README.md is stale (\(where_)); run `swift build && swift run pages`")
+        }
+    }
+
+    @Test(arguments: ChapterRunner.chapters.map(\.number))
+    func terminalWalkthroughEndsWithTheTally(number: String) throws {
+        let run = try ChapterRunner.run(number, [])
+        #expect(run.status == 0, "chapter\(number) exited \(run.status): \(run.stderr)")
+        let last = run.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(last.hasPrefix("All ") && last.hasSuffix(" checks hold."), "last line: \(last)")
+        #expect(!run.stdout.contains("✗"))
+    }
+}
+
+/// A broken derivation step must make its chapter fail loudly: ✗, the error, non-zero exit.
+@Suite struct BrokenStepTests {
+    @Test func offByOneInTheUnrolledSumFailsChapter01() throws {
+        let run = try ChapterRunner.run("01", ["--break-step", "unrolled-exponent"])
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("✗ recurrence = unrolled sum, every step — max relative error"))
+        #expect(run.stderr.contains("1 of 4 checks FAILED."))
+        #expect(run.stderr.contains("✗ recurrence = unrolled sum"))
+    }
+}
+
+/// Bad command lines get ArgumentParser's message and a non-zero exit, never a trap.
+@Suite struct ChapterFlagTests {
+    @Test(arguments: [
+        ["--seed", "x"], ["--length", "0"], ["--length", "-3"], ["--dim", "0"], ["--no-such-flag"],
+        ["--markdown", "--write-page"],
+    ])
+    func badFlagsAreRejectedClearly(arguments: [String]) throws {
+        let run = try ChapterRunner.run("01", arguments)
+        #expect(run.status == 64, "exit \(run.status) for \(arguments)")  // EX_USAGE
+        #expect(run.stderr.contains("Error:"), "stderr: \(run.stderr)")
+        #expect(run.stdout.isEmpty)
+    }
+
+    @Test(arguments: [["--dim", "3"], ["--gamma", "0"], ["--gamma", "1.5"], ["--gamma", "nan"]])
+    func chapter02RejectsOddDimensionsAndBadDecay(arguments: [String]) throws {
+        let run = try ChapterRunner.run("02", arguments)
+        #expect(run.status == 64, "exit \(run.status) for \(arguments)")
+        #expect(run.stderr.contains("Error:"))
+    }
+
+    @Test func helpListsTheFlags() throws {
+        let run = try ChapterRunner.run("01", ["--help"])
+        #expect(run.status == 0)
+        for flag in ["--length", "--dim", "--seed", "--markdown", "--write-page"] {
+            #expect(run.stdout.contains(flag), "--help lacks \(flag)")
+        }
+    }
+}
+
+/// The chunkwise chapter must catch the ζ that readers of Eq. 7 most often get wrong.
+@Suite struct WrongZetaTests {
+    @Test func wrongZetaFailsChapter05Loudly() throws {
+        let run = try ChapterRunner.run("05", ["--break-step", "zeta"])
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("✗ chunkwise (B = 4) = parallel form — max relative error"))
+        #expect(run.stderr.contains("checks FAILED."))
+    }
+
+    @Test func theDoneWhenCommandsPass() throws {
+        for (number, extra) in [("03", [String]()), ("04", []), ("05", ["--chunk-size", "5"])] {
+            let run = try ChapterRunner.run(number, ["--length", "37", "--seed", "5"] + extra)
+            #expect(run.status == 0, "chapter\(number) --length 37 --seed 5 \(extra): \(run.stderr)")
+            #expect(run.stdout.contains("✓") && !run.stdout.contains("✗"))
+        }
+    }
+
+    @Test(arguments: [["--chunk-size", "0"], ["--chunk-size", "-1"], ["--gamma", "0"], ["--gamma", "1.01"],
+                      ["--dim", "5"], ["--length", "0"]])
+    func chapter05RejectsBadFlags(arguments: [String]) throws {
+        let run = try ChapterRunner.run("05", arguments)
+        #expect(run.status == 64, "exit \(run.status) for \(arguments)")
+        #expect(run.stderr.contains("Error:"))
+    }
+}

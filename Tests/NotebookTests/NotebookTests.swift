@@ -1,0 +1,138 @@
+import Foundation
+import Matrices
+import Testing
+@testable import Notebook
+
+/// A notebook whose terminal output is captured instead of printed.
+final class Transcript: @unchecked Sendable {
+    var lines: [String] = []
+}
+
+func notebook(markdown: Bool = false, source: String = #filePath) -> (Notebook, Transcript) {
+    let transcript = Transcript()
+    var options = PageOptions()
+    options.markdown = markdown
+    let nb = Notebook(title: "Test", command: "test", options: options, sourcePath: source) { transcript.lines.append($0) }
+    return (nb, transcript)
+}
+
+@Suite struct NotebookChecks {
+    @Test func holdingCheckPrintsTickAndMeasuredError() throws {
+        let (nb, out) = notebook()
+        let a = Matrix<Double>([[1, 2], [3, 4]])
+        let held = nb.check("a = a + tiny", a, a + Matrix([[0, 1e-14], [0, 0]]), tolerance: .relative(1e-12))
+        #expect(held)
+        #expect(out.lines.last == "✓ a = a + tiny — max relative error 2.5e-15 ≤ 1.0e-12")
+        try nb.finish()
+        #expect(out.lines.last == "All 1 checks hold.")
+    }
+
+    @Test func failingCheckPrintsCrossWhereAndTolerance() throws {
+        let (nb, out) = notebook()
+        let got = Matrix<Double>([[1, 2], [3, 4]])
+        let expected = Matrix<Double>([[1, 2], [3, 5]])
+        #expect(!nb.check("off by one", got, expected, tolerance: .absolute(1e-12)))
+        let line = try #require(out.lines.last)
+        #expect(line.hasPrefix("✗ off by one — max |Δ| 1.0e+00 > 1.0e-12; worst at [1, 1]"))
+        #expect(nb.failures.count == 1)
+        #expect(throws: ExitCodeMatcher.self) {
+            do { try nb.finish() } catch { throw ExitCodeMatcher(error) }
+        }
+        #expect(out.lines.last == "1 of 1 checks FAILED.")
+    }
+
+    @Test func shapeMismatchFailsTheCheckRatherThanTrapping() {
+        let (nb, out) = notebook()
+        #expect(!nb.check("shapes", Matrix<Double>(rows: 2, columns: 1), Matrix<Double>(rows: 1, columns: 2),
+                          tolerance: .relative(1)))
+        #expect(out.lines.last?.contains("shapes differ: got 2×1, expected 1×2") == true)
+    }
+
+    @Test func nanNeverPassesACheck() {
+        let (nb, _) = notebook()
+        #expect(!nb.check("nan", Matrix<Double>([[.nan]]), Matrix<Double>([[1]]), tolerance: .absolute(1e300)))
+        #expect(!nb.check("nan reference", Matrix<Double>([[1]]), Matrix<Double>([[.nan]]), tolerance: .relative(1e300)))
+    }
+
+    @Test func factChecksCount() throws {
+        let (nb, _) = notebook()
+        nb.check("true", true, "detail")
+        nb.check("false", false, "detail")
+        #expect(nb.checkCount == 2 && nb.failures == ["false: detail"])
+    }
+}
+
+/// Wraps an error so `#expect(throws:)` can insist it is ArgumentParser's failure exit code.
+struct ExitCodeMatcher: Error {
+    init(_ error: Error) {
+        precondition("\(error)".contains("ExitCode") || "\(type(of: error))" == "ExitCode", "unexpected error \(error)")
+    }
+}
+
+@Suite struct NotebookPages {
+    /// This file is the "chapter": the page must show the code between the markup calls below.
+    func narrate(_ nb: Notebook) {
+        nb.section("Alpha")
+        let x = Matrix<Double>([[1.5]])
+        nb.show("x", x)
+        nb.equation("x = 1.5", latex: "x = 1.5")
+        nb.say("done")
+    }
+
+    @Test func pageInterleavesProseCodeAndOutput() throws {
+        let (nb, out) = notebook(markdown: true)
+        narrate(nb)
+        #expect(out.lines.isEmpty, "markdown mode must not stream terminal text")
+        let page = try nb.renderPage()
+        let expected = """
+            ## Alpha
+
+            ```swift
+            let x = Matrix<Double>([[1.5]])
+            nb.show("x", x)
+            ```
+
+            ```text
+            x (1×1):
+              1.5000
+            ```
+
+            $$
+            x = 1.5
+            $$
+
+            ```swift
+            nb.say("done")
+            ```
+
+            ```text
+            done
+            ```
+
+            """
+        #expect(page.hasSuffix(expected), "page was:\n\(page)")
+        #expect(page.hasPrefix("# Test\n"))
+    }
+
+    @Test func renderingTwiceGivesIdenticalBytes() throws {
+        let (a, _) = notebook(markdown: true)
+        let (b, _) = notebook(markdown: true)
+        narrate(a)
+        narrate(b)
+        #expect(try a.renderPage() == b.renderPage())
+    }
+
+    @Test func missingSourceIsAClearError() {
+        let (nb, _) = notebook(markdown: true, source: "/nonexistent/main.swift")
+        nb.prose("x")
+        #expect(throws: NotebookError.self) { try nb.renderPage() }
+    }
+
+    @Test func terminalShowsProseEquationAndOutput() {
+        let (nb, out) = notebook()
+        narrate(nb)
+        #expect(out.lines.contains("── Alpha " + String(repeating: "─", count: 71)))
+        #expect(out.lines.contains("    x = 1.5"))
+        #expect(out.lines.contains("  1.5000"))
+    }
+}
