@@ -97,11 +97,12 @@ struct Chapter02: ParsableCommand {
         var rows: [[String]] = []
         for g in gammas {
             let float = XPos.firstOverflow(Float(g)), double = XPos.firstOverflow(g)
-            rows.append([Format.fixed(g, 8), float.map(String.init) ?? "never", String(XPos.predictedOverflow(Float(g))),
-                         double.map(String.init) ?? "never", String(XPos.predictedOverflow(g))])
-            if let float, let double {
+            let predictedFloat = XPos.predictedOverflow(Float(g)), predictedDouble = XPos.predictedOverflow(g)
+            let text = { (m: Int?) in m.map(String.init) ?? "never" }
+            rows.append([Format.fixed(g, 8), text(float), text(predictedFloat), text(double), text(predictedDouble)])
+            if let float, let double, let predictedFloat, let predictedDouble {
                 nb.check("γ = \(Format.fixed(g, 8)): overflow where predicted (±1), Float and Double",
-                         abs(float - XPos.predictedOverflow(Float(g))) <= 1 && abs(double - XPos.predictedOverflow(g)) <= 1,
+                         abs(float - predictedFloat) <= 1 && abs(double - predictedDouble) <= 1,
                          "Float at m = \(float), Double at m = \(double)")
             }
         }

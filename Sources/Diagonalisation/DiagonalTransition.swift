@@ -53,6 +53,7 @@ public struct DiagonalTransition {
     public static func absorb(_ lambda: Matrix<Complex<Double>>, q: Matrix<Complex<Double>>, k: Matrix<Complex<Double>>)
         throws(ShapeError) -> (q: Matrix<Complex<Double>>, k: Matrix<Complex<Double>>)
     {
+        try ShapeError.require(lambda, "Λ", rows: lambda.columns, " (Λ must be square)")
         guard let inverse = lambda.inverse else {
             throw ShapeError(argument: "Λ", expected: "an invertible matrix", got: "a singular one")
         }

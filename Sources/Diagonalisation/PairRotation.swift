@@ -19,11 +19,7 @@ public enum PairRotation {
     /// Rotates pair j of row n by the angle (n + offset)·θ_j: row n is the token at position
     /// n + offset. `theta` holds d/2 angles, one per pair.
     public static func rotate<E: RealScalar>(_ x: Matrix<E>, theta: [Double], offset: Int = 0) throws(ShapeError) -> Matrix<E> {
-        try requireEven(x)
-        guard theta.count * 2 == x.columns else {
-            throw ShapeError(argument: "θ", expected: "\(x.columns / 2) angles (one per pair of \(x.columns) columns)",
-                             got: "\(theta.count)")
-        }
+        try requireAngles(x, theta)
         var out = x
         for n in 0..<x.rows {
             for j in 0..<theta.count {
@@ -40,7 +36,7 @@ public enum PairRotation {
     /// The rotation written torchscale's way, x ⊙ cos + rotate_every_two(x) ⊙ sin, with each
     /// angle repeated for both members of its pair.
     public static func thetaShift(_ x: Matrix<Double>, theta: [Double], offset: Int = 0) throws(ShapeError) -> Matrix<Double> {
-        try requireEven(x)
+        try requireAngles(x, theta)
         let angle = { (n: Int, c: Int) in Double(n + offset) * theta[c / 2] }
         let cos = Matrix<Double>(rows: x.rows, columns: x.columns) { n, c in Double.cos(angle(n, c)) }
         let sin = Matrix<Double>(rows: x.rows, columns: x.columns) { n, c in Double.sin(angle(n, c)) }
@@ -63,6 +59,14 @@ public enum PairRotation {
     public static func torchscaleAngles(pairs: Int) -> [Double] {
         guard pairs > 1 else { return pairs == 1 ? [1] : [] }
         return (0..<pairs).map { j in 1 / Double.pow(10000, Double(j) / Double(pairs - 1)) }
+    }
+
+    private static func requireAngles<E>(_ x: Matrix<E>, _ theta: [Double]) throws(ShapeError) {
+        try requireEven(x)
+        guard theta.count * 2 == x.columns else {
+            throw ShapeError(argument: "θ", expected: "\(x.columns / 2) angles (one per pair of \(x.columns) columns)",
+                             got: "\(theta.count)")
+        }
     }
 
     private static func requireEven<E>(_ x: Matrix<E>) throws(ShapeError) {

@@ -12,7 +12,9 @@ import Matrices
 public enum ScalarDecay {
     /// Q_n e^{inθ} for every row n (positions counted from 0): the complex rotation of a real Q.
     public static func rotate(_ x: Matrix<Double>, theta: [Double]) throws(ShapeError) -> Matrix<Complex<Double>> {
-        try ShapeError.require(x, "X", columns: theta.count, " (one angle θ_j per column)")
+        guard theta.count == x.columns else {
+            throw ShapeError(argument: "θ", expected: "\(x.columns) angles, one per column of X", got: "\(theta.count)")
+        }
         return Matrix(rows: x.rows, columns: x.columns) { n, j in
             Complex(x[n, j]) * Complex(length: 1, phase: Double(n) * theta[j])
         }
@@ -28,7 +30,9 @@ public enum ScalarDecay {
     /// real-valued model stores them): o_n = Σ_{m≤n} γ^{n−m} (Q_n e^{inθ})(K_m e^{imθ})† v_m.
     public static func outputs(q: Matrix<Complex<Double>>, k: Matrix<Complex<Double>>, v: Matrix<Complex<Double>>,
                                gamma: Double, theta: [Double]) throws(ShapeError) -> Matrix<Complex<Double>> {
-        try ShapeError.require(q, "Q", columns: theta.count, " (one angle θ_j per column)")
+        guard theta.count == q.columns else {
+            throw ShapeError(argument: "θ", expected: "\(q.columns) angles, one per column of Q", got: "\(theta.count)")
+        }
         try ShapeError.require(k, "K", rows: q.rows, columns: q.columns, " (K must match Q, \(q.shape))")
         try ShapeError.require(v, "V", rows: q.rows)
         let phases = Matrix<Complex<Double>>(rows: q.rows, columns: q.columns) { n, j in

@@ -6,7 +6,7 @@ import Matrices
 /// the queries (×γ^n) and keys (×γ^{−m}) like the rotation does.
 ///
 /// Exact in real numbers, dangerous in floating point: γ^{−m} grows without bound and
-/// overflows to +∞ at a modest m (for γ = 1 − 2⁻⁵, m ≈ 2,795 in Float and ≈ 22,336 in Double),
+/// overflows to +∞ at a modest m (for γ = 1 − 2⁻⁵, m = 2,795 in Float and 22,357 in Double),
 /// and then ∞ · 0 = NaN. Retention computes γ^{n−m} directly instead.
 public enum XPos {
     /// γ^n · γ^{−m}, evaluated the split way in the scalar type `E`.
@@ -38,8 +38,12 @@ public enum XPos {
 
     /// The prediction: γ^{−m} overflows once m·ln(1/γ) exceeds ln(largest finite E),
     /// i.e. at m = ⌊ln(max) / ln(1/γ)⌋ + 1 (within ±1 of what `pow` does, from rounding).
-    public static func predictedOverflow<E: RealScalar>(_ gamma: E) -> Int {
+    /// `nil` outside 0 < γ < 1, where γ^{−m} never overflows (or γ is no decay at all).
+    public static func predictedOverflow<E: RealScalar>(_ gamma: E) -> Int? {
+        guard gamma > 0 && gamma < 1 else { return nil }
         let limit = Double.log(Double(E.greatestFiniteMagnitude))
-        return Int((limit / -Double.log(Double(gamma))).rounded(.down)) + 1
+        let m = (limit / -Double.log(Double(gamma))).rounded(.down)
+        guard m < Double(Int.max / 2) else { return nil }
+        return Int(m) + 1
     }
 }

@@ -38,7 +38,7 @@ public struct Deviation: Sendable, Equatable {
             if d > worst { worst = d; worstIndex = index }
         }
         let columns = Swift.max(got.columns, 1)
-        let relative = worst == 0 ? 0 : worst / Swift.max(scale, Double.leastNormalMagnitude)
+        let relative = worst == 0 ? 0 : worst.isInfinite ? .infinity : worst / Swift.max(scale, Double.leastNormalMagnitude)
         let hasEntries = !got.storage.isEmpty
         return Deviation(
             maxAbsolute: worst, maxRelative: relative,

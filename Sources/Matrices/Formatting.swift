@@ -7,7 +7,8 @@ import ComplexModule
 /// (and therefore every notebook page) does not depend on the C library's printf.
 public enum Format {
     /// `x` with `digits` digits after the point, e.g. `fixed(-0.0312, 3)` → `-0.031`.
-    /// Negative zero prints as `0.000`; NaN and infinities as `nan`, `inf`, `-inf`.
+    /// Negative zero prints as `0.000`; NaN and infinities as `nan`, `inf`, `-inf`. Numbers too
+    /// large for exact fixed-point digits (|x|·10^digits ≥ 9e15) switch to scientific notation.
     public static func fixed(_ x: Double, _ digits: Int = 4) -> String {
         if let special = nonFinite(x) { return special }
         precondition(digits >= 0 && digits <= 15, "fixed-point digits must be in 0...15, got \(digits)")
@@ -31,13 +32,18 @@ public enum Format {
         if let special = nonFinite(x) { return special }
         if x == 0 { return fixed(0, digits) + "e+00" }
         var exponent = Int(Double.log10(Swift.abs(x)).rounded(.down))
-        var mantissa = Swift.abs(x) / Double.pow(10, exponent)
-        // Rounding can carry the mantissa to 10.0; renormalise.
+        // 10^exponent underflows below 1e-308: scale subnormals up by 1e300 first.
+        var mantissa = exponent < -300
+            ? Swift.abs(x) * 1e300 / Double.pow(10, exponent + 300)
+            : Swift.abs(x) / Double.pow(10, exponent)
+        // log10 may round across a power of ten; normalise into [1, 10) first …
+        if mantissa < 1 { exponent -= 1; mantissa *= 10 }
+        if mantissa >= 10 { exponent += 1; mantissa /= 10 }
+        // … then let rounding to `digits` carry 9.99… up to 10.0, and renormalise.
         if (mantissa * pow10(digits)).rounded(.toNearestOrEven) >= 10 * pow10(digits) {
             exponent += 1
             mantissa /= 10
         }
-        if mantissa < 1 { exponent -= 1; mantissa *= 10 }
         let sign = exponent < 0 ? "-" : "+"
         let e = String(Swift.abs(exponent))
         return (x < 0 ? "-" : "") + fixed(mantissa, digits) + "e" + sign + (e.count < 2 ? "0" + e : e)

@@ -3,16 +3,18 @@ import ComplexModule
 
 extension Matrix where Element == Complex<Double> {
     /// The inverse by Gauss–Jordan elimination with partial pivoting, or `nil` when a pivot
-    /// vanishes (the matrix is singular to working precision).
+    /// is below n·ε times the largest entry (the matrix is singular to working precision).
     public var inverse: Matrix? {
         precondition(rows == columns, "only a square matrix has an inverse, got \(shape)")
         let n = rows
+        let scale = storage.reduce(0.0) { Swift.max($0, $1.length) }
+        let tiny = Swift.max(Double(n) * Double.ulpOfOne * scale, Double.leastNormalMagnitude)
         var a = self
         var inv = Matrix.identity(n)
         for col in 0..<n {
             var pivot = col
             for r in (col + 1)..<Swift.max(n, col + 1) where a[r, col].length > a[pivot, col].length { pivot = r }
-            guard a[pivot, col].length > 1e-300 else { return nil }
+            guard a[pivot, col].length > tiny else { return nil }
             if pivot != col {
                 for j in 0..<n {
                     a.swapAt((col, j), (pivot, j))

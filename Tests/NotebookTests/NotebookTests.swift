@@ -10,8 +10,8 @@ final class Transcript: @unchecked Sendable {
 
 func notebook(markdown: Bool = false, source: String = #filePath) -> (Notebook, Transcript) {
     let transcript = Transcript()
-    var options = PageOptions()
-    options.markdown = markdown
+    // Flags can only be read from parsed options, as a chapter gets them.
+    let options = try! PageOptions.parse(markdown ? ["--markdown"] : [])
     let nb = Notebook(title: "Test", command: "test", options: options, sourcePath: source) { transcript.lines.append($0) }
     return (nb, transcript)
 }
@@ -20,9 +20,10 @@ func notebook(markdown: Bool = false, source: String = #filePath) -> (Notebook, 
     @Test func holdingCheckPrintsTickAndMeasuredError() throws {
         let (nb, out) = notebook()
         let a = Matrix<Double>([[1, 2], [3, 4]])
-        let held = nb.check("a = a + tiny", a, a + Matrix([[0, 1e-14], [0, 0]]), tolerance: .relative(1e-12))
+        // 2 + 2⁻⁴⁶ is exact, so the error is 2⁻⁴⁶ / 4 = 3.55e-15 relative to max |a| = 4.
+        let held = nb.check("a = a + tiny", a, a + Matrix([[0, 0x1p-46], [0, 0]]), tolerance: .relative(1e-12))
         #expect(held)
-        #expect(out.lines.last == "✓ a = a + tiny — max relative error 2.5e-15 ≤ 1.0e-12")
+        #expect(out.lines.last == "✓ a = a + tiny — max relative error 3.6e-15 ≤ 1.0e-12")
         try nb.finish()
         #expect(out.lines.last == "All 1 checks hold.")
     }
