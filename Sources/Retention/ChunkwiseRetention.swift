@@ -10,15 +10,16 @@ import Matrices
 ///     Retention(X_[i]) = (Q_[i] K_[i]ᵀ ⊙ D_b) V_[i]  +  (Q_[i] R_{i−1}) ⊙ ξ,    ξ_j = γ^{j+1}
 ///     R_i = K_[i]ᵀ (V_[i] ⊙ ζ) + γ^b R_{i−1},                                  ζ_j = γ^{b−j−1}
 ///
-/// (⊙ with ξ or ζ scales row j.) Why it equals the parallel form: output row iB + j sums
-/// γ^{iB+j−m} Q K_mᵀ V_m over m ≤ iB + j. The terms with m inside the chunk are the inner part,
-/// a b×b parallel retention. The terms with m < iB factor as γ^{j+1} · Q Σ_{m<iB} γ^{iB−1−m}
+/// (⊙ with ξ or ζ scales row j.) Why it equals the parallel form: output row t = iB + j sums
+/// γ^{t−m} (Q_t K_mᵀ) V_m over m ≤ t. The terms with m inside the chunk are the inner part, a
+/// b×b parallel retention. The terms with m < iB factor as γ^{j+1} · Q_t Σ_{m<iB} γ^{iB−1−m}
 /// K_mᵀ V_m, and that sum is R_{i−1}: the recurrent state S at the previous chunk's last row.
 /// Adding a chunk ages the old state by γ^b and adds its own terms, each aged by the distance
 /// b − j − 1 from its row to the chunk's last row: that is ζ, which the paper's Eq. 7 needs
 /// and readers often miss.
 ///
-/// Cost: O(n B d + n d_k d_v) time and O(B² + d_k d_v) working memory (`RetentionCost.chunkwise`).
+/// Cost: O(n B d + n d_k d_v) time and O(B² + B d + d_k d_v) working memory, whatever n
+/// (`RetentionCost.chunkwise`).
 public enum ChunkwiseRetention {
     /// Runs Eq. 7 over Q, K (n×d_k) and V (n×d_v) in chunks of `chunkSize` rows (any B ≥ 1,
     /// B > n included), starting from `state` (R_{−1} = S, zero when nil), and returns the
@@ -27,7 +28,8 @@ public enum ChunkwiseRetention {
     ///
     /// `zetaOffset` is added to every exponent of ζ (ζ_j = γ^{b−j−1+zetaOffset}). It is 0 for
     /// correct results and exists only so that a chapter can show its check catching a wrong ζ;
-    /// with zetaOffset ≠ 0 the outputs of every chunk after the first are wrong (when γ < 1).
+    /// with zetaOffset ≠ 0 the outputs of every chunk after the first, and the returned state,
+    /// are wrong (when γ < 1; at γ = 1 every power is 1 and the offset is invisible).
     ///
     /// Throws `.chunkSize` for B < 1, and `.shape` when K is not shaped like Q, V does not have
     /// n rows, or the given state is not d_k×d_v. n = 0 returns a 0×d_v output and the state.

@@ -19,9 +19,7 @@ public enum ParallelRetention {
     public static func scores<E: RealScalar>(q: Matrix<E>, k: Matrix<E>, decay: Decay<E>) throws(RetentionError)
         -> Matrix<E>
     {
-        guard k.shape == q.shape else {
-            throw .shape(ShapeError(argument: "K", expected: "\(q.shape) (the shape of Q, n×d_k)", got: "\(k.shape)"))
-        }
+        try RetentionInput.check(q: q, k: k)
         return (q * k.transposed).hadamard(decay.mask(q.rows))
     }
 

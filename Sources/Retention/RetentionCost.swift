@@ -36,6 +36,7 @@ public struct RetentionCost: Sendable, Equatable, CustomStringConvertible {
     ///                   + n²              (⊙ D)
     ///                   + n(n+1)/2 · d_v  ((·) V over the lower triangle)
     ///     peak scalars  = n d_k           (Kᵀ)
+    ///                   + n               (the powers γ⁰ … γ^{n−1} that fill D)
     ///                   + 3 n²            (Q Kᵀ, D, Q Kᵀ ⊙ D)
     ///
     /// O(n² d) time, O(n²) memory: the n×n scores are the price of doing every token at once.
@@ -43,8 +44,9 @@ public struct RetentionCost: Sendable, Equatable, CustomStringConvertible {
         throws(RetentionError) -> RetentionCost
     {
         try checkSizes(n, dk, dv)
-        return RetentionCost(multiplyAdds: n * n * dk + n * n + n * (n + 1) / 2 * dv,
-                             peakScalars: n * dk + 3 * n * n)
+        let (n, dk, dv) = (Count(n), Count(dk), Count(dv))
+        return try RetentionCost(multiplyAdds: n * n * dk + n * n + n * (n + 1) / 2 * dv,
+                                 peakScalars: n * dk + n + 3 * n * n)
     }
 
     /// `RecurrentRetention.outputs`: per token and per entry (i, j) of S, the step does
@@ -58,7 +60,8 @@ public struct RetentionCost: Sendable, Equatable, CustomStringConvertible {
         throws(RetentionError) -> RetentionCost
     {
         try checkSizes(n, dk, dv)
-        return RetentionCost(multiplyAdds: 3 * n * dk * dv, peakScalars: 2 * dk * dv)
+        let (n, dk, dv) = (Count(n), Count(dk), Count(dv))
+        return try RetentionCost(multiplyAdds: 3 * n * dk * dv, peakScalars: 2 * dk * dv)
     }
 
     /// `ChunkwiseRetention.outputs` with chunk size B. The n rows make ⌊n/B⌋ chunks of length
@@ -75,7 +78,8 @@ public struct RetentionCost: Sendable, Equatable, CustomStringConvertible {
     /// multiply–adds. With B′ = min(B, n), the peak working memory is that of a full chunk:
     ///
     ///       3 B′²                  (D_B, Q_[i] K_[i]ᵀ, its product with D_B)
-    ///     + 2 B′                   (ξ, ζ)
+    ///     + 4 B′ + 1               (ξ, ζ, and the powers γ⁰ … γ^{B′} and γ⁰ … γ^{B′−1}
+    ///                               that fill them and D_B)
     ///     + 3 B′ d_k               (Q_[i], K_[i], K_[i]ᵀ)
     ///     + 6 B′ d_v               (V_[i], inner, Q_[i] R, cross, their sum, V_[i] ⊙ ζ)
     ///     + 4 d_k d_v              (R_{i−1}, K_[i]ᵀ (V_[i] ⊙ ζ), γ^b R_{i−1}, R_i)
@@ -88,15 +92,25 @@ public struct RetentionCost: Sendable, Equatable, CustomStringConvertible {
     {
         guard chunkSize >= 1 else { throw .chunkSize(chunkSize) }
         try checkSizes(n, dk, dv)
-        func chunk(_ b: Int) -> Int {
+        let full = n / chunkSize, rest = n % chunkSize
+        let (dk, dv) = (Count(dk), Count(dv))
+        func chunk(_ b: Count) -> Count {
             b * b * dk + b * b + b * (b + 1) / 2 * dv + b * dk * dv + 2 * b * dv + b * dv + b * dk * dv
                 + 2 * dk * dv
         }
-        let full = n / chunkSize, rest = n % chunkSize
-        let work = full * chunk(chunkSize) + (rest > 0 ? chunk(rest) : 0)
-        let b = Swift.min(chunkSize, n)
-        let memory = 3 * b * b + 2 * b + 3 * b * dk + 6 * b * dv + 4 * dk * dv
-        return RetentionCost(multiplyAdds: work, peakScalars: memory)
+        // A chunk of length B is only costed when one exists: B may be far larger than n.
+        let work = (full > 0 ? Count(full) * chunk(Count(chunkSize)) : 0) + (rest > 0 ? chunk(Count(rest)) : 0)
+        let b = Count(Swift.min(chunkSize, n))
+        let memory = 3 * b * b + 4 * b + 1 + 3 * b * dk + 6 * b * dv + 4 * dk * dv
+        return try RetentionCost(multiplyAdds: work, peakScalars: memory)
+    }
+
+    private init(multiplyAdds: Count, peakScalars: Count) throws(RetentionError) {
+        guard !multiplyAdds.overflowed && !peakScalars.overflowed else {
+            throw .shape(ShapeError(argument: "length n", expected: "sizes whose cost fits in an Int",
+                                    got: "a count beyond \(Int.max)"))
+        }
+        self.init(multiplyAdds: multiplyAdds.value, peakScalars: peakScalars.value)
     }
 
     private static func checkSizes(_ n: Int, _ dk: Int, _ dv: Int) throws(RetentionError) {
@@ -104,4 +118,31 @@ public struct RetentionCost: Sendable, Equatable, CustomStringConvertible {
             throw .shape(ShapeError(argument: name, expected: "a size ≥ 0", got: "\(value)"))
         }
     }
+}
+
+/// A non-negative Int count that remembers whether any step overflowed, so that the formulas
+/// above read as written and absurd sizes end in an error rather than a trap.
+private struct Count: ExpressibleByIntegerLiteral {
+    let value: Int
+    let overflowed: Bool
+
+    init(_ value: Int, overflowed: Bool = false) {
+        self.value = value
+        self.overflowed = overflowed
+    }
+
+    init(integerLiteral value: Int) { self.init(value) }
+
+    static func + (a: Count, b: Count) -> Count {
+        let (sum, overflow) = a.value.addingReportingOverflow(b.value)
+        return Count(sum, overflowed: a.overflowed || b.overflowed || overflow)
+    }
+
+    static func * (a: Count, b: Count) -> Count {
+        let (product, overflow) = a.value.multipliedReportingOverflow(by: b.value)
+        return Count(product, overflowed: a.overflowed || b.overflowed || overflow)
+    }
+
+    /// Only ever n(n+1)/2, which is exact.
+    static func / (a: Count, b: Int) -> Count { Count(a.value / b, overflowed: a.overflowed) }
 }

@@ -3,9 +3,11 @@ import Matrices
 /// Bad input to retention: a decay outside (0, 1], a chunk size below 1, or a matrix (or state)
 /// whose shape does not fit the others.
 ///
-/// Every public entry point of this module throws one of these instead of trapping, and each
-/// message names the argument, what the math needs and what was given, so a reader who passes
-/// a 4×3 K beside a 5×3 Q learns exactly that.
+/// Every public function that takes a reader's data (γ, B, Q, K, V, a state, sizes) throws one
+/// of these instead of trapping, and each message names the argument, what the math needs and
+/// what was given, so a reader who passes a 4×3 K beside a 5×3 Q learns exactly that. (The few
+/// preconditions left are programming errors with no data behind them: a negative power of γ,
+/// a negative mask size or state width.)
 public enum RetentionError: Error, Equatable, Sendable, CustomStringConvertible {
     /// γ outside (0, 1], or NaN. Stored as `Double` so one error type serves Float and Double.
     ///
@@ -46,11 +48,16 @@ public enum RetentionError: Error, Equatable, Sendable, CustomStringConvertible 
 /// The shape checks shared by the three forms, in one place so that they all reject the same
 /// inputs with the same words.
 enum RetentionInput {
-    /// K must have Q's shape (n×d_k) and V must have n rows (any d_v).
-    static func check<E>(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>) throws(RetentionError) {
+    /// K must have Q's shape, n×d_k.
+    static func check<E>(q: Matrix<E>, k: Matrix<E>) throws(RetentionError) {
         guard k.shape == q.shape else {
             throw .shape(ShapeError(argument: "K", expected: "\(q.shape) (the shape of Q, n×d_k)", got: "\(k.shape)"))
         }
+    }
+
+    /// K must have Q's shape (n×d_k) and V must have n rows (any d_v).
+    static func check<E>(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>) throws(RetentionError) {
+        try check(q: q, k: k)
         guard v.rows == q.rows else {
             throw .shape(ShapeError(argument: "V", expected: "\(q.rows) rows (one per row of Q, n×d_v)",
                                     got: "\(v.shape)"))

@@ -42,13 +42,16 @@ public struct RetentionState<E: RealScalar>: Equatable, Sendable {
     public mutating func step(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>, decay: Decay<E>) throws(RetentionError)
         -> Matrix<E>
     {
+        // Named in lower case, q, k and v, to tell one token's rows from the sequences Q, K, V.
         guard q.rows == 1 else {
             throw .shape(ShapeError(argument: "q", expected: "1 row (one token, 1×d_k)", got: "\(q.shape)"))
+        }
+        guard k.shape == q.shape else {
+            throw .shape(ShapeError(argument: "k", expected: "\(q.shape) (the shape of q, 1×d_k)", got: "\(k.shape)"))
         }
         guard v.rows == 1 else {
             throw .shape(ShapeError(argument: "v", expected: "1 row (one token, 1×d_v)", got: "\(v.shape)"))
         }
-        try RetentionInput.check(q: q, k: k, v: v)
         try RetentionInput.check(state: self, keyDimension: q.columns, valueDimension: v.columns)
         var out = [E](repeating: 0, count: v.columns)
         Self.advance(&s, gamma: decay.gamma, q: q.storage, k: k.storage, v: v.storage, rows: 0..<1, into: &out)
@@ -73,6 +76,8 @@ public struct RetentionState<E: RealScalar>: Equatable, Sendable {
             // With d_k = 0 or d_v = 0 there is nothing to carry, and o_n is empty or zero.
             return
         }
+        // S's storage is read-only outside Matrices, so S is copied out and back: one d_k×d_v
+        // copy per call (per sequence in the recurrent form), never one per token.
         var entries = state.storage
         entries.withUnsafeMutableBufferPointer { s in
             q.withUnsafeBufferPointer { q in
