@@ -71,6 +71,8 @@ let package = Package(
         // MARK: Multi-scale retention and the RetNet (chapters 06–07): add their targets here.
 
         // MARK: Computation graphs (Graphviz) and `swift run figures`: add their targets here.
+        // A computation graph as a value, written as DOT text in pure Swift.
+        .target(name: "Graphs"),
 
         // `swift run pages` regenerates every chapter's notebook page (or checks them with --check).
         .executableTarget(
@@ -106,5 +108,6 @@ let package = Package(
         ),
         // Runs the built chapter executables and compares their pages with the committed ones.
         .testTarget(name: "ChapterTests", dependencies: ["Notebook"]),
+        .testTarget(name: "GraphsTests", dependencies: ["Graphs"]),
     ]
 )
