@@ -70,6 +70,9 @@ let package = Package(
 
         // MARK: Multi-scale retention and the RetNet (chapters 06–07): add their targets here.
 
+        // safetensors I/O, for loading torchscale checkpoints (no Swift package for it is available).
+        .target(name: "SafeTensors"),
+
         // MARK: Computation graphs (Graphviz) and `swift run figures`: add their targets here.
         // A computation graph as a value, written as DOT text in pure Swift.
         .target(name: "Graphs"),
@@ -106,6 +109,7 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         // Runs the built chapter executables and compares their pages with the committed ones.
         .testTarget(name: "ChapterTests", dependencies: ["Notebook"]),
         .testTarget(name: "GraphsTests", dependencies: ["Graphs"]),

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Builds small random torchscale 0.3.0 RetNet decoders and records their logits.
+
+Each configuration below becomes a folder beside this script holding
+  config.json        the RetNetConfig keys that define the model
+  model.safetensors  the state dict, torchscale's own tensor names (float32)
+  logits.json        the tokens and torchscale's logits in parallel, chunkwise and recurrent
+                     mode (float32), and in parallel mode again in float64 (same weights).
+                     chunkwise is null when torchscale's chunkwise mode produced NaN (eps = 0
+                     with a length that is not a multiple of the chunk size: see below).
+
+The Swift tests load these with no Python. Regenerate (needs `pip install torch torchscale
+safetensors`) with:  python3 Tests/Fixtures/torchscale/make_fixtures.py
+The output is deterministic for a given torch build (seeded), but the committed files are
+the reference: regenerating on another torch version may change the last bits.
+"""
+import json
+import os
+
+import torch
+from safetensors.torch import save_file
+from torchscale.architecture.config import RetNetConfig
+from torchscale.architecture.retnet import RetNetDecoder
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# name: (config keys, sequence length, chunk size)
+CONFIGS = {
+    "one-head-gelu": (dict(decoder_embed_dim=8, decoder_value_embed_dim=8, decoder_retention_heads=1,
+                           decoder_ffn_embed_dim=16, decoder_layers=1, vocab_size=32,
+                           activation_fn="gelu", layernorm_eps=1e-6), 7, 3),
+    "two-heads-swish-wide-values": (dict(decoder_embed_dim=16, decoder_value_embed_dim=24, decoder_retention_heads=2,
+                                         decoder_ffn_embed_dim=32, decoder_layers=2, vocab_size=48,
+                                         activation_fn="swish", layernorm_eps=1e-6), 12, 4),
+    "four-heads-three-layers-eps0": (dict(decoder_embed_dim=32, decoder_value_embed_dim=64, decoder_retention_heads=4,
+                                          decoder_ffn_embed_dim=48, decoder_layers=3, vocab_size=64,
+                                          activation_fn="gelu", layernorm_eps=0.0), 10, 4),
+    "scaled-embedding-eps0": (dict(decoder_embed_dim=16, decoder_value_embed_dim=16, decoder_retention_heads=2,
+                                   decoder_ffn_embed_dim=24, decoder_layers=1, vocab_size=40,
+                                   activation_fn="swish", layernorm_eps=0.0, no_scale_embedding=False), 9, 9),
+}
+
+
+def build(keys, seed):
+    torch.manual_seed(seed)
+    config = RetNetConfig(**keys)
+    model = RetNetDecoder(config, embed_tokens=torch.nn.Embedding(keys["vocab_size"], keys["decoder_embed_dim"]))
+    # RMSNorm weights start at 1; perturb them so a loader that ignores them fails the test.
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("layer_norm.weight"):
+                p.add_(0.1 * torch.randn_like(p))
+    return model.eval()
+
+
+def logits(model, tokens, mode):
+    with torch.no_grad():
+        if mode == "recurrent":
+            state, rows = {}, []
+            for n in range(tokens.size(1)):
+                out, _ = model(tokens[:, : n + 1], incremental_state=state)
+                rows.append(out[0, -1])
+            return torch.stack(rows)
+        return model(tokens)[0][0]
+
+
+def main():
+    for index, (name, (keys, length, chunk)) in enumerate(CONFIGS.items()):
+        folder = os.path.join(HERE, name)
+        os.makedirs(folder, exist_ok=True)
+        model = build(keys, seed=1000 + index)
+        generator = torch.Generator().manual_seed(2000 + index)
+        tokens = torch.randint(0, keys["vocab_size"], (1, length), generator=generator)
+
+        record = {"tokens": tokens[0].tolist(), "chunk_size": chunk, "layernorm_eps": keys["layernorm_eps"]}
+        record["parallel"] = logits(model, tokens, "parallel").tolist()
+        record["recurrent"] = logits(model, tokens, "recurrent").tolist()
+        chunked = build(dict(keys, chunkwise_recurrent=True, recurrent_chunk_size=chunk), seed=1000 + index)
+        chunked.load_state_dict(model.state_dict())
+        chunkwise = logits(chunked, tokens, "parallel")
+        # With eps = 0 and a length that is not a multiple of B, torchscale's zero padding meets
+        # RMSNorm(0) = 0/0 = NaN, and 0 · NaN in the next layer's chunk product spreads it to real
+        # rows. Record that as null (JSON has no NaN) and say so.
+        record["chunkwise_is_nan"] = bool(torch.isnan(chunkwise).any())
+        record["chunkwise"] = None if record["chunkwise_is_nan"] else chunkwise.tolist()
+        wide = build(keys, seed=1000 + index)
+        wide.load_state_dict(model.state_dict())
+        record["parallel_float64"] = logits(wide.double(), tokens, "parallel").tolist()
+
+        state = {k: v.contiguous() for k, v in model.state_dict().items()}
+        save_file(state, os.path.join(folder, "model.safetensors"), metadata={"format": "pt"})
+        with open(os.path.join(folder, "config.json"), "w") as f:
+            json.dump(keys, f, indent=2, sort_keys=True)
+            f.write("\n")
+        with open(os.path.join(folder, "logits.json"), "w") as f:
+            json.dump(record, f, allow_nan=False)
+            f.write("\n")
+        print(f"{name}: {len(state)} tensors, T = {length}, B = {chunk}")
+
+
+if __name__ == "__main__":
+    main()
