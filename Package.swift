@@ -69,6 +69,10 @@ let package = Package(
         .target(name: "Retention", dependencies: ["Matrices"]),
 
         // MARK: Multi-scale retention and the RetNet (chapters 06–07): add their targets here.
+        // Chapter 06: gated multi-scale retention (heads with their own γ, per-head norm, swish gate).
+        .target(name: "MultiScaleRetention", dependencies: ["Matrices", "Diagonalisation", "Retention"]),
+        // Chapter 07: the whole RetNet, in the paper's variant and torchscale 0.3.0's.
+        .target(name: "RetNetModel", dependencies: ["Matrices", "Retention", "MultiScaleRetention"]),
 
         // safetensors I/O, for loading torchscale checkpoints (no Swift package for it is available).
         .target(name: "SafeTensors"),
@@ -91,6 +95,8 @@ let package = Package(
         chapter("03", "03-the-parallel-form", uses: ["Diagonalisation", "Retention"]),
         chapter("04", "04-the-recurrent-form", uses: ["Diagonalisation", "Retention"]),
         chapter("05", "05-the-chunkwise-form", uses: ["Diagonalisation", "Retention"]),
+        chapter("06", "06-gated-multi-scale-retention", uses: ["Retention", "MultiScaleRetention"]),
+        chapter("07", "07-the-retnet", uses: ["Retention", "MultiScaleRetention", "RetNetModel"]),
 
         .testTarget(name: "MatricesTests", dependencies: ["Matrices"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Matrices"]),
@@ -112,6 +118,8 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         // Runs the built chapter executables and compares their pages with the committed ones.
         .testTarget(name: "ChapterTests", dependencies: ["Notebook"]),
+        .testTarget(name: "MultiScaleRetentionTests", dependencies: ["MultiScaleRetention", "Retention", "Matrices"]),
+        .testTarget(name: "RetNetModelTests", dependencies: ["RetNetModel", "MultiScaleRetention", "Retention", "Matrices"]),
         .testTarget(name: "GraphsTests", dependencies: ["Graphs"]),
     ]
 )

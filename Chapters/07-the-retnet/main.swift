@@ -1,0 +1,232 @@
+import ArgumentParser
+import Foundation
+import Matrices
+import MultiScaleRetention
+import Notebook
+import RetNetModel
+import Retention
+
+struct Chapter07: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chapter07",
+        abstract: "07 — The RetNet (Sec. 2.3): blocks of MSR and FFN, the paper's variant and torchscale's, in all three forms.")
+
+    @Option(help: "The prompt: lowercase letters a–z (the toy vocabulary).")
+    var prompt = "retentive"
+
+    @Option(help: "How many tokens to generate after the prompt.")
+    var generate = 12
+
+    @Option(help: "Chunk size B of the chunkwise form (any B ≥ 1).")
+    var chunkSize = 4
+
+    @Option(help: "Temperature T of the sampled continuation (> 0).")
+    var temperature = 0.8
+
+    @Option(help: "Seed of the random weights and of the sampler.")
+    var seed: UInt64 = 7
+
+    @OptionGroup var page: PageOptions
+
+    static let alphabet = Array("abcdefghijklmnopqrstuvwxyz")
+
+    func validate() throws {
+        guard !prompt.isEmpty, prompt.count <= 200, prompt.allSatisfy({ Self.alphabet.contains($0) }) else {
+            throw ValidationError("--prompt must be 1 to 200 lowercase letters a–z, got \"\(prompt)\".")
+        }
+        guard generate >= 1, generate <= 200 else { throw ValidationError("--generate must be in 1...200, got \(generate).") }
+        guard chunkSize >= 1 else { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize).") }
+        guard temperature > 0, temperature.isFinite, temperature <= 100 else {
+            throw ValidationError("--temperature must be in (0, 100], got \(temperature).")
+        }
+    }
+
+    func run() throws {
+        let nb = Notebook(title: "07 — The RetNet", command: "chapter07", options: page)
+        try narrate(nb)
+        try nb.finish()
+    }
+
+    func text(_ tokens: [Int]) -> String { String(tokens.map { Self.alphabet[$0] }) }
+
+    func narrate(_ nb: Notebook) throws {
+        nb.prose("""
+            Chapter 06 built the multi-scale retention layer. A RetNet stacks L of them, each followed by
+            a feed-forward network, between token embeddings and a language-model head (paper Sec. 2.3).
+            This chapter builds the whole model in two variants — the paper's and the official code's
+            (torchscale 0.3.0) — runs it in all three forms, and hands a prompt read in chunks over to
+            token-by-token decoding.
+            """)
+
+        nb.section("The block, and the model around it")
+        nb.prose("""
+            Each block normalises its input before each half and adds the half's output back (pre-norm
+            residuals). The embeddings of the tokens go in, the final norm and a linear map to the
+            vocabulary come out:
+            """)
+        nb.equation("Yˡ = MSR(Norm(Xˡ)) + Xˡ,   Xˡ⁺¹ = FFN(Norm(Yˡ)) + Yˡ,   X⁰ = s·Embed(tokens),   logits = Norm(Xᴸ) W_outᵀ",
+                    latex: #"Y^{l} = \operatorname{MSR}(\operatorname{Norm}(X^{l})) + X^{l}, \quad X^{l+1} = \operatorname{FFN}(\operatorname{Norm}(Y^{l})) + Y^{l}, \quad X^{0} = s \cdot \operatorname{Embed}(\mathrm{tokens}), \quad \mathrm{logits} = \operatorname{Norm}(X^{L})\, W_{\mathrm{out}}^{\top}"#)
+        nb.prose("""
+            The paper and torchscale fill in Norm, FFN and the rest differently. Both are implemented,
+            selected by the configuration's `variant`:
+            """)
+        nb.table(["", "paper (Sec. 2)", "torchscale 0.3.0"], [
+            ["block norm", "LayerNorm (weight, bias)", "RMSNorm x·rsqrt(mean(x²)+ε)·w"],
+            ["per-head norm", "GroupNorm (weight, bias)", "RMSNorm, no weight"],
+            ["FFN", "gelu(X W₁) W₂", "fc2(act(fc1 x) ⊙ gate x), no biases"],
+            ["value width V", "2E", "decoder_value_embed_dim (any)"],
+            ["log γ, θ", "Double", "float32 buffers"],
+            ["embedding scale s", "1", "1, or √E when no_scale_embedding = false"],
+        ])
+
+        nb.section("A configuration, with torchscale's names")
+        nb.prose("""
+            The configuration is a Codable value whose keys are torchscale's `RetNetConfig` names where
+            they exist (`variant`, `decay_schedule` and `float32_buffers` are this package's). The
+            toy model here: a vocabulary of 26 letters, E = 16, V = 32, h = 2 heads (d_k = 8, d_v = 16),
+            F = 32, L = 2 blocks. This is the torchscale variant, with its default ε = 1e-6 and with the
+            embeddings scaled by √E:
+            """)
+        let torchscale = RetNetConfig(variant: .torchscale, embedDim: 16, valueEmbedDim: 32, retentionHeads: 2,
+                                      ffnEmbedDim: 32, layers: 2, vocabSize: 26, activationFn: .swish,
+                                      noScaleEmbedding: false, recurrentChunkSize: chunkSize)
+        let json = try torchscale.json()
+        nb.say(json)
+        let decoded = try JSONDecoder().decode(RetNetConfig.self, from: Data(json.utf8))
+        nb.check("the JSON decodes to the same configuration", decoded == torchscale, "round trip through JSONDecoder")
+        let broken = json.replacingOccurrences(of: "\"decoder_retention_heads\" : 2", with: "\"decoder_retention_heads\" : 3")
+        var message = "decoded without error"
+        do { _ = try JSONDecoder().decode(RetNetConfig.self, from: Data(broken.utf8)) } catch { message = "\(error)" }
+        nb.say("with decoder_retention_heads = 3: \(message)")
+        nb.check("sizes that do not divide are rejected, naming the field", message.hasPrefix("decoder_embed_dim:"), message)
+
+        nb.section("One model, three forms")
+        nb.prose("""
+            Every head of every layer can run in any of the three forms, so the whole model can too: the
+            logits must not depend on the form. Here both variants, with seeded random weights at
+            torchscale's initial scales (and the paper variant's norm weights and biases perturbed, so
+            that every one of them matters), read the prompt "\(prompt)" parallel, recurrently (layer by
+            layer), chunkwise with B = \(chunkSize), and token by token through `step`, which carries the
+            per-layer states from one token to the next. All Double. Each head's forms agree to ~1e-16
+            relative; norms, FFNs and residuals over \(torchscale.layers) blocks pass that on with modest
+            amplification, so 1e-10 relative leaves orders of magnitude. ε is the real 1e-6: this
+            package computes exact retention in every form, so no form sees the norm's ε differently.
+            """)
+        let tokens = prompt.map { Self.alphabet.firstIndex(of: $0)! }
+        let paperConfig = RetNetConfig(variant: .paper, embedDim: 16, valueEmbedDim: 32, retentionHeads: 2,
+                                       ffnEmbedDim: 32, layers: 2, vocabSize: 26, recurrentChunkSize: chunkSize)
+        let paper = try RetNet<Double>.random(config: paperConfig, seed: seed, normNoise: 0.1)
+        let model = try RetNet<Double>.random(config: torchscale, seed: seed)
+        var rows: [[String]] = []
+        for (name, net) in [("paper", paper), ("torchscale", model)] {
+            let parallel = try net.forward(tokens)
+            var byStep: [Matrix<Double>] = []
+            var state = net.emptyState()
+            for token in tokens {
+                let (logits, next) = try net.step(token, state: state)
+                byStep.append(logits)
+                state = next
+            }
+            let stepped = byStep.dropFirst().reduce(byStep[0]) { $0.stacked(above: $1) }
+            for (form, logits) in [("recurrent", try net.forward(tokens, form: .recurrent)),
+                                   ("chunkwise (B = \(chunkSize))", try net.forward(tokens, form: .chunkwise(chunkSize: chunkSize)))] {
+                let hidden = zip(logits.hidden, parallel.hidden).map { $0.deviation(from: $1).maxRelative }.max()!
+                rows.append([name, form, Format.scientific(hidden), Format.scientific(logits.logits.deviation(from: parallel.logits).maxRelative)])
+                nb.check("\(name): \(form) logits = parallel logits", logits.logits, parallel.logits, tolerance: .relative(1e-10))
+                nb.check("\(name): \(form) hidden states X⁰ … Xᴸ = parallel ones", hidden <= 1e-10,
+                         "worst max relative error over the layers \(Format.scientific(hidden)) ≤ 1.0e-10")
+            }
+            rows.append([name, "token by token", "—", Format.scientific(stepped.deviation(from: parallel.logits).maxRelative)])
+            nb.check("\(name): token-by-token logits = parallel logits", stepped, parallel.logits, tolerance: .relative(1e-10))
+        }
+        nb.table(["variant", "form", "worst hidden-state error", "logits error vs parallel"], rows)
+
+        nb.section("Prefill, hand over, decode")
+        nb.prose("""
+            What torchscale lacks: read a prompt chunkwise (fast), keep the per-layer states it leaves,
+            and continue recurrently from them. The states are the recurrent form's S of every head of
+            every layer, whatever form made them; their size does not depend on the prompt's length.
+            Prefill the first part of the prompt chunkwise, decode the rest token by token, and compare
+            with the parallel form over the whole prompt:
+            """)
+        let split = max(1, tokens.count * 2 / 3)
+        let (prefillLogits, prefillState) = try model.prefill(Array(tokens[0..<split]), form: .chunkwise(chunkSize: chunkSize))
+        var handed = prefillLogits
+        var state = prefillState
+        for token in tokens[split...] {
+            let (logits, next) = try model.step(token, state: state)
+            handed = handed.stacked(above: logits)
+            state = next
+        }
+        let whole = try model.forward(tokens)
+        nb.say("state after \(tokens.count) tokens: \(state.layers.count) layers × \(state.layers[0].heads.count) heads × "
+               + "\(state.layers[0].heads[0].s.shape) = \(state.scalarCount) scalars, position \(state.position)")
+        nb.check("chunkwise prefill of \(split) tokens, then token by token = parallel logits", handed, whole.logits,
+                 tolerance: .relative(1e-10))
+        let parallelPrefill = try model.prefill(Array(tokens[0..<split]), form: .parallel)
+        let rest = try model.prefill(Array(tokens[split...]), form: .chunkwise(chunkSize: chunkSize), from: parallelPrefill.state)
+        nb.check("parallel prefill, then chunkwise from its state = parallel logits",
+                 parallelPrefill.logits.stacked(above: rest.logits), whole.logits, tolerance: .relative(1e-10))
+        nb.check("the final states agree however the prompt was read", state.layers[1].heads[1].s,
+                 whole.state.layers[1].heads[1].s, tolerance: .relative(1e-10))
+        nb.prose("""
+            A state belongs to one configuration. Handing it to a model of another shape is an error that
+            says which field does not fit, never a crash:
+            """)
+        let deeper = try RetNet<Double>.random(config: { var c = torchscale; c.layers = 3; return c }(), seed: seed)
+        var stateMessage = "accepted"
+        do { _ = try deeper.step(0, state: state) } catch { stateMessage = "\(error)" }
+        nb.say("a 2-layer state given to a 3-layer model: \(stateMessage)")
+        nb.check("a state from another configuration is rejected, naming the field", stateMessage.hasPrefix("state.layers:"), stateMessage)
+
+        nb.section("In Float")
+        nb.prose("""
+            The same weights rounded to Float: every input and weight moves by up to 2⁻²⁴ ≈ 6e-8 relative,
+            and each output sums a few dozen products per layer; a few 1e-7 relative is expected, and the
+            norms (which divide by a root mean square) and \(torchscale.layers) blocks of residuals do not
+            amplify it by more than a small factor. 1e-5 relative leaves a margin of ten or more. The
+            forms must agree with each other in Float too, to the same bound:
+            """)
+        let float = try model.converted(to: Float.self)
+        let floatParallel = try float.logits(tokens)
+        nb.check("Float parallel logits ≈ Double parallel logits", floatParallel.converted(to: Double.self), whole.logits,
+                 tolerance: .relative(1e-5))
+        nb.check("Float chunkwise logits ≈ Float parallel logits", try float.logits(tokens, form: .chunkwise(chunkSize: chunkSize)),
+                 floatParallel, tolerance: .relative(1e-5))
+        nb.check("Float recurrent logits ≈ Float parallel logits", try float.logits(tokens, form: .recurrent),
+                 floatParallel, tolerance: .relative(1e-5))
+
+        nb.section("Generating")
+        nb.prose("""
+            Generation reads the prompt chunkwise, picks the next token from the last row of logits, and
+            then decodes one token at a time from the state. Greedy decoding takes the most likely letter;
+            sampling at temperature T draws from softmax(logits/T) with a seeded generator, so the same
+            seed gives the same letters. The weights are random, so the letters mean nothing (an untrained
+            model greedily repeats itself) — what matters
+            is that every form would have chosen them: each greedy token must be the argmax of the
+            parallel form's logits over everything before it, and each step's logits must equal that row.
+            """)
+        let greedy = try model.generate(prompt: tokens, count: generate)
+        nb.say("greedy:              \(prompt) + \(text(greedy.tokens))")
+        let full = try model.logits(tokens + greedy.tokens.dropLast())
+        let replayed = (0..<generate).map { Sampler.argmax(full, row: tokens.count - 1 + $0) }
+        nb.check("each greedy token = argmax of the parallel logits before it", replayed == greedy.tokens,
+                 "parallel argmax gives \(text(replayed))")
+        let stepRows = greedy.logits.dropFirst().reduce(greedy.logits[0]) { $0.stacked(above: $1) }
+        nb.check("the decoded logits = the parallel form's rows", stepRows, full.rowRange((tokens.count - 1)..<full.rows),
+                 tolerance: .relative(1e-10))
+        let sampled = try model.generate(prompt: tokens, count: generate, sampler: .temperature(temperature, seed: seed))
+        let again = try model.generate(prompt: tokens, count: generate, sampler: .temperature(temperature, seed: seed),
+                                       prefill: .parallel)
+        nb.say("T = \(Format.fixed(temperature, 2)), seed \(seed):     \(prompt) + \(text(sampled.tokens))")
+        nb.check("the same seed gives the same letters (chunkwise or parallel prefill)", sampled.tokens == again.tokens,
+                 "second run: \(text(again.tokens))")
+        nb.prose("""
+            The whole model runs in every form with the same logits, in both variants, and a prompt can be
+            read in chunks and continued token by token. What remains is speed: the next chapters make
+            these forms fast.
+            """)
+    }
+}
+
+Chapter07.main()

@@ -1,0 +1,60 @@
+import Matrices
+
+/// Linear maps stored the way checkpoints store them.
+///
+/// A PyTorch `nn.Linear(in, out)` keeps its weight as an [out, in] matrix W and computes
+/// y = x Wᵀ for a row x. Every weight in this package is kept in that [out, in] orientation, so a
+/// checkpoint's tensor can be used as it is; `applyingLinear` multiplies by the transpose without
+/// forming it.
+extension Matrix where Element: RealScalar {
+    /// X Wᵀ for X (n×in) and a weight W stored [out, in]: entry (i, o) = Σ_k X_ik W_ok.
+    ///
+    /// Each entry is a dot product of two contiguous rows, summed in order k = 0, 1, …; the
+    /// reference loop, not a fast kernel. Shapes are the caller's to check (`in` must agree).
+    public func applyingLinear(_ weight: Matrix) -> Matrix {
+        precondition(columns == weight.columns,
+                     "x Wᵀ needs x's width to equal W's in-size: \(shape) · (\(weight.shape))ᵀ")
+        let n = rows, k = columns, m = weight.rows
+        var out = [Element](repeating: .zero, count: n * m)
+        storage.withUnsafeBufferPointer { x in
+            weight.storage.withUnsafeBufferPointer { w in
+                out.withUnsafeMutableBufferPointer { y in
+                    for i in 0..<n {
+                        for o in 0..<m {
+                            var sum = Element.zero
+                            for p in 0..<k { sum += x[i * k + p] * w[o * k + p] }
+                            y[i * m + o] = sum
+                        }
+                    }
+                }
+            }
+        }
+        return Matrix(rows: n, columns: m, entries: out)
+    }
+
+    /// Columns `range` as a matrix: one head's slice of Q, K or V.
+    public func columnRange(_ range: Range<Int>) -> Matrix {
+        precondition(range.lowerBound >= 0 && range.upperBound <= columns, "columns \(range) outside 0..<\(columns)")
+        return Matrix(rows: rows, columns: range.count) { i, j in self[i, range.lowerBound + j] }
+    }
+
+    /// Matrices side by side (equal row counts): the heads concatenated back into one row.
+    public static func concatenatingColumns(_ parts: [Matrix], rows: Int) -> Matrix {
+        let width = parts.reduce(0) { $0 + $1.columns }
+        var entries: [Element] = []
+        entries.reserveCapacity(rows * width)
+        for i in 0..<rows {
+            for part in parts {
+                precondition(part.rows == rows, "cannot place \(part.shape) beside matrices of \(rows) rows")
+                entries.append(contentsOf: part.storage[(i * part.columns)..<((i + 1) * part.columns)])
+            }
+        }
+        return Matrix(rows: rows, columns: width, entries: entries)
+    }
+
+    /// Row i multiplied by `factors[i]`.
+    public func scalingRows(by factors: [Element]) -> Matrix {
+        precondition(factors.count == rows, "scalingRows needs one factor per row: \(factors.count) vs \(rows)")
+        return Matrix(rows: rows, columns: columns) { i, j in factors[i] * self[i, j] }
+    }
+}

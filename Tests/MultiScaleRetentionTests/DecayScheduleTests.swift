@@ -1,0 +1,70 @@
+import Matrices
+import MultiScaleRetention
+import Testing
+
+@Suite("γ schedules and rotation angles")
+struct DecayScheduleTests {
+    @Test("Eq. 8: γ_i = 1 − 2^{−5−i}, exactly")
+    func eq8Values() {
+        let expected = [0.96875, 0.984375, 0.9921875, 0.99609375, 0.998046875, 0.9990234375, 0.99951171875, 0.999755859375]
+        #expect(DecaySchedule.eq8.gammas(heads: 8) == expected)
+        #expect(DecaySchedule.eq8.gammas(heads: 0) == [])
+    }
+
+    @Test("experiments: memories 32·16^{i/(h−1)} from 32 to 512, log-evenly spaced")
+    func linspaceValues() {
+        for h in [1, 2, 4, 7] {
+            let gammas = DecaySchedule.linspace.gammas(heads: h)
+            #expect(gammas.count == h)
+            for (i, gamma) in gammas.enumerated() {
+                let memory = 1 / (1 - gamma)
+                let expected = h == 1 ? 32 : 32 * Double.pow(16, Double(i) / Double(h - 1))
+                #expect(abs(memory - expected) <= 1e-12 * expected, "h = \(h), head \(i): memory \(memory), expected \(expected)")
+            }
+        }
+        #expect(DecaySchedule.linspace.gammas(heads: 3).first == 1 - 1.0 / 32)
+        #expect(DecaySchedule.linspace.gammas(heads: 3).last == 1 - 1.0 / 512)
+    }
+
+    @Test("torchscale's float32 buffer: log(1 − 2^{−5−i}) in float32; γ = 1 exactly from head 20")
+    func float32Buffer() {
+        let logs = DecaySchedule.eq8.float32LogGammas(heads: 24)
+        #expect(logs[0] == Float.log(0.96875))
+        #expect(logs[19] < 0 && logs[19] == Float.log(1 - 0x1p-24))
+        #expect(logs[20...].allSatisfy { $0 == 0 }, "heads 20… should have log γ = 0 in float32: \(logs[20...])")
+        let exact = DecaySchedule.eq8.gammas(heads: 12)
+        for (i, gamma) in DecaySchedule.eq8.float32Gammas(heads: 12).enumerated() {
+            // γ rounded to float32 (≤ 2^-24 relative), then log rounded (≤ 2^-24 of |log γ| < 0.04).
+            #expect(abs(gamma - exact[i]) <= 0x1p-24 * 1.05, "head \(i): \(gamma) vs \(exact[i])")
+        }
+    }
+
+    @Test("rotation angles: 1/10000^{linspace(0, 1, d_k/2)}, in Double and float32")
+    func angles() throws {
+        #expect(try Rotation(keyDimension: 6).angles.count == 3)
+        let double = try Rotation(keyDimension: 6).angles
+        #expect(double[0] == 1 && abs(double[1] - 0.01) < 1e-17 && abs(double[2] - 1e-4) < 1e-19)
+        let float = Rotation.float32Angles(pairs: 3)
+        #expect(float == [1, 1 / Float.pow(10000, 0.5), 1 / Float(10000)])
+        #expect(Rotation.float32Angles(pairs: 1) == [1])
+        // float32 angles are the Double ones to float32 rounding: t = linspace(0, 1)_j rounds by up to
+        // 2⁻²⁴ relative and 10000^t turns that into ln(10000) ≈ 9.2 times as much; powf and 1/· add
+        // an ulp each: 12·2⁻²⁴ relative.
+        for pairs in [2, 4, 16, 64] {
+            let f = Rotation.float32Angles(pairs: pairs), d = try Rotation(keyDimension: 2 * pairs).angles
+            for j in 0..<pairs {
+                #expect(abs(Double(f[j]) - d[j]) <= 12 * 0x1p-24 * d[j], "pairs \(pairs), j \(j): \(f[j]) vs \(d[j])")
+            }
+        }
+    }
+
+    @Test("the Double rotation is chapter 02's; the float32 one agrees to float32 rounding")
+    func rotationPrecisions() throws {
+        let x = inputs(rows: 9, columns: 8, seed: 3)
+        let double = try Rotation(keyDimension: 8).apply(x, offset: 5)
+        let float32 = try Rotation(keyDimension: 8, precision: .float32).apply(x, offset: 5)
+        expectClose(float32, double, within: 3e-6, "float32 vs Double rotation at positions 5…13")
+        #expect(relativeError(float32, double) > 0, "the float32 rotation should differ from the Double one")
+        #expect(throws: MultiScaleRetentionError.self) { try Rotation(keyDimension: 8).apply(inputs(rows: 2, columns: 6, seed: 1), offset: 0) }
+    }
+}
