@@ -66,7 +66,7 @@ let package = Package(
             ]
         ),
         // Chapters 03–05: single-head retention in its parallel, recurrent and chunkwise forms.
-        .target(name: "Retention", dependencies: ["Matrices"]),
+        .target(name: "Retention", dependencies: ["Matrices", "Tracing"]),
 
         // MARK: Multi-scale retention and the RetNet (chapters 06–07): add their targets here.
         // Chapter 06: gated multi-scale retention (heads with their own γ, per-head norm, swish gate).
@@ -80,6 +80,22 @@ let package = Package(
         // MARK: Computation graphs (Graphviz) and `swift run figures`: add their targets here.
         // A computation graph as a value, written as DOT text in pure Swift.
         .target(name: "Graphs"),
+        // Records what the retention code paths compute, when asked to (the `trace:` arguments).
+        .target(name: "Tracing", dependencies: ["Matrices"]),
+        // The parallel, recurrent and chunkwise figures, traced from real runs.
+        .target(name: "RetentionFigures", dependencies: ["Matrices", "Diagonalisation", "Retention", "Tracing", "Graphs"]),
+        // `swift run figures` writes Figures/*.dot, *.svg and *.png.
+        .executableTarget(
+            name: "figures",
+            dependencies: [
+                "RetentionFigures", "Graphs", "GraphvizRendering",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The Graphviz C libraries (libgvc, libcgraph), from the system: apt-get install libgraphviz-dev.
+        .systemLibrary(name: "CGraphviz", pkgConfig: "libgvc", providers: [.apt(["libgraphviz-dev"])]),
+        // Renders a Graph to SVG or PNG in-process with libgvc.
+        .target(name: "GraphvizRendering", dependencies: ["CGraphviz", "Graphs"]),
 
         // `swift run pages` regenerates every chapter's notebook page (or checks them with --check).
         .executableTarget(
@@ -121,5 +137,8 @@ let package = Package(
         .testTarget(name: "MultiScaleRetentionTests", dependencies: ["MultiScaleRetention", "Retention", "Matrices"]),
         .testTarget(name: "RetNetModelTests", dependencies: ["RetNetModel", "MultiScaleRetention", "Retention", "Matrices"]),
         .testTarget(name: "GraphsTests", dependencies: ["Graphs"]),
+        .testTarget(name: "GraphvizRenderingTests", dependencies: ["GraphvizRendering", "Graphs"]),
+        .testTarget(name: "TracingTests", dependencies: ["Tracing", "Retention", "Matrices"]),
+        .testTarget(name: "RetentionFiguresTests", dependencies: ["RetentionFigures", "Graphs", "Tracing", "Retention", "Matrices"]),
     ]
 )

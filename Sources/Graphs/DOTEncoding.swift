@@ -3,10 +3,12 @@
 /// Deterministic: the same graph always gives the same bytes (declaration order is kept, nothing
 /// is hashed or sorted by address), so DOT files can be committed and compared in CI.
 ///
-/// Labels are written as HTML-like labels, `label=<…>`, with `&`, `<`, `>` and `"` as entities
-/// and every line break as `<BR/>`. That is the one DOT form in which every character reaches
-/// the drawing as itself: in a quoted label, Graphviz gives backslash sequences a meaning
-/// (`\n`, `\N`, `\G`, …) and a label ending in a backslash would escape the closing quote.
+/// Labels are written as HTML-like labels, `label=<…>`, with `&`, `<`, `>` and `"` as entities,
+/// every line break as `<BR/>` and every backslash doubled. That is the DOT form in which every
+/// character reaches the drawing as itself: in a quoted label a label ending in a backslash
+/// would escape the closing quote, and `\n`, `\l`, `\r` are line breaks. (Graphviz still reads
+/// `\N`, `\G`, `\E`, `\T`, `\H`, `\L` in HTML-like text as the node's, graph's … name, and
+/// `\\` as one backslash, hence the doubling.)
 /// Everything else (ids, attribute values) is quoted, and `Graph.validate()` rejects the few
 /// characters a quoted string cannot carry safely.
 extension Graph {
@@ -16,6 +18,7 @@ extension Graph {
         out.line("digraph \(DOT.quoted(name)) {")
         out.indent += 1
         if !attributes.isEmpty { out.line("graph " + DOT.list(attributes) + ";") }
+        if let label { out.line("label=" + DOT.htmlLabel(label) + ";") }
         if !nodeDefaults.isEmpty { out.line("node " + DOT.list(nodeDefaults) + ";") }
         if !edgeDefaults.isEmpty { out.line("edge " + DOT.list(edgeDefaults) + ";") }
         for node in nodes { out.node(node) }
@@ -53,9 +56,12 @@ public enum DOT {
     }
 
     /// `<text>` as an HTML-like label that draws `text` exactly: `&`, `<`, `>` and `"` become
-    /// entities, each line break (`\n`, `\r\n`, `\r`, U+2028 …) becomes `<BR/>`, and control
-    /// characters that XML cannot carry become U+FFFD (tabs are kept).
+    /// entities, `\` becomes `\\`, each line break (`\n`, `\r\n`, `\r`, U+2028 …) becomes
+    /// `<BR/>`, and control characters that XML cannot carry become U+FFFD (tabs are kept).
+    /// The empty text is `""`: Graphviz rejects an empty HTML-like label (and would then draw
+    /// the node's id instead).
     public static func htmlLabel(_ text: String) -> String {
+        if text.isEmpty { return "\"\"" }
         var out = "<"
         for character in text {
             if character.isNewline {
@@ -68,6 +74,7 @@ public enum DOT {
                 case "<": out += "&lt;"
                 case ">": out += "&gt;"
                 case "\"": out += "&quot;"
+                case "\\": out += "\\\\"
                 case "\t": out.unicodeScalars.append(scalar)
                 default:
                     if scalar.properties.generalCategory == .control {

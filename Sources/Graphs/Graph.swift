@@ -8,6 +8,8 @@
 public struct Graph: Sendable, Equatable {
     /// The graph's name, written after `digraph`.
     public var name: String
+    /// A caption for the whole figure (any text, drawn as itself), if any.
+    public var label: String?
     /// Graph-wide attributes (layout direction, font, spacing, …).
     public var attributes: [Attribute]
     /// Attributes every node starts with (`node [...]`).
@@ -23,10 +25,11 @@ public struct Graph: Sendable, Equatable {
     /// Nodes that must share a rank (a row, in top-to-bottom layout).
     public var ranks: [RankConstraint]
 
-    public init(name: String, attributes: [Attribute] = [], nodeDefaults: [Attribute] = [],
+    public init(name: String, label: String? = nil, attributes: [Attribute] = [], nodeDefaults: [Attribute] = [],
                 edgeDefaults: [Attribute] = [], nodes: [Node] = [], clusters: [Cluster] = [],
                 edges: [Edge] = [], ranks: [RankConstraint] = []) {
         self.name = name
+        self.label = label
         self.attributes = attributes
         self.nodeDefaults = nodeDefaults
         self.edgeDefaults = edgeDefaults

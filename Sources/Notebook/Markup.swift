@@ -13,4 +13,6 @@ enum Markup: Equatable {
     case prose(String)
     /// An equation: Unicode for the terminal, LaTeX for the page.
     case equation(unicode: String, latex: String)
+    /// A figure: a file under the package root (e.g. "Figures/parallel.png") and its caption.
+    case figure(path: String, caption: String)
 }

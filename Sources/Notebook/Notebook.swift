@@ -57,6 +57,21 @@ public final class Notebook {
         add(.markup(.equation(unicode: unicode, latex: latex), line: line))
     }
 
+    /// A figure from `Figures/` (a path relative to the package root, e.g. "Figures/parallel.png",
+    /// made by `swift run figures`): its path and caption in the terminal, the image and the
+    /// caption on the page (linked as `../../Figures/…`, relative to Chapters/NN-slug/README.md).
+    public func figure(_ path: String, caption: String, line: Int = #line) {
+        add(.markup(.figure(path: path, caption: caption), line: line))
+        if streams && !FileManager.default.fileExists(atPath: packageRoot.appendingPathComponent(path).path) {
+            emitTerminal(["  (not generated yet: run `swift run figures`)"])
+        }
+    }
+
+    /// The package root: two folders above the chapter's source (Chapters/NN-slug/main.swift).
+    private var packageRoot: URL {
+        URL(fileURLWithPath: sourcePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
     // MARK: - Output: what the code printed
 
     /// Prints lines of output.
@@ -199,6 +214,8 @@ enum TerminalRenderer {
             return [""] + text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         case .markup(.equation(let unicode, _), _):
             return ["", "    " + unicode]
+        case .markup(.figure(let path, let caption), _):
+            return ["", "Figure — \(path)"] + caption.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         case .output(let lines):
             return lines
         }

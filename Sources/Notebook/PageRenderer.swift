@@ -54,6 +54,27 @@ struct PageRenderer {
         case .section(let title): "## \(title)"
         case .prose(let text): text
         case .equation(_, let latex): "$$\n\(latex)\n$$"
+        case .figure(let path, let caption): Self.figure(path: path, caption: caption)
         }
+    }
+
+    /// The image, linked relative to the page (Chapters/NN-slug/README.md, two folders below the
+    /// package root) with "Figure: name" as its alternative text, then the caption (Markdown, like
+    /// prose) in italics. A path with spaces, parentheses or angle brackets is written in angle
+    /// brackets, as CommonMark requires; brackets and backslashes in the name are escaped.
+    static func figure(path: String, caption: String) -> String {
+        let name = path.split(separator: "/").last.map { String($0.split(separator: ".").first ?? $0) } ?? path
+        let alt = "Figure: " + name.replacingAll("\\", with: "\\\\").replacingAll("[", with: "\\[")
+            .replacingAll("]", with: "\\]")
+        let target = "../../" + path
+        let link = target.contains { " ()<>".contains($0) } ? "<\(target.replacingAll(">", with: "%3E"))>" : target
+        return "![\(alt)](\(link))\n\n*Figure: \(caption)*"
+    }
+}
+
+extension String {
+    /// Every occurrence of `target` replaced by `replacement`.
+    func replacingAll(_ target: String, with replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }

@@ -1,8 +1,8 @@
 import ComplexModule
 import RealModule
 /// Cuts a chapter's source into the code that sits between its markup calls
-/// (`nb.section`, `nb.prose`, `nb.equation`), so the page can show each piece of code right
-/// after the prose that introduces it.
+/// (`nb.section`, `nb.prose`, `nb.equation`, `nb.figure`), so the page can show each piece of
+/// code right after the prose that introduces it.
 ///
 /// The rules, which the chapters follow:
 /// - markup calls run once each, in source order (never inside a loop or a branch);

@@ -1,4 +1,5 @@
 import Matrices
+import Tracing
 
 /// Retention's chunkwise recurrent form (paper Eq. 7): parallel inside chunks of B tokens,
 /// recurrent between them.
@@ -31,11 +32,16 @@ public enum ChunkwiseRetention {
     /// with zetaOffset ≠ 0 the outputs of every chunk after the first, and the returned state,
     /// are wrong (when γ < 1; at γ = 1 every power is 1 and the offset is invisible).
     ///
+    /// With a `trace`, records each chunk i in a group "chunk i · rows a–b": its rows Q[i], K[i],
+    /// V[i], the scores Q[i] K[i]ᵀ, the inner and cross-chunk parts, their sum O[i] and the new
+    /// state R_i (which the next chunk reads: the hand-off); the decay factors D, ξ, ζ and γᵇ
+    /// each time a chunk length needs them; and the outputs stacked. Without one, records nothing.
+    ///
     /// Throws `.chunkSize` for B < 1, and `.shape` when K is not shaped like Q, V does not have
     /// n rows, or the given state is not d_k×d_v. n = 0 returns a 0×d_v output and the state.
     public static func outputs<E: RealScalar>(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>, decay: Decay<E>,
                                               chunkSize: Int, from state: RetentionState<E>? = nil,
-                                              zetaOffset: Int = 0)
+                                              zetaOffset: Int = 0, trace: Tracer<E>? = nil)
         throws(RetentionError) -> (outputs: Matrix<E>, state: RetentionState<E>)
     {
         guard chunkSize >= 1 else { throw .chunkSize(chunkSize) }
@@ -47,7 +53,8 @@ public enum ChunkwiseRetention {
         var out = Matrix<E>(rows: n, columns: v.columns)
         var r = current.s  // R_{i−1}
         var plan = ChunkPlan(length: Swift.min(chunkSize, n), decay: decay, zetaOffset: zetaOffset)
-        var start = 0
+        var recorder = trace.map { ChunkTrace(trace: $0, q: q, k: k, v: v, decay: decay, state: state, r: r) }
+        var start = 0, chunk = 0
         while start < n {
             // n − start rather than start + B, so that a huge B cannot overflow.
             let b = Swift.min(chunkSize, n - start)
@@ -56,16 +63,86 @@ public enum ChunkwiseRetention {
             let qi = q.rowRange(rows), ki = k.rowRange(rows), vi = v.rowRange(rows)
             let kiT = ki.transposed
 
-            let inner = (qi * kiT).hadamard(plan.mask) * vi
+            let scores = qi * kiT
+            let inner = scores.hadamard(plan.mask) * vi
             let cross = (qi * r).scalingRows(by: plan.xi)
-            out.setRows(from: start, to: inner + cross)
+            let chunkOutputs = inner + cross
+            out.setRows(from: start, to: chunkOutputs)
 
             r = kiT * vi.scalingRows(by: plan.zeta) + plan.gammaToB * r
+            recorder?.record(chunk: chunk, rows: rows, plan: plan,
+                             values: (qi, ki, vi, scores, inner, cross, chunkOutputs, r))
             start += b
+            chunk += 1
         }
+        recorder?.finish(outputs: out)
         current.s = r
         current.position += n
         return (out, current)
+    }
+}
+
+/// How the chunkwise form records itself in a trace: the nodes it reads, the decay factors of the
+/// current plan, and the state R_{i−1} the next chunk starts from.
+private struct ChunkTrace<E: RealScalar> {
+    let trace: Tracer<E>
+    let q: TraceNodeID, k: TraceNodeID, v: TraceNodeID, gamma: TraceNodeID
+    /// R_{i−1}: the state the next chunk reads.
+    var previous: TraceNodeID
+    /// The decay factors recorded for the current plan, and the length they were recorded for.
+    var factors: (length: Int, mask: TraceNodeID, xi: TraceNodeID, zeta: TraceNodeID, gammaToB: TraceNodeID)?
+    var outputs: [TraceNodeID] = []
+
+    init(trace: Tracer<E>, q: Matrix<E>, k: Matrix<E>, v: Matrix<E>, decay: Decay<E>, state: RetentionState<E>?,
+         r: Matrix<E>) {
+        self.trace = trace
+        (self.q, self.k, self.v) = (trace.node(for: q, symbol: "Q"), trace.node(for: k, symbol: "K"),
+                                    trace.node(for: v, symbol: "V"))
+        gamma = trace.node(forScalar: decay.gamma, symbol: "γ")
+        previous = state == nil
+            ? trace.leaf("R₋₁", "0", role: .state, value: r)
+            : trace.node(for: r, symbol: "R₋₁", role: .state)
+    }
+
+    /// Records chunk i: the values it computed, in the order the kernel computed them.
+    mutating func record(chunk i: Int, rows: Range<Int>, plan: ChunkPlan<E>,
+                         values: (qi: Matrix<E>, ki: Matrix<E>, vi: Matrix<E>, scores: Matrix<E>, inner: Matrix<E>,
+                                  cross: Matrix<E>, outputs: Matrix<E>, r: Matrix<E>)) {
+        let b = plan.length
+        if factors?.length != b {
+            let column = { (entries: [E]) in Matrix(rows: entries.count, columns: 1, entries: entries) }
+            factors = (b,
+                       trace.record(.decayMask, "D", "b = \(b)", role: .constant, inputs: [gamma], value: plan.mask),
+                       trace.record(.decayFactors, "ξ", "ξⱼ = γʲ⁺¹", role: .constant, inputs: [gamma], value: column(plan.xi)),
+                       trace.record(.decayFactors, "ζ", "ζⱼ = γᵇ⁻ʲ⁻¹", role: .constant, inputs: [gamma],
+                                    value: column(plan.zeta)),
+                       trace.record(.decayFactors, "γ" + Notation.sup(b), role: .constant, inputs: [gamma],
+                                    value: Matrix(rows: 1, columns: 1, entries: [plan.gammaToB])))
+        }
+        let f = factors!
+        let c = "[\(i)]", before = "R" + Notation.sub(i - 1)
+        trace.enterGroup("chunk \(i) · " + (rows.count == 1 ? "row \(rows.lowerBound)" : "rows \(rows.lowerBound)–\(rows.upperBound - 1)"))
+        let qi = trace.record(.rowSlice, "Q" + c, inputs: [q], value: values.qi)
+        let ki = trace.record(.rowSlice, "K" + c, inputs: [k], value: values.ki)
+        let vi = trace.record(.rowSlice, "V" + c, inputs: [v], value: values.vi)
+        let scores = trace.record(.scores, "Q\(c) K\(c)ᵀ", inputs: [qi, ki], value: values.scores)
+        let inner = trace.record(.product, "inner", "(Q\(c) K\(c)ᵀ ⊙ D) V\(c)", inputs: [scores, f.mask, vi],
+                                 value: values.inner)
+        let cross = trace.record(.product, "cross", "(Q\(c) \(before)) ⊙ ξ", inputs: [qi, previous, f.xi],
+                                 value: values.cross)
+        outputs.append(trace.record(.sum, "O" + c, "inner + cross", role: .output, inputs: [inner, cross],
+                                    value: values.outputs))
+        previous = trace.record(.stateUpdate, "R" + Notation.sub(i),
+                                "K\(c)ᵀ (V\(c) ⊙ ζ) + γ\(Notation.sup(b)) \(before)", role: .state,
+                                inputs: [ki, vi, f.zeta, f.gammaToB, previous], value: values.r)
+        trace.leaveGroup()
+    }
+
+    /// Records the chunks' outputs stacked into the n×d_v result.
+    func finish(outputs out: Matrix<E>) {
+        guard !outputs.isEmpty else { return }
+        trace.record(.concatenation, "Retention(X)", "rows of O[0] … O[\(outputs.count - 1)]", role: .output,
+                     inputs: outputs, value: out)
     }
 }
 

@@ -1,4 +1,5 @@
 import Matrices
+import Tracing
 
 /// Retention's parallel form (paper Eq. 5), for Q, K and V already rotated (Q_n e^{inθ} and its
 /// conjugate for K live in the `Diagonalisation` module):
@@ -20,19 +21,51 @@ public enum ParallelRetention {
         -> Matrix<E>
     {
         try RetentionInput.check(q: q, k: k)
-        return (q * k.transposed).hadamard(decay.mask(q.rows))
+        return Steps(q: q, k: k, decay: decay).scores
     }
 
     /// The outputs (Q Kᵀ ⊙ D) V (n×d_v).
     ///
+    /// With a `trace`, records Kᵀ, Q Kᵀ, D (from γ), Q Kᵀ ⊙ D and the product with V, linked to
+    /// the nodes that produced Q, K, V and γ (see `Tracer`); without one, records nothing.
+    ///
     /// Throws `.shape` when K is not shaped like Q or V does not have n rows. n = 0 gives a
     /// 0×d_v matrix.
-    public static func outputs<E: RealScalar>(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>, decay: Decay<E>)
+    public static func outputs<E: RealScalar>(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>, decay: Decay<E>,
+                                              trace: Tracer<E>? = nil)
         throws(RetentionError) -> Matrix<E>
     {
         try RetentionInput.check(q: q, k: k, v: v)
+        let steps = Steps(q: q, k: k, decay: decay)
         // The product skips zero entries of its left factor, so the masked upper triangle of
         // the scores costs nothing here (counted that way in `RetentionCost`).
-        return try scores(q: q, k: k, decay: decay) * v
+        let out = steps.scores * v
+        if let trace {
+            let (qID, kID, vID) = (trace.node(for: q, symbol: "Q"), trace.node(for: k, symbol: "K"),
+                                   trace.node(for: v, symbol: "V"))
+            let gammaID = trace.node(forScalar: decay.gamma, symbol: "γ")
+            let kT = trace.record(.transpose, "Kᵀ", inputs: [kID], value: steps.kT)
+            let qkT = trace.record(.scores, "Q Kᵀ", inputs: [qID, kT], value: steps.qkT)
+            let mask = trace.record(.decayMask, "D", "γⁿ⁻ᵐ (n ≥ m)", role: .constant, inputs: [gammaID],
+                                    value: steps.mask)
+            let scores = trace.record(.hadamard, "Q Kᵀ ⊙ D", inputs: [qkT, mask], value: steps.scores)
+            trace.record(.product, "Retention(X)", "(Q Kᵀ ⊙ D) V", role: .output, inputs: [scores, vID], value: out)
+        }
+        return out
+    }
+
+    /// The steps of Q Kᵀ ⊙ D, kept apart so that a trace can record each.
+    private struct Steps<E: RealScalar> {
+        let kT: Matrix<E>
+        let qkT: Matrix<E>
+        let mask: Matrix<E>
+        let scores: Matrix<E>
+
+        init(q: Matrix<E>, k: Matrix<E>, decay: Decay<E>) {
+            kT = k.transposed
+            qkT = q * kT
+            mask = decay.mask(q.rows)
+            scores = qkT.hadamard(mask)
+        }
     }
 }

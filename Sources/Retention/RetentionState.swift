@@ -1,4 +1,5 @@
 import Matrices
+import Tracing
 
 /// The recurrent state of one retention head (paper Eq. 6): everything the past contributes to
 /// future outputs, in a d_k×d_v matrix whose size does not depend on how many tokens it has seen.
@@ -37,10 +38,14 @@ public struct RetentionState<E: RealScalar>: Equatable, Sendable {
 
     /// One token: S ← γ S + K_nᵀ V_n, then returns o_n = Q_n S (1×d_v) and advances `position`.
     ///
+    /// With a `trace`, records the update S_n and the output o_n, linked to the nodes that
+    /// produced q, k, v, γ and the state it started from (see `Tracer`); without one, records
+    /// nothing.
+    ///
     /// q and k must be 1×d_k (the same shape), v 1×d_v, and the state d_k×d_v; otherwise this
     /// throws `.shape` naming the offending argument and leaves the state untouched.
-    public mutating func step(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>, decay: Decay<E>) throws(RetentionError)
-        -> Matrix<E>
+    public mutating func step(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>, decay: Decay<E>,
+                              trace: Tracer<E>? = nil) throws(RetentionError) -> Matrix<E>
     {
         // Named in lower case, q, k and v, to tell one token's rows from the sequences Q, K, V.
         guard q.rows == 1 else {
@@ -53,10 +58,21 @@ public struct RetentionState<E: RealScalar>: Equatable, Sendable {
             throw .shape(ShapeError(argument: "v", expected: "1 row (one token, 1×d_v)", got: "\(v.shape)"))
         }
         try RetentionInput.check(state: self, keyDimension: q.columns, valueDimension: v.columns)
+        let n = position
+        // Looked up before the update, while S still holds S_{n−1}.
+        let traced = trace.map { trace in
+            StepTrace(q: trace.node(for: q, symbol: "Q" + Notation.sub(n)),
+                      k: trace.node(for: k, symbol: "K" + Notation.sub(n)),
+                      v: trace.node(for: v, symbol: "V" + Notation.sub(n)),
+                      previous: trace.node(for: s, symbol: "S" + Notation.sub(n - 1), role: .state),
+                      gamma: trace.node(forScalar: decay.gamma, symbol: "γ"))
+        }
         var out = [E](repeating: 0, count: v.columns)
         Self.advance(&s, gamma: decay.gamma, q: q.storage, k: k.storage, v: v.storage, rows: 0..<1, into: &out)
         position += 1
-        return Matrix(rows: 1, columns: v.columns, entries: out)
+        let output = Matrix(rows: 1, columns: v.columns, entries: out)
+        if let trace, let traced { traced.record(in: trace, position: n, state: s, output: output) }
+        return output
     }
 
     /// The recurrence over `rows` of row-major Q, K (d_k = S.rows columns) and V (d_v = S.columns
@@ -101,5 +117,28 @@ public struct RetentionState<E: RealScalar>: Equatable, Sendable {
             }
         }
         state = Matrix(rows: dk, columns: dv, entries: entries)
+    }
+}
+
+/// The nodes one recurrent step reads, and how it records what it computes. Shared by
+/// `RetentionState.step` and `RecurrentRetention.outputs`, so both draw a step alike.
+struct StepTrace {
+    let q: TraceNodeID
+    let k: TraceNodeID
+    let v: TraceNodeID
+    let previous: TraceNodeID
+    let gamma: TraceNodeID
+
+    /// Records S_n = γ S_{n−1} + K_nᵀ V_n (one node: the kernel fuses the decay, the outer
+    /// product and the sum) and o_n = Q_n S_n, and returns their ids.
+    @discardableResult
+    func record<E>(in trace: Tracer<E>, position n: Int, state: Matrix<E>, output: Matrix<E>)
+        -> (state: TraceNodeID, output: TraceNodeID)
+    {
+        let (t, previous) = (Notation.sub(n), Notation.sub(n - 1))
+        let stateID = trace.record(.stateUpdate, "S" + t, "γ S\(previous) + K\(t)ᵀ V\(t)", role: .state,
+                                   inputs: [self.previous, k, v, gamma], value: state)
+        let outputID = trace.record(.product, "o" + t, "Q\(t) S\(t)", role: .output, inputs: [q, stateID], value: output)
+        return (stateID, outputID)
     }
 }

@@ -47,14 +47,14 @@ import Testing
     @Test(arguments: [
         ("plain", "<plain>"),
         ("say \"hi\"", "<say &quot;hi&quot;>"),
-        (#"back\slash and \n and \N and a trailing \"#, #"<back\slash and \n and \N and a trailing \>"#),
+        (#"back\slash and \n and \N and a trailing \"#, #"<back\\slash and \\n and \\N and a trailing \\>"#),
         ("a < b > c & d", "<a &lt; b &gt; c &amp; d>"),
         ("<BR/> as text", "<&lt;BR/&gt; as text>"),
         ("two\nlines", "<two<BR/>lines>"),
         ("crlf\r\nand cr\rend", "<crlf<BR/>and cr<BR/>end>"),
         ("tab\tkept, bell\u{07} replaced", "<tab\tkept, bell\u{FFFD} replaced>"),
         ("γ^{n−m}, θ, Θ̄, ζ, ξ, Qᵀ, S₋₁, ⊙", "<γ^{n−m}, θ, Θ̄, ζ, ξ, Qᵀ, S₋₁, ⊙>"),
-        ("", "<>"),
+        ("", "\"\""),
     ])
     func labelsAreEncodedAsHTMLLabelsThatDrawEveryCharacter(text: String, encoded: String) {
         #expect(DOT.htmlLabel(text) == encoded)
@@ -100,7 +100,7 @@ import Testing
     /// Inverts `DOT.htmlLabel` for the entities and tags it writes.
     private func decode(_ body: String) -> String {
         body.replacingAll("<BR/>", with: "\n").replacingAll("&lt;", with: "<").replacingAll("&gt;", with: ">")
-            .replacingAll("&quot;", with: "\"").replacingAll("&amp;", with: "&")
+            .replacingAll("&quot;", with: "\"").replacingAll("&amp;", with: "&").replacingAll("\\\\", with: "\\")
     }
 }
 
