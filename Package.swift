@@ -77,6 +77,17 @@ let package = Package(
         // safetensors I/O, for loading torchscale checkpoints (no Swift package for it is available).
         .target(name: "SafeTensors"),
 
+        // Loading torchscale 0.3.0 RetNetDecoder checkpoints (config.json + model.safetensors).
+        .target(name: "TorchscaleCheckpoint", dependencies: ["SafeTensors", "RetNetModel", "MultiScaleRetention", "Matrices"]),
+        // `swift run -c release retnet logits|generate|inspect --checkpoint DIR …`
+        .executableTarget(
+            name: "retnet",
+            dependencies: [
+                "TorchscaleCheckpoint", "RetNetModel", "MultiScaleRetention", "Matrices",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
         // MARK: Computation graphs (Graphviz) and `swift run figures`: add their targets here.
         // A computation graph as a value, written as DOT text in pure Swift.
         .target(name: "Graphs"),
@@ -132,6 +143,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+        .testTarget(
+            name: "TorchscaleCheckpointTests",
+            dependencies: ["TorchscaleCheckpoint", "RetNetModel", "MultiScaleRetention", "SafeTensors", "Matrices"]
+        ),
         // Runs the built chapter executables and compares their pages with the committed ones.
         .testTarget(name: "ChapterTests", dependencies: ["Notebook"]),
         .testTarget(name: "MultiScaleRetentionTests", dependencies: ["MultiScaleRetention", "Retention", "Matrices"]),

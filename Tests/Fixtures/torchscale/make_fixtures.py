@@ -13,7 +13,11 @@ The Swift tests load these with no Python. Regenerate (needs `pip install torch 
 safetensors`) with:  python3 Tests/Fixtures/torchscale/make_fixtures.py
 The output is deterministic for a given torch build (seeded), but the committed files are
 the reference: regenerating on another torch version may change the last bits.
+
+To make one checkpoint with a configuration of your own (for trying the `retnet` command):
+  python3 make_fixtures.py --out /tmp/ckpt --config '{"decoder_embed_dim": 24, ...}' --length 17 --chunk-size 5
 """
+import argparse
 import json
 import os
 
@@ -64,38 +68,53 @@ def logits(model, tokens, mode):
         return model(tokens)[0][0]
 
 
+def write(folder, keys, length, chunk, seed):
+    os.makedirs(folder, exist_ok=True)
+    model = build(keys, seed=1000 + seed)
+    generator = torch.Generator().manual_seed(2000 + seed)
+    tokens = torch.randint(0, keys["vocab_size"], (1, length), generator=generator)
+
+    record = {"tokens": tokens[0].tolist(), "chunk_size": chunk, "layernorm_eps": keys["layernorm_eps"]}
+    record["parallel"] = logits(model, tokens, "parallel").tolist()
+    record["recurrent"] = logits(model, tokens, "recurrent").tolist()
+    chunked = build(dict(keys, chunkwise_recurrent=True, recurrent_chunk_size=chunk), seed=1000 + seed)
+    chunked.load_state_dict(model.state_dict())
+    chunkwise = logits(chunked, tokens, "parallel")
+    # With eps = 0 and a length that is not a multiple of B, torchscale's zero padding meets
+    # RMSNorm(0) = 0/0 = NaN, and 0 · NaN in the next layer's chunk product spreads it to real
+    # rows. Record that as null (JSON has no NaN) and say so.
+    record["chunkwise_is_nan"] = bool(torch.isnan(chunkwise).any())
+    record["chunkwise"] = None if record["chunkwise_is_nan"] else chunkwise.tolist()
+    wide = build(keys, seed=1000 + seed)
+    wide.load_state_dict(model.state_dict())
+    record["parallel_float64"] = logits(wide.double(), tokens, "parallel").tolist()
+
+    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    save_file(state, os.path.join(folder, "model.safetensors"), metadata={"format": "pt"})
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(keys, f, indent=2, sort_keys=True)
+        f.write("\n")
+    with open(os.path.join(folder, "logits.json"), "w") as f:
+        json.dump(record, f, allow_nan=False)
+        f.write("\n")
+    print(f"{folder}: {len(state)} tensors, T = {length}, B = {chunk}")
+
+
 def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", help="write one checkpoint here instead of the committed fixtures")
+    parser.add_argument("--config", help="RetNetConfig keys as JSON (with --out)")
+    parser.add_argument("--length", type=int, default=16)
+    parser.add_argument("--chunk-size", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    if args.out:
+        if not args.config:
+            parser.error("--out needs --config")
+        write(args.out, json.loads(args.config), args.length, args.chunk_size, args.seed)
+        return
     for index, (name, (keys, length, chunk)) in enumerate(CONFIGS.items()):
-        folder = os.path.join(HERE, name)
-        os.makedirs(folder, exist_ok=True)
-        model = build(keys, seed=1000 + index)
-        generator = torch.Generator().manual_seed(2000 + index)
-        tokens = torch.randint(0, keys["vocab_size"], (1, length), generator=generator)
-
-        record = {"tokens": tokens[0].tolist(), "chunk_size": chunk, "layernorm_eps": keys["layernorm_eps"]}
-        record["parallel"] = logits(model, tokens, "parallel").tolist()
-        record["recurrent"] = logits(model, tokens, "recurrent").tolist()
-        chunked = build(dict(keys, chunkwise_recurrent=True, recurrent_chunk_size=chunk), seed=1000 + index)
-        chunked.load_state_dict(model.state_dict())
-        chunkwise = logits(chunked, tokens, "parallel")
-        # With eps = 0 and a length that is not a multiple of B, torchscale's zero padding meets
-        # RMSNorm(0) = 0/0 = NaN, and 0 · NaN in the next layer's chunk product spreads it to real
-        # rows. Record that as null (JSON has no NaN) and say so.
-        record["chunkwise_is_nan"] = bool(torch.isnan(chunkwise).any())
-        record["chunkwise"] = None if record["chunkwise_is_nan"] else chunkwise.tolist()
-        wide = build(keys, seed=1000 + index)
-        wide.load_state_dict(model.state_dict())
-        record["parallel_float64"] = logits(wide.double(), tokens, "parallel").tolist()
-
-        state = {k: v.contiguous() for k, v in model.state_dict().items()}
-        save_file(state, os.path.join(folder, "model.safetensors"), metadata={"format": "pt"})
-        with open(os.path.join(folder, "config.json"), "w") as f:
-            json.dump(keys, f, indent=2, sort_keys=True)
-            f.write("\n")
-        with open(os.path.join(folder, "logits.json"), "w") as f:
-            json.dump(record, f, allow_nan=False)
-            f.write("\n")
-        print(f"{name}: {len(state)} tensors, T = {length}, B = {chunk}")
+        write(os.path.join(HERE, name), keys, length, chunk, index)
 
 
 if __name__ == "__main__":

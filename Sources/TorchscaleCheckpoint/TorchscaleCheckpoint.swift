@@ -1,0 +1,137 @@
+import Foundation
+import Matrices
+import MultiScaleRetention
+import RetNetModel
+import SafeTensors
+
+/// A torchscale 0.3.0 `RetNetDecoder` checkpoint: a directory holding `config.json`
+/// (torchscale `RetNetConfig` keys) and `model.safetensors` (torchscale's state-dict names),
+/// loaded into this package's torchscale variant of the RetNet.
+///
+/// Every tensor is checked against the shape the config implies before the model is built;
+/// missing and unused tensors are errors; the buffers `retnet_rel_pos.angle` and
+/// `retnet_rel_pos.decay`, when present, must match the θ and log γ the config implies
+/// (torchscale recomputes them from the config, so a mismatch means another model).
+public struct TorchscaleCheckpoint: Sendable {
+    /// The configuration read from config.json.
+    public let config: RetNetConfig
+    /// The weights file, checked.
+    public let weights: SafeTensors
+
+    /// Reads and checks the directory's config.json and model.safetensors.
+    public init(directory: URL) throws(CheckpointError) {
+        let configURL = directory.appendingPathComponent("config.json")
+        let weightsURL = directory.appendingPathComponent("model.safetensors")
+        guard FileManager.default.fileExists(atPath: configURL.path) else { throw .missingFile(configURL.path) }
+        guard FileManager.default.fileExists(atPath: weightsURL.path) else { throw .missingFile(weightsURL.path) }
+        let text: Data
+        do {
+            text = try Data(contentsOf: configURL)
+        } catch {
+            throw .unreadableConfig(path: configURL.path, reason: (error as NSError).localizedDescription)
+        }
+        config = try TorchscaleConfig.parse(text, path: configURL.path)
+        do {
+            weights = try SafeTensors(contentsOf: weightsURL)
+        } catch {
+            throw .weights(error)
+        }
+    }
+
+    /// The tensors the config implies, name → shape ([out, in] for projections).
+    public var expectedShapes: [(name: String, shape: [Int])] {
+        let e = config.embedDim, v = config.valueEmbedDim, f = config.ffnEmbedDim, vocab = config.vocabSize
+        var shapes: [(String, [Int])] = [("embed_tokens.weight", [vocab, e])]
+        for i in 0..<config.layers {
+            let p = "layers.\(i)."
+            shapes += [
+                (p + "retention.q_proj.weight", [e, e]), (p + "retention.k_proj.weight", [e, e]),
+                (p + "retention.v_proj.weight", [v, e]), (p + "retention.g_proj.weight", [v, e]),
+                (p + "retention.out_proj.weight", [e, v]),
+                (p + "retention_layer_norm.weight", [e]), (p + "final_layer_norm.weight", [e]),
+                (p + "ffn.fc1.weight", [f, e]), (p + "ffn.gate.weight", [f, e]), (p + "ffn.fc2.weight", [e, f]),
+            ]
+        }
+        shapes += [("layer_norm.weight", [e]), ("output_projection.weight", [vocab, e])]
+        return shapes
+    }
+
+    /// The buffers torchscale stores beside the weights; checked when present, never required.
+    static let bufferNames = ["retnet_rel_pos.angle", "retnet_rel_pos.decay"]
+
+    /// Number of parameters (the weights, not the buffers).
+    public var parameterCount: Int { expectedShapes.reduce(0) { $0 + $1.shape.reduce(1, *) } }
+
+    /// Builds the model in precision `E` (weights stored as Float are converted exactly to Double).
+    public func model<E: RealScalar>(_: E.Type = E.self) throws(CheckpointError) -> RetNet<E> {
+        let expected = expectedShapes
+        let known = Set(expected.map(\.name) + Self.bufferNames)
+        let extra = weights.names.filter { !known.contains($0) }
+        guard extra.isEmpty else { throw .unexpectedTensors(extra) }
+        var tensors: [String: [Float]] = [:]
+        for (name, shape) in expected {
+            guard let tensor = weights.tensors[name] else { throw .missingTensor(name) }
+            guard tensor.shape == shape else { throw .tensorShape(name: name, expected: shape, got: tensor.shape) }
+            do { tensors[name] = try weights.floats(name) } catch { throw .weights(error) }
+        }
+        try checkBuffers()
+
+        func matrix(_ name: String) -> Matrix<E> {
+            let shape = expected.first { $0.name == name }!.shape
+            return Matrix(rows: shape[0], columns: shape[1], entries: tensors[name]!.map { E($0) })
+        }
+        func vector(_ name: String) -> [E] { tensors[name]!.map { E($0) } }
+        let eps = E(config.layernormEps)
+        do {
+            let rotation = try Rotation(keyDimension: config.keyDim, precision: .float32)
+            var blocks: [RetNetBlock<E>] = []
+            for i in 0..<config.layers {
+                let p = "layers.\(i)."
+                let retention = try MultiScaleRetentionLayer<E>(
+                    heads: config.retentionHeads,
+                    qProj: matrix(p + "retention.q_proj.weight"), kProj: matrix(p + "retention.k_proj.weight"),
+                    vProj: matrix(p + "retention.v_proj.weight"), gProj: matrix(p + "retention.g_proj.weight"),
+                    outProj: matrix(p + "retention.out_proj.weight"), headNorm: .rms(eps: eps), gammas: config.gammas,
+                    rotation: rotation, keyScale: E(1 / Double(config.keyDim).squareRoot()))
+                blocks.append(RetNetBlock(
+                    retentionLayerNorm: .rms(weight: vector(p + "retention_layer_norm.weight"), eps: eps),
+                    retention: retention,
+                    finalLayerNorm: .rms(weight: vector(p + "final_layer_norm.weight"), eps: eps),
+                    ffn: .glu(fc1: matrix(p + "ffn.fc1.weight"), gate: matrix(p + "ffn.gate.weight"),
+                              fc2: matrix(p + "ffn.fc2.weight"), activation: config.activationFn)))
+            }
+            return try RetNet(config: config, embedTokens: matrix("embed_tokens.weight"), blocks: blocks,
+                              layerNorm: .rms(weight: vector("layer_norm.weight"), eps: eps),
+                              outputProjection: matrix("output_projection.weight"))
+        } catch let error as RetNetError {
+            throw .model(error)
+        } catch {
+            throw .model(.config(field: "retention", expected: "a valid layer", got: "\(error)"))
+        }
+    }
+
+    /// θ (`angle`, key_dim entries: each pair's angle twice) and log γ (`decay`, one per head),
+    /// compared with what the config implies in float32, to 4 ulps (torch and the C library may
+    /// round pow and log differently in the last place).
+    private func checkBuffers() throws(CheckpointError) {
+        if let angle = weights.tensors["retnet_rel_pos.angle"] {
+            let pairs = Rotation.float32Angles(pairs: config.keyDim / 2)
+            let expected = pairs.flatMap { [$0, $0] }
+            try compare("retnet_rel_pos.angle", angle.shape, expected)
+        }
+        if weights.tensors["retnet_rel_pos.decay"] != nil {
+            let expected = config.decaySchedule.float32LogGammas(heads: config.retentionHeads)
+            try compare("retnet_rel_pos.decay", weights.tensors["retnet_rel_pos.decay"]!.shape, expected)
+        }
+    }
+
+    private func compare(_ name: String, _ shape: [Int], _ expected: [Float]) throws(CheckpointError) {
+        guard shape == [expected.count] else { throw .tensorShape(name: name, expected: [expected.count], got: shape) }
+        let stored: [Float]
+        do { stored = try weights.floats(name) } catch { throw .weights(error) }
+        for (index, (got, want)) in zip(stored, expected).enumerated()
+        where !(abs(got - want) <= 4 * want.ulp.magnitude) {
+            throw .bufferMismatch(name: name, index: index, expected: want, got: got)
+        }
+    }
+}

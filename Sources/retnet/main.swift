@@ -1,0 +1,164 @@
+import ArgumentParser
+import Foundation
+import Matrices
+import MultiScaleRetention
+import RetNetModel
+import TorchscaleCheckpoint
+
+/// `retnet`: run a torchscale RetNet checkpoint with this package's model, no Python needed.
+struct RetNetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retnet",
+        abstract: "Run a torchscale 0.3.0 RetNet checkpoint (config.json + model.safetensors) in Swift.",
+        discussion: "Build it optimised: swift run -c release retnet …",
+        subcommands: [Logits.self, Generate.self, Inspect.self])
+}
+
+/// The checkpoint directory, shared by every subcommand.
+struct CheckpointOptions: ParsableArguments {
+    @Option(help: "A directory holding config.json (torchscale RetNetConfig keys) and model.safetensors.")
+    var checkpoint: String
+
+    func load() throws -> TorchscaleCheckpoint {
+        try fail { () throws(CheckpointError) in try TorchscaleCheckpoint(directory: URL(fileURLWithPath: checkpoint)) }
+    }
+}
+
+/// Turns a library error into a message on stderr and exit status 1.
+func fail<T, Failure: Error>(_ body: () throws(Failure) -> T) throws -> T {
+    do {
+        return try body()
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode.failure
+    }
+}
+
+/// The retention form a subcommand runs, as a flag.
+enum Mode: String, ExpressibleByArgument, CaseIterable {
+    case parallel, recurrent, chunkwise
+}
+
+struct Logits: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the logits for a token sequence as JSON: {\"logits\": [[…], …]}, one row per position.")
+
+    @OptionGroup var checkpoint: CheckpointOptions
+
+    @Option(help: "Comma-separated token ids, e.g. 3,1,4,1,5.")
+    var tokens: String
+
+    @Option(help: "The retention form: parallel, recurrent (token by token) or chunkwise.")
+    var mode: Mode = .parallel
+
+    @Option(help: "Chunk size B for --mode chunkwise (default: the config's recurrent_chunk_size).")
+    var chunkSize: Int?
+
+    @Flag(help: """
+        Compute exact retention in every mode. By default each mode reproduces torchscale's own \
+        per-row scaling (D̃ and R̃ in parallel, D̃ in recurrent, its chunk scales in chunkwise), which \
+        the per-head norm cancels only when layernorm_eps = 0.
+        """)
+    var exactRetention = false
+
+    func validate() throws {
+        if let chunkSize, chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize).") }
+        _ = try RetNetTool.tokens(self.tokens, flag: "--tokens")
+    }
+
+    func run() throws {
+        let ids = try RetNetTool.tokens(self.tokens, flag: "--tokens")
+        let checkpoint = try checkpoint.load()
+        let model: RetNet<Float> = try fail { () throws(CheckpointError) in try checkpoint.model(Float.self) }
+        let chunk = chunkSize ?? checkpoint.config.recurrentChunkSize
+        // torchscale's modes differ by a positive factor per head and row (RowScaling).
+        let (form, scaling): (RetentionForm, RowScaling) = switch mode {
+        case .parallel: (.parallel, .paper)
+        case .recurrent: (.recurrent, .decay)
+        case .chunkwise: (.chunkwise(chunkSize: chunk), .torchscaleChunkwise(chunkSize: chunk))
+        }
+        // A recurrent pass over the sequence gives row n from tokens 0…n: decoding one by one.
+        let logits = try fail { () throws(RetNetError) in
+            try model.forward(ids, form: form, scaling: exactRetention ? .exact : scaling).logits
+        }
+        let rows = (0..<logits.rows).map { n in
+            "[" + (0..<logits.columns).map { "\(logits[n, $0])" }.joined(separator: ", ") + "]"
+        }
+        print("{\"logits\": [" + rows.joined(separator: ", ") + "]}")
+    }
+}
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read a prompt chunkwise, then decode recurrently; print the generated token ids.")
+
+    @OptionGroup var checkpoint: CheckpointOptions
+
+    @Option(help: "Comma-separated prompt token ids, e.g. 3,1,4.")
+    var prompt: String
+
+    @Option(help: "How many tokens to generate.")
+    var maxNewTokens: Int
+
+    @Option(help: "Sampling temperature; omit for greedy decoding (argmax).")
+    var temperature: Double?
+
+    @Option(help: "Seed of the sampler (with --temperature).")
+    var seed: UInt64 = 0
+
+    @Option(help: "Chunk size B of the prefill (default: the config's recurrent_chunk_size).")
+    var chunkSize: Int?
+
+    func validate() throws {
+        guard maxNewTokens >= 0 else { throw ValidationError("--max-new-tokens must be ≥ 0, got \(maxNewTokens).") }
+        if let temperature, !(temperature > 0 && temperature.isFinite) {
+            throw ValidationError("--temperature must be a finite number > 0, got \(temperature).")
+        }
+        if let chunkSize, chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize).") }
+        _ = try RetNetTool.tokens(prompt, flag: "--prompt")
+    }
+
+    func run() throws {
+        let ids = try RetNetTool.tokens(prompt, flag: "--prompt")
+        let checkpoint = try checkpoint.load()
+        let model: RetNet<Float> = try fail { () throws(CheckpointError) in try checkpoint.model(Float.self) }
+        let sampler: Sampler = temperature.map { .temperature($0, seed: seed) } ?? .greedy
+        let chunk = chunkSize ?? checkpoint.config.recurrentChunkSize
+        let generation = try fail { () throws(RetNetError) in
+            try model.generate(prompt: ids, count: maxNewTokens, sampler: sampler, prefill: .chunkwise(chunkSize: chunk))
+        }
+        print(generation.tokens.map(String.init).joined(separator: ","))
+    }
+}
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the config, the tensors and the parameter count.")
+
+    @OptionGroup var checkpoint: CheckpointOptions
+
+    func run() throws {
+        let checkpoint = try checkpoint.load()
+        // Building the model checks every tensor; inspect reports a broken checkpoint too.
+        _ = try fail { () throws(CheckpointError) in try checkpoint.model(Float.self) }
+        print(try checkpoint.config.json())
+        for name in checkpoint.weights.names {
+            let tensor = checkpoint.weights.tensors[name]!
+            print("\(name)  \(tensor.dtype.rawValue)  \(tensor.shape)")
+        }
+        print("parameters: \(Format.grouped(checkpoint.parameterCount))")
+    }
+}
+
+/// Helpers shared by the subcommands.
+enum RetNetTool {
+    static func tokens(_ text: String, flag: String) throws -> [Int] {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let ids = parts.compactMap { Int($0) }
+        guard !text.isEmpty, ids.count == parts.count else {
+            throw ValidationError("\(flag) must be comma-separated token ids, e.g. 3,1,4; got '\(text)'.")
+        }
+        return ids
+    }
+}
+
+RetNetCommand.main()
