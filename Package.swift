@@ -123,7 +123,7 @@ let package = Package(
         chapter("04", "04-the-recurrent-form", uses: ["Diagonalisation", "Retention"]),
         chapter("05", "05-the-chunkwise-form", uses: ["Diagonalisation", "Retention"]),
         chapter("06", "06-gated-multi-scale-retention", uses: ["Retention", "MultiScaleRetention"]),
-        chapter("07", "07-the-retnet", uses: ["Retention", "MultiScaleRetention", "RetNetModel"]),
+        chapter("07", "07-the-retnet", uses: ["Retention", "MultiScaleRetention", "RetNetModel", "TorchscaleCheckpoint"]),
 
         .testTarget(name: "MatricesTests", dependencies: ["Matrices"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Matrices"]),

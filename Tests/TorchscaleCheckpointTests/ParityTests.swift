@@ -79,12 +79,12 @@ import TorchscaleCheckpoint
         let model = try TorchscaleCheckpoint(directory: Fixtures.directory(fixture)).model(Float.self)
         let ours = try model.logits(record.tokens, form: .chunkwise(chunkSize: record.chunkSize)).converted(to: Double.self)
         let error = maxError(ours, record.parallel)
-        if record.eps == 0 {
+        if record.layernormEps == 0 {
             #expect(error <= Self.floatBound, "\(fixture): our chunkwise vs their parallel at ε = 0, max |Δ| = \(error)")
         } else {
             let theirGap = try maxError(#require(record.chunkwise), record.parallel)
-            #expect(theirGap > 1e-3, "\(fixture): expected torchscale's chunkwise to differ at ε = \(record.eps), gap \(theirGap)")
-            #expect(error > 1e-4, "\(fixture): at ε = \(record.eps) exact retention should show the ε effect, got \(error)")
+            #expect(theirGap > 1e-3, "\(fixture): expected torchscale's chunkwise to differ at ε = \(record.layernormEps), gap \(theirGap)")
+            #expect(error > 1e-4, "\(fixture): at ε = \(record.layernormEps) exact retention should show the ε effect, got \(error)")
         }
     }
 
