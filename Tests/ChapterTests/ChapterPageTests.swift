@@ -100,3 +100,39 @@ import Testing
         #expect(run.stderr.contains("Error:"))
     }
 }
+
+/// Chapters 06 and 07 validate their flags as the others do: ArgumentParser's message, exit 64.
+@Suite struct ModelChapterFlagTests {
+    @Test(arguments: [["--heads", "3"], ["--dim", "12", "--heads", "4"], ["--value-dim", "30", "--heads", "4"],
+                      ["--chunk-size", "0"], ["--eps", "0"], ["--eps", "-1"], ["--length", "1"], ["--seed", "-2"]])
+    func chapter06RejectsBadFlags(arguments: [String]) throws {
+        let run = try ChapterRunner.run("06", arguments)
+        #expect(run.status == 64, "exit \(run.status) for \(arguments): \(run.stderr)")
+        #expect(run.stderr.contains("Error:"))
+        #expect(run.stdout.isEmpty)
+    }
+
+    @Test(arguments: [["--prompt", "Hello"], ["--prompt", ""], ["--generate", "0"], ["--chunk-size", "0"],
+                      ["--temperature", "0"], ["--temperature", "inf"]])
+    func chapter07RejectsBadFlags(arguments: [String]) throws {
+        let run = try ChapterRunner.run("07", arguments)
+        #expect(run.status == 64, "exit \(run.status) for \(arguments): \(run.stderr)")
+        #expect(run.stderr.contains("Error:"))
+        #expect(run.stdout.isEmpty)
+    }
+
+    @Test func chapter07WithAMissingCheckpointFailsClearly() throws {
+        let run = try ChapterRunner.run("07", ["--checkpoint", "/nonexistent"])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("config.json not found"), "stderr: \(run.stderr)")
+    }
+
+    @Test func chaptersRunWithOtherSizes() throws {
+        for (number, arguments) in [("06", ["--heads", "2", "--dim", "8", "--value-dim", "6", "--length", "9", "--chunk-size", "4"]),
+                                    ("07", ["--prompt", "abc", "--generate", "3", "--chunk-size", "2", "--seed", "1"])] {
+            let run = try ChapterRunner.run(number, arguments)
+            #expect(run.status == 0, "chapter\(number) \(arguments): \(run.stderr)")
+            #expect(!run.stdout.contains("✗"))
+        }
+    }
+}
