@@ -18,6 +18,15 @@ func chapter(_ number: String, _ folder: String, uses modules: [String]) -> Targ
     )
 }
 
+/// Release builds of the SIMD kernels target this machine's CPU. Without it, x86-64 code is
+/// compiled for the baseline (SSE2, no FMA) and every lane of `SIMD16<Float>.addingProduct`
+/// becomes a call to `fmaf`. Debug builds stay portable; other architectures get no flag.
+#if arch(x86_64)
+let nativeCPU: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=native"], .when(configuration: .release))]
+#else
+let nativeCPU: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "RetNet",
     products: [
@@ -108,6 +117,16 @@ let package = Package(
         // Renders a Graph to SVG or PNG in-process with libgvc.
         .target(name: "GraphvizRendering", dependencies: ["CGraphviz", "Graphs"]),
 
+        // MARK: SIMD kernels (chapter 08)
+        // GEMM from naive loops to a packed, register-blocked, two-thread kernel; retention kernels.
+        .target(name: "Kernels", dependencies: ["Matrices", "Retention"], swiftSettings: nativeCPU),
+        // `swift run -c release bench gemm --size 1024 --threads 2`: the GEMM ladder's speed.
+        .executableTarget(
+            name: "bench",
+            dependencies: ["Kernels", "Matrices", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            exclude: ["compare_gemm.py"]
+        ),
+
         // `swift run pages` regenerates every chapter's notebook page (or checks them with --check).
         .executableTarget(
             name: "pages",
@@ -153,6 +172,7 @@ let package = Package(
         .testTarget(name: "RetNetModelTests", dependencies: ["RetNetModel", "MultiScaleRetention", "Retention", "Matrices"]),
         .testTarget(name: "GraphsTests", dependencies: ["Graphs"]),
         .testTarget(name: "GraphvizRenderingTests", dependencies: ["GraphvizRendering", "Graphs"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Retention", "Matrices"]),
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "Retention", "Matrices"]),
         .testTarget(name: "RetentionFiguresTests", dependencies: ["RetentionFigures", "Graphs", "Tracing", "Retention", "Matrices"]),
     ]

@@ -1,0 +1,142 @@
+extension GEMM {
+    /// Rows of the register tile.
+    static let tileRows = 6
+    /// Columns of the register tile: one `SIMD16<Float>`.
+    static let tileColumns = 16
+    /// Depth of the packed panels: k is cut into blocks of this many terms. A 6-row strip of
+    /// packed A (9 KiB) then stays in the 32 KiB L1 cache while it meets every strip of B.
+    static let panelDepth = 384
+    /// Rows of A packed at once (a multiple of `tileRows`): 120 × 384 floats, 180 KiB.
+    static let panelRows = 120
+    /// Columns of B packed at once (a multiple of `tileColumns`): 384 × 384 floats, 576 KiB,
+    /// which stays in the 1 MiB L2 cache while every strip of A passes over it.
+    static let panelColumns = 384
+
+    /// Rung 4, packing and register blocking (the Goto/BLIS scheme): cut k into blocks of
+    /// `panelDepth` terms; copy a block of B into strips of 16 columns and a block of A into
+    /// strips of 6 rows, each laid out in exactly the order the micro-kernel reads it; then run
+    /// the 6×16 micro-kernel (`microKernel6x16`) over every pair of strips, each A strip against
+    /// every B strip while it sits in L1.
+    ///
+    /// Packing turns strided reads into sequential ones that stay in cache while they are reused
+    /// (an A strip is read once per B strip, a B strip once per A strip), and the micro-kernel
+    /// keeps its 6×16 tile of C in registers for a whole block of k. Edges: strips are padded
+    /// with zeros up to 6 rows or 16 columns; an edge tile is computed whole into a scratch tile
+    /// and only its valid part is copied to C, so nothing outside A, B or C is ever touched.
+    ///
+    /// Rounding: each entry is a fused chain over one block of k from 0, added to C block after
+    /// block. The order of the terms depends only on the entry and the block depth, never on
+    /// which tile or thread computes it: that makes `threaded` bit-for-bit equal to this.
+    public static func blocked(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int) throws(KernelError) -> [Float] {
+        try product(.blocked, a, b, m: m, n: n, k: k)
+    }
+
+    /// C = A B (or C += A B when `accumulate`) for an m×k block of A with row stride `lda`, a
+    /// k×n block of B with row stride `ldb` and C with row stride `ldc`. Sizes may be 0.
+    static func blockedKernel(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+                              _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int, accumulate: Bool) {
+        guard m > 0, n > 0 else { return }
+        guard k > 0 else {
+            // An empty sum: C = 0, or C unchanged when accumulating.
+            if !accumulate { for i in 0..<m { (c + i &* ldc).update(repeating: 0, count: n) } }
+            return
+        }
+        let (mr, nr) = (tileRows, tileColumns)
+        let kc = Swift.min(panelDepth, k)
+        let mc = Swift.min(panelRows, (m + mr - 1) / mr * mr)
+        let nc = Swift.min(panelColumns, (n + nr - 1) / nr * nr)
+        let packedA = UnsafeMutablePointer<Float>.allocate(capacity: mc * kc)
+        let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kc * nc)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: mr * nr)
+        defer { packedA.deallocate(); packedB.deallocate(); scratch.deallocate() }
+
+        var jc = 0
+        while jc < n {
+            let nb = Swift.min(nc, n - jc)
+            var pc = 0
+            while pc < k {
+                let kb = Swift.min(kc, k - pc)
+                let add = accumulate || pc > 0
+                packB(b + (pc &* ldb &+ jc), ldb: ldb, depth: kb, columns: nb, into: packedB)
+                var ic = 0
+                while ic < m {
+                    let mb = Swift.min(mc, m - ic)
+                    packA(a + (ic &* lda &+ pc), lda: lda, rows: mb, depth: kb, into: packedA)
+                    var ir = 0
+                    while ir < mb {
+                        let rows = Swift.min(mr, mb - ir)
+                        let aStrip = packedA + (ir / mr) &* kb &* mr
+                        var jr = 0
+                        while jr < nb {
+                            let columns = Swift.min(nr, nb - jr)
+                            let bStrip = packedB + (jr / nr) &* kb &* nr
+                            let tile = c + ((ic &+ ir) &* ldc &+ jc &+ jr)
+                            if rows == mr && columns == nr {
+                                microKernel6x16(depth: kb, a: aStrip, b: bStrip, c: tile, ldc: ldc, accumulate: add)
+                            } else {
+                                microKernel6x16(depth: kb, a: aStrip, b: bStrip, c: scratch, ldc: nr, accumulate: false)
+                                for r in 0..<rows {
+                                    let source = scratch + r &* nr, target = tile + r &* ldc
+                                    for l in 0..<columns { target[l] = add ? target[l] + source[l] : source[l] }
+                                }
+                            }
+                            jr &+= nr
+                        }
+                        ir &+= mr
+                    }
+                    ic &+= mb
+                }
+                pc &+= kb
+            }
+            jc &+= nb
+        }
+    }
+
+    /// Copies rows×depth of A into strips of `tileRows` rows: strip s holds, for p = 0 … depth−1,
+    /// the six values A[6s … 6s+5, p] side by side (zeros below the last row).
+    static func packA(_ a: UnsafePointer<Float>, lda: Int, rows: Int, depth: Int, into packed: UnsafeMutablePointer<Float>) {
+        let mr = tileRows
+        var out = packed
+        var r0 = 0
+        while r0 < rows {
+            let valid = Swift.min(mr, rows - r0)
+            if valid == mr {
+                let (s0, s1, s2) = (a + r0 &* lda, a + (r0 &+ 1) &* lda, a + (r0 &+ 2) &* lda)
+                let (s3, s4, s5) = (a + (r0 &+ 3) &* lda, a + (r0 &+ 4) &* lda, a + (r0 &+ 5) &* lda)
+                for p in 0..<depth {
+                    out[0] = s0[p]; out[1] = s1[p]; out[2] = s2[p]
+                    out[3] = s3[p]; out[4] = s4[p]; out[5] = s5[p]
+                    out += mr
+                }
+            } else {
+                for p in 0..<depth {
+                    for r in 0..<mr { out[r] = r < valid ? a[(r0 &+ r) &* lda &+ p] : 0 }
+                    out += mr
+                }
+            }
+            r0 &+= mr
+        }
+    }
+
+    /// Copies depth×columns of B into strips of `tileColumns` columns: strip s holds, for
+    /// p = 0 … depth−1, the 16 values B[p, 16s … 16s+15] side by side (zeros past the last column).
+    static func packB(_ b: UnsafePointer<Float>, ldb: Int, depth: Int, columns: Int, into packed: UnsafeMutablePointer<Float>) {
+        let nr = tileColumns
+        var out = packed
+        var c0 = 0
+        while c0 < columns {
+            let valid = Swift.min(nr, columns - c0)
+            for p in 0..<depth {
+                let source = b + (p &* ldb &+ c0)
+                if valid == nr {
+                    out.update(from: source, count: nr)
+                } else {
+                    out.update(from: source, count: valid)
+                    (out + valid).update(repeating: 0, count: nr - valid)
+                }
+                out += nr
+            }
+            c0 &+= nr
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import Dispatch
+
+extension GEMM {
+    /// Rung 5, threads: C's rows split into `threads` contiguous bands (whole 6-row tiles where
+    /// possible), each band computed by the blocked kernel on its own thread
+    /// (`DispatchQueue.concurrentPerform`), with its own packed panels.
+    ///
+    /// Only the work is split, never a sum: every entry of C is computed by one thread, with the
+    /// same block depth and the same order of terms as `blocked`, so the result is bit-for-bit
+    /// the same for any thread count. Each thread packs all of B for itself — O(k n) copying
+    /// against O(m n k / threads) arithmetic.
+    public static func threaded(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, threads: Int) throws(KernelError)
+        -> [Float]
+    {
+        try product(.threaded, a, b, m: m, n: n, k: k, threads: threads)
+    }
+
+    /// The row band of thread `index` of `threads` over m rows: tiles of 6 rows dealt out as
+    /// evenly as possible, the first bands taking one extra tile; the last band ends at m.
+    static func rowBand(_ index: Int, of threads: Int, rows m: Int) -> Range<Int> {
+        let tiles = (m + tileRows - 1) / tileRows
+        let (share, extra) = tiles.quotientAndRemainder(dividingBy: threads)
+        let start = index * share + Swift.min(index, extra)
+        let count = share + (index < extra ? 1 : 0)
+        return Swift.min(start * tileRows, m)..<Swift.min((start + count) * tileRows, m)
+    }
+
+    static func threadedKernel(_ buffers: SharedBuffers, m: Int, n: Int, k: Int, threads: Int) {
+        if threads == 1 {
+            blockedKernel(buffers.a, lda: k, buffers.b, ldb: n, buffers.c, ldc: n, m: m, n: n, k: k, accumulate: false)
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: threads) { index in
+            let band = rowBand(index, of: threads, rows: m)
+            guard !band.isEmpty else { return }
+            blockedKernel(buffers.a + band.lowerBound * k, lda: k, buffers.b, ldb: n,
+                          buffers.c + band.lowerBound * n, ldc: n, m: band.count, n: n, k: k, accumulate: false)
+        }
+    }
+}

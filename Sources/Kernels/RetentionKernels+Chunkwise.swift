@@ -1,0 +1,115 @@
+import Matrices
+import Retention
+
+extension RetentionKernels {
+    /// The chunkwise form (paper Eq. 7) with tiled inner products and GEMMs for the state:
+    ///
+    ///     Retention(X_[i]) = (Q_[i] K_[i]ᵀ ⊙ D) V_[i] + (Q_[i] R_{i−1}) ⊙ ξ,    ξ_j = γ^{j+1}
+    ///     R_i = K_[i]ᵀ (V_[i] ⊙ ζ) + γ^b R_{i−1},                              ζ_j = γ^{b−j−1}
+    ///
+    /// The inner part of each chunk is the parallel kernel on the chunk's b rows (decay on the
+    /// fly, masked half skipped); the cross-chunk part Q_[i] R_{i−1} (b×d_k times d_k×d_v) and
+    /// the state update K_[i]ᵀ (V_[i] ⊙ ζ) (d_k×b times b×d_v, added to γ^b R_{i−1}) are the
+    /// blocked GEMM (`GEMM.blocked`'s packed micro-kernel). A last chunk shorter than B is
+    /// computed with its own b, without padding; B > n is one chunk.
+    ///
+    /// Starts from `state` (zero when nil) and returns the n×d_v outputs and R of the last
+    /// chunk — the recurrent state S after row n − 1, position advanced by n — so that
+    /// `RetentionKernelState.step` can carry on decoding.
+    ///
+    /// Throws `.chunkSize` for B < 1 and `.shape` as the other forms do.
+    public static func chunkwise(q: Matrix<Float>, k: Matrix<Float>, v: Matrix<Float>, decay: Decay<Float>,
+                                 chunkSize: Int, from state: RetentionKernelState? = nil)
+        throws(RetentionError) -> (outputs: Matrix<Float>, state: RetentionKernelState)
+    {
+        guard chunkSize >= 1 else { throw .chunkSize(chunkSize) }
+        try check(q: q, k: k, v: v)
+        var current = try RetentionKernelState.starting(from: state, keyDimension: q.columns, valueDimension: v.columns)
+        try check(state: current, keyDimension: q.columns, valueDimension: v.columns)
+        let (n, dk, dv) = (q.rows, q.columns, v.columns)
+        var out = [Float](repeating: 0, count: n * dv)
+        guard n > 0, dk > 0, dv > 0 else {
+            current.position += n
+            return (Matrix(rows: n, columns: dv, entries: out), current)
+        }
+        let b0 = Swift.min(chunkSize, n)
+        var plan = ChunkKernelPlan(length: b0, decay: decay)
+        let stride = padded(b0)
+        var kT = [Float](repeating: 0, count: dk * stride)   // K_[i]ᵀ, zero-padded to `stride` columns
+        var scores = [Float](repeating: 0, count: stride)
+        var cross = [Float](repeating: 0, count: b0 * dv)     // Q_[i] R_{i−1}
+        var weighted = [Float](repeating: 0, count: b0 * dv)  // V_[i] ⊙ ζ
+        q.storage.withUnsafeBufferPointer { q in
+            k.storage.withUnsafeBufferPointer { k in
+                v.storage.withUnsafeBufferPointer { v in
+                    current.s.withUnsafeMutableBufferPointer { r in
+                        out.withUnsafeMutableBufferPointer { out in
+                            var start = 0
+                            while start < n {
+                                let b = Swift.min(chunkSize, n - start)
+                                if b != plan.length { plan = ChunkKernelPlan(length: b, decay: decay) }
+                                let (qi, vi, oi) = (q.baseAddress! + start * dk, v.baseAddress! + start * dv,
+                                                    out.baseAddress! + start * dv)
+                                kT.withUnsafeMutableBufferPointer { kT in
+                                    transpose(k.baseAddress!, rows: start, count: b, width: dk, stride: stride,
+                                              into: kT.baseAddress!)
+                                    // Inner: (Q_[i] K_[i]ᵀ ⊙ D) V_[i], straight into the chunk's output rows.
+                                    plan.table.values.withUnsafeBufferPointer { table in
+                                        scores.withUnsafeMutableBufferPointer { scores in
+                                            parallelRows(q: qi, kT: kT.baseAddress!, stride: stride, v: vi, out: oi,
+                                                         n: b, dk: dk, dv: dv, table: table.baseAddress!,
+                                                         scores: scores.baseAddress!)
+                                        }
+                                    }
+                                    // Cross: o_j += ξ_j (Q_[i] R_{i−1})_j.
+                                    cross.withUnsafeMutableBufferPointer { cross in
+                                        GEMM.blockedKernel(qi, lda: dk, r.baseAddress!, ldb: dv, cross.baseAddress!, ldc: dv,
+                                                           m: b, n: dv, k: dk, accumulate: false)
+                                        for j in 0..<b {
+                                            let xi = plan.xi[j]
+                                            for c in 0..<dv { oi[j * dv + c] = oi[j * dv + c].addingProduct(xi, cross[j * dv + c]) }
+                                        }
+                                    }
+                                    // State: R_i = γ^b R_{i−1} + K_[i]ᵀ (V_[i] ⊙ ζ).
+                                    weighted.withUnsafeMutableBufferPointer { weighted in
+                                        for j in 0..<b {
+                                            let zeta = plan.zeta[j]
+                                            for c in 0..<dv { weighted[j * dv + c] = zeta * vi[j * dv + c] }
+                                        }
+                                        for index in 0..<(dk * dv) { r[index] *= plan.gammaToB }
+                                        GEMM.blockedKernel(kT.baseAddress!, lda: stride, weighted.baseAddress!, ldb: dv,
+                                                           r.baseAddress!, ldc: dv, m: dk, n: dv, k: b, accumulate: true)
+                                    }
+                                }
+                                start += b
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        current.position += n
+        return (Matrix(rows: n, columns: dv, entries: out), current)
+    }
+}
+
+/// What every chunk of length b needs and only b determines: the decay table for D_b, ξ, ζ and
+/// γ^b, each power by `Decay.power`. Built once for B and once more for a shorter last chunk.
+struct ChunkKernelPlan {
+    let length: Int
+    let table: DecayTable
+    /// ξ_j = γ^{j+1}.
+    let xi: [Float]
+    /// ζ_j = γ^{b−j−1}.
+    let zeta: [Float]
+    /// γ^b.
+    let gammaToB: Float
+
+    init(length b: Int, decay: Decay<Float>) {
+        length = b
+        table = DecayTable(length: b, decay: decay)
+        xi = (0..<b).map { decay.power($0 + 1) }
+        zeta = (0..<b).map { decay.power(b - $0 - 1) }
+        gammaToB = decay.power(b)
+    }
+}

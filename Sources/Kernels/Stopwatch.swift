@@ -1,0 +1,28 @@
+/// Wall-clock timing for benchmarks: the median of repeated runs, which one slow run (another
+/// process, a page fault) cannot move much. Benchmarks only mean something in release builds.
+public enum Stopwatch {
+    /// The seconds `body` takes, by the monotonic clock.
+    public static func seconds(_ body: () throws -> Void) rethrows -> Double {
+        let clock = ContinuousClock()
+        let start = clock.now
+        try body()
+        let elapsed = clock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    }
+
+    /// The median time of `body` over at least `repetitions` runs, continuing until `budget`
+    /// seconds have been spent or `maximum` runs made (at least one run always happens).
+    public static func median(repetitions: Int = 5, budget: Double = 0.2, maximum: Int = 50,
+                              _ body: () throws -> Void) rethrows -> Double {
+        var times: [Double] = []
+        var spent = 0.0
+        while times.isEmpty || (times.count < repetitions || spent < budget) && times.count < maximum {
+            let t = try seconds(body)
+            times.append(t)
+            spent += t
+        }
+        times.sort()
+        let middle = times.count / 2
+        return times.count % 2 == 1 ? times[middle] : (times[middle - 1] + times[middle]) / 2
+    }
+}

@@ -1,0 +1,194 @@
+import Matrices
+import Retention
+import Testing
+@testable import Kernels
+
+/// Q, K (n×d_k) and V (n×d_v) in Float, seeded.
+func retentionInputs(n: Int, dk: Int, dv: Int, seed: UInt64) -> (q: Matrix<Float>, k: Matrix<Float>, v: Matrix<Float>) {
+    var rng = SplitMix64(seed: seed)
+    let scale = 1 / Double(max(dk, 1)).squareRoot()
+    return (Matrix<Float>.gaussian(rows: n, columns: dk, scale: scale, using: &rng),
+            Matrix<Float>.gaussian(rows: n, columns: dk, scale: scale, using: &rng),
+            Matrix<Float>.gaussian(rows: n, columns: dv, using: &rng))
+}
+
+/// The exact-up-to-Double outputs of retention on Float inputs, and the componentwise scale of
+/// their rounding error, M = (|Q| |K|ᵀ ⊙ D) |V|: the same reference form run on absolute values.
+struct RetentionReference {
+    let outputs: Matrix<Double>
+    let magnitude: Matrix<Double>
+    /// The reference recurrent state S after the last row, and its scale Σ γ^{n−1−m} |K_m|ᵀ |V_m|.
+    let state: Matrix<Double>
+    let stateMagnitude: Matrix<Double>
+
+    init(q: Matrix<Float>, k: Matrix<Float>, v: Matrix<Float>, gamma: Float) throws {
+        let decay = try Decay(Double(gamma))
+        let (qd, kd, vd) = (q.converted(to: Double.self), k.converted(to: Double.self), v.converted(to: Double.self))
+        let absolute = { (x: Matrix<Double>) in x.map { Swift.abs($0) } }
+        let exact = try RecurrentRetention.outputs(q: qd, k: kd, v: vd, decay: decay)
+        let scale = try RecurrentRetention.outputs(q: absolute(qd), k: absolute(kd), v: absolute(vd), decay: decay)
+        outputs = try ParallelRetention.outputs(q: qd, k: kd, v: vd, decay: decay)
+        magnitude = scale.outputs
+        state = exact.state.s
+        stateMagnitude = scale.state.s
+    }
+
+    /// The allowance for n rows with d_k-term inner products: each term of an output reaches it
+    /// through at most R = 4n + d_k + 8 roundings — d_k in its inner product (or in Q R), one or
+    /// two for each power of γ and its multiplication (at most 2 per row in the recurrent form,
+    /// 3 per chunk in the chunkwise one), n in the sum over rows — so |Δ| ≤ γ_R M componentwise,
+    /// γ_R = R u / (1 − R u), u = 2⁻²⁴ (Higham, Accuracy and Stability, §3.1).
+    static func bound(n: Int, dk: Int) -> Double {
+        GEMMAccuracy.gamma(4 * n + dk + 8, unit: 0x1p-24)
+    }
+
+    /// max |got − exact| / M over the entries, and where (an entry with M = 0 must be exact).
+    static func worst(_ got: Matrix<Float>, _ exact: Matrix<Double>, _ scale: Matrix<Double>) -> (ratio: Double, row: Int, column: Int) {
+        guard got.shape == exact.shape else { return (.infinity, -1, -1) }
+        var worst = (ratio: 0.0, row: 0, column: 0)
+        for i in 0..<got.rows {
+            for j in 0..<got.columns {
+                let difference = Swift.abs(Double(got[i, j]) - exact[i, j])
+                let ratio = difference == 0 ? 0 : scale[i, j] == 0 || difference.isNaN ? .infinity : difference / scale[i, j]
+                if ratio > worst.ratio { worst = (ratio, i, j) }
+            }
+        }
+        return worst
+    }
+
+    func expectClose(_ got: Matrix<Float>, dk: Int, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let bound = Self.bound(n: outputs.rows, dk: dk)
+        let w = Self.worst(got, outputs, magnitude)
+        #expect(w.ratio <= bound, "\(what): |Δ|/M = \(w.ratio) > \(bound) at [\(w.row), \(w.column)]",
+                sourceLocation: sourceLocation)
+    }
+
+    func expectStateClose(_ got: RetentionKernelState, dk: Int, _ what: String,
+                          sourceLocation: SourceLocation = #_sourceLocation) {
+        let s = Matrix(rows: got.keyDimension, columns: got.valueDimension, entries: got.s)
+        let w = Self.worst(s, state, stateMagnitude)
+        let bound = Self.bound(n: outputs.rows, dk: dk)
+        #expect(w.ratio <= bound, "\(what) state: |Δ|/M = \(w.ratio) > \(bound) at [\(w.row), \(w.column)]",
+                sourceLocation: sourceLocation)
+    }
+}
+
+@Suite struct RetentionKernelTests {
+    static let shapes: [[Int]] = [[1, 1, 1], [7, 7, 17], [33, 16, 40], [97, 33, 17], [50, 64, 64], [20, 2, 33]]
+    static let gamma: Float = 1 - 1.0 / 32
+
+    @Test(arguments: shapes)
+    func parallelMatchesTheReference(shape: [Int]) throws {
+        let (n, dk, dv) = (shape[0], shape[1], shape[2])
+        let (q, k, v) = retentionInputs(n: n, dk: dk, dv: dv, seed: UInt64(n + dk + dv))
+        let reference = try RetentionReference(q: q, k: k, v: v, gamma: Self.gamma)
+        let got = try RetentionKernels.parallel(q: q, k: k, v: v, decay: Decay(Self.gamma))
+        reference.expectClose(got, dk: dk, "parallel \(n)×\(dk)×\(dv)")
+    }
+
+    @Test(arguments: shapes)
+    func chunkwiseMatchesTheReferenceForEveryKindOfChunkSize(shape: [Int]) throws {
+        let (n, dk, dv) = (shape[0], shape[1], shape[2])
+        let (q, k, v) = retentionInputs(n: n, dk: dk, dv: dv, seed: UInt64(3 * n + dk))
+        let reference = try RetentionReference(q: q, k: k, v: v, gamma: Self.gamma)
+        for b in Set([1, 5, 16, n, n + 3]) {
+            let got = try RetentionKernels.chunkwise(q: q, k: k, v: v, decay: Decay(Self.gamma), chunkSize: b)
+            reference.expectClose(got.outputs, dk: dk, "chunkwise B = \(b), \(n)×\(dk)×\(dv)")
+            reference.expectStateClose(got.state, dk: dk, "chunkwise B = \(b)")
+            #expect(got.state.position == n)
+        }
+    }
+
+    @Test(arguments: shapes)
+    func recurrentMatchesTheReference(shape: [Int]) throws {
+        let (n, dk, dv) = (shape[0], shape[1], shape[2])
+        let (q, k, v) = retentionInputs(n: n, dk: dk, dv: dv, seed: UInt64(5 * n + dv))
+        let reference = try RetentionReference(q: q, k: k, v: v, gamma: Self.gamma)
+        let got = try RetentionKernels.recurrent(q: q, k: k, v: v, decay: Decay(Self.gamma))
+        reference.expectClose(got.outputs, dk: dk, "recurrent \(n)×\(dk)×\(dv)")
+        reference.expectStateClose(got.state, dk: dk, "recurrent")
+    }
+
+    /// Prefill chunkwise, then decode token by token with the step function, and also hand the
+    /// state to the reference recurrent form and back: all equal the parallel reference.
+    @Test func chunkwisePrefillThenDecodingStepByStep() throws {
+        let (n, dk, dv, split) = (61, 24, 19, 40)
+        let (q, k, v) = retentionInputs(n: n, dk: dk, dv: dv, seed: 17)
+        let decay = try Decay(Self.gamma)
+        let reference = try RetentionReference(q: q, k: k, v: v, gamma: Self.gamma)
+        let prefill = try RetentionKernels.chunkwise(q: q.rowRange(0..<split), k: k.rowRange(0..<split),
+                                                     v: v.rowRange(0..<split), decay: decay, chunkSize: 16)
+        var state = prefill.state
+        var outputs = prefill.outputs
+        for t in split..<n {
+            let o = try state.step(q: q.row(t).storage, k: k.row(t).storage, v: v.row(t).storage, decay: decay)
+            outputs = outputs.stacked(above: Matrix(rows: 1, columns: dv, entries: o))
+        }
+        #expect(state.position == n)
+        reference.expectClose(outputs, dk: dk, "chunkwise prefill + decoding steps")
+        // The reference form carries on from the kernel's state, and the kernel from the reference's.
+        let rest = try RecurrentRetention.outputs(q: q.rowRange(split..<n), k: k.rowRange(split..<n),
+                                                  v: v.rowRange(split..<n), decay: decay, from: prefill.state.reference)
+        reference.expectClose(prefill.outputs.stacked(above: rest.outputs), dk: dk, "kernel prefill + reference decoding")
+        let back = RetentionKernelState(rest.state)
+        #expect(back.position == n && back.reference == rest.state)
+    }
+
+    /// The bound is tight enough to catch a decay that is off by one power: a test that could
+    /// not fail would prove nothing.
+    @Test func theBoundCatchesAWrongDecay() throws {
+        let (n, dk, dv) = (33, 16, 17)
+        let (q, k, v) = retentionInputs(n: n, dk: dk, dv: dv, seed: 9)
+        let reference = try RetentionReference(q: q, k: k, v: v, gamma: Self.gamma)
+        // γ² in place of γ is γ^{2(t−m)}: wrong by a factor γ^{t−m} ≈ 1 − (t−m)/32.
+        let wrong = try RetentionKernels.parallel(q: q, k: k, v: v, decay: Decay(Self.gamma * Self.gamma))
+        #expect(RetentionReference.worst(wrong, reference.outputs, reference.magnitude).ratio
+            > RetentionReference.bound(n: n, dk: dk))
+        let right = try RetentionKernels.parallel(q: q, k: k, v: v, decay: Decay(Self.gamma))
+        #expect(RetentionReference.worst(right, reference.outputs, reference.magnitude).ratio
+            <= RetentionReference.bound(n: n, dk: dk))
+    }
+
+    @Test func emptyInputsGiveEmptyOutputs() throws {
+        let decay = try Decay<Float>(0.5)
+        let none = Matrix<Float>(rows: 0, columns: 4)
+        #expect(try RetentionKernels.parallel(q: none, k: none, v: Matrix(rows: 0, columns: 3), decay: decay).shape
+            == Shape(rows: 0, columns: 3))
+        let chunked = try RetentionKernels.chunkwise(q: none, k: none, v: Matrix(rows: 0, columns: 3), decay: decay, chunkSize: 2)
+        #expect(chunked.outputs.rows == 0 && chunked.state.position == 0 && chunked.state.s == [Float](repeating: 0, count: 12))
+        // d_k = 0: no scores, so every output is 0.
+        let noKeys = Matrix<Float>(rows: 5, columns: 0)
+        let values = Matrix<Float>(rows: 5, columns: 3, repeating: 1)
+        #expect(try RetentionKernels.parallel(q: noKeys, k: noKeys, v: values, decay: decay) == Matrix(rows: 5, columns: 3))
+        #expect(try RetentionKernels.recurrent(q: noKeys, k: noKeys, v: values, decay: decay).outputs == Matrix(rows: 5, columns: 3))
+    }
+
+    @Test func badShapesThrowTheReferenceErrors() throws {
+        let decay = try Decay<Float>(0.9)
+        let (q, k, v) = retentionInputs(n: 5, dk: 4, dv: 3, seed: 1)
+        let shortK = k.rowRange(0..<4)
+        let kError = RetentionError.shape(ShapeError(argument: "K", expected: "5×4 (the shape of Q, n×d_k)", got: "4×4"))
+        #expect(throws: kError) { try RetentionKernels.parallel(q: q, k: shortK, v: v, decay: decay) }
+        #expect(throws: kError) { try RetentionKernels.chunkwise(q: q, k: shortK, v: v, decay: decay, chunkSize: 2) }
+        #expect(throws: kError) { try RetentionKernels.recurrent(q: q, k: shortK, v: v, decay: decay) }
+        let vError = RetentionError.shape(ShapeError(argument: "V", expected: "5 rows (one per row of Q, n×d_v)", got: "2×3"))
+        #expect(throws: vError) { try RetentionKernels.parallel(q: q, k: k, v: v.rowRange(0..<2), decay: decay) }
+        #expect(throws: RetentionError.chunkSize(0)) {
+            try RetentionKernels.chunkwise(q: q, k: k, v: v, decay: decay, chunkSize: 0)
+        }
+        let other = try RetentionKernelState(keyDimension: 3, valueDimension: 3)
+        let stateError = RetentionError.shape(ShapeError(argument: "state", expected: "4×3 (d_k×d_v from K and V)", got: "3×3"))
+        #expect(throws: stateError) { try RetentionKernels.recurrent(q: q, k: k, v: v, decay: decay, from: other) }
+        #expect(throws: stateError) { try RetentionKernels.chunkwise(q: q, k: k, v: v, decay: decay, chunkSize: 2, from: other) }
+        #expect(throws: RetentionError.self) { try RetentionKernelState(keyDimension: -1, valueDimension: 2) }
+
+        var state = try RetentionKernelState(keyDimension: 4, valueDimension: 3)
+        #expect(throws: RetentionError.shape(ShapeError(argument: "k", expected: "4 entries (d_k)", got: "3"))) {
+            try state.step(q: [1, 2, 3, 4], k: [1, 2, 3], v: [1, 2, 3], decay: decay)
+        }
+        #expect(throws: RetentionError.shape(ShapeError(argument: "v", expected: "3 entries (d_v)", got: "4"))) {
+            try state.step(q: [1, 2, 3, 4], k: [1, 2, 3, 4], v: [1, 2, 3, 4], decay: decay)
+        }
+        #expect(state.position == 0 && state.s.allSatisfy { $0 == 0 })  // untouched by the failed steps
+    }
+}
