@@ -27,12 +27,10 @@ struct Chapter02: ParsableCommand {
     @OptionGroup var page: PageOptions
 
     func validate() throws {
-        guard length >= 1, length <= 2_000 else { throw ValidationError("--length must be in 1...2000, got \(length).") }
-        guard dim >= 2, dim % 2 == 0, dim <= 256 else {
-            throw ValidationError("--dim must be even (complex numbers are stored as real pairs) and in 2...256, got \(dim).")
-        }
-        guard valueDim >= 1, valueDim <= 256 else { throw ValidationError("--value-dim must be in 1...256, got \(valueDim).") }
-        guard gamma > 0, gamma <= 1 else { throw ValidationError("--gamma must be in (0, 1], got \(gamma).") }
+        try FlagCheck.length(length)
+        try FlagCheck.pairedWidth(dim, reason: "complex numbers are stored as real pairs")
+        try FlagCheck.width(valueDim)
+        try FlagCheck.gamma(gamma)
     }
 
     func run() throws {

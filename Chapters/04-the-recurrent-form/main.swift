@@ -27,14 +27,10 @@ struct Chapter04: ParsableCommand {
     @OptionGroup var page: PageOptions
 
     func validate() throws {
-        guard length >= 2, length <= 2_000 else {
-            throw ValidationError("--length must be in 2...2000 (the decoding check splits the sequence), got \(length).")
-        }
-        guard dim >= 2, dim % 2 == 0, dim <= 256 else {
-            throw ValidationError("--dim must be even (rotations act on pairs) and in 2...256, got \(dim).")
-        }
-        guard valueDim >= 1, valueDim <= 256 else { throw ValidationError("--value-dim must be in 1...256, got \(valueDim).") }
-        guard gamma > 0, gamma <= 1 else { throw ValidationError("--gamma must be in (0, 1], got \(gamma).") }
+        try FlagCheck.length(length, minimum: 2, reason: "the decoding check splits the sequence")
+        try FlagCheck.pairedWidth(dim, reason: "rotations act on pairs")
+        try FlagCheck.width(valueDim)
+        try FlagCheck.gamma(gamma)
     }
 
     func run() throws {
@@ -71,14 +67,8 @@ struct Chapter04: ParsableCommand {
             """)
         var rng = SplitMix64(seed: seed)
         let x = Matrix<Double>.gaussian(rows: length, columns: dim, using: &rng)
-        let scale = 1 / Double(dim).squareRoot()
-        let wQ = Matrix<Double>.gaussian(rows: dim, columns: dim, scale: scale, using: &rng)
-        let wK = Matrix<Double>.gaussian(rows: dim, columns: dim, scale: scale, using: &rng)
-        let wV = Matrix<Double>.gaussian(rows: dim, columns: valueDim, scale: scale, using: &rng)
-        let theta = PairRotation.torchscaleAngles(pairs: dim / 2)
-        let q = try PairRotation.rotate(x * wQ, theta: theta)
-        let k = try PairRotation.rotate(x * wK, theta: theta)
-        let v = x * wV
+        let project = try RotatedProjections.random(model: dim, key: dim, value: valueDim, using: &rng)
+        let (q, k, v) = try project(x)  // Q = (X W_Q) ⊙ Θ, K = (X W_K) ⊙ Θ̄, V = X W_V, as in chapter 03
         let decay = try Decay(gamma)
         let parallel = try ParallelRetention.outputs(q: q, k: k, v: v, decay: decay)
         let recurrent = try RecurrentRetention.outputs(q: q, k: k, v: v, decay: decay)
@@ -106,10 +96,8 @@ struct Chapter04: ParsableCommand {
         var state = prefix.state
         var decoded = Matrix<Double>(rows: 0, columns: valueDim)
         for n in half..<length {
-            let token = x.row(n)
-            let qn = try PairRotation.rotate(token * wQ, theta: theta, offset: state.position)
-            let kn = try PairRotation.rotate(token * wK, theta: theta, offset: state.position)
-            decoded = decoded.stacked(above: try state.step(q: qn, k: kn, v: token * wV, decay: decay))
+            let (qn, kn, vn) = try project(x.row(n), offset: state.position)
+            decoded = decoded.stacked(above: try state.step(q: qn, k: kn, v: vn, decay: decay))
         }
         nb.check("token-by-token decoding after a prefix = parallel rows \(half)…\(length - 1)",
                  decoded, parallel.rowRange(half..<length), tolerance: .relative(1e-12))

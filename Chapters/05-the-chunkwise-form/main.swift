@@ -38,13 +38,11 @@ struct Chapter05: ParsableCommand {
     }
 
     func validate() throws {
-        guard length >= 1, length <= 2_000 else { throw ValidationError("--length must be in 1...2000, got \(length).") }
-        guard dim >= 2, dim % 2 == 0, dim <= 256 else {
-            throw ValidationError("--dim must be even (rotations act on pairs) and in 2...256, got \(dim).")
-        }
-        guard valueDim >= 1, valueDim <= 256 else { throw ValidationError("--value-dim must be in 1...256, got \(valueDim).") }
-        guard gamma > 0, gamma <= 1 else { throw ValidationError("--gamma must be in (0, 1], got \(gamma).") }
-        guard chunkSize >= 1 else { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize).") }
+        try FlagCheck.length(length)
+        try FlagCheck.pairedWidth(dim, reason: "rotations act on pairs")
+        try FlagCheck.width(valueDim)
+        try FlagCheck.gamma(gamma)
+        try FlagCheck.chunkSize(chunkSize)
     }
 
     func run() throws {
@@ -81,14 +79,7 @@ struct Chapter05: ParsableCommand {
                     latex: #"\begin{aligned} \operatorname{Retention}(X_{[i]}) &= \left(Q_{[i]} K_{[i]}^{\top} \odot D\right) V_{[i]} + \left(Q_{[i]} R_{i-1}\right) \odot \xi, & \xi_j &= \gamma^{\,j+1} \\ R_i &= K_{[i]}^{\top} \left(V_{[i]} \odot \zeta\right) + \gamma^{b} R_{i-1}, & \zeta_j &= \gamma^{\,b-j-1} \end{aligned}"#)
         var rng = SplitMix64(seed: seed)
         let x = Matrix<Double>.gaussian(rows: length, columns: dim, using: &rng)
-        let scale = 1 / Double(dim).squareRoot()
-        let wQ = Matrix<Double>.gaussian(rows: dim, columns: dim, scale: scale, using: &rng)
-        let wK = Matrix<Double>.gaussian(rows: dim, columns: dim, scale: scale, using: &rng)
-        let wV = Matrix<Double>.gaussian(rows: dim, columns: valueDim, scale: scale, using: &rng)
-        let theta = PairRotation.torchscaleAngles(pairs: dim / 2)
-        let q = try PairRotation.rotate(x * wQ, theta: theta)
-        let k = try PairRotation.rotate(x * wK, theta: theta)
-        let v = x * wV
+        let (q, k, v) = try RotatedProjections.random(model: dim, key: dim, value: valueDim, using: &rng)(x)
         let decay = try Decay(gamma)
         let parallel = try ParallelRetention.outputs(q: q, k: k, v: v, decay: decay)
         let recurrent = try RecurrentRetention.outputs(q: q, k: k, v: v, decay: decay)
