@@ -143,6 +143,7 @@ let package = Package(
         chapter("05", "05-the-chunkwise-form", uses: ["Diagonalisation", "Retention"]),
         chapter("06", "06-gated-multi-scale-retention", uses: ["Retention", "MultiScaleRetention"]),
         chapter("07", "07-the-retnet", uses: ["Retention", "MultiScaleRetention", "RetNetModel", "TorchscaleCheckpoint"]),
+        chapter("08", "08-simd-kernels", uses: ["Retention", "Kernels"]),
 
         .testTarget(name: "MatricesTests", dependencies: ["Matrices"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Matrices"]),

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Side-by-side GEMM speed: this package's kernels against numpy's OpenBLAS, in one run.
+
+    swift build -c release --product bench        # once (add --scratch-path DIR if you use one)
+    python3 Sources/bench/compare_gemm.py [--bench PATH] [--rounds 5]
+
+For each size (512³, 1024³) and thread count (1, 2) it runs, round after round and interleaved,
+`bench gemm --size N --threads T` (median of its repetitions, the last number it prints) and the
+same product in numpy (float32 `a @ b`, median of as many repetitions), each in its own process,
+then prints the median over rounds, the spread, and the ratio ours / numpy per configuration.
+Interleaving puts both under the same machine load; the spread says how noisy it was.
+
+numpy runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its environment (some
+machines set them to work around old OpenBLAS bugs, and they slow a current one down), its
+thread count set with threadpoolctl when installed (OPENBLAS_NUM_THREADS otherwise), and the
+kernel OpenBLAS picked is printed.
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+
+NUMPY_PROBE = r"""
+import sys, time
+import numpy as np
+n, threads, repetitions = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+rng = np.random.default_rng(1)
+a = rng.standard_normal((n, n), dtype=np.float32)
+b = rng.standard_normal((n, n), dtype=np.float32)
+try:
+    from threadpoolctl import threadpool_info, threadpool_limits
+    limits = threadpool_limits(threads)
+    info = [(i.get("internal_api"), i.get("architecture"), i.get("num_threads")) for i in threadpool_info()]
+except ImportError:
+    info = "threadpoolctl not installed; OPENBLAS_NUM_THREADS=%s" % threads
+a @ b
+times = []
+for _ in range(repetitions):
+    start = time.perf_counter()
+    a @ b
+    times.append(time.perf_counter() - start)
+print(info)
+print(2 * n ** 3 / sorted(times)[len(times) // 2] / 1e9)
+"""
+
+
+def ours(bench, n, threads, repetitions):
+    out = subprocess.run([bench, "gemm", "--size", str(n), "--threads", str(threads),
+                          "--repetitions", str(repetitions)], check=True, capture_output=True, text=True).stdout
+    return float(out.strip().splitlines()[-1].split()[-1])
+
+
+def numpy(n, threads, repetitions):
+    env = dict(os.environ)
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("OPENBLAS_L2_SIZE", None)
+    env["OPENBLAS_NUM_THREADS"] = str(threads)
+    out = subprocess.run([sys.executable, "-c", NUMPY_PROBE, str(n), str(threads), str(repetitions)],
+                         check=True, capture_output=True, text=True, env=env).stdout.strip().splitlines()
+    return float(out[-1]), out[0]
+
+
+def spread(values):
+    """(max − min) / median, as a percentage."""
+    return 100 * (max(values) - min(values)) / statistics.median(values)
+
+
+def main():
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bench", default=os.path.join(root, ".build", "release", "bench"),
+                        help="the bench executable (default: .build/release/bench)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per configuration")
+    parser.add_argument("--repetitions", type=int, default=7, help="timed products per process (median)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[512, 1024])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    if not os.access(args.bench, os.X_OK):
+        sys.exit(f"{args.bench} is not built: swift build -c release --product bench")
+    if args.rounds < 1 or args.repetitions < 1:
+        sys.exit("--rounds and --repetitions must be at least 1")
+
+    results = {}
+    kernel = None
+    for round_ in range(args.rounds):
+        for n in args.sizes:
+            for t in args.threads:
+                mine = ours(args.bench, n, t, args.repetitions)
+                theirs, kernel = numpy(n, t, args.repetitions)
+                results.setdefault((n, t), []).append((mine, theirs))
+        print(f"round {round_ + 1}/{args.rounds} done", file=sys.stderr)
+
+    print(f"numpy {__import__('numpy').__version__}, OpenBLAS: {kernel}")
+    print(f"{'size':>6} {'threads':>7} {'ours GFLOP/s':>13} {'spread':>7} {'numpy GFLOP/s':>14} {'spread':>7}"
+          f" {'ratio':>6} {'ratio range':>13}")
+    for (n, t), pairs in results.items():
+        mine = [p[0] for p in pairs]
+        theirs = [p[1] for p in pairs]
+        ratios = [p[0] / p[1] for p in pairs]
+        print(f"{n:>5}³ {t:>7} {statistics.median(mine):>13.1f} {spread(mine):>6.0f}% "
+              f"{statistics.median(theirs):>14.1f} {spread(theirs):>6.0f}% {statistics.median(ratios):>5.2f}× "
+              f"{min(ratios):>5.2f}–{max(ratios):.2f}×")
+
+
+if __name__ == "__main__":
+    main()
