@@ -79,9 +79,9 @@ let package = Package(
 
         // MARK: Multi-scale retention and the RetNet (chapters 06–07): add their targets here.
         // Chapter 06: gated multi-scale retention (heads with their own γ, per-head norm, swish gate).
-        .target(name: "MultiScaleRetention", dependencies: ["Matrices", "Diagonalisation", "Retention"]),
+        .target(name: "MultiScaleRetention", dependencies: ["Matrices", "Diagonalisation", "Retention", "Tracing"]),
         // Chapter 07: the whole RetNet, in the paper's variant and torchscale 0.3.0's.
-        .target(name: "RetNetModel", dependencies: ["Matrices", "Retention", "MultiScaleRetention"]),
+        .target(name: "RetNetModel", dependencies: ["Matrices", "Retention", "MultiScaleRetention", "Tracing"]),
 
         // safetensors I/O, for loading torchscale checkpoints (no Swift package for it is available).
         .target(name: "SafeTensors"),
@@ -102,8 +102,11 @@ let package = Package(
         .target(name: "Graphs"),
         // Records what the retention code paths compute, when asked to (the `trace:` arguments).
         .target(name: "Tracing", dependencies: ["Matrices"]),
-        // The parallel, recurrent and chunkwise figures, traced from real runs.
-        .target(name: "RetentionFigures", dependencies: ["Matrices", "Diagonalisation", "Retention", "Tracing", "Graphs"]),
+        // The figures, traced from real runs: the three retention forms, multi-scale retention, a block.
+        .target(
+            name: "RetentionFigures",
+            dependencies: ["Matrices", "Diagonalisation", "Retention", "MultiScaleRetention", "RetNetModel", "Tracing", "Graphs"]
+        ),
         // `swift run figures` writes Figures/*.dot, *.svg and *.png.
         .executableTarget(
             name: "figures",
@@ -174,7 +177,10 @@ let package = Package(
         .testTarget(name: "GraphsTests", dependencies: ["Graphs"]),
         .testTarget(name: "GraphvizRenderingTests", dependencies: ["GraphvizRendering", "Graphs"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Retention", "Matrices"]),
-        .testTarget(name: "TracingTests", dependencies: ["Tracing", "Retention", "Matrices"]),
-        .testTarget(name: "RetentionFiguresTests", dependencies: ["RetentionFigures", "Graphs", "Tracing", "Retention", "Matrices"]),
+        .testTarget(name: "TracingTests", dependencies: ["Tracing", "Retention", "MultiScaleRetention", "RetNetModel", "Matrices"]),
+        .testTarget(
+            name: "RetentionFiguresTests",
+            dependencies: ["RetentionFigures", "Graphs", "Tracing", "Retention", "MultiScaleRetention", "RetNetModel", "Matrices"]
+        ),
     ]
 )

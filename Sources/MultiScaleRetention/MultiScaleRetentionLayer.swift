@@ -1,5 +1,6 @@
 import Matrices
 import Retention
+import Tracing
 
 /// Gated multi-scale retention (paper Sec. 2.2), one layer:
 ///
@@ -158,10 +159,10 @@ public struct MultiScaleRetentionLayer<E: RealScalar>: Sendable, Equatable {
 
     /// MSR(X) and the state after X, for X (n×E) at positions state.position …; see `pass`.
     public func callAsFunction(_ x: Matrix<E>, form: RetentionForm = .parallel,
-                               from state: MultiScaleRetentionState<E>? = nil)
+                               from state: MultiScaleRetentionState<E>? = nil, trace: Tracer<E>? = nil)
         throws(MultiScaleRetentionError) -> (output: Matrix<E>, state: MultiScaleRetentionState<E>)
     {
-        let result = try pass(x, form: form, from: state)
+        let result = try pass(x, form: form, from: state, trace: trace)
         return (result.output, result.state)
     }
 
@@ -172,8 +173,14 @@ public struct MultiScaleRetentionLayer<E: RealScalar>: Sendable, Equatable {
     /// asked to start from a non-empty state (continue with the recurrent or chunkwise form), or a
     /// scaling other than `.exact` is asked for after position 0 (its factors are defined for a
     /// sequence from its start); `.head` for a chunk size below 1.
+    ///
+    /// With a `trace`, records every stage with the paper's symbols (see `LayerTrace`): X, the
+    /// weights and θ, the projections, each head in a group "head i · γᵢ = …" (its columns, and
+    /// the retention form recording itself, given the same tracer), the heads side by side, the
+    /// per-head norm, the swish gate and W_O. The numbers are the same with or without one.
     public func pass(_ x: Matrix<E>, form: RetentionForm = .parallel, from state: MultiScaleRetentionState<E>? = nil,
-                     scaling: RowScaling = .exact) throws(MultiScaleRetentionError) -> MultiScaleRetentionPass<E>
+                     scaling: RowScaling = .exact, trace: Tracer<E>? = nil)
+        throws(MultiScaleRetentionError) -> MultiScaleRetentionPass<E>
     {
         guard x.columns == embedDimension else {
             throw .invalid(field: "X", expected: "\(embedDimension) columns (decoder_embed_dim)", got: "\(x.shape)")
@@ -194,6 +201,7 @@ public struct MultiScaleRetentionLayer<E: RealScalar>: Sendable, Equatable {
         let k = keyScale * x.applyingLinear(kProj)
         let v = x.applyingLinear(vProj)
         let g = x.applyingLinear(gProj)
+        let traced = trace.map { LayerTrace(trace: $0, layer: self, x: x, q: q, k: k, v: v, g: g) }
 
         var outputs: [Matrix<E>] = []
         var states: [RetentionState<E>] = []
@@ -203,20 +211,27 @@ public struct MultiScaleRetentionLayer<E: RealScalar>: Sendable, Equatable {
             let kh = try rotation.apply(k.columnRange((h * dk)..<((h + 1) * dk)), offset: start.position)
             let vh = v.columnRange((h * dv)..<((h + 1) * dv))
             let decay = decays[h]
+            traced?.enterHead(h, gamma: decay.gamma, q: qh, k: kh, v: vh)
+            defer { traced?.leaveHead() }
             do {
                 var result: (outputs: Matrix<E>, state: RetentionState<E>)
                 switch form {
                 case .parallel:
-                    result = (try ParallelRetention.outputs(q: qh, k: kh, v: vh, decay: decay),
+                    result = (try ParallelRetention.outputs(q: qh, k: kh, v: vh, decay: decay, trace: trace),
                               RetentionState(s: Self.finalState(k: kh, v: vh, decay: decay), position: n))
                 case .recurrent:
-                    result = try RecurrentRetention.outputs(q: qh, k: kh, v: vh, decay: decay, from: start.heads[h])
+                    result = try RecurrentRetention.outputs(q: qh, k: kh, v: vh, decay: decay, from: start.heads[h],
+                                                            trace: trace)
                 case .chunkwise(let b):
                     result = try ChunkwiseRetention.outputs(q: qh, k: kh, v: vh, decay: decay, chunkSize: b,
-                                                            from: start.heads[h])
+                                                            from: start.heads[h], trace: trace)
                 }
                 let rowFactors = try scaling.factors(q: qh, k: kh, v: vh, decay: decay)
-                if scaling != .exact { result.outputs = result.outputs.scalingRows(by: rowFactors) }
+                if scaling != .exact {
+                    let exact = result.outputs
+                    result.outputs = exact.scalingRows(by: rowFactors)
+                    traced?.scaled(result.outputs, from: exact, by: scaling)
+                }
                 factors.append(rowFactors)
                 outputs.append(result.outputs)
                 states.append(result.state)
@@ -226,7 +241,11 @@ public struct MultiScaleRetentionLayer<E: RealScalar>: Sendable, Equatable {
         }
         let retention = Matrix<E>.concatenatingColumns(outputs, rows: n)
         let normalised = headNorm.apply(retention, heads: heads)
-        let output = Activation.swish(g).hadamard(normalised).applyingLinear(outProj)
+        let swish = Activation.swish(g)
+        let gated = swish.hadamard(normalised)
+        let output = gated.applyingLinear(outProj)
+        traced?.finish(heads: outputs, retention: retention, norm: headNorm, normalised: normalised, swish: swish,
+                       gated: gated, output: output)
         return MultiScaleRetentionPass(retention: retention, rowFactors: factors, normalised: normalised, gate: g,
                                        output: output, state: MultiScaleRetentionState(heads: states))
     }

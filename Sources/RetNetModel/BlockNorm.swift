@@ -17,6 +17,14 @@ public enum BlockNorm<E: RealScalar>: Sendable, Equatable {
         }
     }
 
+    /// "LayerNorm" or "RMSNorm", for labels.
+    public var name: String {
+        switch self {
+        case .layerNorm: "LayerNorm"
+        case .rms: "RMSNorm"
+        }
+    }
+
     /// Normalises every row of x (n×E).
     public func apply(_ x: Matrix<E>) -> Matrix<E> {
         precondition(x.columns == width, "norm of width \(width) applied to \(x.shape)")

@@ -1,5 +1,6 @@
 import Matrices
 import MultiScaleRetention
+import Tracing
 
 /// The feed-forward half of a block, applied to every row on its own:
 ///
@@ -12,12 +13,50 @@ public enum FeedForward<E: RealScalar>: Sendable, Equatable {
     case plain(fc1: Matrix<E>, fc2: Matrix<E>, activation: Activation)
     case glu(fc1: Matrix<E>, gate: Matrix<E>, fc2: Matrix<E>, activation: Activation)
 
-    public func callAsFunction(_ x: Matrix<E>) -> Matrix<E> {
+    /// FFN(x) for every row of x (n×E).
+    ///
+    /// With a `trace`, records the steps in a group named by the formula, with torchscale's names
+    /// for the GLU's linear maps (fc1, gate, fc2) and the paper's for the plain FFN (W₁, W₂), the
+    /// weights in the paper's orientation as parameters, and x found by content (see `Tracer`).
+    public func callAsFunction(_ x: Matrix<E>, trace: Tracer<E>? = nil) -> Matrix<E> {
         switch self {
         case .plain(let fc1, let fc2, let activation):
-            return activation(x.applyingLinear(fc1)).applyingLinear(fc2)
+            let hidden = x.applyingLinear(fc1)
+            let activated = activation(hidden)
+            let out = activated.applyingLinear(fc2)
+            if let trace {
+                let act = activation.rawValue
+                let xID = trace.node(for: x, symbol: "x")
+                trace.enterGroup("FFN: \(act)(x W₁) W₂")
+                let w1 = trace.leaf("W₁", role: .parameter, value: fc1.transposed)
+                let h = trace.record(.projection, "x W₁", inputs: [xID, w1], value: hidden)
+                let a = trace.record(.activation, "\(act)(x W₁)", inputs: [h], value: activated)
+                let w2 = trace.leaf("W₂", role: .parameter, value: fc2.transposed)
+                trace.record(.projection, "FFN(x)", "\(act)(x W₁) W₂", inputs: [a, w2], value: out)
+                trace.leaveGroup()
+            }
+            return out
         case .glu(let fc1, let gate, let fc2, let activation):
-            return activation(x.applyingLinear(fc1)).hadamard(x.applyingLinear(gate)).applyingLinear(fc2)
+            let hidden = x.applyingLinear(fc1)
+            let activated = activation(hidden)
+            let gated = x.applyingLinear(gate)
+            let product = activated.hadamard(gated)
+            let out = product.applyingLinear(fc2)
+            if let trace {
+                let act = activation.rawValue
+                let xID = trace.node(for: x, symbol: "x")
+                trace.enterGroup("FFN (GLU): fc2(\(act)(fc1 x) ⊙ gate x)")
+                let w1 = trace.leaf("W_fc1", role: .parameter, value: fc1.transposed)
+                let h = trace.record(.projection, "fc1 x", inputs: [xID, w1], value: hidden)
+                let a = trace.record(.activation, "\(act)(fc1 x)", inputs: [h], value: activated)
+                let wGate = trace.leaf("W_gate", role: .parameter, value: gate.transposed)
+                let g = trace.record(.projection, "gate x", inputs: [xID, wGate], value: gated)
+                let p = trace.record(.hadamard, "\(act)(fc1 x) ⊙ gate x", inputs: [a, g], value: product)
+                let w2 = trace.leaf("W_fc2", role: .parameter, value: fc2.transposed)
+                trace.record(.projection, "FFN(x)", "fc2(…)", inputs: [p, w2], value: out)
+                trace.leaveGroup()
+            }
+            return out
         }
     }
 

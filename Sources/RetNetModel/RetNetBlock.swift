@@ -1,5 +1,6 @@
 import Matrices
 import MultiScaleRetention
+import Tracing
 
 /// One RetNet block (paper Sec. 2.3), pre-norm with residuals:
 ///
@@ -22,13 +23,33 @@ public struct RetNetBlock<E: RealScalar>: Sendable, Equatable {
     }
 
     /// X′ for X (n×E), the retention in `form` from `state`, and the retention's new state.
+    ///
+    /// With a `trace`, records X, both norms, the retention layer as one node (trace it on its
+    /// own with `MultiScaleRetentionLayer.pass(_:trace:)`), both residual sums, and the FFN's
+    /// steps in a group of their own. The numbers are the same with or without one.
     public func callAsFunction(_ x: Matrix<E>, form: RetentionForm, from state: MultiScaleRetentionState<E>?,
-                               scaling: RowScaling = .exact)
+                               scaling: RowScaling = .exact, trace: Tracer<E>? = nil)
         throws(MultiScaleRetentionError) -> (output: Matrix<E>, state: MultiScaleRetentionState<E>)
     {
-        let retained = try retention.pass(retentionLayerNorm.apply(x), form: form, from: state, scaling: scaling)
+        let normed = retentionLayerNorm.apply(x)
+        let retained = try retention.pass(normed, form: form, from: state, scaling: scaling)
         let y = retained.output + x
-        return (ffn(finalLayerNorm.apply(y)) + y, retained.state)
+        let normedY = finalLayerNorm.apply(y)
+        if let trace {
+            let first = retentionLayerNorm.name, second = finalLayerNorm.name
+            let xID = trace.node(for: x, symbol: "X")
+            let norm = trace.record(.norm, "\(first)(X)", inputs: [xID], value: normed)
+            let msr = trace.record(.layer, "MSR(\(first)(X))", inputs: [norm], value: retained.output)
+            let yID = trace.record(.sum, "Y", "MSR(\(first)(X)) + X", inputs: [msr, xID], value: y)
+            trace.record(.norm, "\(second)(Y)", inputs: [yID], value: normedY)
+        }
+        let fed = ffn(normedY, trace: trace)
+        let output = fed + y
+        if let trace {
+            trace.record(.sum, "X′", "FFN(\(finalLayerNorm.name)(Y)) + Y", role: .output,
+                         inputs: [trace.node(for: fed, symbol: "FFN"), trace.node(for: y, symbol: "Y")], value: output)
+        }
+        return (output, retained.state)
     }
 
     /// The block in another precision.

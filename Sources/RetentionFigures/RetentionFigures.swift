@@ -4,15 +4,17 @@ import Matrices
 import Retention
 import Tracing
 
-/// The computation graphs of the three retention forms, each traced from a real run on a small
-/// seeded example: the same projections, rotations and library calls the chapters make, with a
-/// `Tracer` handed to the library so it records what it computes.
+/// A computation graph traced from a real run on a small seeded example: the same projections,
+/// rotations and library calls the chapters make, with a `Tracer` handed to the library so it
+/// records what it computes. The three retention forms are drawn here; multi-scale retention and
+/// the RetNet block in `LayerFigures`.
 public struct Figure: Sendable {
-    /// The file name without extension: "parallel", "recurrent", "chunkwise".
+    /// The file name without extension: "parallel", "recurrent", "chunkwise", "msr", "block".
     public let name: String
     /// What the run recorded.
     public let trace: Trace
-    /// The outputs the traced run returned (n×d_v), to be checked against the parallel form.
+    /// The outputs the traced run returned: n×d_v for a retention form (to be checked against the
+    /// parallel form), n×E for the layer and the block (to be checked against an untraced run).
     public let outputs: Matrix<Double>
     /// The figure.
     public let graph: Graph

@@ -58,15 +58,16 @@ public struct TraceNode: Sendable, Equatable {
     public let shape: Shape
     /// The values it was computed from, in argument order.
     public let inputs: [TraceNodeID]
-    /// The innermost group (time step, chunk) it was recorded in, if any.
+    /// The innermost group (time step, chunk, head …) it was recorded in, if any.
     public let group: Int?
 }
 
-/// A time step or chunk: the nodes recorded between `Tracer.enterGroup` and `leaveGroup`.
+/// A time step, chunk, head or sub-layer: the nodes recorded between `Tracer.enterGroup` and
+/// `leaveGroup`.
 public struct TraceGroup: Sendable, Equatable {
     /// The index in `Trace.groups`.
     public let index: Int
-    /// Its caption, e.g. "t = 3" or "chunk 1 · rows 3–5".
+    /// Its caption, e.g. "t = 3", "chunk 1 · rows 3–5" or "head 0 · γ₀ = 0.96875".
     public let label: String
     /// The enclosing group, if groups were nested.
     public let parent: Int?
@@ -88,7 +89,7 @@ public enum TraceRole: String, Sendable, CaseIterable {
     case output
 }
 
-/// The kinds of computation the retention code paths record.
+/// The kinds of computation the traced code paths record (retention forms, layers, blocks).
 public enum TraceOperation: String, Sendable, CaseIterable {
     /// A value that enters from outside (data or parameter).
     case leaf
@@ -98,6 +99,8 @@ public enum TraceOperation: String, Sendable, CaseIterable {
     case rotation
     /// Rows cut out of a matrix: one token's row, or one chunk's rows.
     case rowSlice
+    /// Columns cut out of a matrix: one head's columns of a projection.
+    case columnSlice
     /// A transpose, Kᵀ.
     case transpose
     /// The retention scores Q Kᵀ (all pairs of positions, or those of one chunk).
@@ -110,10 +113,18 @@ public enum TraceOperation: String, Sendable, CaseIterable {
     case hadamard
     /// A matrix product.
     case product
-    /// A sum of two terms (the chunk's inner and cross-chunk parts).
+    /// A sum of two terms (the chunk's inner and cross-chunk parts; a residual connection).
     case sum
     /// A state update: S_n = γ S_{n−1} + K_nᵀ V_n, or R_i = K_[i]ᵀ (V_[i] ⊙ ζ) + γᵇ R_{i−1}.
     case stateUpdate
-    /// Rows stacked into one matrix (the outputs of every step or chunk).
+    /// Rows stacked into one matrix (the outputs of every step or chunk), or matrices placed side
+    /// by side (the heads' outputs).
     case concatenation
+    /// A normalisation of every row, or of each head's part of every row: LayerNorm, RMSNorm,
+    /// GroupNorm.
+    case norm
+    /// An entry-wise non-linearity: swish, gelu.
+    case activation
+    /// A whole sub-layer recorded as one step (multi-scale retention inside a block).
+    case layer
 }

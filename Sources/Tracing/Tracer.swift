@@ -1,8 +1,9 @@
 import Matrices
 
-/// Records a computation as it runs: hand a `Tracer` to a retention form (its `trace:` argument)
-/// and it records each operation it performs; record the steps before it (inputs, projections,
-/// rotations) yourself with `record` and `leaf`. Read the result from `trace`.
+/// Records a computation as it runs: hand a `Tracer` to a retention form, a multi-scale
+/// retention layer or a RetNet block (their `trace:` argument) and it records each operation it
+/// performs; record the steps before a retention form (inputs, projections, rotations) yourself
+/// with `record` and `leaf`. Read the result from `trace`.
 ///
 /// Values are linked by content, not by name: when a traced function receives a matrix, it asks
 /// `node(for:symbol:)` for the node that produced exactly those entries, so an edge in the
@@ -67,7 +68,7 @@ public final class Tracer<E: AlgebraicField> {
         node(for: Matrix(rows: 1, columns: 1, entries: [value]), symbol: symbol, role: role)
     }
 
-    /// Opens a group (a time step, a chunk): nodes recorded until `leaveGroup()` belong to it.
+    /// Opens a group (a time step, a chunk, a head): nodes recorded until `leaveGroup()` belong to it.
     /// Groups nest.
     public func enterGroup(_ label: String) {
         let index = trace.groups.count

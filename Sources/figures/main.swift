@@ -4,16 +4,17 @@ import Graphs
 import GraphvizRendering
 import RetentionFigures
 
-/// `swift run figures`: traces the parallel, recurrent and chunkwise forms on small examples and
-/// writes each computation graph to Figures/ as DOT (committed and checked in CI), SVG (for the
-/// notebook pages) and PNG (for slides).
+/// `swift run figures`: traces the parallel, recurrent and chunkwise forms, a multi-scale
+/// retention layer and a RetNet block on small examples and writes each computation graph to
+/// Figures/ as DOT (committed and checked in CI), SVG (for the notebook pages) and PNG (for slides).
 struct Figures: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "figures",
-        abstract: "Regenerate the computation graphs in Figures/ (DOT, SVG, PNG) from traced runs of the three retention forms.",
+        abstract: "Regenerate the computation graphs in Figures/ (DOT, SVG, PNG) from traced runs of the retention forms, a multi-scale retention layer and a RetNet block.",
         discussion: """
             Each figure is recorded from a real run: the same calls the chapters make, with a tracer handed to the \
-            retention code. The defaults are the chapters' sizes; the committed DOT files are made with them.
+            retention code. The defaults are the chapters' sizes; the committed DOT files are made with them. The msr and \
+            block figures use --length tokens and --heads heads of 4 key and 8 value columns each.
             """)
 
     @Option(help: "The folder to write into (created if missing).")
@@ -23,7 +24,7 @@ struct Figures: ParsableCommand {
             help: ArgumentHelp("The formats to write, any of dot, svg, png.", valueName: "format"))
     var formats: [FigureFormat] = FigureFormat.allCases
 
-    @Option(help: "Sequence length n of the parallel and recurrent figures (1…16).")
+    @Option(help: "Sequence length n of the parallel, recurrent, msr and block figures (1…16).")
     var length = 6
 
     @Option(help: "Sequence length n of the chunkwise figure (1…32).")
@@ -37,6 +38,9 @@ struct Figures: ParsableCommand {
 
     @Option(help: "Width d_v of V.")
     var valueDim = 3
+
+    @Option(help: "Number of heads h of the msr and block figures (1…4).")
+    var heads = 2
 
     enum FigureFormat: String, ExpressibleByArgument, CaseIterable {
         case dot, svg, png
@@ -52,6 +56,7 @@ struct Figures: ParsableCommand {
             throw ValidationError("--dim must be even (rotations act on pairs) and in 2...64, got \(dim).")
         }
         guard (1...64).contains(valueDim) else { throw ValidationError("--value-dim must be in 1...64, got \(valueDim).") }
+        guard (1...4).contains(heads) else { throw ValidationError("--heads must be in 1...4 (a figure, not a model), got \(heads).") }
         guard !formats.isEmpty else { throw ValidationError("--format needs at least one of dot, svg, png.") }
     }
 
@@ -67,6 +72,8 @@ struct Figures: ParsableCommand {
             try RetentionFigures.recurrent(FigureExample(length: length, dim: dim, valueDim: valueDim, seed: 4)),
             try RetentionFigures.chunkwise(FigureExample(length: chunkwiseLength, dim: dim, valueDim: valueDim, seed: 5),
                                            chunkSize: chunkSize),
+            try RetentionFigures.multiScale(LayerFigureExample(length: length, heads: heads)),
+            try RetentionFigures.block(LayerFigureExample(length: length, heads: heads)),
         ]
         let renderer = formats.contains { $0 != .dot } ? try GraphvizRenderer() : nil
         for figure in figures {

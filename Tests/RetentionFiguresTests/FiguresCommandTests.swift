@@ -43,7 +43,7 @@ import Testing
         let dir = scratch("defaults")
         let run = try figures(["--output", dir])
         #expect(run.status == 0, "\(run.stderr)")
-        for name in ["parallel", "recurrent", "chunkwise"] {
+        for name in ["parallel", "recurrent", "chunkwise", "msr", "block"] {
             let dot = try String(contentsOfFile: "\(dir)/\(name).dot", encoding: .utf8)
             let committed = try String(contentsOfFile: Self.packageRoot.appendingPathComponent("Figures/\(name).dot").path,
                                        encoding: .utf8)
@@ -73,7 +73,8 @@ import Testing
         #expect(!run.stderr.contains("Fatal error"))
     }
 
-    @Test(arguments: [["--length", "0"], ["--chunk-size", "0"], ["--dim", "5"], ["--value-dim", "0"], ["--length", "x"]])
+    @Test(arguments: [["--length", "0"], ["--chunk-size", "0"], ["--dim", "5"], ["--value-dim", "0"], ["--length", "x"],
+                      ["--heads", "0"], ["--heads", "5"]])
     func badSizesAreUsageErrors(arguments: [String]) throws {
         let run = try figures(["--output", scratch("sizes")] + arguments)
         #expect(run.status == 64, "exit \(run.status) for \(arguments)")
@@ -88,5 +89,9 @@ import Testing
         let chunkwise = try String(contentsOfFile: "\(dir)/chunkwise.dot", encoding: .utf8)
         #expect(chunkwise.contains("chunk 3 · row 6") && !chunkwise.contains("chunk 4"))
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/chunkwise.png"))
+        let run3 = try figures(["--output", dir, "--format", "dot", "--heads", "3"])
+        #expect(run3.status == 0, "\(run3.stderr)")
+        let msr = try String(contentsOfFile: "\(dir)/msr.dot", encoding: .utf8)
+        #expect(msr.contains("head 2 · γ₂ = 0.9921875") && !msr.contains("head 3"))
     }
 }
