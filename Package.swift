@@ -168,10 +168,12 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(
             name: "TorchscaleCheckpointTests",
-            dependencies: ["TorchscaleCheckpoint", "RetNetModel", "MultiScaleRetention", "SafeTensors", "Matrices"]
+            dependencies: ["TorchscaleCheckpoint", "RetNetModel", "MultiScaleRetention", "SafeTensors", "Matrices", "ProductRunner"]
         ),
+        // Runs built executables from the tests and captures their output (the command-line tests share it).
+        .target(name: "ProductRunner"),
         // Runs the built chapter executables and compares their pages with the committed ones.
-        .testTarget(name: "ChapterTests", dependencies: ["Notebook"]),
+        .testTarget(name: "ChapterTests", dependencies: ["Notebook", "ProductRunner"]),
         .testTarget(name: "MultiScaleRetentionTests", dependencies: ["MultiScaleRetention", "Retention", "Matrices"]),
         .testTarget(name: "RetNetModelTests", dependencies: ["RetNetModel", "MultiScaleRetention", "Retention", "Matrices"]),
         .testTarget(name: "GraphsTests", dependencies: ["Graphs"]),
@@ -180,7 +182,7 @@ let package = Package(
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "Retention", "MultiScaleRetention", "RetNetModel", "Matrices"]),
         .testTarget(
             name: "RetentionFiguresTests",
-            dependencies: ["RetentionFigures", "Graphs", "Tracing", "Retention", "MultiScaleRetention", "RetNetModel", "Matrices"]
+            dependencies: ["RetentionFigures", "Graphs", "Tracing", "Retention", "MultiScaleRetention", "RetNetModel", "Matrices", "ProductRunner"]
         ),
     ]
 )

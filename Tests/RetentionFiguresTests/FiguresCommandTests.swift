@@ -1,4 +1,5 @@
 import Foundation
+import ProductRunner
 import Testing
 
 /// `swift run figures`: writes every figure, reproduces the committed DOT files byte for byte,
@@ -7,32 +8,9 @@ import Testing
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
     /// Runs the `figures` executable built beside the test bundle.
-    func figures(_ arguments: [String]) throws -> Run {
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-            .deletingLastPathComponent().appendingPathComponent("figures")
-        try #require(FileManager.default.isExecutableFile(atPath: executable.path), "build first: \(executable.path)")
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                   stderr: String(decoding: errData, as: UTF8.self))
+    func figures(_ arguments: [String]) throws -> ProductRunner.Run {
+        try ProductRunner.run("figures", arguments)
     }
 
     func scratch(_ name: String) -> String {
