@@ -92,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "retnet",
             dependencies: [
-                "TorchscaleCheckpoint", "RetNetModel", "MultiScaleRetention", "Matrices",
+                "TorchscaleCheckpoint", "RetNetModel", "MultiScaleRetention", "Matrices", "FastRetNet", "Kernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -123,6 +123,9 @@ let package = Package(
         // MARK: SIMD kernels (chapter 08)
         // GEMM from naive loops to a packed, register-blocked, two-thread kernel; retention kernels.
         .target(name: "Kernels", dependencies: ["Matrices", "Retention"], swiftSettings: nativeCPU),
+        // A RetNet<Float> on the kernels: GEMMs for every projection, retention kernels per head, decoding.
+        .target(name: "FastRetNet", dependencies: ["Kernels", "RetNetModel", "MultiScaleRetention", "Retention", "Matrices"],
+                swiftSettings: nativeCPU),
         // `swift run -c release bench gemm --size 1024 --threads 2`: the GEMM ladder's speed.
         .executableTarget(
             name: "bench",
@@ -179,6 +182,10 @@ let package = Package(
         .testTarget(name: "GraphsTests", dependencies: ["Graphs"]),
         .testTarget(name: "GraphvizRenderingTests", dependencies: ["GraphvizRendering", "Graphs"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Retention", "Matrices"]),
+        .testTarget(
+            name: "FastRetNetTests",
+            dependencies: ["FastRetNet", "RetNetModel", "TorchscaleCheckpoint", "MultiScaleRetention", "Retention", "Matrices"]
+        ),
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "Retention", "MultiScaleRetention", "RetNetModel", "Matrices"]),
         .testTarget(
             name: "RetentionFiguresTests",

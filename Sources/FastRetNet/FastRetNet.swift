@@ -1,0 +1,141 @@
+import Kernels
+import Matrices
+import MultiScaleRetention
+import Retention
+import RetNetModel
+
+/// A `RetNet<Float>` laid out for the SIMD kernels: the same model and the same numbers up to
+/// Float rounding, computed fast.
+///
+/// - every projection, the FFN and the output projection are the threaded GEMM
+///   (`GEMM.multiply(.threaded, …)`) for several rows, and a panel-streaming SIMD product for
+///   one row (`PackedLinear`); Q, K, V, G are one product, as are fc1 and gate;
+/// - every head runs the retention kernels (`RetentionKernels`), heads split between threads,
+///   in any of the three forms, from a carried `FastRetNetState`;
+/// - a decoding `step` reads each weight once and updates the per-head kernel states in place.
+///
+/// Retention is exact, (Q Kᵀ ⊙ D) V, as the reference computes it by default
+/// (`RowScaling.exact`): torchscale's per-mode row factors are not applied. They cancel in the
+/// per-head norm up to ε, and `retnet logits` keeps the reference model to reproduce them.
+///
+/// Work is split between threads, never a sum, so any thread count gives bit-identical results.
+public struct FastRetNet: Sendable {
+    public let config: RetNetConfig
+    /// Threads for every product, head and row-wise step (≥ 1).
+    public private(set) var threads: Int
+    let embedTokens: [Float]
+    let embedScale: Float
+    let blocks: [FastBlock]
+    let layerNorm: BlockNorm<Float>
+    let head: PackedLinear
+    let rotation: Rotation
+    let stateShapes: [(heads: Int, keyDimension: Int, valueDimension: Int)]
+
+    /// The model laid out for the kernels, run on `threads` threads; throws `.argument` for
+    /// threads < 1.
+    public init(_ model: RetNet<Float>, threads: Int = 1) throws(RetNetError) {
+        guard threads >= 1 else { throw .argument(name: "threads", expected: "a thread count ≥ 1", got: "\(threads)") }
+        config = model.config
+        self.threads = threads
+        embedTokens = model.embedTokens.storage
+        embedScale = Float(model.config.embedScale)
+        blocks = model.blocks.map(FastBlock.init)
+        layerNorm = model.layerNorm
+        head = PackedLinear(model.outputProjection)
+        rotation = model.blocks[0].retention.rotation
+        stateShapes = model.blocks.map { ($0.retention.heads, $0.retention.keyDimension, $0.retention.headDimension) }
+    }
+
+    /// The same model on another number of threads.
+    public func with(threads: Int) throws(RetNetError) -> FastRetNet {
+        guard threads >= 1 else { throw .argument(name: "threads", expected: "a thread count ≥ 1", got: "\(threads)") }
+        var copy = self
+        copy.threads = threads
+        return copy
+    }
+
+    /// The bytes of weights a decoding step reads: every projection, FFN and the output
+    /// projection once (the embedding row read is one row, not counted).
+    public var weightBytes: Int { blocks.reduce(head.weightBytes) { $0 + $1.weightBytes } }
+
+    /// The empty state (position 0).
+    public func emptyState() -> FastRetNetState {
+        FastRetNetState(layers: stateShapes.map { shape in
+            (0..<shape.heads).map { _ in try! RetentionKernelState(keyDimension: shape.keyDimension, valueDimension: shape.valueDimension) }
+        })
+    }
+
+    /// The logits (n×vocab) for `tokens` and the state after them, every head in `form`, from
+    /// `state` (empty when nil).
+    ///
+    /// Throws `.token` for an id outside the vocabulary, `.state` for a state of another model or
+    /// a parallel form asked to start after position 0, `.argument` for a chunk size below 1.
+    public func forward(_ tokens: [Int], form: RetentionForm = .parallel, from state: FastRetNetState? = nil)
+        throws(RetNetError) -> (logits: Matrix<Float>, state: FastRetNetState)
+    {
+        for (position, id) in tokens.enumerated() where id < 0 || id >= config.vocabSize {
+            throw .token(position: position, id: id, vocabularySize: config.vocabSize)
+        }
+        if case .chunkwise(let b) = form, b < 1 {
+            throw .argument(name: "chunk size", expected: "a chunk size B ≥ 1", got: "\(b)")
+        }
+        var current = state ?? emptyState()
+        try validate(current)
+        if form == .parallel && current != emptyState() {
+            throw .state(field: "state", expected: "the empty state: the parallel form starts at position 0 "
+                         + "(continue from a state with the recurrent or chunkwise form)",
+                         got: "a state at position \(current.position)")
+        }
+        let n = tokens.count, e = config.embedDim
+        guard n > 0 else { return (Matrix(rows: 0, columns: config.vocabSize, entries: []), current) }
+        var x = [Float](repeating: 0, count: n * e)
+        for (t, id) in tokens.enumerated() {
+            for c in 0..<e { x[t * e + c] = embedScale * embedTokens[id * e + c] }
+        }
+        let table = RotationTable(rotation, positions: current.position..<(current.position + n))
+        for (l, block) in blocks.enumerated() {
+            x = block(x, rows: n, form: form, states: &current.layers[l], rotation: table, threads: threads)
+        }
+        var normed = [Float](repeating: 0, count: n * e)
+        x.withUnsafeBufferPointer { x in
+            normed.withUnsafeMutableBufferPointer { y in
+                let (px, py) = (x.baseAddress!, y.baseAddress!)
+                Bands.run(n, threads: threads) { rows in RowNorms.block(layerNorm, px, into: py, rows: rows, width: e) }
+            }
+        }
+        var logits: [Float] = []
+        head.apply(normed, rows: n, into: &logits, threads: threads)
+        return (Matrix(rows: n, columns: config.vocabSize, entries: logits), current)
+    }
+
+    /// One token at position state.position, recurrently: its logits (vocab floats); `state`
+    /// moves on by one token.
+    public func step(_ token: Int, state: inout FastRetNetState) throws(RetNetError) -> [Float] {
+        let (logits, next) = try forward([token], form: .recurrent, from: state)
+        state = next
+        return logits.storage
+    }
+
+    /// Throws `.state` unless `state` has this model's layers, heads and d_k×d_v, at one position.
+    func validate(_ state: FastRetNetState) throws(RetNetError) {
+        guard state.layers.count == stateShapes.count else {
+            throw .state(field: "state.layers", expected: "\(stateShapes.count) layers (decoder_layers)", got: "\(state.layers.count)")
+        }
+        for (l, (layer, shape)) in zip(state.layers, stateShapes).enumerated() {
+            guard layer.count == shape.heads else {
+                throw .state(field: "state.layers[\(l)].heads", expected: "\(shape.heads) heads", got: "\(layer.count)")
+            }
+            for (h, head) in layer.enumerated() {
+                guard head.keyDimension == shape.keyDimension && head.valueDimension == shape.valueDimension else {
+                    throw .state(field: "state.layers[\(l)].heads[\(h)].s",
+                                 expected: "\(shape.keyDimension)×\(shape.valueDimension) (key_dim×head_dim)",
+                                 got: "\(head.keyDimension)×\(head.valueDimension)")
+                }
+                guard head.position == state.position && head.position >= 0 else {
+                    throw .state(field: "state.layers[\(l)].heads[\(h)].position",
+                                 expected: "\(state.position) (one position for every head)", got: "\(head.position)")
+                }
+            }
+        }
+    }
+}

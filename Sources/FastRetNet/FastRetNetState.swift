@@ -1,0 +1,30 @@
+import Kernels
+import Matrices
+import MultiScaleRetention
+import Retention
+import RetNetModel
+
+/// The recurrent state of a `FastRetNet`: every layer's heads as `RetentionKernelState`s (flat
+/// d_k×d_v Floats that a decoding step updates in place), all at the position of the next token.
+/// Convert from and to the reference `RetNetState<Float>` to hand a state between the models.
+public struct FastRetNetState: Equatable, Sendable {
+    /// layers[l][h]: head h of layer l.
+    public internal(set) var layers: [[RetentionKernelState]]
+
+    init(layers: [[RetentionKernelState]]) {
+        self.layers = layers
+    }
+
+    /// The position of the next token.
+    public var position: Int { layers.first?.first?.position ?? 0 }
+
+    /// The reference model's state, copied.
+    public init(_ state: RetNetState<Float>) {
+        layers = state.layers.map { $0.heads.map(RetentionKernelState.init) }
+    }
+
+    /// This state as the reference model's.
+    public var reference: RetNetState<Float> {
+        RetNetState(layers: layers.map { MultiScaleRetentionState(heads: $0.map(\.reference)) })
+    }
+}
