@@ -153,10 +153,10 @@ let package = Package(
 
         .testTarget(name: "MatricesTests", dependencies: ["Matrices"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Matrices"]),
-        .testTarget(name: "RecurrenceTests", dependencies: ["Recurrence", "Matrices"]),
+        .testTarget(name: "RecurrenceTests", dependencies: ["MatrixExpectations", "Recurrence", "Matrices"]),
         .testTarget(
             name: "DiagonalisationTests",
-            dependencies: [
+            dependencies: ["MatrixExpectations", 
                 "Diagonalisation", "Recurrence", "Matrices",
                 .product(name: "ComplexModule", package: "swift-numerics"),
             ]
@@ -173,12 +173,14 @@ let package = Package(
             name: "TorchscaleCheckpointTests",
             dependencies: ["TorchscaleCheckpoint", "RetNetModel", "MultiScaleRetention", "SafeTensors", "Matrices", "ProductRunner"]
         ),
+        // Expectations on matrices shared by the test targets (Swift Testing).
+        .target(name: "MatrixExpectations", dependencies: ["Matrices"]),
         // Runs built executables from the tests and captures their output (the command-line tests share it).
         .target(name: "ProductRunner"),
         // Runs the built chapter executables and compares their pages with the committed ones.
         .testTarget(name: "ChapterTests", dependencies: ["Notebook", "ProductRunner"]),
-        .testTarget(name: "MultiScaleRetentionTests", dependencies: ["MultiScaleRetention", "Retention", "Matrices"]),
-        .testTarget(name: "RetNetModelTests", dependencies: ["RetNetModel", "MultiScaleRetention", "Retention", "Matrices"]),
+        .testTarget(name: "MultiScaleRetentionTests", dependencies: ["MatrixExpectations", "MultiScaleRetention", "Retention", "Matrices"]),
+        .testTarget(name: "RetNetModelTests", dependencies: ["MatrixExpectations", "RetNetModel", "MultiScaleRetention", "Retention", "Matrices"]),
         .testTarget(name: "GraphsTests", dependencies: ["Graphs"]),
         .testTarget(name: "GraphvizRenderingTests", dependencies: ["GraphvizRendering", "Graphs"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Retention", "Matrices"]),

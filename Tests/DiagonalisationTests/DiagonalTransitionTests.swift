@@ -1,6 +1,7 @@
 import ComplexModule
 import Diagonalisation
 import Matrices
+import MatrixExpectations
 import Recurrence
 import Testing
 

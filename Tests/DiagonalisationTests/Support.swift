@@ -1,5 +1,6 @@
 import ComplexModule
 import Matrices
+import MatrixExpectations
 import Testing
 
 /// One random instance of chapter 02's setting.
@@ -30,45 +31,4 @@ func randomSpectrum(_ d: Int, using g: inout SplitMix64) -> (gamma: [Double], th
 /// A well-conditioned complex eigenvector matrix Λ = I + (0.3/√d)·G: ‖0.3·G/√d‖₂ ≲ 0.85, so κ(Λ) ≲ 12.
 func randomEigenvectors(_ d: Int, using g: inout SplitMix64) -> Matrix<Complex<Double>> {
     .identity(d) + .gaussian(rows: d, columns: d, scale: 0.3 / Double(d).squareRoot(), using: &g)
-}
-
-/// Expects `got` within `relative` × max|expected| of `expected`, naming the worst entry on failure.
-func expectClose(_ got: Matrix<Complex<Double>>, _ expected: Matrix<Complex<Double>>, relative: Double, _ what: String,
-                 sourceLocation: SourceLocation = #_sourceLocation) {
-    guard got.shape == expected.shape else {
-        Issue.record("\(what): shape \(got.shape), expected \(expected.shape)", sourceLocation: sourceLocation)
-        return
-    }
-    let d = got.deviation(from: expected)
-    #expect(d.maxRelative <= relative,
-            "\(what): relative error \(d.maxRelative) > \(relative) (max |Δ| \(d.maxAbsolute)) at [\(d.at.row), \(d.at.column)]: got \(d.got), expected \(d.expected)",
-            sourceLocation: sourceLocation)
-}
-
-func expectClose<E: RealScalar>(_ got: Matrix<E>, _ expected: Matrix<E>, relative: Double, _ what: String,
-                                sourceLocation: SourceLocation = #_sourceLocation) {
-    guard got.shape == expected.shape else {
-        Issue.record("\(what): shape \(got.shape), expected \(expected.shape)", sourceLocation: sourceLocation)
-        return
-    }
-    let d = got.deviation(from: expected)
-    #expect(d.maxRelative <= relative,
-            "\(what): relative error \(d.maxRelative) > \(relative) (max |Δ| \(d.maxAbsolute)) at [\(d.at.row), \(d.at.column)]: got \(d.got), expected \(d.expected)",
-            sourceLocation: sourceLocation)
-}
-
-/// Expects `body` to throw a `ShapeError` about `argument`, whose `got` is `got` when given.
-func expectShapeError(_ argument: String, got: String? = nil, _ what: String,
-                      sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws(ShapeError) -> Void) {
-    do {
-        try body()
-        Issue.record("\(what): no ShapeError thrown (expected one about \(argument))", sourceLocation: sourceLocation)
-    } catch {
-        #expect(error.argument == argument, "\(what): error names \(error.argument), expected \(argument) — \(error)",
-                sourceLocation: sourceLocation)
-        if let got {
-            #expect(error.got == got, "\(what): error reports \(error.got), expected \(got) — \(error)",
-                    sourceLocation: sourceLocation)
-        }
-    }
 }

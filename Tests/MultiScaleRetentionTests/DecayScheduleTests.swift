@@ -1,4 +1,5 @@
 import Matrices
+import MatrixExpectations
 import MultiScaleRetention
 import Testing
 
@@ -63,7 +64,7 @@ struct DecayScheduleTests {
         let x = inputs(rows: 9, columns: 8, seed: 3)
         let double = try Rotation(keyDimension: 8).apply(x, offset: 5)
         let float32 = try Rotation(keyDimension: 8, precision: .float32).apply(x, offset: 5)
-        expectClose(float32, double, within: 3e-6, "float32 vs Double rotation at positions 5…13")
+        expectClose(float32, double, relative: 3e-6, "float32 vs Double rotation at positions 5…13")
         #expect(relativeError(float32, double) > 0, "the float32 rotation should differ from the Double one")
         #expect(throws: MultiScaleRetentionError.self) { try Rotation(keyDimension: 8).apply(inputs(rows: 2, columns: 6, seed: 1), offset: 0) }
     }

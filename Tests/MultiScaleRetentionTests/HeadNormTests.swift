@@ -1,4 +1,5 @@
 import Matrices
+import MatrixExpectations
 import MultiScaleRetention
 import Testing
 
@@ -19,7 +20,7 @@ struct HeadNormTests {
     @Test("weightless RMSNorm by hand: x / √(mean(x²) + ε)")
     func rmsByHand() {
         let y = HeadNorm<Double>.rms(eps: 0).apply(Matrix([[3, 4, 0, 2]]), heads: 2)  // ms 12.5 and 2
-        expectClose(y, Matrix([[3 / 12.5.squareRoot(), 4 / 12.5.squareRoot(), 0, 2 / 2.0.squareRoot()]]), within: 1e-15, "RMSNorm")
+        expectClose(y, Matrix([[3 / 12.5.squareRoot(), 4 / 12.5.squareRoot(), 0, 2 / 2.0.squareRoot()]]), relative: 1e-15, "RMSNorm")
         let eps = HeadNorm<Double>.rms(eps: 7).apply(Matrix([[3, 3]]), heads: 1)  // ms 9, √16 = 4
         #expect(eps == Matrix([[0.75, 0.75]]))
     }
@@ -31,14 +32,14 @@ struct HeadNormTests {
         let c = (0..<(7 * 3)).map { _ in Double.exp(4 * rng.nextGaussian()) }  // factors from ~1e-5 to ~1e5
         let scaled = Matrix<Double>(rows: 7, columns: 12) { n, j in c[n * 3 + j / 4] * x[n, j] }
         for norm in [HeadNorm<Double>.rms(eps: 0), .groupNorm(width: 12, eps: 0)] {
-            expectClose(norm.apply(scaled, heads: 3), norm.apply(x, heads: 3), within: 1e-13, "\(norm) with scaled rows")
+            expectClose(norm.apply(scaled, heads: 3), norm.apply(x, heads: 3), relative: 1e-13, "\(norm) with scaled rows")
             let eps = 1e-6
             let predicted = Matrix<Double>(rows: 7, columns: 12) { n, j in
                 let m = norm.spread(x.storage[(n * 12 + (j / 4) * 4)..<(n * 12 + (j / 4) * 4 + 4)])
                 return norm.apply(x, heads: 3)[n, j] * HeadNorm<Double>.epsilonFactor(spread: m, scale: c[n * 3 + j / 4], eps: eps)
             }
             let measured = norm.with(eps: eps).apply(scaled, heads: 3)
-            expectClose(measured, predicted, within: 1e-12, "\(norm), ε = 1e-6, predicted shrink")
+            expectClose(measured, predicted, relative: 1e-12, "\(norm), ε = 1e-6, predicted shrink")
             #expect(relativeError(measured, norm.apply(x, heads: 3)) > 1e-3, "ε = 1e-6 should visibly change rows with c² m ≈ ε")
         }
     }

@@ -1,4 +1,5 @@
 import Matrices
+import MatrixExpectations
 import MultiScaleRetention
 import Retention
 import Testing
@@ -15,12 +16,12 @@ struct LayerTests {
                 let layer = try makeLayer(norm: norm, precision: precision, seed: UInt64(index + 1))
                 let parallel = try layer(x)
                 let recurrent = try layer(x, form: .recurrent)
-                expectClose(recurrent.output, parallel.output, within: 1e-12, "\(norm) \(precision): recurrent vs parallel")
+                expectClose(recurrent.output, parallel.output, relative: 1e-12, "\(norm) \(precision): recurrent vs parallel")
                 for b in [1, 3, 17, 40] {
                     let chunkwise = try layer(x, form: .chunkwise(chunkSize: b))
-                    expectClose(chunkwise.output, parallel.output, within: 1e-12, "\(norm) \(precision): chunkwise B=\(b) vs parallel")
+                    expectClose(chunkwise.output, parallel.output, relative: 1e-12, "\(norm) \(precision): chunkwise B=\(b) vs parallel")
                     for h in 0..<layer.heads {
-                        expectClose(chunkwise.state.heads[h].s, parallel.state.heads[h].s, within: 1e-12, "state of head \(h), B=\(b)")
+                        expectClose(chunkwise.state.heads[h].s, parallel.state.heads[h].s, relative: 1e-12, "state of head \(h), B=\(b)")
                         #expect(chunkwise.state.heads[h].position == 17)
                     }
                 }
@@ -43,7 +44,7 @@ struct LayerTests {
         }
         // MSR(X) = (swish(G) ⊙ Y) W_Oᵀ, with swish by hand.
         let g = x.applyingLinear(layer.gProj).map { $0 / (1 + Double.exp(-$0)) }
-        expectClose(pass.output, g.hadamard(pass.normalised).applyingLinear(layer.outProj), within: 1e-15, "gate and W_O")
+        expectClose(pass.output, g.hadamard(pass.normalised).applyingLinear(layer.outProj), relative: 1e-15, "gate and W_O")
     }
 
     @Test("hand-off: prefill (parallel or chunkwise), then recurrent or chunkwise from the state = parallel")
@@ -56,7 +57,7 @@ struct LayerTests {
                 let first = try layer(x.rowRange(0..<split), form: prefill)
                 for rest in [RetentionForm.recurrent, .chunkwise(chunkSize: 3)] {
                     let second = try layer(x.rowRange(split..<19), form: rest, from: first.state)
-                    expectClose(first.output.stacked(above: second.output), whole, within: 1e-12,
+                    expectClose(first.output.stacked(above: second.output), whole, relative: 1e-12,
                                 "split \(split): \(prefill) then \(rest)")
                     #expect(second.state.position == 19)
                 }
@@ -72,10 +73,10 @@ struct LayerTests {
             let exact = try layer.pass(x)
             for scaling in [RowScaling.decay, .retention, .paper, .torchscaleChunkwise(chunkSize: 4)] {
                 let scaled = try layer.pass(x, scaling: scaling)
-                expectClose(scaled.output, exact.output, within: 1e-12, "\(norm), \(scaling)")
+                expectClose(scaled.output, exact.output, relative: 1e-12, "\(norm), \(scaling)")
                 #expect(relativeError(scaled.retention, exact.retention) > 1e-2, "\(scaling) should change the heads before the norm")
             }
-            expectClose(try layer.with(keyScale: 1).pass(x).output, exact.output, within: 1e-12, "\(norm), no QKᵀ/√d")
+            expectClose(try layer.with(keyScale: 1).pass(x).output, exact.output, relative: 1e-12, "\(norm), no QKᵀ/√d")
             // With ε > 0 the factors show.
             let eps = try layer.with(headNorm: norm.with(eps: 1e-2))
             #expect(relativeError(try eps.pass(x, scaling: .paper).output, try eps.pass(x).output) > 1e-4)
@@ -91,7 +92,7 @@ struct LayerTests {
         let double = try layer(x).output
         let float = try layer.converted(to: Float.self)
         for form in [RetentionForm.parallel, .recurrent, .chunkwise(chunkSize: 4)] {
-            expectClose(try float(x.converted(), form: form).output.converted(to: Double.self), double, within: 1e-5, "Float \(form)")
+            expectClose(try float(x.converted(), form: form).output.converted(to: Double.self), double, relative: 1e-5, "Float \(form)")
         }
     }
 

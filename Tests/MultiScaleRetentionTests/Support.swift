@@ -1,26 +1,8 @@
 import Matrices
+import MatrixExpectations
 import MultiScaleRetention
 import Retention
 import Testing
-
-/// max |got − expected| / max |expected| (∞ for a shape mismatch or a non-finite entry).
-func relativeError<E: RealScalar>(_ got: Matrix<E>, _ expected: Matrix<E>) -> Double {
-    guard got.shape == expected.shape else { return .infinity }
-    if got.storage.isEmpty { return 0 }
-    guard got.isFinite else { return .infinity }
-    return got.deviation(from: expected).maxRelative
-}
-
-/// `#expect(error ≤ bound)` with a message naming the comparison, the worst entry and the bound.
-func expectClose<E: RealScalar>(_ got: Matrix<E>, _ expected: Matrix<E>, within bound: Double, _ what: String,
-                                sourceLocation: SourceLocation = #_sourceLocation) {
-    let error = relativeError(got, expected)
-    let at = got.shape == expected.shape && !got.storage.isEmpty ? got.deviation(from: expected) : nil
-    #expect(error <= bound, """
-        \(what): max relative error \(Format.scientific(error, 2)) exceeds \(Format.scientific(bound, 1))\
-        \(at.map { " at [\($0.at.row), \($0.at.column)]: got \($0.got), expected \($0.expected)" } ?? "")
-        """, sourceLocation: sourceLocation)
-}
 
 /// A small layer with seeded weights of variance 1/in (scores of order 1, so R̃ and torchscale's
 /// chunk scales really act), Eq. 8's γ unless given.

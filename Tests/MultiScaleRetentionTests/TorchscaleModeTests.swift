@@ -1,4 +1,5 @@
 import Matrices
+import MatrixExpectations
 import MultiScaleRetention
 import Retention
 import Testing
@@ -97,8 +98,8 @@ struct TorchscaleModeTests {
         var largest = 0.0
         for (seed, gamma) in [(1, 0.9), (2, 0.96875), (3, 1.0)] as [(UInt64, Double)] {
             let h = Head(n: 23, gamma: gamma, seed: seed, scale: 2)
-            expectClose(try Self.exactTimes(.paper, h), Self.parallel(h), within: 1e-12, "parallel mode, γ = \(gamma)")
-            expectClose(try Self.exactTimes(.decay, h), Self.recurrent(h), within: 1e-12, "recurrent mode, γ = \(gamma)")
+            expectClose(try Self.exactTimes(.paper, h), Self.parallel(h), relative: 1e-12, "parallel mode, γ = \(gamma)")
+            expectClose(try Self.exactTimes(.decay, h), Self.recurrent(h), relative: 1e-12, "recurrent mode, γ = \(gamma)")
             largest = max(largest, relativeError(Self.parallel(h), Self.recurrent(h)))
         }
         #expect(largest > 1e-2, "with scores of order 1 R̃ should act and the two modes differ; they differ by \(largest)")
@@ -111,7 +112,7 @@ struct TorchscaleModeTests {
             let h = Head(n: 23, gamma: gamma, seed: seed, scale: 2)
             for b in [1, 4, 5, 23, 30] {
                 let mode = Self.chunkwise(h, chunkSize: b)
-                expectClose(try Self.exactTimes(.torchscaleChunkwise(chunkSize: b), h), mode, within: 1e-12,
+                expectClose(try Self.exactTimes(.torchscaleChunkwise(chunkSize: b), h), mode, relative: 1e-12,
                             "chunkwise mode, γ = \(gamma), B = \(b)")
                 largest = max(largest, relativeError(mode, Self.parallel(h)))
             }

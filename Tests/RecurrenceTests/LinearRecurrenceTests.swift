@@ -1,4 +1,5 @@
 import Matrices
+import MatrixExpectations
 import Recurrence
 import Testing
 

@@ -1,4 +1,5 @@
 import Matrices
+import MatrixExpectations
 import Testing
 
 /// One random instance of chapter 01's setting: Q, K (n×d), V (n×d_v) and a contractive A (d×d).
@@ -23,33 +24,4 @@ struct RecurrenceCase: CustomTestStringConvertible, Sendable {
         .init(n: 1, d: 1, dv: 1), .init(n: 1, d: 3, dv: 2), .init(n: 2, d: 2, dv: 1), .init(n: 5, d: 3, dv: 2),
         .init(n: 8, d: 4, dv: 1), .init(n: 12, d: 2, dv: 5), .init(n: 7, d: 1, dv: 3), .init(n: 16, d: 6, dv: 4),
     ]
-}
-
-/// Expects `got` to match `expected` to `relative` × max|expected|, naming the worst entry on failure.
-func expectClose<E: RealScalar>(_ got: Matrix<E>, _ expected: Matrix<E>, relative: Double, _ what: String,
-                                sourceLocation: SourceLocation = #_sourceLocation) {
-    guard got.shape == expected.shape else {
-        Issue.record("\(what): shape \(got.shape), expected \(expected.shape)", sourceLocation: sourceLocation)
-        return
-    }
-    let d = got.deviation(from: expected)
-    #expect(d.maxRelative <= relative,
-            "\(what): relative error \(d.maxRelative) > \(relative) (max |Δ| \(d.maxAbsolute)) at [\(d.at.row), \(d.at.column)]: got \(d.got), expected \(d.expected)",
-            sourceLocation: sourceLocation)
-}
-
-/// Expects `body` to throw a `ShapeError` about `argument`, whose `got` is `got` when given.
-func expectShapeError(_ argument: String, got: String? = nil, _ what: String,
-                      sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws(ShapeError) -> Void) {
-    do {
-        try body()
-        Issue.record("\(what): no ShapeError thrown (expected one about \(argument))", sourceLocation: sourceLocation)
-    } catch {
-        #expect(error.argument == argument, "\(what): error names \(error.argument), expected \(argument) — \(error)",
-                sourceLocation: sourceLocation)
-        if let got {
-            #expect(error.got == got, "\(what): error reports \(error.got), expected \(got) — \(error)",
-                    sourceLocation: sourceLocation)
-        }
-    }
 }

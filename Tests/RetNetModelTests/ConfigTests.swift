@@ -1,5 +1,6 @@
 import Foundation
 import Matrices
+import MatrixExpectations
 import MultiScaleRetention
 import RetNetModel
 import Retention
@@ -112,18 +113,18 @@ struct ConfigTests {
     func variantPieces() throws {
         let x = Matrix<Double>([[1, 2, 3, 6]])  // mean 3, variance 3.5, mean square 12.5
         expectClose(BlockNorm.rms(weight: [1, 2, 1, 1], eps: 0).apply(x),
-                    Matrix([[1, 4, 3, 6]].map { $0.map { $0 / 12.5.squareRoot() } }), within: 1e-15, "RMSNorm")
+                    Matrix([[1, 4, 3, 6]].map { $0.map { $0 / 12.5.squareRoot() } }), relative: 1e-15, "RMSNorm")
         expectClose(BlockNorm.layerNorm(weight: [1, 1, 1, 2], bias: [0, 0, 1, 0], eps: 0).apply(x),
                     Matrix([[-2, -1, 0, 6]].map { $0.map { $0 / 3.5.squareRoot() } }).map { $0 } + Matrix([[0, 0, 1, 0]]),
-                    within: 1e-15, "LayerNorm")
+                    relative: 1e-15, "LayerNorm")
         let fc1 = Matrix<Double>([[1, 0, 0, 0], [0, 1, 0, 0]]), gate = Matrix<Double>([[0, 0, 1, 0], [0, 0, 0, 1]])
         let fc2 = Matrix<Double>([[1, 1], [0, 0], [0, 0], [2, 0]])
         let glu = FeedForward.glu(fc1: fc1, gate: gate, fc2: fc2, activation: .swish)(x)
         let s1 = 1 / (1 + Double.exp(-1)), s2 = 2 / (1 + Double.exp(-2))
-        expectClose(glu, Matrix([[s1 * 3 + s2 * 6, 0, 0, 2 * s1 * 3]]), within: 1e-15, "GLU")
+        expectClose(glu, Matrix([[s1 * 3 + s2 * 6, 0, 0, 2 * s1 * 3]]), relative: 1e-15, "GLU")
         let plain = FeedForward.plain(fc1: fc1, fc2: fc2, activation: .gelu)(x)
         let g1 = 0.5 * (1 + Double.erf(1 / 2.0.squareRoot())), g2 = 2 * 0.5 * (1 + Double.erf(2 / 2.0.squareRoot()))
-        expectClose(plain, Matrix([[g1 + g2, 0, 0, 2 * g1]]), within: 1e-15, "plain FFN with erf-form gelu")
+        expectClose(plain, Matrix([[g1 + g2, 0, 0, 2 * g1]]), relative: 1e-15, "plain FFN with erf-form gelu")
         // √E on the embeddings: X⁰ of a model with no_scale_embedding = false.
         var config = tinyConfig(.torchscale)
         config.noScaleEmbedding = false

@@ -1,4 +1,5 @@
 import Matrices
+import MatrixExpectations
 import MultiScaleRetention
 import RetNetModel
 import Testing
@@ -17,12 +18,12 @@ struct ModelParityTests {
         for form in [RetentionForm.recurrent, .chunkwise(chunkSize: 1), .chunkwise(chunkSize: 4), .chunkwise(chunkSize: 20)] {
             let other = try model.forward(input, form: form)
             for (layer, (got, expected)) in zip(other.hidden, parallel.hidden).enumerated() {
-                expectClose(got, expected, within: 1e-10, "\(variant) \(form): hidden state X^\(layer)")
+                expectClose(got, expected, relative: 1e-10, "\(variant) \(form): hidden state X^\(layer)")
             }
-            expectClose(other.logits, parallel.logits, within: 1e-10, "\(variant) \(form): logits")
+            expectClose(other.logits, parallel.logits, relative: 1e-10, "\(variant) \(form): logits")
             for (l, layer) in other.state.layers.enumerated() {
                 for (h, head) in layer.heads.enumerated() {
-                    expectClose(head.s, parallel.state.layers[l].heads[h].s, within: 1e-10, "\(variant) \(form): state [\(l)][\(h)]")
+                    expectClose(head.s, parallel.state.layers[l].heads[h].s, relative: 1e-10, "\(variant) \(form): state [\(l)][\(h)]")
                 }
             }
         }
@@ -33,7 +34,7 @@ struct ModelParityTests {
             rows.append(logits)
             state = next
         }
-        expectClose(stack(rows), parallel.logits, within: 1e-10, "\(variant): token by token")
+        expectClose(stack(rows), parallel.logits, relative: 1e-10, "\(variant): token by token")
         #expect(state.position == input.count)
     }
 
@@ -47,12 +48,12 @@ struct ModelParityTests {
         let input = tokens(12, seed: 3)
         let reference = try double.logits(input)
         let floatParallel = try float.logits(input)
-        expectClose(floatParallel.converted(to: Double.self), reference, within: 1e-5, "\(variant): Float vs Double")
+        expectClose(floatParallel.converted(to: Double.self), reference, relative: 1e-5, "\(variant): Float vs Double")
         for form in [RetentionForm.recurrent, .chunkwise(chunkSize: 5)] {
-            expectClose(try float.logits(input, form: form), floatParallel, within: 1e-5, "\(variant) Float \(form)")
+            expectClose(try float.logits(input, form: form), floatParallel, relative: 1e-5, "\(variant) Float \(form)")
         }
         // ε matters in these norms (it is not 0), and our forms still agree in Double.
-        expectClose(try double.logits(input, form: .chunkwise(chunkSize: 5)), reference, within: 1e-10, "\(variant) Double ε = 1e-6")
+        expectClose(try double.logits(input, form: .chunkwise(chunkSize: 5)), reference, relative: 1e-10, "\(variant) Double ε = 1e-6")
     }
 
     @Test("hand-off: prefill (parallel, chunkwise, recurrent), then step or chunkwise = parallel", arguments: variants)
@@ -71,9 +72,9 @@ struct ModelParityTests {
                     rows.append(logits)
                     state = next
                 }
-                expectClose(stack(rows), whole.logits, within: 1e-10, "\(variant): \(prefill) prefill of \(split), then steps")
+                expectClose(stack(rows), whole.logits, relative: 1e-10, "\(variant): \(prefill) prefill of \(split), then steps")
                 let chunked = try model.prefill(Array(input[split...]), form: .chunkwise(chunkSize: 3), from: first.state)
-                expectClose(first.logits.stacked(above: chunked.logits), whole.logits, within: 1e-10,
+                expectClose(first.logits.stacked(above: chunked.logits), whole.logits, relative: 1e-10,
                             "\(variant): \(prefill) prefill of \(split), then chunkwise")
                 #expect(chunked.state.position == 14)
             }
@@ -87,7 +88,7 @@ struct ModelParityTests {
         let greedy = try model.generate(prompt: prompt, count: 9, prefill: .chunkwise(chunkSize: 2))
         let full = try model.logits(prompt + greedy.tokens.dropLast())
         #expect((0..<9).map { Sampler.argmax(full, row: 4 + $0) } == greedy.tokens)
-        expectClose(stack(greedy.logits), full.rowRange(4..<full.rows), within: 1e-10, "decoded logits vs parallel rows")
+        expectClose(stack(greedy.logits), full.rowRange(4..<full.rows), relative: 1e-10, "decoded logits vs parallel rows")
         #expect(greedy.state.position == 5 + 8)
         let a = try model.generate(prompt: prompt, count: 20, sampler: .temperature(1.5, seed: 9))
         let b = try model.generate(prompt: prompt, count: 20, sampler: .temperature(1.5, seed: 9), prefill: .parallel)

@@ -1,24 +1,8 @@
 import Matrices
+import MatrixExpectations
 import MultiScaleRetention
 import RetNetModel
 import Testing
-
-func relativeError<E: RealScalar>(_ got: Matrix<E>, _ expected: Matrix<E>) -> Double {
-    guard got.shape == expected.shape else { return .infinity }
-    if got.storage.isEmpty { return 0 }
-    guard got.isFinite else { return .infinity }
-    return got.deviation(from: expected).maxRelative
-}
-
-func expectClose<E: RealScalar>(_ got: Matrix<E>, _ expected: Matrix<E>, within bound: Double, _ what: String,
-                                sourceLocation: SourceLocation = #_sourceLocation) {
-    let error = relativeError(got, expected)
-    let at = got.shape == expected.shape && !got.storage.isEmpty ? got.deviation(from: expected) : nil
-    #expect(error <= bound, """
-        \(what): max relative error \(Format.scientific(error, 2)) exceeds \(Format.scientific(bound, 1))\
-        \(at.map { " at [\($0.at.row), \($0.at.column)]: got \($0.got), expected \($0.expected)" } ?? "")
-        """, sourceLocation: sourceLocation)
-}
 
 /// A tiny configuration: E = 8, V = 12, h = 2 (d_k = 4, d_v = 6), F = 10, L = 2, vocabulary 11.
 func tinyConfig(_ variant: RetNetConfig.Variant, eps: Double = 0) -> RetNetConfig {
