@@ -130,7 +130,7 @@ let package = Package(
         .executableTarget(
             name: "bench",
             dependencies: ["Kernels", "Matrices", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            exclude: ["compare_gemm.py"]
+            exclude: ["compare_gemm.py", "compare_retnet.py"]
         ),
 
         // `swift run pages` regenerates every chapter's notebook page (or checks them with --check).

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Side-by-side RetNet speed: this package's fast model (`retnet bench`) against torchscale 0.3.0
+on torch-CPU, same checkpoint, same thread count, in one run.
+
+    swift build -c release --product retnet      # once (add --scratch-path DIR if you use one)
+    python3 Sources/bench/compare_retnet.py [--retnet PATH] [--threads 2] [--rounds 3]
+
+The checkpoint (6 layers, E = 512, V = 1024, 4 heads, FFN 1024, vocabulary 256, torchscale's
+defaults otherwise) is made once by Tests/Fixtures/torchscale/make_fixtures.py --out and cached in
+the temporary directory. For T = 2048 it measures, round after round and interleaved, each in its
+own process: a parallel forward, a chunkwise forward (B = 256) and recurrent decoding of T tokens
+one at a time with the state carried (median time per token). It prints the median over rounds,
+the spread, and ours/theirs speed ratios; and the memory-bandwidth floor of decoding: the weight
+bytes a step must read divided by the read bandwidth measured here (torch sum over a 1 GiB float32
+array on the same threads, median of 5).
+
+One adjustment to the checkpoint: torch's vectorised linspace rounds the second half of
+`linspace(0, 1, key_dim/2)` with a fused multiply–add, and this package's loader, which compares
+the `retnet_rel_pos.angle` buffer exactly, computes it without one; for key_dim/2 = 64 some angles
+differ by one ulp and the loader refuses the checkpoint. The script writes the package's angles
+into the cached checkpoint (torchscale loads the buffer from it too); speed is unaffected.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+CONFIG = {"decoder_embed_dim": 512, "decoder_value_embed_dim": 1024, "decoder_retention_heads": 4,
+          "decoder_ffn_embed_dim": 1024, "decoder_layers": 6, "vocab_size": 256, "layernorm_eps": 1e-6,
+          "activation_fn": "gelu"}
+
+TORCH_PROBE = r"""
+import json, statistics, sys, time, warnings
+warnings.filterwarnings("ignore")
+import torch
+from safetensors.torch import load_file
+from torchscale.architecture.config import RetNetConfig
+from torchscale.architecture.retnet import RetNetDecoder
+folder, mode, length, chunk, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+torch.set_num_threads(threads)
+keys = json.load(open(folder + "/config.json"))
+if mode == "chunkwise":
+    keys = dict(keys, chunkwise_recurrent=True, recurrent_chunk_size=chunk)
+model = RetNetDecoder(RetNetConfig(**keys), embed_tokens=torch.nn.Embedding(keys["vocab_size"], keys["decoder_embed_dim"]))
+model.load_state_dict(load_file(folder + "/model.safetensors"))
+model.eval()
+tokens = torch.randint(0, keys["vocab_size"], (1, length), generator=torch.Generator().manual_seed(1))
+with torch.inference_mode():
+    if mode == "recurrent":
+        state = {}
+        model(tokens[:, :1], incremental_state=state)  # untimed
+        state, times = {}, []
+        for n in range(length):
+            start = time.perf_counter()
+            model(tokens[:, : n + 1], incremental_state=state)
+            times.append(time.perf_counter() - start)
+        ms = 1000 * statistics.median(times)
+    else:
+        model(tokens)  # untimed
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            model(tokens)
+            times.append(time.perf_counter() - start)
+        ms = 1000 * statistics.median(times) / length
+print(json.dumps({"threads": torch.get_num_threads(), "ms_per_token": ms, "tokens_per_second": 1000 / ms}))
+"""
+
+BANDWIDTH_PROBE = r"""
+import sys, time, statistics, torch
+torch.set_num_threads(int(sys.argv[1]))
+a = torch.ones(1 << 28, dtype=torch.float32)  # 1 GiB
+a.sum()
+times = []
+for _ in range(5):
+    start = time.perf_counter()
+    a.sum()
+    times.append(time.perf_counter() - start)
+print(a.numel() * 4 / statistics.median(times))
+"""
+
+
+def checkpoint(python):
+    folder = os.path.join(tempfile.gettempdir(), "retnet-compare-e512-l6-h4")
+    if os.path.exists(os.path.join(folder, "model.safetensors")):
+        return folder
+    here = os.path.dirname(os.path.abspath(__file__))
+    maker = os.path.join(here, "..", "..", "Tests", "Fixtures", "torchscale", "make_fixtures.py")
+    subprocess.run([python, maker, "--out", folder, "--config", json.dumps(CONFIG), "--length", "8",
+                    "--chunk-size", "4"], check=True, capture_output=True)
+    import numpy as np
+    from safetensors.numpy import load_file, save_file
+    path = os.path.join(folder, "model.safetensors")
+    tensors = load_file(path)
+    pairs = CONFIG["decoder_embed_dim"] // CONFIG["decoder_retention_heads"] // 2
+    step = np.float32(1) / np.float32(pairs - 1)
+    t = np.array([np.float32(i) * step if i < pairs // 2 else np.float32(1) - np.float32(pairs - 1 - i) * step
+                  for i in range(pairs)], dtype=np.float32)
+    angles = (np.float32(1) / np.power(np.float32(10000), t, dtype=np.float32)).astype(np.float32)
+    tensors["retnet_rel_pos.angle"] = np.repeat(angles, 2)
+    save_file(tensors, path, metadata={"format": "pt"})
+    return folder
+
+
+def ours(retnet, folder, mode, length, chunk, threads):
+    out = subprocess.run([retnet, "bench", "--checkpoint", folder, "--mode", mode, "--length", str(length),
+                          "--chunk-size", str(chunk), "--threads", str(threads)],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def theirs(folder, mode, length, chunk, threads):
+    out = subprocess.run([sys.executable, "-c", TORCH_PROBE, folder, mode, str(length), str(chunk), str(threads)],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def spread(values):
+    """(max − min) / median, as a percentage."""
+    return 100 * (max(values) - min(values)) / statistics.median(values)
+
+
+def main():
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--retnet", default=os.path.join(root, ".build", "release", "retnet"),
+                        help="the retnet executable (default: .build/release/retnet)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--length", type=int, default=2048, help="T: tokens per forward pass, tokens decoded")
+    parser.add_argument("--chunk-size", type=int, default=256)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per mode")
+    parser.add_argument("--modes", nargs="+", default=["parallel", "chunkwise", "recurrent"])
+    args = parser.parse_args()
+    if not os.access(args.retnet, os.X_OK):
+        sys.exit(f"{args.retnet} is not built: swift build -c release --product retnet")
+    if args.threads < 1 or args.length < 1 or args.chunk_size < 1 or args.rounds < 1:
+        sys.exit("--threads, --length, --chunk-size and --rounds must be at least 1")
+    folder = checkpoint(sys.executable)
+    print(f"checkpoint {folder}: {json.dumps(CONFIG)}")
+    print(f"T = {args.length}, B = {args.chunk_size}, threads = {args.threads}, rounds = {args.rounds}\n")
+    print(f"{'mode':<10} {'ours tok/s':>11} {'spread':>7} {'torchscale tok/s':>17} {'spread':>7} {'ours/theirs':>12}")
+    weight_bytes, ours_decode_ms = None, None
+    for mode in args.modes:
+        mine, other = [], []
+        for _ in range(args.rounds):
+            result = ours(args.retnet, folder, mode, args.length, args.chunk_size, args.threads)
+            weight_bytes = result["weight_bytes"]
+            mine.append(result["tokens_per_second"])
+            other.append(theirs(folder, mode, args.length, args.chunk_size, args.threads)["tokens_per_second"])
+        a, b = statistics.median(mine), statistics.median(other)
+        if mode == "recurrent":
+            ours_decode_ms = 1000 / a
+        print(f"{mode:<10} {a:>11.1f} {spread(mine):>6.0f}% {b:>17.1f} {spread(other):>6.0f}% {a / b:>11.2f}×")
+    bandwidth = [float(subprocess.run([sys.executable, "-c", BANDWIDTH_PROBE, str(args.threads)], check=True,
+                                      capture_output=True, text=True).stdout.strip()) for _ in range(3)]
+    bw = statistics.median(bandwidth)
+    print(f"\nread bandwidth (torch sum over 1 GiB, {args.threads} threads): {bw / 1e9:.1f} GB/s "
+          f"(spread {spread(bandwidth):.0f}%)")
+    if weight_bytes:
+        floor = 1000 * weight_bytes / bw
+        print(f"decoding floor: {weight_bytes / 1e6:.1f} MB of weights per token / bandwidth = {floor:.2f} ms/token")
+        if ours_decode_ms:
+            print(f"ours: {ours_decode_ms:.2f} ms/token = {ours_decode_ms / floor:.2f}× the floor")
+
+
+if __name__ == "__main__":
+    main()
