@@ -45,12 +45,14 @@ public struct Rotation: Sendable, Equatable {
 
     /// torchscale's `1.0 / (10000 ** torch.linspace(0, 1, pairs))` in float32. torch's linspace
     /// computes start + i·step for the first half and end − (steps − 1 − i)·step for the second,
-    /// with step = (end − start)/(steps − 1) in float32.
+    /// with step = (end − start)/(steps − 1) in float32 — the second half as one fused
+    /// multiply–add, rounded once (rounding the product first differs from torch by an ulp of t
+    /// for most sizes from 10 pairs on, e.g. key_dim = 128).
     public static func float32Angles(pairs: Int) -> [Float] {
         guard pairs > 1 else { return pairs == 1 ? [1] : [] }
         let step = Float(1) / Float(pairs - 1)
         return (0..<pairs).map { i in
-            let t = i < pairs / 2 ? Float(i) * step : 1 - Float(pairs - 1 - i) * step
+            let t = i < pairs / 2 ? Float(i) * step : Float(1).addingProduct(-Float(pairs - 1 - i), step)
             return 1 / Float.pow(10000, t)
         }
     }

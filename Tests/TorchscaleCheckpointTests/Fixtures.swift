@@ -8,7 +8,7 @@ enum Fixtures {
         .appendingPathComponent("Fixtures/torchscale")
 
     static let names = ["one-head-gelu", "two-heads-swish-wide-values", "four-heads-three-layers-eps0",
-                        "scaled-embedding-eps0"]
+                        "scaled-embedding-eps0", "wide-head-key-dim-128"]
 
     static func directory(_ name: String) -> URL { root.appendingPathComponent(name) }
 

@@ -42,6 +42,11 @@ CONFIGS = {
     "scaled-embedding-eps0": (dict(decoder_embed_dim=16, decoder_value_embed_dim=16, decoder_retention_heads=2,
                                    decoder_ffn_embed_dim=24, decoder_layers=1, vocab_size=40,
                                    activation_fn="swish", layernorm_eps=0.0, no_scale_embedding=False), 9, 9),
+    # key_dim = 128 (64 angle pairs): torch's linspace rounds its second half with one fused
+    # multiply-add, which a reimplementation must match to load the angle buffer.
+    "wide-head-key-dim-128": (dict(decoder_embed_dim=128, decoder_value_embed_dim=64, decoder_retention_heads=1,
+                                   decoder_ffn_embed_dim=16, decoder_layers=1, vocab_size=16,
+                                   activation_fn="gelu", layernorm_eps=1e-6), 6, 4),
 }
 
 
