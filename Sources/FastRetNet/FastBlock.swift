@@ -124,8 +124,8 @@ struct FastBlock: Sendable {
     }
 
     /// One head's outputs (n×d_v) and state after the rows, by the retention kernels. The
-    /// parallel form is the chunkwise kernel with one chunk of all n rows: its inner part is the
-    /// parallel kernel itself, and its state update gives the state a prefill hands on.
+    /// parallel form is the tiled parallel kernel: GEMM tiles of (Q Kᵀ ⊙ D) V over the lower
+    /// triangle, plus the state a prefill hands on.
     static func retention(q: [Float], k: [Float], v: [Float], rows n: Int, dk: Int, dv: Int, decay: Decay<Float>,
                           form: RetentionForm, from state: RetentionKernelState)
         -> (outputs: [Float], state: RetentionKernelState)
@@ -134,7 +134,7 @@ struct FastBlock: Sendable {
                             Matrix(rows: n, columns: dv, entries: v))
         // Shapes and the chunk size are the caller's to check: the kernels cannot fail here.
         let result = switch form {
-        case .parallel: try! RetentionKernels.chunkwise(q: qm, k: km, v: vm, decay: decay, chunkSize: Swift.max(n, 1), from: state)
+        case .parallel: try! RetentionKernels.tiledParallel(q: qm, k: km, v: vm, decay: decay)
         case .chunkwise(let b): try! RetentionKernels.chunkwise(q: qm, k: km, v: vm, decay: decay, chunkSize: b, from: state)
         case .recurrent: try! RetentionKernels.recurrent(q: qm, k: km, v: vm, decay: decay, from: state)
         }

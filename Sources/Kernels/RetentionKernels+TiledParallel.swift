@@ -1,0 +1,90 @@
+import Matrices
+import Retention
+
+extension RetentionKernels {
+    /// The side of the square tiles of the tiled parallel form: large enough that each tile
+    /// product is a real GEMM (the packed micro-kernel's 6×16 tiles fill it), small enough that a
+    /// tile of scores stays in the L2 cache.
+    public static let parallelTile = 128
+
+    /// The parallel form (paper Eq. 5), (Q Kᵀ ⊙ D) V, as tiles of GEMMs over the lower triangle:
+    ///
+    ///     O_i = Σ_{j ≤ i} (Q_i K_jᵀ ⊙ D_ij) V_j      (row tile i, column tile j, T = `parallelTile`)
+    ///
+    /// Tiles above the diagonal are all zero in D and are never computed, so the work is about
+    /// half of n²(d_k + d_v). Each tile's scores Q_i K_jᵀ and each product with V_j is the blocked
+    /// GEMM; D_ij is applied to the T×T scores in between, from one table of powers γ^p computed
+    /// directly (never γ^n·γ^{−m}). Unlike the chunkwise form, no state passes between tiles: every
+    /// output row sums over all earlier keys, exactly as the formula reads.
+    ///
+    /// Returns the outputs and the state a prefill hands on, S_{n−1} = Kᵀ (V ⊙ ζ) with
+    /// ζ_m = γ^{n−1−m} (one more GEMM), at position n. The parallel form starts at position 0.
+    public static func tiledParallel(q: Matrix<Float>, k: Matrix<Float>, v: Matrix<Float>, decay: Decay<Float>)
+        throws(RetentionError) -> (outputs: Matrix<Float>, state: RetentionKernelState)
+    {
+        try check(q: q, k: k, v: v)
+        let (n, dk, dv) = (q.rows, q.columns, v.columns)
+        var state = try RetentionKernelState(keyDimension: dk, valueDimension: dv)
+        var out = [Float](repeating: 0, count: n * dv)
+        guard n > 0, dk > 0, dv > 0 else {
+            state.position = n
+            return (Matrix(rows: n, columns: dv, entries: out), state)
+        }
+        // powers[p] = γ^p for p = 0 … n − 1, each one `pow` call as in the reference's D.
+        let powers = (0..<n).map { decay.power($0) }
+        let tile = parallelTile
+        var kT = [Float](repeating: 0, count: dk * n)            // Kᵀ (d_k×n)
+        var scores = [Float](repeating: 0, count: tile * tile)   // one tile of Q Kᵀ ⊙ D
+        var weighted = [Float](repeating: 0, count: n * dv)      // V ⊙ ζ
+        q.storage.withUnsafeBufferPointer { q in
+            k.storage.withUnsafeBufferPointer { k in
+                v.storage.withUnsafeBufferPointer { v in
+                    kT.withUnsafeMutableBufferPointer { kT in
+                        transpose(k.baseAddress!, rows: 0, count: n, width: dk, stride: n, into: kT.baseAddress!)
+                        scores.withUnsafeMutableBufferPointer { scores in
+                            out.withUnsafeMutableBufferPointer { out in
+                                for rowStart in stride(from: 0, to: n, by: tile) {
+                                    let rows = Swift.min(tile, n - rowStart)
+                                    for columnStart in stride(from: 0, through: rowStart, by: tile) {
+                                        let columns = Swift.min(tile, n - columnStart)
+                                        // S = Q_i K_jᵀ (rows×columns).
+                                        GEMM.blockedKernel(q.baseAddress! + rowStart * dk, lda: dk,
+                                                           kT.baseAddress! + columnStart, ldb: n,
+                                                           scores.baseAddress!, ldc: columns,
+                                                           m: rows, n: columns, k: dk, accumulate: false)
+                                        // S ⊙ D_ij: γ^{t−m} where m ≤ t, else 0 (only on the diagonal tile).
+                                        for r in 0..<rows {
+                                            let t = rowStart + r
+                                            for c in 0..<columns {
+                                                let m = columnStart + c
+                                                scores[r * columns + c] = m <= t ? scores[r * columns + c] * powers[t - m] : 0
+                                            }
+                                        }
+                                        // O_i += (S ⊙ D_ij) V_j.
+                                        GEMM.blockedKernel(scores.baseAddress!, lda: columns,
+                                                           v.baseAddress! + columnStart * dv, ldb: dv,
+                                                           out.baseAddress! + rowStart * dv, ldc: dv,
+                                                           m: rows, n: dv, k: columns, accumulate: true)
+                                    }
+                                }
+                            }
+                        }
+                        // The state after the last row: S = Kᵀ (V ⊙ ζ), ζ_m = γ^{n−1−m}.
+                        weighted.withUnsafeMutableBufferPointer { weighted in
+                            for m in 0..<n {
+                                let zeta = powers[n - 1 - m]
+                                for c in 0..<dv { weighted[m * dv + c] = zeta * v[m * dv + c] }
+                            }
+                            state.s.withUnsafeMutableBufferPointer { s in
+                                GEMM.blockedKernel(kT.baseAddress!, lda: n, weighted.baseAddress!, ldb: dv,
+                                                   s.baseAddress!, ldc: dv, m: dk, n: dv, k: n, accumulate: false)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        state.position = n
+        return (Matrix(rows: n, columns: dv, entries: out), state)
+    }
+}
