@@ -12,25 +12,15 @@ struct Chapter02: ParsableCommand {
     @Option(help: "Sequence length n.")
     var length = 6
 
-    @Option(help: "Width d of queries and keys; even, since complex numbers become real pairs.")
-    var dim = 4
-
-    @Option(help: "Width d_v of the values.")
-    var valueDim = 2
-
-    @Option(help: "The scalar decay γ used from Eq. 4 on; in (0, 1].")
-    var gamma = 1 - 1.0 / 32
-
     @Option(help: "Seed of the random inputs, eigenvectors and angles.")
     var seed: UInt64 = 2
+
+    @OptionGroup var sizes: SingleHeadSizes
 
     @OptionGroup var page: PageOptions
 
     func validate() throws {
         try FlagCheck.length(length)
-        try FlagCheck.pairedWidth(dim, reason: "complex numbers are stored as real pairs")
-        try FlagCheck.width(valueDim)
-        try FlagCheck.gamma(gamma)
     }
 
     func run() throws {
@@ -64,15 +54,15 @@ struct Chapter02: ParsableCommand {
             """)
         var rng = SplitMix64(seed: seed)
         let transition = try DiagonalTransition(
-            gamma: (0..<dim).map { _ in 0.5 + 0.5 * rng.nextUnit() },
-            theta: (0..<dim).map { _ in Double.pi * rng.nextUnit() })
-        let lambda = Matrix<Complex<Double>>.identity(dim)
-            + Matrix<Complex<Double>>.gaussian(rows: dim, columns: dim, scale: 0.3 / Double(dim).squareRoot(), using: &rng)
+            gamma: (0..<sizes.dim).map { _ in 0.5 + 0.5 * rng.nextUnit() },
+            theta: (0..<sizes.dim).map { _ in Double.pi * rng.nextUnit() })
+        let lambda = Matrix<Complex<Double>>.identity(sizes.dim)
+            + Matrix<Complex<Double>>.gaussian(rows: sizes.dim, columns: sizes.dim, scale: 0.3 / Double(sizes.dim).squareRoot(), using: &rng)
         let a = try transition.transition(eigenvectors: lambda)
-        nb.show("eigenvalues λ_j = γ_j e^{iθ_j}", Matrix(rows: 1, columns: dim) { _, j in transition.eigenvalue(j) })
-        let q = Matrix<Double>.gaussian(rows: length, columns: dim, scale: 1 / Double(dim).squareRoot(), using: &rng)
-        let k = Matrix<Double>.gaussian(rows: length, columns: dim, scale: 1 / Double(dim).squareRoot(), using: &rng)
-        let v = Matrix<Double>.gaussian(rows: length, columns: valueDim, using: &rng)
+        nb.show("eigenvalues λ_j = γ_j e^{iθ_j}", Matrix(rows: 1, columns: sizes.dim) { _, j in transition.eigenvalue(j) })
+        let q = Matrix<Double>.gaussian(rows: length, columns: sizes.dim, scale: 1 / Double(sizes.dim).squareRoot(), using: &rng)
+        let k = Matrix<Double>.gaussian(rows: length, columns: sizes.dim, scale: 1 / Double(sizes.dim).squareRoot(), using: &rng)
+        let v = Matrix<Double>.gaussian(rows: length, columns: sizes.valueDim, using: &rng)
         let withA = try LinearRecurrence.outputs(q: q.complex, k: k.complex, v: v.complex, transition: a)
         let absorbed = try DiagonalTransition.absorb(lambda, q: q.complex, k: k.complex)
         let diagonal = try transition.outputs(q: absorbed.q, k: absorbed.k, v: v.complex)
@@ -91,7 +81,7 @@ struct Chapter02: ParsableCommand {
             the largest finite number once m·ln(1/γ) > ln(max), and from there the key is ∞ and the
             score ∞·0 = NaN or ∞. The prediction ⌊ln(max)/ln(1/γ)⌋ + 1 against what `pow` really does:
             """)
-        let gammas = [1 - 1.0 / 32, 1 - 1.0 / 512] + ([1 - 1.0 / 32, 1 - 1.0 / 512, 1].contains(gamma) ? [] : [gamma])
+        let gammas = [1 - 1.0 / 32, 1 - 1.0 / 512] + ([1 - 1.0 / 32, 1 - 1.0 / 512, 1].contains(sizes.gamma) ? [] : [sizes.gamma])
         var rows: [[String]] = []
         for g in gammas {
             let float = XPos.firstOverflow(Float(g)), double = XPos.firstOverflow(g)
@@ -128,11 +118,11 @@ struct Chapter02: ParsableCommand {
                     latex: #"o_n = \sum_{m \le n} \gamma^{\,n-m} \left(Q_n e^{in\theta}\right)\left(K_m e^{im\theta}\right)^{\dagger} v_m"#)
         nb.prose("""
             Check: the recurrence with A = diag(γ e^{iθ}) (a diagonal A needs no Λ) against Eq. 4
-            evaluated literally, with γ = \(Format.fixed(gamma, 5)) and the θ above.
+            evaluated literally, with γ = \(Format.fixed(sizes.gamma, 5)) and the θ above.
             """)
-        let scalar = try DiagonalTransition(gamma: Array(repeating: gamma, count: dim), theta: transition.theta)
+        let scalar = try DiagonalTransition(gamma: Array(repeating: sizes.gamma, count: sizes.dim), theta: transition.theta)
         let recurrence = try LinearRecurrence.outputs(q: q.complex, k: k.complex, v: v.complex, transition: scalar.diagonal())
-        let eq4 = try ScalarDecay.outputs(q: q, k: k, v: v, gamma: gamma, theta: transition.theta)
+        let eq4 = try ScalarDecay.outputs(q: q, k: k, v: v, gamma: sizes.gamma, theta: transition.theta)
         nb.check("recurrence with diag(γ e^{iθ}) = Eq. 4", eq4, recurrence, tolerance: .relative(1e-12))
 
         nb.section("Complex numbers as real pairs")
@@ -148,10 +138,10 @@ struct Chapter02: ParsableCommand {
             members of its pair. Here the d/2 angles are torchscale's schedule θ_j = 10000^{−j/(d/2−1)},
             and row n is rotated by nθ_j.
             """)
-        let angles = PairRotation.torchscaleAngles(pairs: dim / 2)
+        let angles = PairRotation.torchscaleAngles(pairs: sizes.dim / 2)
         let rotatedQ = try PairRotation.rotate(q, theta: angles)
         let rotatedK = try PairRotation.rotate(k, theta: angles)
-        let phases = Matrix<Complex<Double>>(rows: length, columns: dim / 2) { n, j in
+        let phases = Matrix<Complex<Double>>(rows: length, columns: sizes.dim / 2) { n, j in
             Complex(length: 1, phase: Double(n) * angles[j])
         }
         let viaComplex = PairRotation.realPairs(try PairRotation.complexPairs(q).hadamard(phases))

@@ -12,25 +12,15 @@ struct Chapter03: ParsableCommand {
     @Option(help: "Sequence length n.")
     var length = 6
 
-    @Option(help: "Width d of the inputs, queries and keys; even (rotations act on pairs).")
-    var dim = 4
-
-    @Option(help: "Width d_v of the values.")
-    var valueDim = 3
-
-    @Option(help: "The decay γ, in (0, 1].")
-    var gamma = 1 - 1.0 / 32
-
     @Option(help: "Seed of the random inputs and weights.")
     var seed: UInt64 = 3
+
+    @OptionGroup var sizes: SingleHeadSizes
 
     @OptionGroup var page: PageOptions
 
     func validate() throws {
         try FlagCheck.length(length)
-        try FlagCheck.pairedWidth(dim, reason: "rotations act on pairs")
-        try FlagCheck.width(valueDim)
-        try FlagCheck.gamma(gamma)
     }
 
     func run() throws {
@@ -55,15 +45,13 @@ struct Chapter03: ParsableCommand {
         nb.equation("o_n = Re Σ_{m≤n} γ^{n−m} (Q_n e^{inθ}) (K_m e^{imθ})† v_m,   Q = X W_Q,  K = X W_K,  V = X W_V",
                     latex: #"o_n = \operatorname{Re} \sum_{m \le n} \gamma^{\,n-m} \left(Q_n e^{in\theta}\right)\left(K_m e^{im\theta}\right)^{\dagger} v_m, \quad Q = XW_Q,\; K = XW_K,\; V = XW_V"#)
         var rng = SplitMix64(seed: seed)
-        let x = Matrix<Double>.gaussian(rows: length, columns: dim, using: &rng)
-        let scale = 1 / Double(dim).squareRoot()
-        let wQ = Matrix<Double>.gaussian(rows: dim, columns: dim, scale: scale, using: &rng)
-        let wK = Matrix<Double>.gaussian(rows: dim, columns: dim, scale: scale, using: &rng)
-        let wV = Matrix<Double>.gaussian(rows: dim, columns: valueDim, scale: scale, using: &rng)
-        let theta = PairRotation.torchscaleAngles(pairs: dim / 2)
-        let (q, k, v) = (x * wQ, x * wK, x * wV)
+        let x = Matrix<Double>.gaussian(rows: length, columns: sizes.dim, using: &rng)
+        // W_Q, W_K, W_V ~ N(0, 1/d) and torchscale's angles θ; projected here, rotated in step 1.
+        let weights = try RotatedProjections.random(model: sizes.dim, key: sizes.dim, value: sizes.valueDim, using: &rng)
+        let theta = weights.theta
+        let (q, k, v) = (x * weights.wQ, x * weights.wK, x * weights.wV)
         let eq4 = try ScalarDecay.outputs(q: PairRotation.complexPairs(q), k: PairRotation.complexPairs(k),
-                                          v: v.complex, gamma: gamma, theta: theta).real
+                                          v: v.complex, gamma: sizes.gamma, theta: theta).real
 
         nb.section("Step 1: the rotations move into Q and K")
         nb.prose("""
@@ -81,6 +69,8 @@ struct Chapter03: ParsableCommand {
             """)
         let rq = try PairRotation.rotate(q, theta: theta)
         let rk = try PairRotation.rotate(k, theta: theta)
+        nb.check("rotating the projections = RotatedProjections (used from chapter 04 on)",
+                 rq.stacked(above: rk), try weights(x).q.stacked(above: weights(x).k), tolerance: .absolute(0))
 
         nb.section("Step 2: the double sum is a matrix product with a mask")
         nb.prose("""
@@ -91,9 +81,9 @@ struct Chapter03: ParsableCommand {
             """)
         nb.equation("Retention(X) = (Q Kᵀ ⊙ D) V,   D_nm = γ^{n−m} if n ≥ m, else 0",
                     latex: #"\operatorname{Retention}(X) = \left(QK^{\top} \odot D\right) V, \qquad D_{nm} = \begin{cases} \gamma^{\,n-m} & n \ge m \\ 0 & n < m \end{cases}"#)
-        let decay = try Decay(gamma)
+        let decay = try Decay(sizes.gamma)
         let d = decay.mask(min(length, 8))
-        nb.show("D (first \(d.rows) rows and columns), γ = \(Format.fixed(gamma, 6))", d)
+        nb.show("D (first \(d.rows) rows and columns), γ = \(Format.fixed(sizes.gamma, 6))", d)
         nb.prose("""
             Each entry of D is computed as γ^{n−m} directly, never as γ^n·γ^{−m}: chapter 02 showed the
             split overflows past ~2,800 positions in Float. Check the entries exactly, then check the
@@ -101,7 +91,7 @@ struct Chapter03: ParsableCommand {
             d-term dot products round at ~1e-16 relative, so 1e-12 is four orders of margin.
             """)
         let expectedD = Matrix<Double>(rows: d.rows, columns: d.columns) { n, m in
-            n >= m ? Double.pow(gamma, Double(n - m)) : 0
+            n >= m ? Double.pow(sizes.gamma, Double(n - m)) : 0
         }
         nb.check("D_nm = γ^{n−m} below the diagonal, 0 above", d, expectedD, tolerance: .absolute(0))
         let parallel = try ParallelRetention.outputs(q: rq, k: rk, v: v, decay: decay)
@@ -122,7 +112,7 @@ struct Chapter03: ParsableCommand {
             """)
         let floatParallel = try ParallelRetention.outputs(
             q: rq.converted(to: Float.self), k: rk.converted(to: Float.self), v: v.converted(to: Float.self),
-            decay: try Decay(Float(gamma)))
+            decay: try Decay(Float(sizes.gamma)))
         nb.check("Float parallel form ≈ Double parallel form", floatParallel.converted(to: Double.self), parallel,
                  tolerance: .relative(1e-5))
 

@@ -12,25 +12,15 @@ struct Chapter04: ParsableCommand {
     @Option(help: "Sequence length n.")
     var length = 6
 
-    @Option(help: "Width d of the inputs, queries and keys; even (rotations act on pairs).")
-    var dim = 4
-
-    @Option(help: "Width d_v of the values.")
-    var valueDim = 3
-
-    @Option(help: "The decay γ, in (0, 1].")
-    var gamma = 1 - 1.0 / 32
-
     @Option(help: "Seed of the random inputs and weights.")
     var seed: UInt64 = 4
+
+    @OptionGroup var sizes: SingleHeadSizes
 
     @OptionGroup var page: PageOptions
 
     func validate() throws {
         try FlagCheck.length(length, minimum: 2, reason: "the decoding check splits the sequence")
-        try FlagCheck.pairedWidth(dim, reason: "rotations act on pairs")
-        try FlagCheck.width(valueDim)
-        try FlagCheck.gamma(gamma)
     }
 
     func run() throws {
@@ -66,10 +56,10 @@ struct Chapter04: ParsableCommand {
             they agree to rounding; 1e-12 relative is the bound, as before.
             """)
         var rng = SplitMix64(seed: seed)
-        let x = Matrix<Double>.gaussian(rows: length, columns: dim, using: &rng)
-        let project = try RotatedProjections.random(model: dim, key: dim, value: valueDim, using: &rng)
+        let x = Matrix<Double>.gaussian(rows: length, columns: sizes.dim, using: &rng)
+        let project = try RotatedProjections.random(model: sizes.dim, key: sizes.dim, value: sizes.valueDim, using: &rng)
         let (q, k, v) = try project(x)  // Q = (X W_Q) ⊙ Θ, K = (X W_K) ⊙ Θ̄, V = X W_V, as in chapter 03
-        let decay = try Decay(gamma)
+        let decay = try Decay(sizes.gamma)
         let parallel = try ParallelRetention.outputs(q: q, k: k, v: v, decay: decay)
         let recurrent = try RecurrentRetention.outputs(q: q, k: k, v: v, decay: decay)
         nb.show("recurrent outputs o_n = Q_n S_n", recurrent.outputs)
@@ -94,7 +84,7 @@ struct Chapter04: ParsableCommand {
             q: q.rowRange(0..<half), k: k.rowRange(0..<half), v: v.rowRange(0..<half), decay: decay)
         let saved = prefix.state
         var state = prefix.state
-        var decoded = Matrix<Double>(rows: 0, columns: valueDim)
+        var decoded = Matrix<Double>(rows: 0, columns: sizes.valueDim)
         for n in half..<length {
             let (qn, kn, vn) = try project(x.row(n), offset: state.position)
             decoded = decoded.stacked(above: try state.step(q: qn, k: kn, v: vn, decay: decay))
@@ -118,7 +108,7 @@ struct Chapter04: ParsableCommand {
             """)
         let floatRecurrent = try RecurrentRetention.outputs(
             q: q.converted(to: Float.self), k: k.converted(to: Float.self), v: v.converted(to: Float.self),
-            decay: try Decay(Float(gamma)))
+            decay: try Decay(Float(sizes.gamma)))
         nb.check("Float recurrent form ≈ Double parallel form", floatRecurrent.outputs.converted(to: Double.self), parallel,
                  tolerance: .relative(1e-5))
 

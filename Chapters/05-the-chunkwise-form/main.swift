@@ -12,15 +12,6 @@ struct Chapter05: ParsableCommand {
     @Option(help: "Sequence length n.")
     var length = 10
 
-    @Option(help: "Width d of the inputs, queries and keys; even (rotations act on pairs).")
-    var dim = 4
-
-    @Option(help: "Width d_v of the values.")
-    var valueDim = 3
-
-    @Option(help: "The decay γ, in (0, 1].")
-    var gamma = 1 - 1.0 / 32
-
     @Option(help: "Chunk size B (any B ≥ 1; it need not divide n, and may exceed it).")
     var chunkSize = 4
 
@@ -31,6 +22,8 @@ struct Chapter05: ParsableCommand {
                                valueName: "step"))
     var breakStep: BrokenStep?
 
+    @OptionGroup var sizes: SingleHeadSizes
+
     @OptionGroup var page: PageOptions
 
     enum BrokenStep: String, ExpressibleByArgument, CaseIterable {
@@ -39,9 +32,6 @@ struct Chapter05: ParsableCommand {
 
     func validate() throws {
         try FlagCheck.length(length)
-        try FlagCheck.pairedWidth(dim, reason: "rotations act on pairs")
-        try FlagCheck.width(valueDim)
-        try FlagCheck.gamma(gamma)
         try FlagCheck.chunkSize(chunkSize)
     }
 
@@ -78,9 +68,9 @@ struct Chapter05: ParsableCommand {
         nb.equation("Retention(X_[i]) = (Q_[i] K_[i]ᵀ ⊙ D) V_[i] + (Q_[i] R_{i−1}) ⊙ ξ,   ξ_j = γ^{j+1}\n    R_i = K_[i]ᵀ (V_[i] ⊙ ζ) + γ^b R_{i−1},   ζ_j = γ^{b−j−1}",
                     latex: #"\begin{aligned} \operatorname{Retention}(X_{[i]}) &= \left(Q_{[i]} K_{[i]}^{\top} \odot D\right) V_{[i]} + \left(Q_{[i]} R_{i-1}\right) \odot \xi, & \xi_j &= \gamma^{\,j+1} \\ R_i &= K_{[i]}^{\top} \left(V_{[i]} \odot \zeta\right) + \gamma^{b} R_{i-1}, & \zeta_j &= \gamma^{\,b-j-1} \end{aligned}"#)
         var rng = SplitMix64(seed: seed)
-        let x = Matrix<Double>.gaussian(rows: length, columns: dim, using: &rng)
-        let (q, k, v) = try RotatedProjections.random(model: dim, key: dim, value: valueDim, using: &rng)(x)
-        let decay = try Decay(gamma)
+        let x = Matrix<Double>.gaussian(rows: length, columns: sizes.dim, using: &rng)
+        let (q, k, v) = try RotatedProjections.random(model: sizes.dim, key: sizes.dim, value: sizes.valueDim, using: &rng)(x)
+        let decay = try Decay(sizes.gamma)
         let parallel = try ParallelRetention.outputs(q: q, k: k, v: v, decay: decay)
         let recurrent = try RecurrentRetention.outputs(q: q, k: k, v: v, decay: decay)
 

@@ -12,14 +12,14 @@ public enum CausalAttention {
     /// Causal linear attention, (Q Kᵀ ⊙ M) V: softmax attention with the softmax removed.
     /// It equals the recurrence with A = I, so it can be computed with a d×d_v state.
     public static func linear<E>(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>) throws(ShapeError) -> Matrix<E> {
-        try LinearRecurrence.validate(q: q, k: k, v: v, transition: .identity(q.columns))
+        try LinearRecurrence.validate(q: q, k: k, v: v)
         return (q * k.transposed).hadamard(mask(q.rows)) * v
     }
 
     /// Causal softmax attention, softmax(Q Kᵀ/√d, masked) V, for contrast: each output needs
     /// every earlier key and value, so a decoder must keep all of them (a KV cache that grows with n).
     public static func softmax<E: RealScalar>(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>) throws(ShapeError) -> Matrix<E> {
-        try LinearRecurrence.validate(q: q, k: k, v: v, transition: .identity(q.columns))
+        try LinearRecurrence.validate(q: q, k: k, v: v)
         let n = q.rows
         let scores = (1 / E.sqrt(E(q.columns))) * (q * k.transposed)
         let weights = Matrix<E>(rows: n, columns: n) { row, column in

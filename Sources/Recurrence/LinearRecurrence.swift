@@ -49,9 +49,13 @@ public enum LinearRecurrence {
     }
 
     static func validate<E>(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>, transition a: Matrix<E>) throws(ShapeError) {
-        let n = q.rows, d = q.columns
-        try ShapeError.require(k, "K", rows: n, columns: d, " (K must match Q, which is \(q.shape))")
-        try ShapeError.require(v, "V", rows: n, " (one value row per time step; Q has \(n))")
-        try ShapeError.require(a, "A", rows: d, columns: d, " (A is d×d with d = \(d), the width of Q)")
+        try validate(q: q, k: k, v: v)
+        try ShapeError.require(a, "A", rows: q.columns, columns: q.columns, " (A is d×d with d = \(q.columns), the width of Q)")
+    }
+
+    /// Q and K n×d alike, V with one row per time step.
+    static func validate<E>(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>) throws(ShapeError) {
+        try ShapeError.require(k, "K", rows: q.rows, columns: q.columns, " (K must match Q, which is \(q.shape))")
+        try ShapeError.require(v, "V", rows: q.rows, " (one value row per time step; Q has \(q.rows))")
     }
 }

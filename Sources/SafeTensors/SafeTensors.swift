@@ -46,7 +46,8 @@ public struct SafeTensors: Sendable {
 
     /// Parses and checks the bytes of a safetensors file.
     public init(data: Data) throws(SafeTensorsError) {
-        let bytes = Data(data)  // rebase to index 0 whatever slice was passed
+        // Offsets below count from 0: rebase a slice, but never copy a whole (mapped) file.
+        let bytes = data.startIndex == 0 ? data : Data(data)
         guard bytes.count >= 8 else { throw .truncatedLength(fileSize: bytes.count) }
         let declared = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
         let available = bytes.count - 8

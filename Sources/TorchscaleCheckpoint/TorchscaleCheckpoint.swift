@@ -77,7 +77,7 @@ public struct TorchscaleCheckpoint: Sendable {
         try checkBuffers()
 
         func matrix(_ name: String) -> Matrix<E> {
-            let shape = expected.first { $0.name == name }!.shape
+            let shape = weights.tensors[name]!.shape  // checked against `expected` above
             return Matrix(rows: shape[0], columns: shape[1], entries: tensors[name]!.map { E($0) })
         }
         func vector(_ name: String) -> [E] { tensors[name]!.map { E($0) } }
