@@ -6,17 +6,17 @@ extension GEMM {
     /// Depth of the packed panels: k is cut into blocks of this many terms. A 6-row strip of
     /// packed A (9 KiB) then stays in the 32 KiB L1 cache while it meets every strip of B.
     static let panelDepth = 384
-    /// Rows of A packed at once (a multiple of `tileRows`): 120 × 384 floats, 180 KiB.
-    static let panelRows = 120
     /// Columns of B packed at once (a multiple of `tileColumns`): 384 × 384 floats, 576 KiB,
-    /// which stays in the 1 MiB L2 cache while every strip of A passes over it.
+    /// which stays near the core (L2, 512 KiB per core here, and L3) while every strip of A
+    /// passes over it.
     static let panelColumns = 384
 
     /// Rung 4, packing and register blocking (the Goto/BLIS scheme): cut k into blocks of
-    /// `panelDepth` terms; copy a block of B into strips of 16 columns and a block of A into
-    /// strips of 6 rows, each laid out in exactly the order the micro-kernel reads it; then run
-    /// the 6×16 micro-kernel (`microKernel6x16`) over every pair of strips, each A strip against
-    /// every B strip while it sits in L1.
+    /// `panelDepth` terms; copy that block of all of A's rows into strips of 6 rows (once: it
+    /// serves every panel of B) and a panel of B into strips of 16 columns, each laid out in
+    /// exactly the order the micro-kernel reads it; then run the 6×16 micro-kernel
+    /// (`microKernel6x16`) over every pair of strips, each A strip against every B strip of the
+    /// panel while it sits in L1.
     ///
     /// Packing turns strided reads into sequential ones that stay in cache while they are reused
     /// (an A strip is read once per B strip, a B strip once per A strip), and the micro-kernel
@@ -43,52 +43,48 @@ extension GEMM {
         }
         let (mr, nr) = (tileRows, tileColumns)
         let kc = Swift.min(panelDepth, k)
-        let mc = Swift.min(panelRows, (m + mr - 1) / mr * mr)
+        let mPadded = (m + mr - 1) / mr * mr
         let nc = Swift.min(panelColumns, (n + nr - 1) / nr * nr)
-        let packedA = UnsafeMutablePointer<Float>.allocate(capacity: mc * kc)
+        let packedA = UnsafeMutablePointer<Float>.allocate(capacity: mPadded * kc)
         let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kc * nc)
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: mr * nr)
         defer { packedA.deallocate(); packedB.deallocate(); scratch.deallocate() }
 
-        var jc = 0
-        while jc < n {
-            let nb = Swift.min(nc, n - jc)
-            var pc = 0
-            while pc < k {
-                let kb = Swift.min(kc, k - pc)
-                let add = accumulate || pc > 0
+        var pc = 0
+        while pc < k {
+            let kb = Swift.min(kc, k - pc)
+            let add = accumulate || pc > 0
+            // All m rows of this block of k, packed once and reused for every panel of B.
+            packA(a + pc, lda: lda, rows: m, depth: kb, into: packedA)
+            var jc = 0
+            while jc < n {
+                let nb = Swift.min(nc, n - jc)
                 packB(b + (pc &* ldb &+ jc), ldb: ldb, depth: kb, columns: nb, into: packedB)
-                var ic = 0
-                while ic < m {
-                    let mb = Swift.min(mc, m - ic)
-                    packA(a + (ic &* lda &+ pc), lda: lda, rows: mb, depth: kb, into: packedA)
-                    var ir = 0
-                    while ir < mb {
-                        let rows = Swift.min(mr, mb - ir)
-                        let aStrip = packedA + (ir / mr) &* kb &* mr
-                        var jr = 0
-                        while jr < nb {
-                            let columns = Swift.min(nr, nb - jr)
-                            let bStrip = packedB + (jr / nr) &* kb &* nr
-                            let tile = c + ((ic &+ ir) &* ldc &+ jc &+ jr)
-                            if rows == mr && columns == nr {
-                                microKernel6x16(depth: kb, a: aStrip, b: bStrip, c: tile, ldc: ldc, accumulate: add)
-                            } else {
-                                microKernel6x16(depth: kb, a: aStrip, b: bStrip, c: scratch, ldc: nr, accumulate: false)
-                                for r in 0..<rows {
-                                    let source = scratch + r &* nr, target = tile + r &* ldc
-                                    for l in 0..<columns { target[l] = add ? target[l] + source[l] : source[l] }
-                                }
+                var ir = 0
+                while ir < m {
+                    let rows = Swift.min(mr, m - ir)
+                    let aStrip = packedA + (ir / mr) &* kb &* mr
+                    var jr = 0
+                    while jr < nb {
+                        let columns = Swift.min(nr, nb - jr)
+                        let bStrip = packedB + (jr / nr) &* kb &* nr
+                        let tile = c + (ir &* ldc &+ jc &+ jr)
+                        if rows == mr && columns == nr {
+                            microKernel6x16(depth: kb, a: aStrip, b: bStrip, c: tile, ldc: ldc, accumulate: add)
+                        } else {
+                            microKernel6x16(depth: kb, a: aStrip, b: bStrip, c: scratch, ldc: nr, accumulate: false)
+                            for r in 0..<rows {
+                                let source = scratch + r &* nr, target = tile + r &* ldc
+                                for l in 0..<columns { target[l] = add ? target[l] + source[l] : source[l] }
                             }
-                            jr &+= nr
                         }
-                        ir &+= mr
+                        jr &+= nr
                     }
-                    ic &+= mb
+                    ir &+= mr
                 }
-                pc &+= kb
+                jc &+= nb
             }
-            jc &+= nb
+            pc &+= kb
         }
     }
 

@@ -7,8 +7,9 @@ extension RetentionKernels {
     ///     Retention(X_[i]) = (Q_[i] K_[i]ᵀ ⊙ D) V_[i] + (Q_[i] R_{i−1}) ⊙ ξ,    ξ_j = γ^{j+1}
     ///     R_i = K_[i]ᵀ (V_[i] ⊙ ζ) + γ^b R_{i−1},                              ζ_j = γ^{b−j−1}
     ///
-    /// The inner part of each chunk is the parallel kernel on the chunk's b rows (decay on the
-    /// fly, masked half skipped); the cross-chunk part Q_[i] R_{i−1} (b×d_k times d_k×d_v) and
+    /// The inner part of each chunk is the tiled parallel form on the chunk's b rows
+    /// (`lowerTriangleTiles`: GEMM tiles, decay applied between them, tiles above the diagonal
+    /// skipped); the cross-chunk part Q_[i] R_{i−1} (b×d_k times d_k×d_v) and
     /// the state update K_[i]ᵀ (V_[i] ⊙ ζ) (d_k×b times b×d_v, added to γ^b R_{i−1}) are the
     /// blocked GEMM (`GEMM.blocked`'s packed micro-kernel). A last chunk shorter than B is
     /// computed with its own b, without padding; B > n is one chunk.
@@ -34,9 +35,9 @@ extension RetentionKernels {
         }
         let b0 = Swift.min(chunkSize, n)
         var plan = ChunkKernelPlan(length: b0, decay: decay)
-        let stride = padded(b0)
-        var kT = [Float](repeating: 0, count: dk * stride)   // K_[i]ᵀ, zero-padded to `stride` columns
-        var scores = [Float](repeating: 0, count: stride)
+        let stride = b0
+        var kT = [Float](repeating: 0, count: dk * stride)   // K_[i]ᵀ: d_k rows of `stride` floats
+        var scores = [Float](repeating: 0, count: parallelTile * parallelTile)  // one tile of Q Kᵀ ⊙ D
         var cross = [Float](repeating: 0, count: b0 * dv)     // Q_[i] R_{i−1}
         var weighted = [Float](repeating: 0, count: b0 * dv)  // V_[i] ⊙ ζ
         q.storage.withUnsafeBufferPointer { q in
@@ -53,12 +54,12 @@ extension RetentionKernels {
                                 kT.withUnsafeMutableBufferPointer { kT in
                                     transpose(k.baseAddress!, rows: start, count: b, width: dk, stride: stride,
                                               into: kT.baseAddress!)
-                                    // Inner: (Q_[i] K_[i]ᵀ ⊙ D) V_[i], straight into the chunk's output rows.
-                                    plan.table.values.withUnsafeBufferPointer { table in
+                                    // Inner: (Q_[i] K_[i]ᵀ ⊙ D) V_[i], straight into the chunk's (zero) output rows.
+                                    plan.powers.withUnsafeBufferPointer { powers in
                                         scores.withUnsafeMutableBufferPointer { scores in
-                                            parallelRows(q: qi, kT: kT.baseAddress!, stride: stride, v: vi, out: oi,
-                                                         n: b, dk: dk, dv: dv, table: table.baseAddress!,
-                                                         scores: scores.baseAddress!)
+                                            lowerTriangleTiles(q: qi, kT: kT.baseAddress!, ldk: stride, v: vi, out: oi,
+                                                               rows: b, dk: dk, dv: dv, powers: powers.baseAddress!,
+                                                               scores: scores.baseAddress!)
                                         }
                                     }
                                     // Cross: o_j += ξ_j (Q_[i] R_{i−1})_j.
@@ -93,11 +94,12 @@ extension RetentionKernels {
     }
 }
 
-/// What every chunk of length b needs and only b determines: the decay table for D_b, ξ, ζ and
+/// What every chunk of length b needs and only b determines: the powers γ^p of D_b, ξ, ζ and
 /// γ^b, each power by `Decay.power`. Built once for B and once more for a shorter last chunk.
 struct ChunkKernelPlan {
     let length: Int
-    let table: DecayTable
+    /// γ^p for p = 0 … b − 1: D_tm = γ^{t−m} inside the chunk.
+    let powers: [Float]
     /// ξ_j = γ^{j+1}.
     let xi: [Float]
     /// ζ_j = γ^{b−j−1}.
@@ -107,7 +109,7 @@ struct ChunkKernelPlan {
 
     init(length b: Int, decay: Decay<Float>) {
         length = b
-        table = DecayTable(length: b, decay: decay)
+        powers = (0..<b).map { decay.power($0) }
         xi = (0..<b).map { decay.power($0 + 1) }
         zeta = (0..<b).map { decay.power(b - $0 - 1) }
         gammaToB = decay.power(b)

@@ -32,9 +32,8 @@ extension RetentionKernels {
         }
         // powers[p] = γ^p for p = 0 … n − 1, each one `pow` call as in the reference's D.
         let powers = (0..<n).map { decay.power($0) }
-        let tile = parallelTile
         var kT = [Float](repeating: 0, count: dk * n)            // Kᵀ (d_k×n)
-        var scores = [Float](repeating: 0, count: tile * tile)   // one tile of Q Kᵀ ⊙ D
+        var scores = [Float](repeating: 0, count: parallelTile * parallelTile)   // one tile of Q Kᵀ ⊙ D
         var weighted = [Float](repeating: 0, count: n * dv)      // V ⊙ ζ
         q.storage.withUnsafeBufferPointer { q in
             k.storage.withUnsafeBufferPointer { k in
@@ -43,29 +42,10 @@ extension RetentionKernels {
                         transpose(k.baseAddress!, rows: 0, count: n, width: dk, stride: n, into: kT.baseAddress!)
                         scores.withUnsafeMutableBufferPointer { scores in
                             out.withUnsafeMutableBufferPointer { out in
-                                for rowStart in stride(from: 0, to: n, by: tile) {
-                                    let rows = Swift.min(tile, n - rowStart)
-                                    for columnStart in stride(from: 0, through: rowStart, by: tile) {
-                                        let columns = Swift.min(tile, n - columnStart)
-                                        // S = Q_i K_jᵀ (rows×columns).
-                                        GEMM.blockedKernel(q.baseAddress! + rowStart * dk, lda: dk,
-                                                           kT.baseAddress! + columnStart, ldb: n,
-                                                           scores.baseAddress!, ldc: columns,
-                                                           m: rows, n: columns, k: dk, accumulate: false)
-                                        // S ⊙ D_ij: γ^{t−m} where m ≤ t, else 0 (only on the diagonal tile).
-                                        for r in 0..<rows {
-                                            let t = rowStart + r
-                                            for c in 0..<columns {
-                                                let m = columnStart + c
-                                                scores[r * columns + c] = m <= t ? scores[r * columns + c] * powers[t - m] : 0
-                                            }
-                                        }
-                                        // O_i += (S ⊙ D_ij) V_j.
-                                        GEMM.blockedKernel(scores.baseAddress!, lda: columns,
-                                                           v.baseAddress! + columnStart * dv, ldb: dv,
-                                                           out.baseAddress! + rowStart * dv, ldc: dv,
-                                                           m: rows, n: dv, k: columns, accumulate: true)
-                                    }
+                                powers.withUnsafeBufferPointer { powers in
+                                    lowerTriangleTiles(q: q.baseAddress!, kT: kT.baseAddress!, ldk: n, v: v.baseAddress!,
+                                                       out: out.baseAddress!, rows: n, dk: dk, dv: dv,
+                                                       powers: powers.baseAddress!, scores: scores.baseAddress!)
                                 }
                             }
                         }
@@ -86,5 +66,36 @@ extension RetentionKernels {
         }
         state.position = n
         return (Matrix(rows: n, columns: dv, entries: out), state)
+    }
+
+    /// O += (Q Kᵀ ⊙ D) V for n rows, by `parallelTile`-square tiles over the lower triangle:
+    /// for row tile i and column tiles j ≤ i, S = Q_i K_jᵀ (GEMM), S ⊙ D_ij with
+    /// D_tm = γ^{t−m} = `powers[t − m]` for m ≤ t and 0 above the diagonal, then O_i += S V_j
+    /// (GEMM). `kT` is Kᵀ with row stride `ldk` ≥ n; `scores` is scratch for a tile (T² floats).
+    /// Used by `tiledParallel` over the whole sequence and by `chunkwise` inside each chunk.
+    static func lowerTriangleTiles(q: UnsafePointer<Float>, kT: UnsafePointer<Float>, ldk: Int, v: UnsafePointer<Float>,
+                                   out: UnsafeMutablePointer<Float>, rows n: Int, dk: Int, dv: Int,
+                                   powers: UnsafePointer<Float>, scores: UnsafeMutablePointer<Float>) {
+        let tile = parallelTile
+        for rowStart in stride(from: 0, to: n, by: tile) {
+            let rows = Swift.min(tile, n - rowStart)
+            for columnStart in stride(from: 0, through: rowStart, by: tile) {
+                let columns = Swift.min(tile, n - columnStart)
+                // S = Q_i K_jᵀ (rows×columns).
+                GEMM.blockedKernel(q + rowStart * dk, lda: dk, kT + columnStart, ldb: ldk, scores, ldc: columns,
+                                   m: rows, n: columns, k: dk, accumulate: false)
+                // S ⊙ D_ij: γ^{t−m} where m ≤ t, else 0 (only on the diagonal tile).
+                for r in 0..<rows {
+                    let t = rowStart + r
+                    for c in 0..<columns {
+                        let m = columnStart + c
+                        scores[r * columns + c] = m <= t ? scores[r * columns + c] * powers[t - m] : 0
+                    }
+                }
+                // O_i += (S ⊙ D_ij) V_j.
+                GEMM.blockedKernel(scores, lda: columns, v + columnStart * dv, ldb: dv, out + rowStart * dv, ldc: dv,
+                                   m: rows, n: dv, k: columns, accumulate: true)
+            }
+        }
     }
 }
