@@ -72,15 +72,20 @@ struct FastBlock: Sendable {
                         for h in band {
                             var q = [Float](repeating: 0, count: n * dk), k = q
                             var value = [Float](repeating: 0, count: n * dv)
-                            for t in 0..<n {
-                                let row = all + t * width
-                                for c in 0..<dk {
-                                    q[t * dk + c] = row[h * dk + c]
-                                    k[t * dk + c] = keyScale * row[e + h * dk + c]
+                            q.withUnsafeMutableBufferPointer { q in
+                                k.withUnsafeMutableBufferPointer { k in
+                                    value.withUnsafeMutableBufferPointer { value in
+                                        for t in 0..<n {
+                                            let row = all + t * width
+                                            let (qt, kt) = (q.baseAddress! + t * dk, k.baseAddress! + t * dk)
+                                            qt.update(from: row + h * dk, count: dk)
+                                            for c in 0..<dk { kt[c] = keyScale * row[e + h * dk + c] }
+                                            (value.baseAddress! + t * dv).update(from: row + 2 * e + h * dv, count: dv)
+                                            rotation.rotate(qt, row: t)
+                                            rotation.rotate(kt, row: t)
+                                        }
+                                    }
                                 }
-                                for c in 0..<dv { value[t * dv + c] = row[2 * e + h * dv + c] }
-                                q.withUnsafeMutableBufferPointer { rotation.rotate($0.baseAddress! + t * dk, row: t) }
-                                k.withUnsafeMutableBufferPointer { rotation.rotate($0.baseAddress! + t * dk, row: t) }
                             }
                             let (o, state) = Self.retention(q: q, k: k, v: value, rows: n, dk: dk, dv: dv,
                                                              decay: decays[h], form: form, from: states[h])
@@ -91,7 +96,7 @@ struct FastBlock: Sendable {
                                     target.update(from: o.baseAddress! + t * dv, count: dv)
                                     RowNorms.head(headNorm, target, width: dv, channel: h * dv)
                                     let g = all + t * width + 2 * e + v + h * dv
-                                    for c in 0..<dv { target[c] = FloatActivation.apply(.swish, g[c]) * target[c] }
+                                    FloatActivation.apply(.swish, g, times: target, into: target, count: dv)
                                 }
                             }
                         }
@@ -111,10 +116,8 @@ struct FastBlock: Sendable {
         var activated = [Float](repeating: 0, count: n * f)
         rowwise(n, threads: threads, expanded, &activated) { a, z, rows in
             for t in rows {
-                for c in 0..<f {
-                    let value = FloatActivation.apply(activation, a[t * span + c])
-                    z[t * f + c] = gated ? value * a[t * span + f + c] : value
-                }
+                FloatActivation.apply(activation, a + t * span, times: gated ? a + t * span + f : nil,
+                                      into: z + t * f, count: f)
             }
         }
         var result: [Float] = []

@@ -36,11 +36,15 @@ struct RotationTable {
     @inline(__always)
     func rotate(_ x: UnsafeMutablePointer<Float>, row: Int) {
         let base = row * pairs
-        for j in 0..<pairs {
-            let c = cos[base + j], s = sin[base + j]
-            let a = x[2 * j], b = x[2 * j + 1]
-            x[2 * j] = a * c - b * s
-            x[2 * j + 1] = a * s + b * c
+        cos.withUnsafeBufferPointer { cos in
+            sin.withUnsafeBufferPointer { sin in
+                for j in 0..<pairs {
+                    let c = cos[base + j], s = sin[base + j]
+                    let a = x[2 * j], b = x[2 * j + 1]
+                    x[2 * j] = a * c - b * s
+                    x[2 * j + 1] = a * s + b * c
+                }
+            }
         }
     }
 }
