@@ -55,10 +55,10 @@ extension RetentionKernels {
                                     transpose(k.baseAddress!, rows: start, count: b, width: dk, stride: stride,
                                               into: kT.baseAddress!)
                                     // Inner: (Q_[i] K_[i]ᵀ ⊙ D) V_[i], straight into the chunk's (zero) output rows.
-                                    plan.powers.withUnsafeBufferPointer { powers in
+                                    plan.table.values.withUnsafeBufferPointer { table in
                                         scores.withUnsafeMutableBufferPointer { scores in
                                             lowerTriangleTiles(q: qi, kT: kT.baseAddress!, ldk: stride, v: vi, out: oi,
-                                                               rows: b, dk: dk, dv: dv, powers: powers.baseAddress!,
+                                                               rows: b, dk: dk, dv: dv, table: table.baseAddress!,
                                                                scores: scores.baseAddress!)
                                         }
                                     }
@@ -74,7 +74,7 @@ extension RetentionKernels {
                                     // State: R_i = γ^b R_{i−1} + K_[i]ᵀ (V_[i] ⊙ ζ).
                                     weighted.withUnsafeMutableBufferPointer { weighted in
                                         for j in 0..<b {
-                                            let zeta = plan.zeta[j]
+                                            let zeta = plan.table.values[j]
                                             for c in 0..<dv { weighted[j * dv + c] = zeta * vi[j * dv + c] }
                                         }
                                         for index in 0..<(dk * dv) { r[index] *= plan.gammaToB }
@@ -94,24 +94,22 @@ extension RetentionKernels {
     }
 }
 
-/// What every chunk of length b needs and only b determines: the powers γ^p of D_b, ξ, ζ and
-/// γ^b, each power by `Decay.power`. Built once for B and once more for a shorter last chunk.
+/// What every chunk of length b needs and only b determines: the decay table of D_b (whose
+/// first b entries are ζ_j = γ^{b−j−1}), ξ and γ^b, each power by `Decay.power`. Built once for
+/// B and once more for a shorter last chunk.
 struct ChunkKernelPlan {
     let length: Int
-    /// γ^p for p = 0 … b − 1: D_tm = γ^{t−m} inside the chunk.
-    let powers: [Float]
+    /// D_tm = table[b − 1 − t + m] inside the chunk; ζ_j = table[j].
+    let table: DecayTable
     /// ξ_j = γ^{j+1}.
     let xi: [Float]
-    /// ζ_j = γ^{b−j−1}.
-    let zeta: [Float]
     /// γ^b.
     let gammaToB: Float
 
     init(length b: Int, decay: Decay<Float>) {
         length = b
-        powers = (0..<b).map { decay.power($0) }
+        table = DecayTable(length: b, decay: decay, trailingZeros: RetentionKernels.parallelTile - 1)
         xi = (0..<b).map { decay.power($0 + 1) }
-        zeta = (0..<b).map { decay.power(b - $0 - 1) }
         gammaToB = decay.power(b)
     }
 }

@@ -13,8 +13,8 @@ extension RetentionKernels {
     ///
     /// Tiles above the diagonal are all zero in D and are never computed, so the work is about
     /// half of n²(d_k + d_v). Each tile's scores Q_i K_jᵀ and each product with V_j is the blocked
-    /// GEMM; D_ij is applied to the T×T scores in between, from one table of powers γ^p computed
-    /// directly (never γ^n·γ^{−m}). Unlike the chunkwise form, no state passes between tiles: every
+    /// GEMM; D_ij is applied to the T×T scores in between, row by row from one `DecayTable` of
+    /// powers γ^p computed directly (never γ^n·γ^{−m}). Unlike the chunkwise form, no state passes between tiles: every
     /// output row sums over all earlier keys, exactly as the formula reads.
     ///
     /// Returns the outputs and the state a prefill hands on, S_{n−1} = Kᵀ (V ⊙ ζ) with
@@ -30,8 +30,8 @@ extension RetentionKernels {
             state.position = n
             return (Matrix(rows: n, columns: dv, entries: out), state)
         }
-        // powers[p] = γ^p for p = 0 … n − 1, each one `pow` call as in the reference's D.
-        let powers = (0..<n).map { decay.power($0) }
+        // D_tm = table[n − 1 − t + m]; ζ_m = table[m].
+        let table = DecayTable(length: n, decay: decay, trailingZeros: parallelTile - 1)
         var kT = [Float](repeating: 0, count: dk * n)            // Kᵀ (d_k×n)
         var scores = [Float](repeating: 0, count: parallelTile * parallelTile)   // one tile of Q Kᵀ ⊙ D
         var weighted = [Float](repeating: 0, count: n * dv)      // V ⊙ ζ
@@ -42,17 +42,17 @@ extension RetentionKernels {
                         transpose(k.baseAddress!, rows: 0, count: n, width: dk, stride: n, into: kT.baseAddress!)
                         scores.withUnsafeMutableBufferPointer { scores in
                             out.withUnsafeMutableBufferPointer { out in
-                                powers.withUnsafeBufferPointer { powers in
+                                table.values.withUnsafeBufferPointer { table in
                                     lowerTriangleTiles(q: q.baseAddress!, kT: kT.baseAddress!, ldk: n, v: v.baseAddress!,
                                                        out: out.baseAddress!, rows: n, dk: dk, dv: dv,
-                                                       powers: powers.baseAddress!, scores: scores.baseAddress!)
+                                                       table: table.baseAddress!, scores: scores.baseAddress!)
                                 }
                             }
                         }
                         // The state after the last row: S = Kᵀ (V ⊙ ζ), ζ_m = γ^{n−1−m}.
                         weighted.withUnsafeMutableBufferPointer { weighted in
                             for m in 0..<n {
-                                let zeta = powers[n - 1 - m]
+                                let zeta = table.values[m]
                                 for c in 0..<dv { weighted[m * dv + c] = zeta * v[m * dv + c] }
                             }
                             state.s.withUnsafeMutableBufferPointer { s in
@@ -69,13 +69,15 @@ extension RetentionKernels {
     }
 
     /// O += (Q Kᵀ ⊙ D) V for n rows, by `parallelTile`-square tiles over the lower triangle:
-    /// for row tile i and column tiles j ≤ i, S = Q_i K_jᵀ (GEMM), S ⊙ D_ij with
-    /// D_tm = γ^{t−m} = `powers[t − m]` for m ≤ t and 0 above the diagonal, then O_i += S V_j
-    /// (GEMM). `kT` is Kᵀ with row stride `ldk` ≥ n; `scores` is scratch for a tile (T² floats).
-    /// Used by `tiledParallel` over the whole sequence and by `chunkwise` inside each chunk.
+    /// for row tile i and column tiles j ≤ i, S = Q_i K_jᵀ (GEMM), S ⊙ D_ij, then O_i += S V_j
+    /// (GEMM). D_ij's row t is a contiguous slice of `table`, a `DecayTable` for n with at least
+    /// `parallelTile` − 1 trailing zeros: D_tm = table[n − 1 − t + m], which is γ^{t−m} for
+    /// m ≤ t and 0 above the diagonal, so one vectorisable product per row applies decay and
+    /// mask together. `kT` is Kᵀ with row stride `ldk` ≥ n; `scores` is scratch for a tile (T²
+    /// floats). Used by `tiledParallel` over the whole sequence and by `chunkwise` in each chunk.
     static func lowerTriangleTiles(q: UnsafePointer<Float>, kT: UnsafePointer<Float>, ldk: Int, v: UnsafePointer<Float>,
                                    out: UnsafeMutablePointer<Float>, rows n: Int, dk: Int, dv: Int,
-                                   powers: UnsafePointer<Float>, scores: UnsafeMutablePointer<Float>) {
+                                   table: UnsafePointer<Float>, scores: UnsafeMutablePointer<Float>) {
         let tile = parallelTile
         for rowStart in stride(from: 0, to: n, by: tile) {
             let rows = Swift.min(tile, n - rowStart)
@@ -84,13 +86,10 @@ extension RetentionKernels {
                 // S = Q_i K_jᵀ (rows×columns).
                 GEMM.blockedKernel(q + rowStart * dk, lda: dk, kT + columnStart, ldb: ldk, scores, ldc: columns,
                                    m: rows, n: columns, k: dk, accumulate: false)
-                // S ⊙ D_ij: γ^{t−m} where m ≤ t, else 0 (only on the diagonal tile).
+                // S ⊙ D_ij, row by row.
                 for r in 0..<rows {
-                    let t = rowStart + r
-                    for c in 0..<columns {
-                        let m = columnStart + c
-                        scores[r * columns + c] = m <= t ? scores[r * columns + c] * powers[t - m] : 0
-                    }
+                    let decay = table + (n - 1 - (rowStart + r) + columnStart), row = scores + r * columns
+                    for c in 0..<columns { row[c] *= decay[c] }
                 }
                 // O_i += (S ⊙ D_ij) V_j.
                 GEMM.blockedKernel(scores, lda: columns, v + columnStart * dv, ldb: dv, out + rowStart * dv, ldc: dv,
