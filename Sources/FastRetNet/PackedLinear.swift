@@ -4,8 +4,8 @@ import Matrices
 /// A bias-free linear map y = x Wᵀ for a weight W stored [out, in], as checkpoints store it,
 /// kept in the two layouts its two uses read fastest:
 ///
-/// - `transposed`: Wᵀ row-major (in×out), the B of `GEMM.multiply(.threaded, …)` for many rows
-///   (prefill): Y = X Wᵀ as one packed, register-blocked product.
+/// - `packed`: Wᵀ (in×out) packed once for the blocked GEMM (`PackedMatrix`), the B of Y = X Wᵀ
+///   for many rows (prefill): one packed, register-blocked product with no packing of B per call.
 /// - `panels`: Wᵀ cut into panels of 64 output columns, each panel stored as its `in` rows of 64
 ///   floats one after another (the last panel zero-padded), for one row (decoding): y = x Wᵀ
 ///   streams every weight exactly once, front to back, with four `SIMD16` accumulators per panel.
@@ -18,7 +18,7 @@ struct PackedLinear: Sendable {
 
     let inputs: Int
     let outputs: Int
-    let transposed: [Float]
+    let packed: PackedMatrix
     let panels: [Float]
 
     /// W [out, in] as its two layouts.
@@ -52,7 +52,8 @@ struct PackedLinear: Sendable {
         }
         self.inputs = inputs
         self.outputs = outputs
-        self.transposed = transposed
+        // Sizes are positive and the buffer has in·out floats: packing cannot fail.
+        self.packed = try! PackedMatrix(transposed, rows: inputs, columns: outputs)
         self.panels = panels
     }
 
@@ -68,7 +69,7 @@ struct PackedLinear: Sendable {
             vector(x, into: &y, threads: threads)
         } else {
             // Sizes and counts are checked above; the GEMM cannot fail.
-            try! GEMM.multiply(.threaded, x, transposed, into: &y, m: rows, n: outputs, k: inputs, threads: threads)
+            try! GEMM.multiply(x, packed: packed, into: &y, m: rows, threads: threads)
         }
     }
 

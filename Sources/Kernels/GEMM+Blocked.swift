@@ -33,8 +33,36 @@ extension GEMM {
 
     /// C = A B (or C += A B when `accumulate`) for an m×k block of A with row stride `lda`, a
     /// k×n block of B with row stride `ldb` and C with row stride `ldc`. Sizes may be 0.
+    /// Each panel of B is packed just before it is used, into a buffer that stays in cache.
     static func blockedKernel(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
                               _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int, accumulate: Bool) {
+        let panel = UnsafeMutablePointer<Float>.allocate(capacity: Swift.min(panelDepth, k) * Swift.min(panelColumns, n + tileColumns))
+        defer { panel.deallocate() }
+        blocks(a, lda: lda, c, ldc: ldc, m: m, n: n, k: k, accumulate: accumulate) { pc, kb, jc, nb in
+            packB(b + (pc &* ldb &+ jc), ldb: ldb, depth: kb, columns: nb, into: panel)
+            return UnsafePointer(panel)
+        }
+    }
+
+    /// C = A B (or C += A B) with B (k×n) already packed by `packB(all:)`: B is packed once and
+    /// may serve many products (every row band of a threaded product, every row tile of the
+    /// tiled retention kernels, every call of a model's weights).
+    static func blockedKernel(_ a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
+                              _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int, accumulate: Bool) {
+        let paddedColumns = (n + tileColumns - 1) / tileColumns * tileColumns
+        blocks(a, lda: lda, c, ldc: ldc, m: m, n: n, k: k, accumulate: accumulate) { pc, kb, jc, _ in
+            packed + (pc &* paddedColumns &+ kb &* jc)
+        }
+    }
+
+    /// The loops both `blockedKernel`s share: for each block of `panelDepth` rows of B (from
+    /// p₀, kb deep), pack A's columns p₀ … p₀+kb−1 for all m rows; for each panel of
+    /// `panelColumns` columns (from j₀, nb wide), get the packed panel from `panel(p₀, kb, j₀,
+    /// nb)`, then run the micro-kernel over every pair of A strip and B strip.
+    @inline(__always)
+    private static func blocks(_ a: UnsafePointer<Float>, lda: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int,
+                               m: Int, n: Int, k: Int, accumulate: Bool,
+                               panel: (Int, Int, Int, Int) -> UnsafePointer<Float>) {
         guard m > 0, n > 0 else { return }
         guard k > 0 else {
             // An empty sum: C = 0, or C unchanged when accumulating.
@@ -43,13 +71,9 @@ extension GEMM {
         }
         let (mr, nr) = (tileRows, tileColumns)
         let kc = Swift.min(panelDepth, k)
-        let mPadded = (m + mr - 1) / mr * mr
-        let nc = Swift.min(panelColumns, (n + nr - 1) / nr * nr)
-        let packedA = UnsafeMutablePointer<Float>.allocate(capacity: mPadded * kc)
-        let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kc * nc)
+        let packedA = UnsafeMutablePointer<Float>.allocate(capacity: (m + mr - 1) / mr * mr * kc)
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: mr * nr)
-        defer { packedA.deallocate(); packedB.deallocate(); scratch.deallocate() }
-
+        defer { packedA.deallocate(); scratch.deallocate() }
         var pc = 0
         while pc < k {
             let kb = Swift.min(kc, k - pc)
@@ -58,8 +82,8 @@ extension GEMM {
             packA(a + pc, lda: lda, rows: m, depth: kb, into: packedA)
             var jc = 0
             while jc < n {
-                let nb = Swift.min(nc, n - jc)
-                packB(b + (pc &* ldb &+ jc), ldb: ldb, depth: kb, columns: nb, into: packedB)
+                let nb = Swift.min(panelColumns, n - jc)
+                let packedB = panel(pc, kb, jc, nb)
                 var ir = 0
                 while ir < m {
                     let rows = Swift.min(mr, m - ir)
@@ -82,6 +106,30 @@ extension GEMM {
                     }
                     ir &+= mr
                 }
+                jc &+= nb
+            }
+            pc &+= kb
+        }
+    }
+
+    /// Floats that B (k×n) takes packed: k rows of n rounded up to whole 16-column strips.
+    static func packedCount(k: Int, n: Int) -> Int { k * ((n + tileColumns - 1) / tileColumns * tileColumns) }
+
+    /// Packs all of B (depth×columns, row stride `ldb`) for `blockedKernel(_:lda:packed:…)`:
+    /// block by block of `panelDepth` rows, and within a block panel by panel of
+    /// `panelColumns` columns (`packB`), one after another. The block of rows p₀ … and columns
+    /// j₀ … starts at p₀ n̄ + kb j₀ (n̄: columns rounded up to 16; kb: the block's depth).
+    static func packB(all b: UnsafePointer<Float>, ldb: Int, depth k: Int, columns n: Int,
+                      into packed: UnsafeMutablePointer<Float>) {
+        let kc = Swift.min(panelDepth, k)
+        let paddedColumns = (n + tileColumns - 1) / tileColumns * tileColumns
+        var pc = 0
+        while pc < k {
+            let kb = Swift.min(kc, k - pc)
+            var jc = 0
+            while jc < n {
+                let nb = Swift.min(panelColumns, n - jc)
+                packB(b + (pc &* ldb &+ jc), ldb: ldb, depth: kb, columns: nb, into: packed + (pc &* paddedColumns &+ kb &* jc))
                 jc &+= nb
             }
             pc &+= kb

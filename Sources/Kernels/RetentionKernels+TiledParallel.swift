@@ -69,22 +69,29 @@ extension RetentionKernels {
     }
 
     /// O += (Q Kᵀ ⊙ D) V for n rows, by `parallelTile`-square tiles over the lower triangle:
-    /// for row tile i and column tiles j ≤ i, S = Q_i K_jᵀ (GEMM), S ⊙ D_ij, then O_i += S V_j
-    /// (GEMM). D_ij's row t is a contiguous slice of `table`, a `DecayTable` for n with at least
-    /// `parallelTile` − 1 trailing zeros: D_tm = table[n − 1 − t + m], which is γ^{t−m} for
-    /// m ≤ t and 0 above the diagonal, so one vectorisable product per row applies decay and
-    /// mask together. `kT` is Kᵀ with row stride `ldk` ≥ n; `scores` is scratch for a tile (T²
-    /// floats). Used by `tiledParallel` over the whole sequence and by `chunkwise` in each chunk.
+    /// for column tile j, K_jᵀ and V_j are packed once (`GEMM.packB(all:)`); then for each row
+    /// tile i ≥ j, S = Q_i K_jᵀ (GEMM), S ⊙ D_ij, and O_i += S V_j (GEMM). Each O_i still gets
+    /// its terms in the order j = 0, 1, …. D_ij's row t is a contiguous slice of `table`, a
+    /// `DecayTable` for n with at least `parallelTile` − 1 trailing zeros: D_tm =
+    /// table[n − 1 − t + m], which is γ^{t−m} for m ≤ t and 0 above the diagonal, so one
+    /// vectorisable product per row applies decay and mask together. `kT` is Kᵀ with row stride
+    /// `ldk` ≥ n; `scores` is scratch for a tile (T² floats). Used by `tiledParallel` over the
+    /// whole sequence and by `chunkwise` in each chunk.
     static func lowerTriangleTiles(q: UnsafePointer<Float>, kT: UnsafePointer<Float>, ldk: Int, v: UnsafePointer<Float>,
                                    out: UnsafeMutablePointer<Float>, rows n: Int, dk: Int, dv: Int,
                                    table: UnsafePointer<Float>, scores: UnsafeMutablePointer<Float>) {
         let tile = parallelTile
-        for rowStart in stride(from: 0, to: n, by: tile) {
-            let rows = Swift.min(tile, n - rowStart)
-            for columnStart in stride(from: 0, through: rowStart, by: tile) {
-                let columns = Swift.min(tile, n - columnStart)
+        let packedK = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedCount(k: dk, n: tile))
+        let packedV = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedCount(k: tile, n: dv))
+        defer { packedK.deallocate(); packedV.deallocate() }
+        for columnStart in stride(from: 0, to: n, by: tile) {
+            let columns = Swift.min(tile, n - columnStart)
+            GEMM.packB(all: kT + columnStart, ldb: ldk, depth: dk, columns: columns, into: packedK)
+            GEMM.packB(all: v + columnStart * dv, ldb: dv, depth: columns, columns: dv, into: packedV)
+            for rowStart in stride(from: columnStart, to: n, by: tile) {
+                let rows = Swift.min(tile, n - rowStart)
                 // S = Q_i K_jᵀ (rows×columns).
-                GEMM.blockedKernel(q + rowStart * dk, lda: dk, kT + columnStart, ldb: ldk, scores, ldc: columns,
+                GEMM.blockedKernel(q + rowStart * dk, lda: dk, packed: packedK, scores, ldc: columns,
                                    m: rows, n: columns, k: dk, accumulate: false)
                 // S ⊙ D_ij, row by row.
                 for r in 0..<rows {
@@ -92,7 +99,7 @@ extension RetentionKernels {
                     for c in 0..<columns { row[c] *= decay[c] }
                 }
                 // O_i += (S ⊙ D_ij) V_j.
-                GEMM.blockedKernel(scores, lda: columns, v + columnStart * dv, ldb: dv, out + rowStart * dv, ldc: dv,
+                GEMM.blockedKernel(scores, lda: columns, packed: packedV, out + rowStart * dv, ldc: dv,
                                    m: rows, n: dv, k: columns, accumulate: true)
             }
         }

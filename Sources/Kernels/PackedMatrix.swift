@@ -1,0 +1,51 @@
+/// The B of C = A B packed once, in the order the blocked GEMM's micro-kernel reads it
+/// (`GEMM.packB(all:)`): for a B that multiplies many A's — a model's weight, used by every
+/// forward pass — the packing is paid once instead of on every product.
+///
+/// `GEMM.multiply(_:packed:into:m:threads:)` then gives bit-for-bit what `GEMM.threaded` gives
+/// for the unpacked B: the same blocks, the same order of terms.
+public struct PackedMatrix: Sendable {
+    /// k: rows of B.
+    public let rows: Int
+    /// n: columns of B.
+    public let columns: Int
+    let storage: [Float]
+
+    /// Packs B, k×n, row-major. Throws for k or n < 1 or a buffer without k·n floats.
+    public init(_ b: [Float], rows k: Int, columns n: Int) throws(KernelError) {
+        try KernelError.requirePositive(k, "k (rows of B)")
+        try KernelError.requirePositive(n, "n (columns of B)")
+        let count = try KernelError.product(k, n, "B (k×n)")
+        guard b.count == count else { throw .count(argument: "B", expected: "k×n = \(k)×\(n) = \(count)", got: b.count) }
+        var storage = [Float](repeating: 0, count: GEMM.packedCount(k: k, n: n))
+        b.withUnsafeBufferPointer { b in
+            storage.withUnsafeMutableBufferPointer { packed in
+                GEMM.packB(all: b.baseAddress!, ldb: n, depth: k, columns: n, into: packed.baseAddress!)
+            }
+        }
+        (rows, columns, self.storage) = (k, n, storage)
+    }
+}
+
+extension GEMM {
+    /// C = A B for A (m×k) and B packed (k×n), rows of C split between `threads` threads as in
+    /// `threaded`; C is resized to m·n if needed.
+    public static func multiply(_ a: [Float], packed b: PackedMatrix, into c: inout [Float], m: Int,
+                                threads: Int = 1) throws(KernelError) {
+        try KernelError.requirePositive(m, "m (rows of A and C)")
+        guard threads >= 1 else { throw .threads(threads) }
+        let (k, n) = (b.rows, b.columns)
+        let aCount = try KernelError.product(m, k, "A (m×k)")
+        let cCount = try KernelError.product(m, n, "C (m×n)")
+        guard a.count == aCount else { throw .count(argument: "A", expected: "m×k = \(m)×\(k) = \(aCount)", got: a.count) }
+        if c.count != cCount { c = [Float](repeating: 0, count: cCount) }
+        a.withUnsafeBufferPointer { a in
+            b.storage.withUnsafeBufferPointer { packed in
+                c.withUnsafeMutableBufferPointer { c in
+                    threadedKernel(a: a.baseAddress!, packed: packed.baseAddress!, c: c.baseAddress!, m: m, n: n, k: k,
+                                   threads: threads)
+                }
+            }
+        }
+    }
+}
