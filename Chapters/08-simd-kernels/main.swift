@@ -166,7 +166,12 @@ struct Chapter08: ParsableCommand {
               times 16 consecutive entries of one table [γ^{n−1}, …, γ, 1, 0, …, 0] — row t of D is a
               slice of it, so the decay and the causal mask come on the fly; key blocks past the
               diagonal are never computed, and no n×n matrix is stored.
-            - **chunkwise**: that kernel inside each chunk; Q_[i] R_{i−1} and the state update
+            - **tiled parallel**: the same sum as GEMMs. Cut Q, K and V into tiles of 128 rows; for
+              each tile pair on or below the diagonal, S = Q_i K_jᵀ on the packed GEMM, S times the
+              slice of the same table (which also zeroes the masked half of a diagonal tile), then
+              O_i += S V_j on the packed GEMM. Tiles above the diagonal are never computed; K_j and
+              V_j are packed once for all the row tiles that meet them.
+            - **chunkwise**: the tiled kernel inside each chunk; Q_[i] R_{i−1} and the state update
               K_[i]ᵀ (V_[i] ⊙ ζ) + γ^b R_{i−1} on the packed GEMM.
             - **recurrent**: one decoding step updates each row of S by a vectorised rank-1 step,
               S_i ← γ S_i + k_i v, and uses it at once for o ← o + q_i S_i.
@@ -184,9 +189,11 @@ struct Chapter08: ParsableCommand {
         let v = Matrix<Float>.gaussian(rows: length, columns: dim, using: &rng)
         let exact = try RetentionAccuracy(q: q, k: k, v: v, decay: decay)
         let parallel = try RetentionKernels.parallel(q: q, k: k, v: v, decay: decay)
+        let tiled = try RetentionKernels.tiledParallel(q: q, k: k, v: v, decay: decay)
         let chunkwise = try RetentionKernels.chunkwise(q: q, k: k, v: v, decay: decay, chunkSize: chunkSize)
         let recurrent = try RetentionKernels.recurrent(q: q, k: k, v: v, decay: decay)
-        for (name, outputs) in [("parallel", parallel), ("chunkwise (B = \(chunkSize))", chunkwise.outputs),
+        for (name, outputs) in [("parallel", parallel), ("tiled parallel", tiled.outputs),
+                                ("chunkwise (B = \(chunkSize))", chunkwise.outputs),
                                 ("recurrent", recurrent.outputs)] {
             let error = exact.error(of: outputs)
             nb.check("\(name) kernel = retention (n = \(length), d = \(dim)) within γ_R M", error.ratio <= exact.bound,
@@ -224,6 +231,8 @@ struct Chapter08: ParsableCommand {
         try nb.measuredTable(["form", "reference", "kernel", "speed-up"], [
             try speedUp("parallel", reference: { _ = try ParallelRetention.outputs(q: q, k: k, v: v, decay: decay) },
                         kernel: { _ = try RetentionKernels.parallel(q: q, k: k, v: v, decay: decay) }),
+            try speedUp("tiled parallel", reference: { _ = try ParallelRetention.outputs(q: q, k: k, v: v, decay: decay) },
+                        kernel: { _ = try RetentionKernels.tiledParallel(q: q, k: k, v: v, decay: decay) }),
             try speedUp("chunkwise", reference: {
                 _ = try ChunkwiseRetention.outputs(q: q, k: k, v: v, decay: decay, chunkSize: chunkSize)
             }, kernel: { _ = try RetentionKernels.chunkwise(q: q, k: k, v: v, decay: decay, chunkSize: chunkSize) }),
