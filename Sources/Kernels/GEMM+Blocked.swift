@@ -36,7 +36,9 @@ extension GEMM {
     /// Each panel of B is packed just before it is used, into a buffer that stays in cache.
     static func blockedKernel(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
                               _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int, accumulate: Bool) {
-        let panel = UnsafeMutablePointer<Float>.allocate(capacity: Swift.min(panelDepth, k) * Swift.min(panelColumns, n + tileColumns))
+        // One packed panel: at most `panelDepth` rows of `panelColumns` (n rounded up to 16 if less).
+        let panel = UnsafeMutablePointer<Float>.allocate(
+            capacity: Swift.max(1, Swift.min(panelDepth, k) * Swift.min(panelColumns, n + tileColumns)))
         defer { panel.deallocate() }
         blocks(a, lda: lda, c, ldc: ldc, m: m, n: n, k: k, accumulate: accumulate) { pc, kb, jc, nb in
             packB(b + (pc &* ldb &+ jc), ldb: ldb, depth: kb, columns: nb, into: panel)
