@@ -51,7 +51,7 @@ extension GEMM {
     /// tiled retention kernels, every call of a model's weights).
     static func blockedKernel(_ a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
                               _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int, accumulate: Bool) {
-        let paddedColumns = (n + tileColumns - 1) / tileColumns * tileColumns
+        let paddedColumns = paddedWidth(n)
         blocks(a, lda: lda, c, ldc: ldc, m: m, n: n, k: k, accumulate: accumulate) { pc, kb, jc, _ in
             packed + (pc &* paddedColumns &+ kb &* jc)
         }
@@ -115,7 +115,10 @@ extension GEMM {
     }
 
     /// Floats that B (k×n) takes packed: k rows of n rounded up to whole 16-column strips.
-    static func packedCount(k: Int, n: Int) -> Int { k * ((n + tileColumns - 1) / tileColumns * tileColumns) }
+    static func packedCount(k: Int, n: Int) -> Int { k * paddedWidth(n) }
+
+    /// n rounded up to whole 16-column strips: the row length of a packed B.
+    static func paddedWidth(_ n: Int) -> Int { (n + tileColumns - 1) / tileColumns * tileColumns }
 
     /// Packs all of B (depth×columns, row stride `ldb`) for `blockedKernel(_:lda:packed:…)`:
     /// block by block of `panelDepth` rows, and within a block panel by panel of
@@ -124,7 +127,7 @@ extension GEMM {
     static func packB(all b: UnsafePointer<Float>, ldb: Int, depth k: Int, columns n: Int,
                       into packed: UnsafeMutablePointer<Float>) {
         let kc = Swift.min(panelDepth, k)
-        let paddedColumns = (n + tileColumns - 1) / tileColumns * tileColumns
+        let paddedColumns = paddedWidth(n)
         var pc = 0
         while pc < k {
             let kb = Swift.min(kc, k - pc)

@@ -1,9 +1,7 @@
-import Dispatch
-
 extension GEMM {
-    /// Rung 5, threads: C's rows split into `threads` contiguous bands (whole 6-row tiles where
-    /// possible), each band computed by the blocked kernel on its own thread
-    /// (`DispatchQueue.concurrentPerform`), with its own packed panels. Each thread packs B's
+    /// Rung 5, threads: C's rows split into `threads` contiguous bands of whole 6-row tiles (the
+    /// last tile may be short), each band computed by the blocked kernel on its own thread
+    /// (`Bands.run`), with its own packed panels. Each thread packs B's
     /// panels for itself, just before it uses them: measured faster here than packing B once
     /// for all threads, whose panels are then no longer in the core's own cache. (A B used
     /// many times, as a model's weights, is packed once: `PackedMatrix`.)
@@ -17,43 +15,16 @@ extension GEMM {
         try product(.threaded, a, b, m: m, n: n, k: k, threads: threads)
     }
 
-    /// The row band of thread `index` of `threads` over m rows: tiles of 6 rows dealt out as
-    /// evenly as possible, the first bands taking one extra tile; the last band ends at m.
-    static func rowBand(_ index: Int, of threads: Int, rows m: Int) -> Range<Int> {
-        let tiles = (m + tileRows - 1) / tileRows
-        let (share, extra) = tiles.quotientAndRemainder(dividingBy: threads)
-        let start = index * share + Swift.min(index, extra)
-        let count = share + (index < extra ? 1 : 0)
-        return Swift.min(start * tileRows, m)..<Swift.min((start + count) * tileRows, m)
+    /// Rows [6·first, 6·end) of C for the tiles first..<end, the last ending at m: the bands of
+    /// rows that `Bands` deals out as whole 6-row tiles (the last tile may be short).
+    static func rows(ofTiles tiles: Range<Int>, in m: Int) -> Range<Int> {
+        Swift.min(tiles.lowerBound * tileRows, m)..<Swift.min(tiles.upperBound * tileRows, m)
     }
 
-    static func threadedKernel(_ buffers: SharedBuffers, m: Int, n: Int, k: Int, threads: Int) {
-        if threads == 1 {
-            blockedKernel(buffers.a, lda: k, buffers.b, ldb: n, buffers.c, ldc: n, m: m, n: n, k: k, accumulate: false)
-            return
-        }
-        DispatchQueue.concurrentPerform(iterations: threads) { index in
-            let band = rowBand(index, of: threads, rows: m)
-            guard !band.isEmpty else { return }
-            blockedKernel(buffers.a + band.lowerBound * k, lda: k, buffers.b, ldb: n,
-                          buffers.c + band.lowerBound * n, ldc: n, m: band.count, n: n, k: k, accumulate: false)
-        }
-    }
-
-    /// C = A B with B already packed (`packB(all:)`), rows of C split between the threads.
-    static func threadedKernel(a: UnsafePointer<Float>, packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
-                               m: Int, n: Int, k: Int, threads: Int) {
-        let buffers = SharedBuffers(a: a, b: packed, c: c)
-        let workers = Swift.min(threads, (m + tileRows - 1) / tileRows)
-        guard workers > 1 else {
-            blockedKernel(a, lda: k, packed: packed, c, ldc: n, m: m, n: n, k: k, accumulate: false)
-            return
-        }
-        DispatchQueue.concurrentPerform(iterations: workers) { index in
-            let band = rowBand(index, of: workers, rows: m)
-            guard !band.isEmpty else { return }
-            blockedKernel(buffers.a + band.lowerBound * k, lda: k, packed: buffers.b,
-                          buffers.c + band.lowerBound * n, ldc: n, m: band.count, n: n, k: k, accumulate: false)
-        }
+    /// Runs `body` on bands of C's m rows on up to `threads` threads: the 6-row tiles split by
+    /// `Bands.run`, each band handed over as rows. The body computes its band of C from A's
+    /// same rows and all of B (packed per panel by each thread, or packed once beforehand).
+    static func rowBands(_ m: Int, threads: Int, _ body: (Range<Int>) -> Void) {
+        Bands.run((m + tileRows - 1) / tileRows, threads: threads) { tiles in body(rows(ofTiles: tiles, in: m)) }
     }
 }

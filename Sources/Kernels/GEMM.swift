@@ -54,7 +54,11 @@ public enum GEMM {
                     case .loopOrder: loopOrderKernel(pa, pb, pc, m: m, n: n, k: k)
                     case .simd: simdKernel(pa, pb, pc, m: m, n: n, k: k)
                     case .blocked: blockedKernel(pa, lda: k, pb, ldb: n, pc, ldc: n, m: m, n: n, k: k, accumulate: false)
-                    case .threaded: threadedKernel(SharedBuffers(a: pa, b: pb, c: pc), m: m, n: n, k: k, threads: threads)
+                    case .threaded:
+                        rowBands(m, threads: threads) { band in
+                            blockedKernel(pa + band.lowerBound * k, lda: k, pb, ldb: n, pc + band.lowerBound * n, ldc: n,
+                                          m: band.count, n: n, k: k, accumulate: false)
+                        }
                     }
                 }
             }
@@ -80,10 +84,17 @@ public enum GEMM {
         try KernelError.requirePositive(n, "n (columns of B and C)")
         try KernelError.requirePositive(k, "k (columns of A, rows of B)")
         guard threads >= 1 else { throw .threads(threads) }
-        let aCount = try KernelError.product(m, k, "A (m×k)")
-        let bCount = try KernelError.product(k, n, "B (k×n)")
+        try checkCount(a, "A", "m×k", rows: m, columns: k)
+        try checkCount(b, "B", "k×n", rows: k, columns: n)
         _ = try KernelError.product(m, n, "C (m×n)")
-        guard a.count == aCount else { throw .count(argument: "A", expected: "m×k = \(m)×\(k) = \(aCount)", got: a.count) }
-        guard b.count == bCount else { throw .count(argument: "B", expected: "k×n = \(k)×\(n) = \(bCount)", got: b.count) }
+    }
+
+    /// `buffer` must hold rows·columns floats (a product that does not overflow): the words for
+    /// operand `name`, whose shape reads `shape` (e.g. "m×k").
+    static func checkCount(_ buffer: [Float], _ name: String, _ shape: String, rows: Int, columns: Int) throws(KernelError) {
+        let count = try KernelError.product(rows, columns, "\(name) (\(shape))")
+        guard buffer.count == count else {
+            throw .count(argument: name, expected: "\(shape) = \(rows)×\(columns) = \(count)", got: buffer.count)
+        }
     }
 }

@@ -15,8 +15,7 @@ public struct PackedMatrix: Sendable {
     public init(_ b: [Float], rows k: Int, columns n: Int) throws(KernelError) {
         try KernelError.requirePositive(k, "k (rows of B)")
         try KernelError.requirePositive(n, "n (columns of B)")
-        let count = try KernelError.product(k, n, "B (k×n)")
-        guard b.count == count else { throw .count(argument: "B", expected: "k×n = \(k)×\(n) = \(count)", got: b.count) }
+        try GEMM.checkCount(b, "B", "k×n", rows: k, columns: n)
         var storage = [Float](repeating: 0, count: GEMM.packedCount(k: k, n: n))
         b.withUnsafeBufferPointer { b in
             storage.withUnsafeMutableBufferPointer { packed in
@@ -35,15 +34,17 @@ extension GEMM {
         try KernelError.requirePositive(m, "m (rows of A and C)")
         guard threads >= 1 else { throw .threads(threads) }
         let (k, n) = (b.rows, b.columns)
-        let aCount = try KernelError.product(m, k, "A (m×k)")
+        try checkCount(a, "A", "m×k", rows: m, columns: k)
         let cCount = try KernelError.product(m, n, "C (m×n)")
-        guard a.count == aCount else { throw .count(argument: "A", expected: "m×k = \(m)×\(k) = \(aCount)", got: a.count) }
         if c.count != cCount { c = [Float](repeating: 0, count: cCount) }
         a.withUnsafeBufferPointer { a in
             b.storage.withUnsafeBufferPointer { packed in
                 c.withUnsafeMutableBufferPointer { c in
-                    threadedKernel(a: a.baseAddress!, packed: packed.baseAddress!, c: c.baseAddress!, m: m, n: n, k: k,
-                                   threads: threads)
+                    let (pa, pb, pc) = (a.baseAddress!, packed.baseAddress!, c.baseAddress!)
+                    rowBands(m, threads: threads) { band in
+                        blockedKernel(pa + band.lowerBound * k, lda: k, packed: pb, pc + band.lowerBound * n, ldc: n,
+                                      m: band.count, n: n, k: k, accumulate: false)
+                    }
                 }
             }
         }

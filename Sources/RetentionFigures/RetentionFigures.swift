@@ -80,6 +80,19 @@ public enum FigureError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 public enum RetentionFigures {
+    /// W_Q, W_K, W_V, θ and γ recorded in `trace` as parameter leaves, in this order (every
+    /// form's figure starts from them); the ids of the four that later nodes take as inputs.
+    private static func parameterLeaves(_ trace: Tracer<Double>, wQ: Matrix<Double>, wK: Matrix<Double>,
+                                        wV: Matrix<Double>, theta: [Double], gamma: Double)
+        -> (wQ: TraceNodeID, wK: TraceNodeID, wV: TraceNodeID, theta: TraceNodeID)
+    {
+        let ids = (trace.leaf("W_Q", role: .parameter, value: wQ), trace.leaf("W_K", role: .parameter, value: wK),
+                   trace.leaf("W_V", role: .parameter, value: wV),
+                   trace.leaf("θ", role: .parameter, value: Matrix(rows: 1, columns: theta.count, entries: theta)))
+        trace.leaf("γ", role: .parameter, value: Matrix(rows: 1, columns: 1, entries: [gamma]))
+        return ids
+    }
+
     /// The parallel form (Eq. 5): X projected and rotated into Q and K, Q Kᵀ, the decay mask D
     /// from γ, their product ⊙, and the product with V. Every parameter is drawn.
     public static func parallel(_ example: FigureExample = FigureExample()) throws(FigureError) -> Figure {
@@ -87,11 +100,7 @@ public enum RetentionFigures {
         let (x, wQ, wK, wV, theta) = example.inputs()
         let trace = Tracer<Double>()
         let xID = trace.leaf("X", value: x)
-        let wQID = trace.leaf("W_Q", role: .parameter, value: wQ)
-        let wKID = trace.leaf("W_K", role: .parameter, value: wK)
-        let wVID = trace.leaf("W_V", role: .parameter, value: wV)
-        let thetaID = trace.leaf("θ", role: .parameter, value: Matrix(rows: 1, columns: theta.count, entries: theta))
-        trace.leaf("γ", role: .parameter, value: Matrix(rows: 1, columns: 1, entries: [example.gamma]))
+        let (wQID, wKID, wVID, thetaID) = parameterLeaves(trace, wQ: wQ, wK: wK, wV: wV, theta: theta, gamma: example.gamma)
         let outputs: Matrix<Double>
         do {
             let xwq = x * wQ, xwk = x * wK
@@ -121,11 +130,7 @@ public enum RetentionFigures {
         try example.check()
         let (x, wQ, wK, wV, theta) = example.inputs()
         let trace = Tracer<Double>()
-        let wQID = trace.leaf("W_Q", role: .parameter, value: wQ)
-        let wKID = trace.leaf("W_K", role: .parameter, value: wK)
-        let wVID = trace.leaf("W_V", role: .parameter, value: wV)
-        let thetaID = trace.leaf("θ", role: .parameter, value: Matrix(rows: 1, columns: theta.count, entries: theta))
-        trace.leaf("γ", role: .parameter, value: Matrix(rows: 1, columns: 1, entries: [example.gamma]))
+        let (wQID, wKID, wVID, thetaID) = parameterLeaves(trace, wQ: wQ, wK: wK, wV: wV, theta: theta, gamma: example.gamma)
         var state = RetentionState<Double>(keyDimension: example.dim, valueDimension: example.valueDim)
         trace.leaf("S₋₁", "0", role: .state, value: state.s)
         var outputs = Matrix<Double>(rows: 0, columns: example.valueDim)
@@ -167,11 +172,7 @@ public enum RetentionFigures {
         let (x, wQ, wK, wV, theta) = example.inputs()
         let trace = Tracer<Double>()
         let xID = trace.leaf("X", value: x)
-        let wQID = trace.leaf("W_Q", role: .parameter, value: wQ)
-        let wKID = trace.leaf("W_K", role: .parameter, value: wK)
-        let wVID = trace.leaf("W_V", role: .parameter, value: wV)
-        let thetaID = trace.leaf("θ", role: .parameter, value: Matrix(rows: 1, columns: theta.count, entries: theta))
-        trace.leaf("γ", role: .parameter, value: Matrix(rows: 1, columns: 1, entries: [example.gamma]))
+        let (wQID, wKID, wVID, thetaID) = parameterLeaves(trace, wQ: wQ, wK: wK, wV: wV, theta: theta, gamma: example.gamma)
         let outputs: Matrix<Double>
         do {
             let q = try PairRotation.rotate(x * wQ, theta: theta)

@@ -70,7 +70,8 @@ func firstBitDifference(_ x: [Float], _ y: [Float]) -> Int? {
     @Test func rowBandsCoverEveryRowOnce() {
         for m in 1...60 {
             for threads in 1...7 {
-                let bands = (0..<threads).map { GEMM.rowBand($0, of: threads, rows: m) }
+                let tiles = (m + GEMM.tileRows - 1) / GEMM.tileRows
+                let bands = (0..<threads).map { GEMM.rows(ofTiles: Bands.band($0, of: threads, count: tiles), in: m) }
                 let covered = bands.flatMap { Array($0) }
                 #expect(covered == Array(0..<m), "m = \(m), threads = \(threads): \(bands)")
                 // Every band but the one holding row m − 1 is whole tiles.

@@ -1,22 +1,22 @@
 import Dispatch
 
-/// Splits `count` independent items (rows, heads, column panels) into `threads` contiguous
+/// Splits `count` independent items (tiles of rows, heads, column panels) into `threads` contiguous
 /// bands and runs `body` on each band on its own thread (`DispatchQueue.concurrentPerform`).
 ///
 /// Only work is split, never a sum: every item is computed by exactly one thread, in the same
 /// order of operations whatever the band it lands in, so results are bit-for-bit the same for
 /// any thread count. With one thread, or one item, `body` runs on the caller's thread.
-enum Bands {
+public enum Bands {
     /// The band of thread `index` of `threads` over `count` items: as even as possible, the first
     /// bands taking one extra item.
-    static func band(_ index: Int, of threads: Int, count: Int) -> Range<Int> {
+    public static func band(_ index: Int, of threads: Int, count: Int) -> Range<Int> {
         let (share, extra) = count.quotientAndRemainder(dividingBy: threads)
         let start = index * share + Swift.min(index, extra)
         return start..<(start + share + (index < extra ? 1 : 0))
     }
 
     /// Runs `body` over bands of 0..<count on up to `threads` threads.
-    static func run(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
+    public static func run(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
         let workers = Swift.min(threads, count)
         guard workers > 1 else {
             if count > 0 { body(0..<count) }
