@@ -1,24 +1,22 @@
 // swift-tools-version: 6.1
 //
-// RetNet, derived and verified. The folder tree reads as the table of contents:
-// each chapter's library module depends only on earlier ones, and each chapter is an
-// executable whose source (and generated notebook page) lives in `Chapters/NN-slug/`.
+// RetNet, derived and verified. The package reads as a layer diagram, bottom to top:
+//
+//   foundation        Matrices                                   (dense matrices, seeded generator, formatting)
+//   chapter concepts  Recurrence → Diagonalisation → Retention → MultiScaleRetention → RetNetModel
+//   fast path         Kernels → FastRetNet, and Measuring         (SIMD GEMM and retention; bounds and timing)
+//   interop           SafeTensors → TorchscaleCheckpoint          (torchscale 0.3.0 checkpoints)
+//   figures           Tracing, Graphs → GraphvizRendering, RetentionFigures
+//   the book          Notebook → ChapterSupport → chapterNN       (sources and pages in Chapters/NN-slug/)
+//   executables       retnet, bench, figures, pages
+//   tests             TestSupport and one test target per module
+//
+// Each module depends only on modules above it in this list (Tracing, which the retention forms
+// record into when asked, depends only on Matrices).
 
 import PackageDescription
 
-/// A chapter executable: `swift run chapterNN`, source and page in `Chapters/<folder>/`.
-func chapter(_ number: String, _ folder: String, uses modules: [String]) -> Target {
-    .executableTarget(
-        name: "chapter\(number)",
-        dependencies: ["Notebook", "Matrices"]
-            + modules.map { Target.Dependency(stringLiteral: $0) }
-            + [.product(name: "ArgumentParser", package: "swift-argument-parser")],
-        path: "Chapters/\(folder)",
-        exclude: ["README.md"]
-    )
-}
-
-/// Release builds of the SIMD kernels target this machine's CPU. Without it, x86-64 code is
+/// Release builds of the SIMD code target this machine's CPU. Without it, x86-64 code is
 /// compiled for the baseline (SSE2, no FMA) and every lane of `SIMD16<Float>.addingProduct`
 /// becomes a call to `fmaf`. Debug builds stay portable; other architectures get no flag.
 #if arch(x86_64)
@@ -27,22 +25,48 @@ let nativeCPU: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=native"], .when(c
 let nativeCPU: [SwiftSetting] = []
 #endif
 
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
+/// A chapter executable: `swift run chapterNN`, source and page in `Chapters/<folder>/`.
+func chapter(_ number: String, _ folder: String, uses modules: [Target.Dependency]) -> Target {
+    .executableTarget(
+        name: "chapter\(number)",
+        dependencies: ["Notebook", "ChapterSupport", "Matrices", argumentParser] + modules,
+        path: "Chapters/\(folder)",
+        exclude: ["README.md"]
+    )
+}
+
 let package = Package(
     name: "RetNet",
     products: [
+        // The modules a user of the library depends on.
         .library(name: "Matrices", targets: ["Matrices"]),
-        .library(name: "Notebook", targets: ["Notebook"]),
         .library(name: "Recurrence", targets: ["Recurrence"]),
         .library(name: "Diagonalisation", targets: ["Diagonalisation"]),
         .library(name: "Retention", targets: ["Retention"]),
+        .library(name: "MultiScaleRetention", targets: ["MultiScaleRetention"]),
+        .library(name: "RetNetModel", targets: ["RetNetModel"]),
+        .library(name: "Kernels", targets: ["Kernels"]),
+        .library(name: "FastRetNet", targets: ["FastRetNet"]),
+        .library(name: "SafeTensors", targets: ["SafeTensors"]),
+        .library(name: "TorchscaleCheckpoint", targets: ["TorchscaleCheckpoint"]),
+        // The commands.
+        .executable(name: "retnet", targets: ["retnet"]),
+        .executable(name: "bench", targets: ["bench"]),
+        .executable(name: "figures", targets: ["figures"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
-        // Foundation shared by every chapter: dense matrices, a seeded generator, formatting.
+        // MARK: Foundation
+
+        // Dense matrices over Double, Float or Complex (re-exports swift-numerics' RealModule and
+        // ComplexModule), a seeded SplitMix64 generator, fixed-precision formatting.
         .target(
             name: "Matrices",
             dependencies: [
@@ -50,97 +74,63 @@ let package = Package(
                 .product(name: "ComplexModule", package: "swift-numerics"),
             ]
         ),
-        // The notebook runtime: prose, equations, tables, checks, and the generated pages.
-        .target(
-            name: "Notebook",
-            dependencies: [
-                "Matrices",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "RealModule", package: "swift-numerics"),
-                .product(name: "ComplexModule", package: "swift-numerics"),
-            ]
-        ),
+
+        // MARK: One module per chapter concept
+
         // Chapter 01: a linear recurrence, linear attention, softmax attention.
-        .target(
-            name: "Recurrence",
-            dependencies: ["Matrices", .product(name: "RealModule", package: "swift-numerics"), .product(name: "ComplexModule", package: "swift-numerics")]
-        ),
+        .target(name: "Recurrence", dependencies: ["Matrices"]),
         // Chapter 02: diagonalising the transition, xPos, rotation as real pairs.
-        .target(
-            name: "Diagonalisation",
-            dependencies: [
-                "Matrices", "Recurrence",
-                .product(name: "RealModule", package: "swift-numerics"),
-                .product(name: "ComplexModule", package: "swift-numerics"),
-            ]
-        ),
+        .target(name: "Diagonalisation", dependencies: ["Matrices", "Recurrence"]),
         // Chapters 03–05: single-head retention in its parallel, recurrent and chunkwise forms.
         .target(name: "Retention", dependencies: ["Matrices", "Tracing"]),
-
-        // MARK: Multi-scale retention and the RetNet (chapters 06–07): add their targets here.
         // Chapter 06: gated multi-scale retention (heads with their own γ, per-head norm, swish gate).
         .target(name: "MultiScaleRetention", dependencies: ["Matrices", "Diagonalisation", "Retention", "Tracing"]),
         // Chapter 07: the whole RetNet, in the paper's variant and torchscale 0.3.0's.
         .target(name: "RetNetModel", dependencies: ["Matrices", "Retention", "MultiScaleRetention", "Tracing"]),
 
-        // safetensors I/O, for loading torchscale checkpoints (no Swift package for it is available).
-        .target(name: "SafeTensors"),
+        // MARK: Fast path (chapter 08)
 
-        // Loading torchscale 0.3.0 RetNetDecoder checkpoints (config.json + model.safetensors).
-        .target(name: "TorchscaleCheckpoint", dependencies: ["SafeTensors", "RetNetModel", "MultiScaleRetention", "Matrices"]),
-        // `swift run -c release retnet logits|generate|inspect --checkpoint DIR …`
-        .executableTarget(
-            name: "retnet",
-            dependencies: [
-                "TorchscaleCheckpoint", "RetNetModel", "MultiScaleRetention", "Matrices", "FastRetNet", "Kernels",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+        // Float SIMD kernels: the GEMM ladder (GEMM/), retention's three forms (Retention/),
+        // vectorised exp and erf (VectorMath/), work split between threads (Threads/).
+        .target(name: "Kernels", dependencies: ["Matrices", "Retention"], swiftSettings: nativeCPU),
+        // Measuring the kernels: rounding-error bounds against exact references, the FMA peak, a stopwatch.
+        .target(name: "Measuring", dependencies: ["Matrices", "Retention", "Kernels"], swiftSettings: nativeCPU),
+        // A RetNet<Float> on the kernels: GEMMs for every projection, retention kernels per head, decoding.
+        .target(
+            name: "FastRetNet",
+            dependencies: ["Matrices", "Retention", "MultiScaleRetention", "RetNetModel", "Kernels"],
+            swiftSettings: nativeCPU
         ),
 
-        // MARK: Computation graphs (Graphviz) and `swift run figures`: add their targets here.
-        // A computation graph as a value, written as DOT text in pure Swift.
-        .target(name: "Graphs"),
+        // MARK: Interop
+
+        // safetensors I/O, written by hand (no Swift package for it is available).
+        .target(name: "SafeTensors"),
+        // Loading torchscale 0.3.0 RetNetDecoder checkpoints (config.json + model.safetensors).
+        .target(name: "TorchscaleCheckpoint", dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "SafeTensors"]),
+
+        // MARK: Figures
+
         // Records what the retention code paths compute, when asked to (the `trace:` arguments).
         .target(name: "Tracing", dependencies: ["Matrices"]),
+        // A computation graph as a value, written as DOT text in pure Swift.
+        .target(name: "Graphs"),
+        // The Graphviz C libraries (libgvc, libcgraph), from the system: apt-get install libgraphviz-dev.
+        .systemLibrary(name: "CGraphviz", pkgConfig: "libgvc", providers: [.apt(["libgraphviz-dev"])]),
+        // Renders a Graph to SVG or PNG in-process with libgvc.
+        .target(name: "GraphvizRendering", dependencies: ["CGraphviz", "Graphs"]),
         // The figures, traced from real runs: the three retention forms, multi-scale retention, a block.
         .target(
             name: "RetentionFigures",
             dependencies: ["Matrices", "Diagonalisation", "Retention", "MultiScaleRetention", "RetNetModel", "Tracing", "Graphs"]
         ),
-        // `swift run figures` writes Figures/*.dot, *.svg and *.png.
-        .executableTarget(
-            name: "figures",
-            dependencies: [
-                "RetentionFigures", "Graphs", "GraphvizRendering",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
-        ),
-        // The Graphviz C libraries (libgvc, libcgraph), from the system: apt-get install libgraphviz-dev.
-        .systemLibrary(name: "CGraphviz", pkgConfig: "libgvc", providers: [.apt(["libgraphviz-dev"])]),
-        // Renders a Graph to SVG or PNG in-process with libgvc.
-        .target(name: "GraphvizRendering", dependencies: ["CGraphviz", "Graphs"]),
 
-        // MARK: SIMD kernels (chapter 08)
-        // GEMM from naive loops to a packed, register-blocked, two-thread kernel; retention kernels.
-        .target(name: "Kernels", dependencies: ["Matrices", "Retention"], swiftSettings: nativeCPU),
-        // A RetNet<Float> on the kernels: GEMMs for every projection, retention kernels per head, decoding.
-        .target(name: "FastRetNet", dependencies: ["Kernels", "RetNetModel", "MultiScaleRetention", "Retention", "Matrices"],
-                swiftSettings: nativeCPU),
-        // `swift run -c release bench gemm --size 1024 --threads 2`: the GEMM ladder's speed.
-        .executableTarget(
-            name: "bench",
-            dependencies: ["Kernels", "Matrices", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            exclude: ["compare_gemm.py", "compare_retnet.py"]
-        ),
+        // MARK: The book
 
-        // `swift run pages` regenerates every chapter's notebook page (or checks them with --check).
-        .executableTarget(
-            name: "pages",
-            dependencies: [
-                "Notebook",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
-        ),
+        // The notebook runtime: prose, equations, tables, checks, and the generated pages.
+        .target(name: "Notebook", dependencies: ["Matrices"]),
+        // The chapters' command lines: page flags, shared flag groups and checks, exit codes.
+        .target(name: "ChapterSupport", dependencies: ["Notebook", argumentParser]),
 
         chapter("01", "01-a-state-that-remembers", uses: ["Recurrence"]),
         chapter("02", "02-diagonalising-the-transition", uses: ["Recurrence", "Diagonalisation"]),
@@ -149,49 +139,61 @@ let package = Package(
         chapter("05", "05-the-chunkwise-form", uses: ["Diagonalisation", "Retention"]),
         chapter("06", "06-gated-multi-scale-retention", uses: ["Retention", "MultiScaleRetention"]),
         chapter("07", "07-the-retnet", uses: ["Retention", "MultiScaleRetention", "RetNetModel", "TorchscaleCheckpoint"]),
-        chapter("08", "08-simd-kernels", uses: ["Retention", "Kernels"]),
+        chapter("08", "08-simd-kernels", uses: ["Retention", "Kernels", "Measuring"]),
 
-        .testTarget(name: "MatricesTests", dependencies: ["Matrices"]),
-        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Matrices"]),
-        .testTarget(name: "RecurrenceTests", dependencies: ["MatrixExpectations", "Recurrence", "Matrices"]),
-        .testTarget(
-            name: "DiagonalisationTests",
-            dependencies: ["MatrixExpectations", 
-                "Diagonalisation", "Recurrence", "Matrices",
-                .product(name: "ComplexModule", package: "swift-numerics"),
-            ]
+        // MARK: Executables
+
+        // `swift run -c release retnet logits|generate|inspect --checkpoint DIR …`
+        .executableTarget(
+            name: "retnet",
+            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "TorchscaleCheckpoint", "FastRetNet", "Measuring", argumentParser]
         ),
+        // `swift run -c release bench gemm|peak|retention|model …`: every benchmark, one JSON object per result.
+        .executableTarget(
+            name: "bench",
+            dependencies: ["Matrices", "Retention", "Kernels", "Measuring", "RetNetModel", "TorchscaleCheckpoint", "FastRetNet", argumentParser],
+            exclude: ["compare_gemm.py", "compare_retnet.py"]
+        ),
+        // `swift run figures` writes Figures/*.dot, *.svg and *.png.
+        .executableTarget(name: "figures", dependencies: ["RetentionFigures", "Graphs", "GraphvizRendering", argumentParser]),
+        // `swift run pages` regenerates every chapter's notebook page (or checks them with --check).
+        .executableTarget(name: "pages", dependencies: [argumentParser]),
+
+        // MARK: Tests
+
+        // Shared by the test targets: expectations on matrices and numbers, the runner for built
+        // products, the committed fixtures' paths.
+        .target(name: "TestSupport", dependencies: ["Matrices"], path: "Tests/TestSupport"),
+
+        .testTarget(name: "MatricesTests", dependencies: ["Matrices", "TestSupport"]),
+        .testTarget(name: "RecurrenceTests", dependencies: ["Recurrence", "Matrices", "TestSupport"]),
+        .testTarget(name: "DiagonalisationTests", dependencies: ["Diagonalisation", "Recurrence", "Matrices", "TestSupport"]),
         .testTarget(
             name: "RetentionTests",
-            dependencies: [
-                "Retention", "Matrices",
-                .product(name: "PropertyBased", package: "swift-property-based"),
-            ]
+            dependencies: ["Retention", "Matrices", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
-        .testTarget(
-            name: "TorchscaleCheckpointTests",
-            dependencies: ["TorchscaleCheckpoint", "RetNetModel", "MultiScaleRetention", "SafeTensors", "Matrices", "ProductRunner"]
-        ),
-        // Expectations on matrices shared by the test targets (Swift Testing).
-        .target(name: "MatrixExpectations", dependencies: ["Matrices"]),
-        // Runs built executables from the tests and captures their output (the command-line tests share it).
-        .target(name: "ProductRunner"),
-        // Runs the built chapter executables and compares their pages with the committed ones.
-        .testTarget(name: "ChapterTests", dependencies: ["Notebook", "ProductRunner"]),
-        .testTarget(name: "MultiScaleRetentionTests", dependencies: ["MatrixExpectations", "MultiScaleRetention", "Retention", "Matrices"]),
-        .testTarget(name: "RetNetModelTests", dependencies: ["MatrixExpectations", "RetNetModel", "MultiScaleRetention", "Retention", "Matrices"]),
-        .testTarget(name: "GraphsTests", dependencies: ["Graphs"]),
-        .testTarget(name: "GraphvizRenderingTests", dependencies: ["GraphvizRendering", "Graphs"]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Retention", "Matrices"]),
+        .testTarget(name: "MultiScaleRetentionTests", dependencies: ["MultiScaleRetention", "Retention", "Matrices", "TestSupport"]),
+        .testTarget(name: "RetNetModelTests", dependencies: ["RetNetModel", "MultiScaleRetention", "Retention", "Matrices", "TestSupport"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Measuring", "Retention", "Matrices", "TestSupport"]),
         .testTarget(
             name: "FastRetNetTests",
-            dependencies: ["FastRetNet", "RetNetModel", "TorchscaleCheckpoint", "MultiScaleRetention", "Retention", "Matrices"]
+            dependencies: ["FastRetNet", "RetNetModel", "TorchscaleCheckpoint", "MultiScaleRetention", "Retention", "Kernels", "Matrices", "TestSupport"]
         ),
-        .testTarget(name: "TracingTests", dependencies: ["Tracing", "Retention", "MultiScaleRetention", "RetNetModel", "Matrices"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
+        .testTarget(
+            name: "TorchscaleCheckpointTests",
+            dependencies: ["TorchscaleCheckpoint", "RetNetModel", "MultiScaleRetention", "SafeTensors", "Matrices", "TestSupport"]
+        ),
+        .testTarget(name: "TracingTests", dependencies: ["Tracing", "Retention", "MultiScaleRetention", "RetNetModel", "Matrices", "TestSupport"]),
+        .testTarget(name: "GraphsTests", dependencies: ["Graphs"]),
+        .testTarget(name: "GraphvizRenderingTests", dependencies: ["GraphvizRendering", "Graphs"]),
         .testTarget(
             name: "RetentionFiguresTests",
-            dependencies: ["RetentionFigures", "Graphs", "Tracing", "Retention", "MultiScaleRetention", "RetNetModel", "Matrices", "ProductRunner"]
+            dependencies: ["RetentionFigures", "Graphs", "Tracing", "Retention", "MultiScaleRetention", "RetNetModel", "Matrices", "TestSupport"]
         ),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Matrices"]),
+        .testTarget(name: "ChapterSupportTests", dependencies: ["ChapterSupport", "Notebook", argumentParser]),
+        // Runs the built chapter executables and compares their pages with the committed ones.
+        .testTarget(name: "ChapterTests", dependencies: ["TestSupport"]),
     ]
 )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChapterSupport
 import Matrices
 import Notebook
 import Recurrence

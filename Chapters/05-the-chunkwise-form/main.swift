@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChapterSupport
 import Diagonalisation
 import Matrices
 import Notebook

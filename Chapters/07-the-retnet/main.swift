@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChapterSupport
 import Foundation
 import Matrices
 import MultiScaleRetention

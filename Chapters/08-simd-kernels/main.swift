@@ -1,5 +1,7 @@
 import ArgumentParser
+import ChapterSupport
 import Kernels
+import Measuring
 import Matrices
 import Notebook
 import Retention

@@ -1,5 +1,3 @@
-import RealModule
-import ComplexModule
 import Matrices
 
 /// A transition matrix given by its eigendecomposition, A = Λ diag(γ e^{iθ}) Λ⁻¹ (paper Sec. 2.1).

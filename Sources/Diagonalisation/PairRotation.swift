@@ -1,5 +1,3 @@
-import RealModule
-import ComplexModule
 import Matrices
 
 /// Complex numbers as real pairs: a length-d real row holds d/2 complex numbers

@@ -1,5 +1,3 @@
-import RealModule
-import ComplexModule
 import Matrices
 
 /// Retention's simplification (Eq. 4): one scalar γ for all dimensions, so the decay leaves the

@@ -1,5 +1,3 @@
-import ComplexModule
-import RealModule
 import Matrices
 
 /// The xPos split of the decay: γ^{n−m} = γ^n · γ^{−m}, which lets the decay ride along with

@@ -27,12 +27,12 @@ public enum KernelError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     /// Checks that `value` is a positive size.
-    static func requirePositive(_ value: Int, _ argument: String) throws(KernelError) {
+    package static func requirePositive(_ value: Int, _ argument: String) throws(KernelError) {
         guard value >= 1 else { throw .size(argument: argument, got: value) }
     }
 
     /// rows × columns, or `.tooLarge` when the product overflows.
-    static func product(_ rows: Int, _ columns: Int, _ what: String) throws(KernelError) -> Int {
+    package static func product(_ rows: Int, _ columns: Int, _ what: String) throws(KernelError) -> Int {
         let (count, overflow) = rows.multipliedReportingOverflow(by: columns)
         guard !overflow else { throw .tooLarge(what) }
         return count

@@ -1,5 +1,3 @@
-import ComplexModule
-import RealModule
 /// What a notebook holds, in the order the chapter produced it.
 enum Record: Equatable {
     /// Prose, headings and equations: written once in the source, in source order.

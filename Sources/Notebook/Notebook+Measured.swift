@@ -1,7 +1,7 @@
 extension Notebook {
     /// True when this run writes a notebook page (`--markdown` or `--write-page`) rather than
     /// the terminal walkthrough.
-    public var writesPage: Bool { options.markdown || options.writePage }
+    public var writesPage: Bool { destination != .terminal }
 
     /// A line that reports a measurement — a time, a speed — which differs from run to run and
     /// machine to machine. The terminal shows `text`; a page shows `placeholder` instead, so

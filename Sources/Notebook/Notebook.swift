@@ -1,40 +1,38 @@
-import RealModule
-import ArgumentParser
-import ComplexModule
 import Foundation
 import Matrices
 
 /// A chapter's notebook: the prose, equations, printed results and checks of one walkthrough.
 ///
-/// In the terminal, everything is printed as it happens. With `--markdown` or `--write-page`
-/// the same records become a Markdown page that interleaves them with the chapter's own source
+/// In the terminal, everything is printed as it happens. When the destination is a page
+/// (a chapter's `--markdown` or `--write-page`) the same records become a Markdown page that interleaves them with the chapter's own source
 /// code (see `PageRenderer`), so the page always shows the code that really ran and what it
 /// really printed.
 ///
 /// Every claim is a `check`. A failed check prints ✗ with the error, where it occurred and the
-/// tolerance, and `finish()` then exits non-zero.
+/// tolerance, and ``conclude()`` then reports false (a chapter's `finish()` exits non-zero).
 public final class Notebook {
     /// The chapter's title, e.g. "01 — A state that remembers".
     public let title: String
     /// The command that runs the chapter, e.g. "chapter01".
     public let command: String
-    let options: PageOptions
+    /// Where the notebook goes: the terminal, or a Markdown page.
+    public let destination: Destination
     let sourcePath: String
     private(set) var records: [Record] = []
     /// The failed checks so far, each as "claim: detail".
     public private(set) var failures: [String] = []
     /// How many checks ran so far.
     public private(set) var checkCount = 0
-    private var streams: Bool { !options.markdown && !options.writePage }
+    private var streams: Bool { destination == .terminal }
     private let write: (String) -> Void
 
     /// Starts a notebook. `sourcePath` defaults to the calling file, whose code the page shows;
     /// `write` receives every line meant for standard output (tests capture it).
-    public init(title: String, command: String, options: PageOptions, sourcePath: String = #filePath,
+    public init(title: String, command: String, destination: Destination = .terminal, sourcePath: String = #filePath,
                 write: @escaping (String) -> Void = { print($0) }) {
         self.title = title
         self.command = command
-        self.options = options
+        self.destination = destination
         self.sourcePath = sourcePath
         self.write = write
         if streams { emitTerminal(["", title, String(repeating: "═", count: title.count)]) }
@@ -155,28 +153,31 @@ public final class Notebook {
 
     // MARK: - Finishing
 
-    /// Ends the chapter: prints the tally, writes or prints the page if asked, and exits
-    /// non-zero (by throwing `ExitCode.failure`) when any check failed.
-    public func finish() throws {
+    /// Ends the chapter: prints the tally and writes or prints the page if asked. Returns true
+    /// when every check held; otherwise reports the failed checks on standard error and returns
+    /// false (a chapter then exits non-zero).
+    public func conclude() throws -> Bool {
         let tally = failures.isEmpty
             ? "All \(checkCount) checks hold."
             : "\(failures.count) of \(checkCount) checks FAILED."
         add(.output([tally]))
-        if options.markdown || options.writePage {
+        switch destination {
+        case .terminal:
+            break
+        case .pageFile:
             let page = try renderPage()
-            if options.writePage {
-                let url = URL(fileURLWithPath: sourcePath).deletingLastPathComponent().appendingPathComponent("README.md")
-                try page.write(to: url, atomically: true, encoding: .utf8)
-                FileHandle.standardError.write(Data("wrote \(url.path)\n".utf8))
-            } else {
-                write(String(page.dropLast()))  // `write` ends the line itself
-            }
+            let url = URL(fileURLWithPath: sourcePath).deletingLastPathComponent().appendingPathComponent("README.md")
+            try page.write(to: url, atomically: true, encoding: .utf8)
+            FileHandle.standardError.write(Data("wrote \(url.path)\n".utf8))
+        case .markdown:
+            write(String(try renderPage().dropLast()))  // `write` ends the line itself
         }
         guard failures.isEmpty else {
             let report = (["\(command): \(tally)"] + failures.map { "  ✗ " + $0 }).joined(separator: "\n")
             FileHandle.standardError.write(Data((report + "\n").utf8))
-            throw ExitCode.failure
+            return false
         }
+        return true
     }
 
     /// The notebook page (Markdown) for everything recorded so far, with the source's code.
@@ -201,6 +202,18 @@ public final class Notebook {
 
     private func emitTerminal(_ lines: [String]) {
         for line in lines { write(line) }
+    }
+}
+
+extension Notebook {
+    /// Where a notebook's records go.
+    public enum Destination: Sendable, Equatable {
+        /// Printed as they happen: the terminal walkthrough.
+        case terminal
+        /// A Markdown page (prose, code, output), printed when the notebook concludes.
+        case markdown
+        /// A Markdown page written over the chapter's committed `README.md`, beside its source.
+        case pageFile
     }
 }
 

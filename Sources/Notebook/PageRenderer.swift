@@ -1,5 +1,3 @@
-import ComplexModule
-import RealModule
 /// Renders a chapter's records as a Markdown notebook page: for each piece of prose, the
 /// code that follows it in the chapter's source, then what that code printed.
 ///

@@ -1,5 +1,3 @@
-import ComplexModule
-import RealModule
 /// Cuts a chapter's source into the code that sits between its markup calls
 /// (`nb.section`, `nb.prose`, `nb.equation`, `nb.figure`), so the page can show each piece of
 /// code right after the prose that introduces it.

@@ -1,5 +1,3 @@
-import ComplexModule
-import RealModule
 import Matrices
 
 /// How close a result must be to its reference for a check to hold.

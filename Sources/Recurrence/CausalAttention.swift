@@ -1,5 +1,3 @@
-import ComplexModule
-import RealModule
 import Matrices
 
 /// Attention restricted to the past: output n may only look at steps m ≤ n.

@@ -1,5 +1,3 @@
-import ComplexModule
-import RealModule
 import Matrices
 
 /// The linear recurrence the paper starts from (Eq. 1): a state s that remembers.

@@ -1,5 +1,3 @@
-import ComplexModule
-import RealModule
 import Matrices
 
 /// Content-aware projections (Eq. 2): the query and key of step n are computed from its input,

@@ -173,11 +173,3 @@ private struct ChunkPlan<E: RealScalar> {
         gammaToB = powers[b]
     }
 }
-
-extension Matrix where Element: RealScalar {
-    /// Row j multiplied by `factors[j]`: the ⊙ with a column vector (ξ or ζ) in Eq. 7.
-    fileprivate func scalingRows(by factors: [Element]) -> Matrix {
-        precondition(factors.count == rows, "scalingRows needs one factor per row: \(factors.count) vs \(rows)")
-        return Matrix(rows: rows, columns: columns) { i, j in factors[i] * self[i, j] }
-    }
-}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Matrices
 import Kernels
+import Measuring
 
 /// `swift run -c release bench …`: the speed of the SIMD kernels on this machine.
 struct Bench: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import FastRetNet
 import Foundation
 import Kernels
+import Measuring
 import Matrices
 import MultiScaleRetention
 import RetNetModel

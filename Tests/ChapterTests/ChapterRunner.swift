@@ -1,5 +1,5 @@
 import Foundation
-import ProductRunner
+import TestSupport
 import Testing
 
 /// Runs the chapter executables that `swift build` / `swift test` put beside the test bundle.

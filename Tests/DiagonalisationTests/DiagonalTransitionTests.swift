@@ -1,7 +1,6 @@
-import ComplexModule
 import Diagonalisation
 import Matrices
-import MatrixExpectations
+import TestSupport
 import Recurrence
 import Testing
 

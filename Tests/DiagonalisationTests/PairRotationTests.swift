@@ -1,7 +1,6 @@
-import ComplexModule
 import Diagonalisation
 import Matrices
-import MatrixExpectations
+import TestSupport
 import Testing
 
 // A pair rotation computes a·cos φ − b·sin φ (and a·sin φ + b·cos φ): two products of entries with

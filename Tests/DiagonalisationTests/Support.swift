@@ -1,6 +1,5 @@
-import ComplexModule
 import Matrices
-import MatrixExpectations
+import TestSupport
 import Testing
 
 /// One random instance of chapter 02's setting.

@@ -1,6 +1,7 @@
 import Matrices
 import Testing
 @testable import Kernels
+import Measuring
 
 /// Random Float matrices, seeded: A (m×k) and B (k×n).
 func operands(m: Int, n: Int, k: Int, seed: UInt64) -> (a: [Float], b: [Float]) {

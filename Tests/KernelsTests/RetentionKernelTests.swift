@@ -2,6 +2,7 @@ import Matrices
 import Retention
 import Testing
 @testable import Kernels
+import Measuring
 
 /// Q, K (n×d_k) and V (n×d_v) in Float, seeded.
 func retentionInputs(n: Int, dk: Int, dv: Int, seed: UInt64) -> (q: Matrix<Float>, k: Matrix<Float>, v: Matrix<Float>) {

@@ -10,9 +10,8 @@ final class Transcript: @unchecked Sendable {
 
 func notebook(markdown: Bool = false, source: String = #filePath) -> (Notebook, Transcript) {
     let transcript = Transcript()
-    // Flags can only be read from parsed options, as a chapter gets them.
-    let options = try! PageOptions.parse(markdown ? ["--markdown"] : [])
-    let nb = Notebook(title: "Test", command: "test", options: options, sourcePath: source) { transcript.lines.append($0) }
+    let nb = Notebook(title: "Test", command: "test", destination: markdown ? .markdown : .terminal,
+                      sourcePath: source) { transcript.lines.append($0) }
     return (nb, transcript)
 }
 
@@ -24,7 +23,7 @@ func notebook(markdown: Bool = false, source: String = #filePath) -> (Notebook, 
         let held = nb.check("a = a + tiny", a, a + Matrix([[0, 0x1p-46], [0, 0]]), tolerance: .relative(1e-12))
         #expect(held)
         #expect(out.lines.last == "✓ a = a + tiny — max relative error 3.6e-15 ≤ 1.0e-12")
-        try nb.finish()
+        #expect(try nb.conclude())
         #expect(out.lines.last == "All 1 checks hold.")
     }
 
@@ -36,9 +35,7 @@ func notebook(markdown: Bool = false, source: String = #filePath) -> (Notebook, 
         let line = try #require(out.lines.last)
         #expect(line.hasPrefix("✗ off by one — max |Δ| 1.0e+00 > 1.0e-12; worst at [1, 1]"))
         #expect(nb.failures.count == 1)
-        #expect(throws: ExitCodeMatcher.self) {
-            do { try nb.finish() } catch { throw ExitCodeMatcher(error) }
-        }
+        #expect(try nb.conclude() == false)
         #expect(out.lines.last == "1 of 1 checks FAILED.")
     }
 
@@ -60,13 +57,6 @@ func notebook(markdown: Bool = false, source: String = #filePath) -> (Notebook, 
         nb.check("true", true, "detail")
         nb.check("false", false, "detail")
         #expect(nb.checkCount == 2 && nb.failures == ["false: detail"])
-    }
-}
-
-/// Wraps an error so `#expect(throws:)` can insist it is ArgumentParser's failure exit code.
-struct ExitCodeMatcher: Error {
-    init(_ error: Error) {
-        precondition("\(error)".contains("ExitCode") || "\(type(of: error))" == "ExitCode", "unexpected error \(error)")
     }
 }
 

@@ -1,5 +1,5 @@
 import Matrices
-import MatrixExpectations
+import TestSupport
 import Recurrence
 import Testing
 

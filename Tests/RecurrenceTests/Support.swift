@@ -1,5 +1,5 @@
 import Matrices
-import MatrixExpectations
+import TestSupport
 import Testing
 
 /// One random instance of chapter 01's setting: Q, K (n×d), V (n×d_v) and a contractive A (d×d).

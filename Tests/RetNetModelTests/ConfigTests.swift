@@ -1,6 +1,6 @@
 import Foundation
 import Matrices
-import MatrixExpectations
+import TestSupport
 import MultiScaleRetention
 import RetNetModel
 import Retention

@@ -1,5 +1,5 @@
 import Matrices
-import MatrixExpectations
+import TestSupport
 import MultiScaleRetention
 import RetNetModel
 import Testing

@@ -1,5 +1,5 @@
 import Foundation
-import ProductRunner
+import TestSupport
 import Testing
 
 /// `swift run figures`: writes every figure, reproduces the committed DOT files byte for byte,

@@ -1,5 +1,5 @@
 import Foundation
-import ProductRunner
+import TestSupport
 import Testing
 
 /// The `retnet` executable, run as a user would.

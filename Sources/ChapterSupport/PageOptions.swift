@@ -1,5 +1,3 @@
-import ComplexModule
-import RealModule
 import ArgumentParser
 
 /// The flags every chapter shares for choosing where its notebook goes.

@@ -79,7 +79,7 @@ public enum GEMM {
     }
 
     /// The checks every rung shares, so that all reject the same inputs with the same words.
-    static func checkArguments(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, threads: Int) throws(KernelError) {
+    package static func checkArguments(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, threads: Int) throws(KernelError) {
         try KernelError.requirePositive(m, "m (rows of A and C)")
         try KernelError.requirePositive(n, "n (columns of B and C)")
         try KernelError.requirePositive(k, "k (columns of A, rows of B)")
@@ -91,7 +91,7 @@ public enum GEMM {
 
     /// `buffer` must hold rows·columns floats (a product that does not overflow): the words for
     /// operand `name`, whose shape reads `shape` (e.g. "m×k").
-    static func checkCount(_ buffer: [Float], _ name: String, _ shape: String, rows: Int, columns: Int) throws(KernelError) {
+    package static func checkCount(_ buffer: [Float], _ name: String, _ shape: String, rows: Int, columns: Int) throws(KernelError) {
         let count = try KernelError.product(rows, columns, "\(name) (\(shape))")
         guard buffer.count == count else {
             throw .count(argument: name, expected: "\(shape) = \(rows)×\(columns) = \(count)", got: buffer.count)

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Testing
-@testable import Notebook
+import ChapterSupport
 
 @Suite struct FlagCheckTests {
     func message(_ body: () throws -> Void) -> String? {

@@ -1,3 +1,4 @@
+import Kernels
 /// How far a Float product may be from the exact one, and how far it is.
 ///
 /// Each entry C_ij = Σ_p A_ip B_pj summed in Float, in any order and with or without fused

@@ -1,4 +1,5 @@
 import Dispatch
+import Kernels
 
 /// The machine's fused multiply–add peak, measured: what no GEMM on this machine can beat.
 ///
