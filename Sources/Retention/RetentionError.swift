@@ -47,16 +47,16 @@ public enum RetentionError: Error, Equatable, Sendable, CustomStringConvertible 
 
 /// The shape checks shared by the three forms, in one place so that they all reject the same
 /// inputs with the same words.
-enum RetentionInput {
+package enum RetentionInput {
     /// K must have Q's shape, n×d_k.
-    static func check<E>(q: Matrix<E>, k: Matrix<E>) throws(RetentionError) {
+    package static func check<E>(q: Matrix<E>, k: Matrix<E>) throws(RetentionError) {
         guard k.shape == q.shape else {
             throw .shape(ShapeError(argument: "K", expected: "\(q.shape) (the shape of Q, n×d_k)", got: "\(k.shape)"))
         }
     }
 
     /// K must have Q's shape (n×d_k) and V must have n rows (any d_v).
-    static func check<E>(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>) throws(RetentionError) {
+    package static func check<E>(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>) throws(RetentionError) {
         try check(q: q, k: k)
         guard v.rows == q.rows else {
             throw .shape(ShapeError(argument: "V", expected: "\(q.rows) rows (one per row of Q, n×d_v)",
@@ -65,7 +65,7 @@ enum RetentionInput {
     }
 
     /// A state to resume from must be d_k×d_v for the d_k of Q/K and the d_v of V.
-    static func check<E>(state: RetentionState<E>, keyDimension: Int, valueDimension: Int) throws(RetentionError) {
+    package static func check<E>(state: RetentionState<E>, keyDimension: Int, valueDimension: Int) throws(RetentionError) {
         let expected = Shape(rows: keyDimension, columns: valueDimension)
         guard state.s.shape == expected else {
             throw .shape(ShapeError(argument: "state",

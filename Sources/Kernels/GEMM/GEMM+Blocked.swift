@@ -118,7 +118,7 @@ extension GEMM {
     static func packedCount(k: Int, n: Int) -> Int { k * paddedWidth(n) }
 
     /// n rounded up to whole 16-column strips: the row length of a packed B.
-    static func paddedWidth(_ n: Int) -> Int { (n + tileColumns - 1) / tileColumns * tileColumns }
+    package static func paddedWidth(_ n: Int) -> Int { (n + tileColumns - 1) / tileColumns * tileColumns }
 
     /// Packs all of B (depth×columns, row stride `ldb`) for `blockedKernel(_:lda:packed:…)`:
     /// block by block of `panelDepth` rows, and within a block panel by panel of
