@@ -2,7 +2,7 @@ import ArgumentParser
 import ChapterSupport
 import Matrices
 import Notebook
-import Recurrence
+@_spi(Chapters) import Recurrence
 
 struct Chapter01: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,7 +3,7 @@ import ChapterSupport
 import Diagonalisation
 import Matrices
 import Notebook
-import Retention
+@_spi(Chapters) import Retention
 
 struct Chapter05: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -94,7 +94,7 @@ public struct MultiScaleRetentionLayer<E: RealScalar>: Sendable, Equatable {
     }
 
     /// Throws unless h ≥ 1 divides E ≥ 1 and V ≥ 1 and E/h is even: the sizes a layer needs.
-    public static func checkSizes(embedDimension e: Int, valueDimension v: Int, heads: Int) throws(MultiScaleRetentionError) {
+    package static func checkSizes(embedDimension e: Int, valueDimension v: Int, heads: Int) throws(MultiScaleRetentionError) {
         guard heads >= 1 else {
             throw .invalid(field: "decoder_retention_heads", expected: "at least 1", got: "\(heads)")
         }

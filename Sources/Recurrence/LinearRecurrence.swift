@@ -24,11 +24,18 @@ public enum LinearRecurrence {
 
     /// The same outputs from the unrolled sum, o_n = Σ_{m≤n} Q_n A^{n−m} K_mᵀ v_m: no state,
     /// every output looks back at every earlier step.
-    ///
-    /// `lagOffset` adds to the exponent n − m. It is 0 for the true sum; chapters pass 1 to show
-    /// that their check catches an off-by-one in the derivation.
+    public static func unrolledOutputs<E>(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>, transition a: Matrix<E>)
+        throws(ShapeError) -> Matrix<E>
+    {
+        try unrolledOutputs(q: q, k: k, v: v, transition: a, lagOffset: 0)
+    }
+
+    /// ``unrolledOutputs(q:k:v:transition:)`` with a step broken on purpose, for the chapters:
+    /// `lagOffset` adds to the exponent n − m, and chapter 01 passes 1 to show that its check
+    /// catches an off-by-one in the derivation.
+    @_spi(Chapters)
     public static func unrolledOutputs<E>(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>, transition a: Matrix<E>,
-                                          lagOffset: Int = 0) throws(ShapeError) -> Matrix<E>
+                                          lagOffset: Int) throws(ShapeError) -> Matrix<E>
     {
         try validate(q: q, k: k, v: v, transition: a)
         let n = q.rows

@@ -27,11 +27,6 @@ public enum ChunkwiseRetention {
     /// n×d_v outputs and the final state: R of the last chunk, which is the recurrent state S
     /// after row n − 1, with position advanced by n, so `RecurrentRetention` can carry on.
     ///
-    /// `zetaOffset` is added to every exponent of ζ (ζ_j = γ^{b−j−1+zetaOffset}). It is 0 for
-    /// correct results and exists only so that a chapter can show its check catching a wrong ζ;
-    /// with zetaOffset ≠ 0 the outputs of every chunk after the first, and the returned state,
-    /// are wrong (when γ < 1; at γ = 1 every power is 1 and the offset is invisible).
-    ///
     /// With a `trace`, records each chunk i in a group "chunk i · rows a–b": its rows Q[i], K[i],
     /// V[i], the scores Q[i] K[i]ᵀ, the inner and cross-chunk parts, their sum O[i] and the new
     /// state R_i (which the next chunk reads: the hand-off); the decay factors D, ξ, ζ and γᵇ
@@ -41,7 +36,21 @@ public enum ChunkwiseRetention {
     /// n rows, or the given state is not d_k×d_v. n = 0 returns a 0×d_v output and the state.
     public static func outputs<E: RealScalar>(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>, decay: Decay<E>,
                                               chunkSize: Int, from state: RetentionState<E>? = nil,
-                                              zetaOffset: Int = 0, trace: Tracer<E>? = nil)
+                                              trace: Tracer<E>? = nil)
+        throws(RetentionError) -> (outputs: Matrix<E>, state: RetentionState<E>)
+    {
+        try outputs(q: q, k: k, v: v, decay: decay, chunkSize: chunkSize, from: state, zetaOffset: 0, trace: trace)
+    }
+
+    /// ``outputs(q:k:v:decay:chunkSize:from:trace:)`` with a step broken on purpose, for the
+    /// chapters: `zetaOffset` is added to every exponent of ζ (ζ_j = γ^{b−j−1+zetaOffset}). With
+    /// zetaOffset ≠ 0 the outputs of every chunk after the first, and the returned state, are
+    /// wrong (when γ < 1; at γ = 1 every power is 1 and the offset is invisible), which is what
+    /// chapter 05's `--break-step zeta` shows its checks catching.
+    @_spi(Chapters)
+    public static func outputs<E: RealScalar>(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>, decay: Decay<E>,
+                                              chunkSize: Int, from state: RetentionState<E>? = nil,
+                                              zetaOffset: Int, trace: Tracer<E>? = nil)
         throws(RetentionError) -> (outputs: Matrix<E>, state: RetentionState<E>)
     {
         guard chunkSize >= 1 else { throw .chunkSize(chunkSize) }

@@ -1,6 +1,6 @@
 import Matrices
 import TestSupport
-import Recurrence
+@_spi(Chapters) import Recurrence
 import Testing
 
 // Tolerance for Double comparisons of two evaluations of the same sum (the recurrence rounds once

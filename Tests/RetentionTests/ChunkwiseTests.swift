@@ -1,7 +1,7 @@
 import Matrices
 import Testing
 
-import Retention
+@_spi(Chapters) import Retention
 
 /// Eq. 7 on a fixed grid (the chapter's claim: B = 1, divisors of n, non-divisors, B > n), and
 /// the deliberately wrong ζ that the chapter uses to show its check has teeth.
