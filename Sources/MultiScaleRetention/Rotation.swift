@@ -40,6 +40,16 @@ public struct Rotation: Sendable, Equatable {
         }
     }
 
+    /// The rotation with angles θ_j given as float32 values — one per pair, as a checkpoint
+    /// stores them — applied as `.float32` applies its own. `angles` must not be empty.
+    public init(float32Angles angles: [Float]) throws(MultiScaleRetentionError) {
+        guard !angles.isEmpty else {
+            throw .invalid(field: "angles", expected: "at least one angle (d_k ≥ 2)", got: "none")
+        }
+        self.angles = angles.map(Double.init)
+        precision = .float32
+    }
+
     /// d_k, the number of columns this rotation acts on.
     public var keyDimension: Int { 2 * angles.count }
 

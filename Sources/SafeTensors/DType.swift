@@ -24,4 +24,21 @@ public enum DType: String, Sendable, CaseIterable {
         default: false
         }
     }
+
+    /// The unit in the last place of `x` in this type: the spacing of its values near x
+    /// (subnormals included: below the smallest normal the spacing stays that of the
+    /// subnormals). Nil for the types that are not floating point; the 8-bit floats are not
+    /// converted, so they have none either.
+    public func ulp(of x: Double) -> Double? {
+        let (fractionBits, minimumExponent): (Int, Int)
+        switch self {
+        case .f64: (fractionBits, minimumExponent) = (52, -1022)
+        case .f32: (fractionBits, minimumExponent) = (23, -126)
+        case .f16: (fractionBits, minimumExponent) = (10, -14)
+        case .bf16: (fractionBits, minimumExponent) = (7, -126)
+        default: return nil
+        }
+        let exponent = x == 0 || !x.isFinite ? minimumExponent : Swift.max(Int(x.magnitude.exponent), minimumExponent)
+        return Double(sign: .plus, exponent: exponent - fractionBits, significand: 1)
+    }
 }

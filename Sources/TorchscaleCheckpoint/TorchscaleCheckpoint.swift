@@ -9,9 +9,10 @@ import SafeTensors
 /// loaded into this package's torchscale variant of the RetNet.
 ///
 /// Every tensor is checked against the shape the config implies before the model is built;
-/// missing and unused tensors are errors; the buffers `retnet_rel_pos.angle` and
-/// `retnet_rel_pos.decay`, when present, must match the θ and log γ the config implies
-/// (torchscale recomputes them from the config, so a mismatch means another model).
+/// missing and unused tensors are errors. The buffers `retnet_rel_pos.angle` and
+/// `retnet_rel_pos.decay`, when present, are what the model computes with, as torchscale does
+/// after loading; each must match the θ and log γ the config implies up to the rounding of the
+/// type it was stored in (``StoredBuffer``), so a buffer of another model is refused.
 public struct TorchscaleCheckpoint: Sendable {
     /// The configuration read from config.json.
     public let config: RetNetConfig
@@ -74,7 +75,7 @@ public struct TorchscaleCheckpoint: Sendable {
             guard tensor.shape == shape else { throw .tensorShape(name: name, expected: shape, got: tensor.shape) }
             do { tensors[name] = try weights.floats(name) } catch { throw .weights(error) }
         }
-        try checkBuffers()
+        let (rotation, gammas) = try positionalBuffers()
 
         func matrix(_ name: String) -> Matrix<E> {
             let shape = weights.tensors[name]!.shape  // checked against `expected` above
@@ -83,7 +84,6 @@ public struct TorchscaleCheckpoint: Sendable {
         func vector(_ name: String) -> [E] { tensors[name]!.map { E($0) } }
         let eps = E(config.layernormEps)
         do {
-            let rotation = try Rotation(keyDimension: config.keyDim, precision: .float32)
             var blocks: [RetNetBlock<E>] = []
             for i in 0..<config.layers {
                 let p = "layers.\(i)."
@@ -91,7 +91,7 @@ public struct TorchscaleCheckpoint: Sendable {
                     heads: config.retentionHeads,
                     qProj: matrix(p + "retention.q_proj.weight"), kProj: matrix(p + "retention.k_proj.weight"),
                     vProj: matrix(p + "retention.v_proj.weight"), gProj: matrix(p + "retention.g_proj.weight"),
-                    outProj: matrix(p + "retention.out_proj.weight"), headNorm: .rms(eps: eps), gammas: config.gammas,
+                    outProj: matrix(p + "retention.out_proj.weight"), headNorm: .rms(eps: eps), gammas: gammas,
                     rotation: rotation, keyScale: E(1 / Double(config.keyDim).squareRoot()))
                 blocks.append(RetNetBlock(
                     retentionLayerNorm: .rms(weight: vector(p + "retention_layer_norm.weight"), eps: eps),
@@ -107,31 +107,6 @@ public struct TorchscaleCheckpoint: Sendable {
             throw .model(error)
         } catch {
             throw .model(.config(field: "retention", expected: "a valid layer", got: "\(error)"))
-        }
-    }
-
-    /// θ (`angle`, key_dim entries: each pair's angle twice) and log γ (`decay`, one per head),
-    /// compared with what the config implies in float32, to 4 ulps (torch and the C library may
-    /// round pow and log differently in the last place).
-    private func checkBuffers() throws(CheckpointError) {
-        if let angle = weights.tensors["retnet_rel_pos.angle"] {
-            let pairs = Rotation.float32Angles(pairs: config.keyDim / 2)
-            let expected = pairs.flatMap { [$0, $0] }
-            try compare("retnet_rel_pos.angle", angle.shape, expected)
-        }
-        if weights.tensors["retnet_rel_pos.decay"] != nil {
-            let expected = config.decaySchedule.float32LogGammas(heads: config.retentionHeads)
-            try compare("retnet_rel_pos.decay", weights.tensors["retnet_rel_pos.decay"]!.shape, expected)
-        }
-    }
-
-    private func compare(_ name: String, _ shape: [Int], _ expected: [Float]) throws(CheckpointError) {
-        guard shape == [expected.count] else { throw .tensorShape(name: name, expected: [expected.count], got: shape) }
-        let stored: [Float]
-        do { stored = try weights.floats(name) } catch { throw .weights(error) }
-        for (index, (got, want)) in zip(stored, expected).enumerated()
-        where !(abs(got - want) <= 4 * want.ulp.magnitude) {
-            throw .bufferMismatch(name: name, index: index, expected: want, got: got)
         }
     }
 }

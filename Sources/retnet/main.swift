@@ -137,7 +137,7 @@ struct Generate: ParsableCommand {
 }
 
 struct Inspect: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the config, the tensors and the parameter count.")
+    static let configuration = CommandConfiguration(abstract: "Print the config, the tensors, the parameter count and how far the stored θ and log γ buffers are from what the config implies.")
 
     @OptionGroup var checkpoint: CheckpointOptions
 
@@ -151,6 +151,10 @@ struct Inspect: ParsableCommand {
             print("\(name)  \(tensor.dtype.rawValue)  \(tensor.shape)")
         }
         print("parameters: \(Format.grouped(checkpoint.parameterCount))")
+        // The buffers the model computes with, and how far they are from what the config implies.
+        let buffers = try fail { () throws(CheckpointError) in try checkpoint.storedBuffers() }
+        for buffer in buffers { print("buffer " + buffer.summary) }
+        if buffers.isEmpty { print("buffers: none stored; θ and γ computed from the config") }
     }
 }
 

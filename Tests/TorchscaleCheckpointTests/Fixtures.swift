@@ -8,7 +8,8 @@ enum Fixtures {
         .appendingPathComponent("Fixtures/torchscale")
 
     static let names = ["one-head-gelu", "two-heads-swish-wide-values", "four-heads-three-layers-eps0",
-                        "scaled-embedding-eps0", "wide-head-key-dim-128"]
+                        "scaled-embedding-eps0", "wide-head-key-dim-128",
+                        "float64-built-saved-f32", "saved-f16", "saved-bf16"]
 
     static func directory(_ name: String) -> URL { root.appendingPathComponent(name) }
 
