@@ -8,4 +8,9 @@
 #include <graphviz/gvc.h>
 #include <graphviz/cgraph.h>
 
+// cgraph's default memory and I/O disciplines, for a discipline of our own that reuses them
+// (Swift cannot read a mutable C global from concurrent code without a warning).
+static inline Agmemdisc_t cgraphviz_memory_discipline(void) { return AgMemDisc; }
+static inline Agiodisc_t cgraphviz_io_discipline(void) { return AgIoDisc; }
+
 #endif

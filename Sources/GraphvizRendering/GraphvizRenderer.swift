@@ -76,12 +76,20 @@ public final class GraphvizRenderer: @unchecked Sendable {
         }
     }
 
-    /// Parses DOT text with cgraph. Syntax errors are collected from cgraph's error buffer (not
-    /// printed) and returned as the error's message. Call only while holding the lock.
+    /// Parses DOT text with cgraph, numbering its objects in the order they appear
+    /// (`SequentialIdentifiers`), so the same text always gives the same drawing. Syntax errors
+    /// are collected from cgraph's error buffer (not printed) and returned as the error's
+    /// message. Call only while holding the lock.
     private static func read(_ dot: String) throws(RenderError) -> UnsafeMutablePointer<Agraph_t> {
         let previous = agseterr(AGMAX)
         defer { agseterr(previous) }
-        if let g = agmemread(dot) { return g }
+        var text = Array(dot.utf8)
+        let graph: UnsafeMutablePointer<Agraph_t>? = text.withUnsafeMutableBytes { bytes in
+            guard bytes.count > 0, let stream = fmemopen(bytes.baseAddress, bytes.count, "r") else { return nil }
+            defer { fclose(stream) }
+            return agread(UnsafeMutableRawPointer(stream), SequentialIdentifiers.discipline)
+        }
+        if let g = graph { return g }
         var message = "no graph in the text"
         if let last = aglasterr() {
             let text = String(cString: last).split(whereSeparator: \.isNewline).joined(separator: " ")
