@@ -73,8 +73,8 @@ extension TorchscaleCheckpoint {
     /// The buffers this checkpoint stores, each beside what its config implies; a buffer that
     /// is absent is not listed (the model then computes θ and γ from the config).
     ///
-    /// Throws `.tensorShape` for a buffer whose length is not the config's (key_dim angles, one
-    /// log γ per head), `.weights` for one that cannot be read as floats.
+    /// Their lengths (key_dim angles, one log γ per head) were checked when the checkpoint was
+    /// loaded; throws `.weights` for a buffer that cannot be read as floats.
     public func storedBuffers() throws(CheckpointError) -> [StoredBuffer] {
         var buffers: [StoredBuffer] = []
         if let angle = weights.tensors["retnet_rel_pos.angle"] {
@@ -89,9 +89,6 @@ extension TorchscaleCheckpoint {
     }
 
     private func stored(_ name: String, _ tensor: SafeTensors.Tensor, implied: [Float]) throws(CheckpointError) -> StoredBuffer {
-        guard tensor.shape == [implied.count] else {
-            throw .tensorShape(name: name, expected: [implied.count], got: tensor.shape)
-        }
         let values: [Float]
         do { values = try weights.floats(name) } catch { throw .weights(error) }
         return StoredBuffer(name: name, dtype: tensor.dtype, values: values, implied: implied)

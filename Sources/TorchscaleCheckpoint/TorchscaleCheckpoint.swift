@@ -37,24 +37,66 @@ public struct TorchscaleCheckpoint: Sendable {
         } catch {
             throw .weights(error)
         }
+        try Self.checkTensors(config: config, weights: weights)
     }
 
-    /// The tensors the config implies, name → shape ([out, in] for projections).
-    public var expectedShapes: [(name: String, shape: [Int])] {
-        let e = config.embedDim, v = config.valueEmbedDim, f = config.ffnEmbedDim, vocab = config.vocabSize
-        var shapes: [(String, [Int])] = [("embed_tokens.weight", [vocab, e])]
-        for i in 0..<config.layers {
-            let p = "layers.\(i)."
-            shapes += [
-                (p + "retention.q_proj.weight", [e, e]), (p + "retention.k_proj.weight", [e, e]),
-                (p + "retention.v_proj.weight", [v, e]), (p + "retention.g_proj.weight", [v, e]),
-                (p + "retention.out_proj.weight", [e, v]),
-                (p + "retention_layer_norm.weight", [e]), (p + "final_layer_norm.weight", [e]),
-                (p + "ffn.fc1.weight", [f, e]), (p + "ffn.gate.weight", [f, e]), (p + "ffn.fc2.weight", [e, f]),
-            ]
+    /// The ten tensors of layer `i`, name → shape ([out, in] for projections).
+    private static func layerShapes(_ i: Int, _ config: RetNetConfig) -> [(name: String, shape: [Int])] {
+        let e = config.embedDim, v = config.valueEmbedDim, f = config.ffnEmbedDim, p = "layers.\(i)."
+        return [
+            (p + "retention.q_proj.weight", [e, e]), (p + "retention.k_proj.weight", [e, e]),
+            (p + "retention.v_proj.weight", [v, e]), (p + "retention.g_proj.weight", [v, e]),
+            (p + "retention.out_proj.weight", [e, v]),
+            (p + "retention_layer_norm.weight", [e]), (p + "final_layer_norm.weight", [e]),
+            (p + "ffn.fc1.weight", [f, e]), (p + "ffn.gate.weight", [f, e]), (p + "ffn.fc2.weight", [e, f]),
+        ]
+    }
+
+    /// The tensors outside the layers: the embedding first, the final norm and the output
+    /// projection last.
+    private static func outerShapes(_ config: RetNetConfig) -> (first: [(name: String, shape: [Int])], last: [(name: String, shape: [Int])]) {
+        let e = config.embedDim, vocab = config.vocabSize
+        return ([("embed_tokens.weight", [vocab, e])], [("layer_norm.weight", [e]), ("output_projection.weight", [vocab, e])])
+    }
+
+    /// Whether the config implies a tensor of this name (a weight or one of the buffers), decided
+    /// from the name alone: "layers.i.…" needs a canonical i below decoder_layers.
+    private static func isExpected(_ name: String, _ config: RetNetConfig) -> Bool {
+        let outer = outerShapes(config)
+        if bufferNames.contains(name) || (outer.first + outer.last).contains(where: { $0.name == name }) { return true }
+        let parts = name.split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "layers", let i = Int(parts[1]), "\(i)" == parts[1], i >= 0, i < config.layers
+        else { return false }
+        return layerShapes(0, config).contains { $0.name == "layers.0." + parts[2] }
+    }
+
+    /// Checks the file against the config: no tensor the model does not use, every tensor it
+    /// needs with its shape, the buffers (when present) with theirs. Layers are checked in order
+    /// and the check stops at the first missing tensor, so a config claiming more layers than
+    /// the file holds costs no more than the file's own tensors; and nothing is allocated by a
+    /// size the config states until the file's tensors have shown it.
+    private static func checkTensors(config: RetNetConfig, weights: SafeTensors) throws(CheckpointError) {
+        let extra = weights.names.filter { !isExpected($0, config) }
+        guard extra.isEmpty else { throw .unexpectedTensors(extra) }
+        func check(_ name: String, _ shape: [Int]) throws(CheckpointError) {
+            guard let tensor = weights.tensors[name] else { throw .missingTensor(name) }
+            guard tensor.shape == shape else { throw .tensorShape(name: name, expected: shape, got: tensor.shape) }
         }
-        shapes += [("layer_norm.weight", [e]), ("output_projection.weight", [vocab, e])]
-        return shapes
+        let outer = outerShapes(config)
+        for (name, shape) in outer.first { try check(name, shape) }
+        for i in 0..<config.layers {
+            for (name, shape) in layerShapes(i, config) { try check(name, shape) }
+        }
+        for (name, shape) in outer.last { try check(name, shape) }
+        let buffers = [("retnet_rel_pos.angle", [config.keyDim]), ("retnet_rel_pos.decay", [config.retentionHeads])]
+        for (name, shape) in buffers where weights.tensors[name] != nil { try check(name, shape) }
+    }
+
+    /// The tensors the config implies, name → shape ([out, in] for projections), in the order
+    /// of torchscale's state dict; the file holds each of them (checked when it was loaded).
+    public var expectedShapes: [(name: String, shape: [Int])] {
+        let outer = Self.outerShapes(config)
+        return outer.first + (0..<config.layers).flatMap { Self.layerShapes($0, config) } + outer.last
     }
 
     /// The buffers torchscale stores beside the weights; checked when present, never required.
@@ -65,14 +107,9 @@ public struct TorchscaleCheckpoint: Sendable {
 
     /// Builds the model in precision `E` (weights stored as Float are converted exactly to Double).
     public func model<E: RealScalar>(_: E.Type = E.self) throws(CheckpointError) -> RetNet<E> {
-        let expected = expectedShapes
-        let known = Set(expected.map(\.name) + Self.bufferNames)
-        let extra = weights.names.filter { !known.contains($0) }
-        guard extra.isEmpty else { throw .unexpectedTensors(extra) }
+        // Names and shapes were checked when the checkpoint was loaded; reading can still fail.
         var tensors: [String: [Float]] = [:]
-        for (name, shape) in expected {
-            guard let tensor = weights.tensors[name] else { throw .missingTensor(name) }
-            guard tensor.shape == shape else { throw .tensorShape(name: name, expected: shape, got: tensor.shape) }
+        for (name, _) in expectedShapes {
             do { tensors[name] = try weights.floats(name) } catch { throw .weights(error) }
         }
         let (rotation, gammas) = try positionalBuffers()

@@ -1,0 +1,31 @@
+// swift-tools-version: 6.1
+//
+// libFuzzer targets for the code that reads untrusted files: the safetensors reader, the
+// checkpoint config parser, and a whole checkpoint directory load. Kept out of the main
+// package's graph (it depends on it by path); built and run by `Tests/Fuzz/run`, which passes
+// `-sanitize=fuzzer,address` to every module so the code under test is instrumented too.
+
+import PackageDescription
+
+
+let package = Package(
+    name: "RetNetFuzz",
+    dependencies: [.package(name: "RetNet", path: "../..")],
+    targets: [
+        // libFuzzer's driver, which each target's main calls with its LLVMFuzzerTestOneInput.
+        .systemLibrary(name: "CLibFuzzer"),
+        .executableTarget(
+            name: "fuzz-safetensors",
+            dependencies: ["CLibFuzzer", .product(name: "SafeTensors", package: "RetNet")]
+        ),
+        .executableTarget(
+            name: "fuzz-config",
+            dependencies: ["CLibFuzzer", .product(name: "TorchscaleCheckpoint", package: "RetNet"),
+                           .product(name: "RetNetModel", package: "RetNet")]
+        ),
+        .executableTarget(
+            name: "fuzz-checkpoint",
+            dependencies: ["CLibFuzzer", .product(name: "TorchscaleCheckpoint", package: "RetNet")]
+        ),
+    ]
+)

@@ -1,0 +1,39 @@
+import CLibFuzzer
+import Foundation
+import TorchscaleCheckpoint
+
+/// One input: a checkpoint directory packed as a 4-byte little-endian length n, then n bytes of
+/// config.json, then model.safetensors (the rest). Every input must load into a model or fail
+/// with a `CheckpointError`.
+@_cdecl("LLVMFuzzerTestOneInput")
+func fuzzCheckpoint(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    guard let bytes else { return 0 }
+    let input = UnsafeBufferPointer(start: bytes, count: count)
+    guard input.count >= 4 else { return 0 }
+    let declared = input.prefix(4).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+    let split = 4 + min(declared, input.count - 4)
+    do {
+        try Data(input[4..<split]).write(to: directory.appendingPathComponent("config.json"))
+        try Data(input[split...]).write(to: directory.appendingPathComponent("model.safetensors"))
+    } catch {
+        fatalError("cannot write the scratch checkpoint in \(directory.path): \(error)")
+    }
+    if let checkpoint = try? TorchscaleCheckpoint(directory: directory) {
+        _ = try? checkpoint.storedBuffers()
+        _ = try? checkpoint.model(Float.self)
+    }
+    return 0
+}
+
+/// One scratch directory per process, rewritten by every input.
+let directory: URL = {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-checkpoint-\(getpid())")
+    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}()
+
+// libFuzzer's main calls LLVMFuzzerTestOneInput; as SwiftPM links an executable's own main, it
+// hands the same function to libFuzzer's driver.
+var argc = CommandLine.argc
+var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzCheckpoint(data, size) })

@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+import TorchscaleCheckpoint
+
+/// Inputs the fuzz targets (Tests/Fuzz) found, kept as ordinary tests. Each once made the loader
+/// allocate by a size read from the config before the file had shown it: now each is a clean
+/// error, at once.
+@Suite struct FuzzRegressionTests {
+    /// decoder_layers = 10¹²: the loader listed every expected tensor of every layer first
+    /// (a 138 MB allocation, then more, then a timeout). Now it stops at the first missing one.
+    @Test func aConfigClaimingATrillionLayersFailsAtTheFirstMissingTensor() throws {
+        let scratch = try ScratchCheckpoint()
+        defer { scratch.remove() }
+        try scratch.editConfig { $0["decoder_layers"] = 1_000_000_000_000 }
+        let clock = ContinuousClock()
+        let start = clock.now
+        #expect(scratch.loadError() == .missingTensor("layers.1.retention.q_proj.weight"))
+        #expect(clock.now - start < .seconds(5))
+    }
+
+    /// decoder_embed_dim = 2⁴⁰: the angle buffer's expected values (2³⁹ floats) were computed
+    /// before its shape was compared. Now the shapes of the file decide first.
+    @Test func aConfigClaimingHugeWidthsIsAShapeError() throws {
+        let scratch = try ScratchCheckpoint()
+        defer { scratch.remove() }
+        try scratch.editConfig {
+            $0["decoder_embed_dim"] = 1 << 40
+            $0["decoder_value_embed_dim"] = 1 << 40
+            $0["vocab_size"] = 1 << 40
+        }
+        #expect(scratch.loadError() == .tensorShape(name: "embed_tokens.weight", expected: [1 << 40, 1 << 40], got: [32, 8]))
+    }
+}
