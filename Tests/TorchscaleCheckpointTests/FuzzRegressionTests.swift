@@ -31,3 +31,21 @@ import TorchscaleCheckpoint
         #expect(scratch.loadError() == .tensorShape(name: "embed_tokens.weight", expected: [1 << 40, 1 << 40], got: [32, 8]))
     }
 }
+
+/// Empty files are refused before they are read (Foundation's `Data(contentsOf:)` leaks a buffer
+/// for a file of zero bytes, which the fuzz run reported as a leak).
+@Suite struct EmptyFileTests {
+    @Test func anEmptyConfigIsAClearError() throws {
+        let scratch = try ScratchCheckpoint()
+        defer { scratch.remove() }
+        try Data().write(to: scratch.config)
+        #expect(scratch.loadError() == .unreadableConfig(path: scratch.config.path, reason: "the file is empty (expected a JSON object)"))
+    }
+
+    @Test func emptyWeightsAreATruncatedFile() throws {
+        let scratch = try ScratchCheckpoint()
+        defer { scratch.remove() }
+        try Data().write(to: scratch.weights)
+        #expect(scratch.loadError() == .weights(.truncatedLength(fileSize: 0)))
+    }
+}
