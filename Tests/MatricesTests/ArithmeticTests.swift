@@ -1,4 +1,5 @@
 import Matrices
+import TestSupport
 import Testing
 
 @Suite("Matrix arithmetic")
@@ -53,7 +54,7 @@ struct ArithmeticTests {
         // so both differ by at most 2(q + r)·u·max(|A||B||C|) plus a hair. Allow 4× that.
         let scale = largestEntry(absolute(a) * absolute(b) * absolute(c))
         let bound = 8 * Double(q + r) * doubleUnitRoundoff * scale
-        expectClose(left, right, within: bound, "(AB)C vs A(BC) for \(p)×\(q)·\(q)×\(r)·\(r)×\(s)")
+        expectClose(left, right, absolute: bound, "(AB)C vs A(BC) for \(p)×\(q)·\(q)×\(r)·\(r)×\(s)")
         // Guard against a vacuous bound: the product itself is of order one.
         #expect(largestEntry(left) > 1e-3)
     }
@@ -66,7 +67,7 @@ struct ArithmeticTests {
         let c = Matrix<Double>.gaussian(rows: 4, columns: 2, using: &generator)
         // |A(B+C) − (AB+AC)| ≤ (γ_4 + 2u)|A|(|B|+|C|) entry-wise, plus one rounding of the sum; 4× margin.
         let scale = largestEntry(absolute(a) * (absolute(b) + absolute(c)))
-        expectClose(a * (b + c), a * b + a * c, within: 4 * 7 * doubleUnitRoundoff * scale, "A(B+C) vs AB+AC")
+        expectClose(a * (b + c), a * b + a * c, absolute: 4 * 7 * doubleUnitRoundoff * scale, "A(B+C) vs AB+AC")
     }
 
     @Test("+, −, += and scaling act entry-wise")
@@ -104,7 +105,7 @@ struct ArithmeticTests {
         let b = Matrix<Double>.gaussian(rows: 4, columns: 2, using: &generator)
         let lhs = (a * b).transposed, rhs = b.transposed * a.transposed
         // Both sum a_ip·b_pj over p in increasing order, so they round identically.
-        expectClose(lhs, rhs, within: 0, "(AB)ᵀ vs BᵀAᵀ")
+        expectClose(lhs, rhs, absolute: 0, "(AB)ᵀ vs BᵀAᵀ")
     }
 
     @Test("mismatched inner sizes trap")

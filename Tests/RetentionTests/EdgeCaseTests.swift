@@ -1,4 +1,5 @@
 import Matrices
+import TestSupport
 import Testing
 
 import Retention
@@ -37,7 +38,7 @@ struct EdgeCaseTests {
         }
         let terms = { termSize(p, gamma: 1.0) }
         for (name, outputs) in try Self.allForms(p, Decay.valid(1.0)) {
-            expectClose(outputs, expected, within: 1e-12, "[γ = 1] \(name) vs causal linear attention", terms: terms)
+            expectClose(outputs, expected, relative: 1e-12, "[γ = 1] \(name) vs causal linear attention", terms: terms)
         }
     }
 
@@ -50,7 +51,7 @@ struct EdgeCaseTests {
         let terms = { termSize(p, gamma: 1.0) }  // the size of all terms, as if nothing decayed
         for (name, outputs) in try Self.allForms(p, Decay.valid(1e-300)) {
             #expect(outputs.isFinite, "[γ = 1e-300] \(name): NaN or ∞ in the outputs")
-            expectClose(outputs, expected, within: 1e-14, "[γ = 1e-300] \(name) vs Q_n K_nᵀ V_n", terms: terms)
+            expectClose(outputs, expected, relative: 1e-14, "[γ = 1e-300] \(name) vs Q_n K_nᵀ V_n", terms: terms)
         }
     }
 
@@ -63,7 +64,7 @@ struct EdgeCaseTests {
         let terms = { termSize(p, gamma: Float(1)) }
         for (name, outputs) in try Self.allForms(p, Decay.valid(Float.leastNormalMagnitude)) {
             #expect(outputs.isFinite, "[γ = Float.leastNormalMagnitude] \(name): NaN or ∞ in the outputs")
-            expectClose(outputs.converted(to: Double.self), expected, within: 1e-5,
+            expectClose(outputs.converted(to: Double.self), expected, relative: 1e-5,
                         "[γ = Float.leastNormalMagnitude] \(name) vs Q_n K_nᵀ V_n", terms: terms)
         }
     }
@@ -107,7 +108,7 @@ struct EdgeCaseTests {
         let parallel = try ParallelRetention.outputs(q: p.q, k: p.k, v: p.v, decay: decay)
         for b in [22, 23, 24, 1 << 40, Int.max] {
             let chunkwise = try ChunkwiseRetention.outputs(q: p.q, k: p.k, v: p.v, decay: decay, chunkSize: b)
-            expectClose(chunkwise.outputs, parallel, within: 1e-12, "[B = \(b)] chunkwise vs parallel")
+            expectClose(chunkwise.outputs, parallel, relative: 1e-12, "[B = \(b)] chunkwise vs parallel")
             #expect(chunkwise.state.position == 23, "[B = \(b)] position \(chunkwise.state.position), expected 23")
         }
     }

@@ -1,4 +1,5 @@
 import Matrices
+import TestSupport
 import Testing
 
 import Retention
@@ -29,52 +30,48 @@ struct StateHandOffTests {
     @Test("chunkwise prefix, then recurrent rest = parallel (Double, 1e-12)")
     func chunkwiseThenRecurrent() throws {
         var worst = Worst()
-        let time = try seconds {
-            for gamma in Self.gammas {
-                let decay = Decay.valid(gamma)
-                let p = Problem<Double>(length: Self.length, keyDimension: 5, valueDimension: 3, seed: 11)
-                let parallel = try ParallelRetention.outputs(q: p.q, k: p.k, v: p.v, decay: decay)
-                for split in Self.splits {
-                    for b in Self.chunkSizes {
-                        let joined = try Self.handOff(
-                            p, split: split,
-                            prefix: { try ChunkwiseRetention.outputs(q: $0.q, k: $0.k, v: $0.v, decay: decay, chunkSize: b) },
-                            rest: { try RecurrentRetention.outputs(q: $0.q, k: $0.k, v: $0.v, decay: decay, from: $1) })
-                        let context = "γ=\(gamma) split=\(split) B=\(b)"
-                        worst.record(expectClose(joined.outputs, parallel, within: 1e-12,
-                                                 "[\(context)] chunkwise→recurrent vs parallel"), context)
-                        #expect(joined.state.position == Self.length,
-                                "[\(context)] final position \(joined.state.position), expected \(Self.length)")
-                    }
+        for gamma in Self.gammas {
+            let decay = Decay.valid(gamma)
+            let p = Problem<Double>(length: Self.length, keyDimension: 5, valueDimension: 3, seed: 11)
+            let parallel = try ParallelRetention.outputs(q: p.q, k: p.k, v: p.v, decay: decay)
+            for split in Self.splits {
+                for b in Self.chunkSizes {
+                    let joined = try Self.handOff(
+                        p, split: split,
+                        prefix: { try ChunkwiseRetention.outputs(q: $0.q, k: $0.k, v: $0.v, decay: decay, chunkSize: b) },
+                        rest: { try RecurrentRetention.outputs(q: $0.q, k: $0.k, v: $0.v, decay: decay, from: $1) })
+                    let context = "γ=\(gamma) split=\(split) B=\(b)"
+                    worst.record(expectClose(joined.outputs, parallel, relative: 1e-12,
+                                             "[\(context)] chunkwise→recurrent vs parallel"), context)
+                    #expect(joined.state.position == Self.length,
+                            "[\(context)] final position \(joined.state.position), expected \(Self.length)")
                 }
             }
         }
-        print("chunkwise→recurrent hand-off: worst \(worst), \(Format.fixed(time, 2)) s")
+        print("chunkwise→recurrent hand-off: worst \(worst)")
     }
 
     @Test("recurrent prefix, then chunkwise rest = parallel (Double, 1e-12)")
     func recurrentThenChunkwise() throws {
         var worst = Worst()
-        let time = try seconds {
-            for gamma in Self.gammas {
-                let decay = Decay.valid(gamma)
-                let p = Problem<Double>(length: Self.length, keyDimension: 4, valueDimension: 6, seed: 12)
-                let parallel = try ParallelRetention.outputs(q: p.q, k: p.k, v: p.v, decay: decay)
-                for split in Self.splits {
-                    for b in Self.chunkSizes {
-                        let joined = try Self.handOff(
-                            p, split: split,
-                            prefix: { try RecurrentRetention.outputs(q: $0.q, k: $0.k, v: $0.v, decay: decay) },
-                            rest: { try ChunkwiseRetention.outputs(q: $0.q, k: $0.k, v: $0.v, decay: decay,
-                                                                   chunkSize: b, from: $1) })
-                        let context = "γ=\(gamma) split=\(split) B=\(b)"
-                        worst.record(expectClose(joined.outputs, parallel, within: 1e-12,
-                                                 "[\(context)] recurrent→chunkwise vs parallel"), context)
-                    }
+        for gamma in Self.gammas {
+            let decay = Decay.valid(gamma)
+            let p = Problem<Double>(length: Self.length, keyDimension: 4, valueDimension: 6, seed: 12)
+            let parallel = try ParallelRetention.outputs(q: p.q, k: p.k, v: p.v, decay: decay)
+            for split in Self.splits {
+                for b in Self.chunkSizes {
+                    let joined = try Self.handOff(
+                        p, split: split,
+                        prefix: { try RecurrentRetention.outputs(q: $0.q, k: $0.k, v: $0.v, decay: decay) },
+                        rest: { try ChunkwiseRetention.outputs(q: $0.q, k: $0.k, v: $0.v, decay: decay,
+                                                               chunkSize: b, from: $1) })
+                    let context = "γ=\(gamma) split=\(split) B=\(b)"
+                    worst.record(expectClose(joined.outputs, parallel, relative: 1e-12,
+                                             "[\(context)] recurrent→chunkwise vs parallel"), context)
                 }
             }
         }
-        print("recurrent→chunkwise hand-off: worst \(worst), \(Format.fixed(time, 2)) s")
+        print("recurrent→chunkwise hand-off: worst \(worst)")
     }
 
     @Test("token-by-token steps = the recurrent form = parallel, and the state is a copyable value")
@@ -89,8 +86,8 @@ struct StateHandOffTests {
             if n == 25 { saved = state }  // a copy: stepping `state` on must not change it
             rows.append(try state.step(q: p.q.row(n), k: p.k.row(n), v: p.v.row(n), decay: decay))
         }
-        let stepped = rows.reduce(Matrix<Double>(rows: 0, columns: 5)) { $0.stacked(above: $1) }
-        expectClose(stepped, parallel, within: 1e-12, "steps vs parallel")
+        let stepped = stack(rows)
+        expectClose(stepped, parallel, relative: 1e-12, "steps vs parallel")
         #expect(state.position == 40, "position after 40 steps is \(state.position)")
 
         // Resuming the saved copy at row 25 reproduces rows 25… and the same final state.
@@ -98,8 +95,8 @@ struct StateHandOffTests {
         #expect(saved25.position == 25, "saved state's position \(saved25.position), expected 25")
         let resumed = try RecurrentRetention.outputs(q: p.q.rowRange(25..<40), k: p.k.rowRange(25..<40),
                                                      v: p.v.rowRange(25..<40), decay: decay, from: saved25)
-        expectClose(resumed.outputs, parallel.rowRange(25..<40), within: 1e-12, "resumed from the saved copy")
-        expectClose(resumed.state.s, state.s, within: 1e-12, "final state resumed vs stepped")
+        expectClose(resumed.outputs, parallel.rowRange(25..<40), relative: 1e-12, "resumed from the saved copy")
+        expectClose(resumed.state.s, state.s, relative: 1e-12, "final state resumed vs stepped")
     }
 
     @Test("chunkwise prefill with one B, continued chunkwise with another = parallel")
@@ -113,7 +110,7 @@ struct StateHandOffTests {
                 prefix: { try ChunkwiseRetention.outputs(q: $0.q, k: $0.k, v: $0.v, decay: decay, chunkSize: first) },
                 rest: { try ChunkwiseRetention.outputs(q: $0.q, k: $0.k, v: $0.v, decay: decay,
                                                        chunkSize: second, from: $1) })
-            expectClose(joined.outputs, parallel, within: 1e-12,
+            expectClose(joined.outputs, parallel, relative: 1e-12,
                         "[split=\(split) B=\(first) then B=\(second)] chunkwise→chunkwise vs parallel")
         }
     }

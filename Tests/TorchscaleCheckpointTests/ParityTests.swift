@@ -2,6 +2,7 @@ import Foundation
 import Matrices
 import MultiScaleRetention
 import RetNetModel
+import TestSupport
 import Testing
 import TorchscaleCheckpoint
 
