@@ -59,6 +59,30 @@ struct ArithmeticTests {
         #expect(largestEntry(left) > 1e-3)
     }
 
+    /// The product skips the zero entries of its left factor, so a zero there contributes
+    /// exactly 0 whatever it meets, where IEEE 754 makes 0 · NaN and 0 · ∞ a NaN. Retention's
+    /// parallel form relies on it: in (Q Kᵀ ⊙ D) V the upper triangle of D is masked to exact
+    /// zeros, so a NaN or ∞ in a later row of V cannot reach an earlier output row.
+    @Test("the product skips zero left entries: 0 · NaN and 0 · ∞ contribute 0, not NaN")
+    func zeroLeftEntriesAreSkipped() {
+        // Lower triangular, as Q Kᵀ ⊙ D is; row 2 of B is reached only through row 2 of A.
+        let a = Matrix<Double>([[2, 0, 0], [1, 3, 0], [4, 0, 6]])
+        let b = Matrix<Double>([[1, 2], [3, 4], [.nan, .infinity]])
+        #expect((0.0 * Double.nan).isNaN && (0.0 * Double.infinity).isNaN, "IEEE 754: 0 · NaN and 0 · ∞ are NaN")
+        let product = a * b
+        // [2·1, 2·2; 1·1 + 3·3, 1·2 + 3·4]: small integers, exact, with the zeros skipped.
+        #expect(product.rowRange(0..<2) == Matrix([[2, 4], [10, 14]]),
+                "rows 0 and 1 of A·B are \(product.rowRange(0..<2)), expected [[2, 4], [10, 14]]: a zero of A met B's NaN or ∞")
+        // Row 2 does meet them, through the 6: NaN and ∞ propagate as usual.
+        #expect(product[2, 0].isNaN && product[2, 1] == .infinity,
+                "row 2 of A·B is \(product.row(2)), expected [NaN, +∞]")
+        // Negative zero is skipped too, and so is a complex zero; in Float as in Double.
+        #expect(Matrix<Double>([[-0.0, 1]]) * Matrix([[.nan], [5]]) == Matrix([[5]]))
+        #expect(Matrix<Float>([[0, 1]]) * Matrix([[.infinity], [5]]) == Matrix([[5]]))
+        let zero = Matrix<Complex<Double>>([[0, 1]]) * Matrix([[Complex(.nan, .nan)], [Complex(5, 1)]])
+        #expect(zero[0, 0].real == 5 && zero[0, 0].imaginary == 1, "complex 0 · NaN + 1 · (5 + i) gave \(zero[0, 0])")
+    }
+
     @Test("the product distributes over +")
     func distributivity() {
         var generator = SplitMix64(seed: 5)

@@ -113,6 +113,28 @@ struct EdgeCaseTests {
         }
     }
 
+    /// Output row n sums over rows m ≤ n only, so a NaN or ∞ placed in a later row of V must not
+    /// reach it. In the parallel form that rests on the matrix product skipping the exact zeros
+    /// of D's masked upper triangle (IEEE 754 makes 0 · NaN and 0 · ∞ a NaN; see ArithmeticTests),
+    /// in the chunkwise form on the same product inside each chunk.
+    @Test("a NaN or ∞ in V at row m leaves every output row before m bit-for-bit unchanged, in every form")
+    func nonFiniteValuesDoNotReachEarlierRows() throws {
+        let p = Problem<Double>(length: 12, keyDimension: 3, valueDimension: 2, seed: 27)
+        let decay = Decay.valid(0.9)
+        let clean = try Self.allForms(p, decay)
+        for (m, poison) in [(7, Double.nan), (11, .infinity), (1, -.infinity)] {
+            var v = p.v
+            v[m, 1] = poison
+            let poisoned = try Self.allForms(Problem(q: p.q, k: p.k, v: v), decay)
+            for ((name, before), (_, after)) in zip(clean, poisoned) {
+                let what = "[V[\(m), 1] = \(poison)] \(name)"
+                #expect(after.rowRange(0..<m) == before.rowRange(0..<m),
+                        "\(what): rows 0..<\(m) changed, first at row \((0..<m).first { after.row($0) != before.row($0) } ?? -1)")
+                #expect(!after.row(m).isFinite, "\(what): row \(m) is finite, so the poison never entered")
+            }
+        }
+    }
+
     @Test("d_k = 0 or d_v = 0: zero or empty outputs, no trap")
     func degenerateWidths() throws {
         let decay = Decay.valid(0.5)

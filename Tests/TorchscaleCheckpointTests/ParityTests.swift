@@ -98,6 +98,11 @@ import TorchscaleCheckpoint
         #expect(try model.logits(record.tokens, form: .chunkwise(chunkSize: record.chunkSize)).isFinite)
     }
 
+    @Test func everyCommittedFixtureIsChecked() {
+        #expect(Fixtures.names.sorted() == Fixtures.onDisk,
+                "Fixtures.names \(Fixtures.names.sorted()) vs the folders in \(Fixtures.root.path): \(Fixtures.onDisk)")
+    }
+
     @Test func theCheckpointHasTheExpectedParameterCount() throws {
         let checkpoint = try TorchscaleCheckpoint(directory: Fixtures.directory("one-head-gelu"))
         // E = 8, V = 8, F = 16, vocab 32, one layer: embeddings and output 2·32·8, q,k,v,g,out 5·64,
