@@ -161,8 +161,8 @@ let package = Package(
 
         // MARK: Tests
 
-        // Shared by the test targets: expectations on matrices and numbers, the runner for built
-        // products, the committed fixtures' paths.
+        // Shared by the test targets: expectations on matrices, seeded inputs, the package's
+        // committed files (torchscale fixtures, chapters) and the runner for built products.
         .target(name: "TestSupport", dependencies: ["Matrices"], path: "Tests/TestSupport"),
 
         .testTarget(name: "MatricesTests", dependencies: ["Matrices", "TestSupport"]),

@@ -1,20 +1,21 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Every chapter runs, exits 0, and prints exactly its committed notebook page: the pages in
 /// Chapters/ are transcripts of real runs and cannot go stale without this test failing.
 @Suite struct ChapterPageTests {
     @Test func everyChapterHasAFolderAndThereAreAtLeastTwo() {
-        #expect(ChapterRunner.chapters.count >= 2)
+        #expect(Chapter.all.count >= 2, "chapters found under \(PackagePaths.url("Chapters").path): \(Chapter.all.map(\.folder))")
     }
 
-    @Test(arguments: ChapterRunner.chapters.map(\.number))
+    @Test(arguments: Chapter.all.map(\.number))
     func chapterRunsAndMatchesItsCommittedPage(number: String) throws {
-        let folder = try #require(ChapterRunner.chapters.first { $0.number == number }).folder
-        let run = try ChapterRunner.run(number, ["--markdown"])
+        let chapter = try #require(Chapter.all.first { $0.number == number })
+        let folder = chapter.folder
+        let run = try Chapter.run(number, ["--markdown"])
         #expect(run.status == 0, "chapter\(number) exited \(run.status): \(run.stderr)")
-        let pagePath = ChapterRunner.packageRoot.appendingPathComponent("Chapters/\(folder)/README.md").path
-        let committed = try String(contentsOfFile: pagePath, encoding: .utf8)
+        let committed = try String(contentsOf: chapter.page, encoding: .utf8)
         if run.stdout != committed {
             let produced = run.stdout.split(separator: "\n", omittingEmptySubsequences: false)
             let saved = committed.split(separator: "\n", omittingEmptySubsequences: false)
@@ -25,9 +26,9 @@ import Testing
         }
     }
 
-    @Test(arguments: ChapterRunner.chapters.map(\.number))
+    @Test(arguments: Chapter.all.map(\.number))
     func terminalWalkthroughEndsWithTheTally(number: String) throws {
-        let run = try ChapterRunner.run(number, [])
+        let run = try Chapter.run(number, [])
         #expect(run.status == 0, "chapter\(number) exited \(run.status): \(run.stderr)")
         let last = run.stdout.split(separator: "\n").last.map(String.init) ?? ""
         #expect(last.hasPrefix("All ") && last.hasSuffix(" checks hold."), "last line: \(last)")
@@ -38,7 +39,7 @@ import Testing
 /// A broken derivation step must make its chapter fail loudly: ✗, the error, non-zero exit.
 @Suite struct BrokenStepTests {
     @Test func offByOneInTheUnrolledSumFailsChapter01() throws {
-        let run = try ChapterRunner.run("01", ["--break-step", "unrolled-exponent"])
+        let run = try Chapter.run("01", ["--break-step", "unrolled-exponent"])
         #expect(run.status == 1)
         #expect(run.stdout.contains("✗ recurrence = unrolled sum, every step — max relative error"))
         #expect(run.stderr.contains("1 of 4 checks FAILED."))
@@ -53,7 +54,7 @@ import Testing
         ["--markdown", "--write-page"],
     ])
     func badFlagsAreRejectedClearly(arguments: [String]) throws {
-        let run = try ChapterRunner.run("01", arguments)
+        let run = try Chapter.run("01", arguments)
         #expect(run.status == 64, "exit \(run.status) for \(arguments)")  // EX_USAGE
         #expect(run.stderr.contains("Error:"), "stderr: \(run.stderr)")
         #expect(run.stdout.isEmpty)
@@ -61,13 +62,13 @@ import Testing
 
     @Test(arguments: [["--dim", "3"], ["--gamma", "0"], ["--gamma", "1.5"], ["--gamma", "nan"]])
     func chapter02RejectsOddDimensionsAndBadDecay(arguments: [String]) throws {
-        let run = try ChapterRunner.run("02", arguments)
+        let run = try Chapter.run("02", arguments)
         #expect(run.status == 64, "exit \(run.status) for \(arguments)")
         #expect(run.stderr.contains("Error:"))
     }
 
     @Test func helpListsTheFlags() throws {
-        let run = try ChapterRunner.run("01", ["--help"])
+        let run = try Chapter.run("01", ["--help"])
         #expect(run.status == 0)
         for flag in ["--length", "--dim", "--seed", "--markdown", "--write-page"] {
             #expect(run.stdout.contains(flag), "--help lacks \(flag)")
@@ -78,7 +79,7 @@ import Testing
 /// The chunkwise chapter must catch the ζ that readers of Eq. 7 most often get wrong.
 @Suite struct WrongZetaTests {
     @Test func wrongZetaFailsChapter05Loudly() throws {
-        let run = try ChapterRunner.run("05", ["--break-step", "zeta"])
+        let run = try Chapter.run("05", ["--break-step", "zeta"])
         #expect(run.status == 1)
         #expect(run.stdout.contains("✗ chunkwise (B = 4) = parallel form — max relative error"))
         #expect(run.stderr.contains("checks FAILED."))
@@ -86,7 +87,7 @@ import Testing
 
     @Test func theDoneWhenCommandsPass() throws {
         for (number, extra) in [("03", [String]()), ("04", []), ("05", ["--chunk-size", "5"])] {
-            let run = try ChapterRunner.run(number, ["--length", "37", "--seed", "5"] + extra)
+            let run = try Chapter.run(number, ["--length", "37", "--seed", "5"] + extra)
             #expect(run.status == 0, "chapter\(number) --length 37 --seed 5 \(extra): \(run.stderr)")
             #expect(run.stdout.contains("✓") && !run.stdout.contains("✗"))
         }
@@ -95,7 +96,7 @@ import Testing
     @Test(arguments: [["--chunk-size", "0"], ["--chunk-size", "-1"], ["--gamma", "0"], ["--gamma", "1.01"],
                       ["--dim", "5"], ["--length", "0"]])
     func chapter05RejectsBadFlags(arguments: [String]) throws {
-        let run = try ChapterRunner.run("05", arguments)
+        let run = try Chapter.run("05", arguments)
         #expect(run.status == 64, "exit \(run.status) for \(arguments)")
         #expect(run.stderr.contains("Error:"))
     }
@@ -106,7 +107,7 @@ import Testing
     @Test(arguments: [["--heads", "3"], ["--dim", "12", "--heads", "4"], ["--value-dim", "30", "--heads", "4"],
                       ["--chunk-size", "0"], ["--eps", "0"], ["--eps", "-1"], ["--length", "1"], ["--seed", "-2"]])
     func chapter06RejectsBadFlags(arguments: [String]) throws {
-        let run = try ChapterRunner.run("06", arguments)
+        let run = try Chapter.run("06", arguments)
         #expect(run.status == 64, "exit \(run.status) for \(arguments): \(run.stderr)")
         #expect(run.stderr.contains("Error:"))
         #expect(run.stdout.isEmpty)
@@ -115,14 +116,14 @@ import Testing
     @Test(arguments: [["--prompt", "Hello"], ["--prompt", ""], ["--generate", "0"], ["--chunk-size", "0"],
                       ["--temperature", "0"], ["--temperature", "inf"]])
     func chapter07RejectsBadFlags(arguments: [String]) throws {
-        let run = try ChapterRunner.run("07", arguments)
+        let run = try Chapter.run("07", arguments)
         #expect(run.status == 64, "exit \(run.status) for \(arguments): \(run.stderr)")
         #expect(run.stderr.contains("Error:"))
         #expect(run.stdout.isEmpty)
     }
 
     @Test func chapter07WithAMissingCheckpointFailsClearly() throws {
-        let run = try ChapterRunner.run("07", ["--checkpoint", "/nonexistent"])
+        let run = try Chapter.run("07", ["--checkpoint", "/nonexistent"])
         #expect(run.status != 0)
         #expect(run.stderr.contains("config.json not found"), "stderr: \(run.stderr)")
     }
@@ -130,7 +131,7 @@ import Testing
     @Test func chaptersRunWithOtherSizes() throws {
         for (number, arguments) in [("06", ["--heads", "2", "--dim", "8", "--value-dim", "6", "--length", "9", "--chunk-size", "4"]),
                                     ("07", ["--prompt", "abc", "--generate", "3", "--chunk-size", "2", "--seed", "1"])] {
-            let run = try ChapterRunner.run(number, arguments)
+            let run = try Chapter.run(number, arguments)
             #expect(run.status == 0, "chapter\(number) \(arguments): \(run.stderr)")
             #expect(!run.stdout.contains("✗"))
         }

@@ -81,7 +81,7 @@ struct DiagonalTransitionTests {
         var g = SplitMix64(seed: 50 + UInt64(d))
         let (gamma, theta) = randomSpectrum(d, using: &g)
         let t = try DiagonalTransition(gamma: gamma, theta: theta)
-        let lambda = randomEigenvectors(d, using: &g)
+        let lambda = wellConditioned(d, using: &g)
         let a = try t.transition(eigenvectors: lambda)
         expectClose(a * lambda, lambda * t.diagonal(), relative: sameSumTolerance, "A·Λ vs Λ·diag(λ), d = \(d)")
         // The trace is the sum of the eigenvalues.
@@ -124,7 +124,7 @@ struct DiagonalTransitionTests {
         var g = c.generator
         let (gamma, theta) = randomSpectrum(c.d, using: &g)
         let t = try DiagonalTransition(gamma: gamma, theta: theta)
-        let lambda = randomEigenvectors(c.d, using: &g)
+        let lambda = wellConditioned(c.d, using: &g)
         let (q, k, v) = c.inputs(using: &g)
         let a = try t.transition(eigenvectors: lambda)
         let withA = try LinearRecurrence.outputs(q: q.complex, k: k.complex, v: v.complex, transition: a)

@@ -26,8 +26,3 @@ struct DiagonalCase: CustomTestStringConvertible, Sendable {
 func randomSpectrum(_ d: Int, using g: inout SplitMix64) -> (gamma: [Double], theta: [Double]) {
     ((0..<d).map { _ in 0.5 + 0.5 * g.nextUnit() }, (0..<d).map { _ in Double.pi * g.nextUnit() })
 }
-
-/// A well-conditioned complex eigenvector matrix Λ = I + (0.3/√d)·G: ‖0.3·G/√d‖₂ ≲ 0.85, so κ(Λ) ≲ 12.
-func randomEigenvectors(_ d: Int, using g: inout SplitMix64) -> Matrix<Complex<Double>> {
-    .identity(d) + .gaussian(rows: d, columns: d, scale: 0.3 / Double(d).squareRoot(), using: &g)
-}

@@ -2,46 +2,58 @@ import Graphs
 import Testing
 
 @Suite struct DOTEncodingTests {
-    /// A small graph with every kind of declaration, and the exact DOT it must produce.
-    static let sample = Graph(
-        name: "sample",
-        attributes: [.rankDirection(.leftToRight), .fontName("DejaVu Sans")],
-        nodeDefaults: [.shape(.box), .fontSize(14)],
-        edgeDefaults: [.penWidth(1.5)],
-        nodes: [Node(id: "x", label: "X\n6×4", attributes: [.shape(.ellipse)])],
-        clusters: [Cluster(id: "t0", label: "t = 0", attributes: [.style(.rounded, .dashed)],
-                           nodes: [Node(id: "s0", label: "S₀ = γ S₋₁ + K₀ᵀ V₀",
-                                        attributes: [.fillColor(Color(rgb: 0xFDE3C8)), .style(.filled), .className("state-update")])])],
-        edges: [Edge(from: "x", to: "s0", label: "row 0", attributes: [.color(.black)])],
-        ranks: [RankConstraint(.same, ["x", "s0"])])
-
-    @Test func aSmallGraphEncodesToTheExpectedDOT() {
-        let expected = """
-            digraph "sample" {
-              graph [rankdir="LR", fontname="DejaVu Sans"];
-              node [shape="box", fontsize="14"];
-              edge [penwidth="1.5"];
-              "x" [label=<X<BR/>6×4>, shape="ellipse"];
-              subgraph "cluster_t0" {
-                label=<t = 0>;
-                style="rounded,dashed";
-                "s0" [label=<S₀ = γ S₋₁ + K₀ᵀ V₀>, fillcolor="#fde3c8", style="filled", class="state-update"];
-              }
-              { rank="same"; "x"; "s0"; }
-              "x" -> "s0" [label=<row 0>, color="black"];
-            }
-
-            """
-        #expect(Self.sample.dot == expected)
+    /// A small graph with every kind of declaration, built afresh on each call.
+    static func makeSample() -> Graph {
+        Graph(
+            name: "sample",
+            attributes: [.rankDirection(.leftToRight), .fontName("DejaVu Sans")],
+            nodeDefaults: [.shape(.box), .fontSize(14)],
+            edgeDefaults: [.penWidth(1.5)],
+            nodes: [Node(id: "x", label: "X\n6×4", attributes: [.shape(.ellipse)])],
+            clusters: [Cluster(id: "t0", label: "t = 0", attributes: [.style(.rounded, .dashed)],
+                               nodes: [Node(id: "s0", label: "S₀ = γ S₋₁ + K₀ᵀ V₀",
+                                            attributes: [.fillColor(Color(rgb: 0xFDE3C8)), .style(.filled), .className("state-update")])])],
+            edges: [Edge(from: "x", to: "s0", label: "row 0", attributes: [.color(.black)])],
+            ranks: [RankConstraint(.same, ["x", "s0"])])
     }
 
-    @Test func encodingIsDeterministic() {
-        #expect(Self.sample.dot == Self.sample.dot)
-        var copy = Self.sample
-        copy.nodes.append(Node(id: "y", label: "y"))
-        #expect(copy.dot != Self.sample.dot)
-        copy.nodes.removeLast()
-        #expect(copy.dot == Self.sample.dot)
+    /// The exact DOT the sample must produce, written by hand.
+    static let sampleDOT = """
+        digraph "sample" {
+          graph [rankdir="LR", fontname="DejaVu Sans"];
+          node [shape="box", fontsize="14"];
+          edge [penwidth="1.5"];
+          "x" [label=<X<BR/>6×4>, shape="ellipse"];
+          subgraph "cluster_t0" {
+            label=<t = 0>;
+            style="rounded,dashed";
+            "s0" [label=<S₀ = γ S₋₁ + K₀ᵀ V₀>, fillcolor="#fde3c8", style="filled", class="state-update"];
+          }
+          { rank="same"; "x"; "s0"; }
+          "x" -> "s0" [label=<row 0>, color="black"];
+        }
+
+        """
+
+    @Test func aSmallGraphEncodesToTheExpectedDOT() {
+        #expect(Self.makeSample().dot == Self.sampleDOT)
+    }
+
+    /// Equal graphs give the same bytes, however often they are built and encoded, and the
+    /// declaration order is kept: a node appended to the graph is written after the others,
+    /// before the clusters.
+    @Test func encodingIsDeterministic() throws {
+        for build in 1...3 {
+            #expect(Self.makeSample().dot == Self.sampleDOT, "build \(build) of the sample encoded differently")
+        }
+        var grown = Self.makeSample()
+        grown.nodes.append(Node(id: "y", label: "y"))
+        var lines = Self.sampleDOT.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let x = try #require(lines.firstIndex(of: #"  "x" [label=<X<BR/>6×4>, shape="ellipse"];"#))
+        lines.insert(#"  "y" [label=<y>];"#, at: x + 1)
+        #expect(grown.dot == lines.joined(separator: "\n"), "with node y appended:\n\(grown.dot)")
+        grown.nodes.removeLast()
+        #expect(grown.dot == Self.sampleDOT, "with node y removed again:\n\(grown.dot)")
     }
 
     @Test(arguments: [

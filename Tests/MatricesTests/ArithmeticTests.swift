@@ -1,4 +1,5 @@
 import Matrices
+import TestSupport
 import Testing
 
 @Suite("Matrix arithmetic")
@@ -53,9 +54,33 @@ struct ArithmeticTests {
         // so both differ by at most 2(q + r)·u·max(|A||B||C|) plus a hair. Allow 4× that.
         let scale = largestEntry(absolute(a) * absolute(b) * absolute(c))
         let bound = 8 * Double(q + r) * doubleUnitRoundoff * scale
-        expectClose(left, right, within: bound, "(AB)C vs A(BC) for \(p)×\(q)·\(q)×\(r)·\(r)×\(s)")
+        expectClose(left, right, absolute: bound, "(AB)C vs A(BC) for \(p)×\(q)·\(q)×\(r)·\(r)×\(s)")
         // Guard against a vacuous bound: the product itself is of order one.
         #expect(largestEntry(left) > 1e-3)
+    }
+
+    /// The product skips the zero entries of its left factor, so a zero there contributes
+    /// exactly 0 whatever it meets, where IEEE 754 makes 0 · NaN and 0 · ∞ a NaN. Retention's
+    /// parallel form relies on it: in (Q Kᵀ ⊙ D) V the upper triangle of D is masked to exact
+    /// zeros, so a NaN or ∞ in a later row of V cannot reach an earlier output row.
+    @Test("the product skips zero left entries: 0 · NaN and 0 · ∞ contribute 0, not NaN")
+    func zeroLeftEntriesAreSkipped() {
+        // Lower triangular, as Q Kᵀ ⊙ D is; row 2 of B is reached only through row 2 of A.
+        let a = Matrix<Double>([[2, 0, 0], [1, 3, 0], [4, 0, 6]])
+        let b = Matrix<Double>([[1, 2], [3, 4], [.nan, .infinity]])
+        #expect((0.0 * Double.nan).isNaN && (0.0 * Double.infinity).isNaN, "IEEE 754: 0 · NaN and 0 · ∞ are NaN")
+        let product = a * b
+        // [2·1, 2·2; 1·1 + 3·3, 1·2 + 3·4]: small integers, exact, with the zeros skipped.
+        #expect(product.rowRange(0..<2) == Matrix([[2, 4], [10, 14]]),
+                "rows 0 and 1 of A·B are \(product.rowRange(0..<2)), expected [[2, 4], [10, 14]]: a zero of A met B's NaN or ∞")
+        // Row 2 does meet them, through the 6: NaN and ∞ propagate as usual.
+        #expect(product[2, 0].isNaN && product[2, 1] == .infinity,
+                "row 2 of A·B is \(product.row(2)), expected [NaN, +∞]")
+        // Negative zero is skipped too, and so is a complex zero; in Float as in Double.
+        #expect(Matrix<Double>([[-0.0, 1]]) * Matrix([[.nan], [5]]) == Matrix([[5]]))
+        #expect(Matrix<Float>([[0, 1]]) * Matrix([[.infinity], [5]]) == Matrix([[5]]))
+        let zero = Matrix<Complex<Double>>([[0, 1]]) * Matrix([[Complex(.nan, .nan)], [Complex(5, 1)]])
+        #expect(zero[0, 0].real == 5 && zero[0, 0].imaginary == 1, "complex 0 · NaN + 1 · (5 + i) gave \(zero[0, 0])")
     }
 
     @Test("the product distributes over +")
@@ -66,7 +91,7 @@ struct ArithmeticTests {
         let c = Matrix<Double>.gaussian(rows: 4, columns: 2, using: &generator)
         // |A(B+C) − (AB+AC)| ≤ (γ_4 + 2u)|A|(|B|+|C|) entry-wise, plus one rounding of the sum; 4× margin.
         let scale = largestEntry(absolute(a) * (absolute(b) + absolute(c)))
-        expectClose(a * (b + c), a * b + a * c, within: 4 * 7 * doubleUnitRoundoff * scale, "A(B+C) vs AB+AC")
+        expectClose(a * (b + c), a * b + a * c, absolute: 4 * 7 * doubleUnitRoundoff * scale, "A(B+C) vs AB+AC")
     }
 
     @Test("+, −, += and scaling act entry-wise")
@@ -104,7 +129,7 @@ struct ArithmeticTests {
         let b = Matrix<Double>.gaussian(rows: 4, columns: 2, using: &generator)
         let lhs = (a * b).transposed, rhs = b.transposed * a.transposed
         // Both sum a_ip·b_pj over p in increasing order, so they round identically.
-        expectClose(lhs, rhs, within: 0, "(AB)ᵀ vs BᵀAᵀ")
+        expectClose(lhs, rhs, absolute: 0, "(AB)ᵀ vs BᵀAᵀ")
     }
 
     @Test("mismatched inner sizes trap")

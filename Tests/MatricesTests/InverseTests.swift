@@ -1,4 +1,5 @@
 import Matrices
+import TestSupport
 import Testing
 
 @Suite("Complex inverse, adjoint and real/complex conversion")
@@ -13,8 +14,8 @@ struct InverseTests {
         // Gauss–Jordan with partial pivoting is backward stable in practice: the residual
         // ‖A A⁻¹ − I‖ is about n·u·κ(A)·‖A‖‖A⁻¹‖/κ ≈ n·u·κ with κ ≲ 12 here (see `wellConditioned`),
         // i.e. ≲ 8·1.1e-16·12 ≈ 1e-14. Allow 1e-12: a wrong pivot or sign errs at order one.
-        expectClose(a * inverse, .identity(n), within: 1e-12, "A·A⁻¹ for n = \(n)")
-        expectClose(inverse * a, .identity(n), within: 1e-12, "A⁻¹·A for n = \(n)")
+        expectClose(a * inverse, .identity(n), absolute: 1e-12, "A·A⁻¹ for n = \(n)")
+        expectClose(inverse * a, .identity(n), absolute: 1e-12, "A⁻¹·A for n = \(n)")
     }
 
     @Test("a hand-computed complex 2×2 inverse")
@@ -23,7 +24,7 @@ struct InverseTests {
         let a = Matrix<C>([[1, .i], [0, 2]])
         let inverse = try #require(a.inverse)
         // Every step divides by 1 or 2 or multiplies by i: exact in binary floating point.
-        expectClose(inverse, Matrix([[1, C(0, -0.5)], [0, C(0.5, 0)]]), within: 0, "[[1, i], [0, 2]]⁻¹")
+        expectClose(inverse, Matrix([[1, C(0, -0.5)], [0, C(0.5, 0)]]), absolute: 0, "[[1, i], [0, 2]]⁻¹")
     }
 
     @Test("partial pivoting: a tiny leading entry does not destroy accuracy")
@@ -33,7 +34,7 @@ struct InverseTests {
         let a = Matrix<C>([[C(1e-20, 0), 1], [1, 1]])
         let inverse = try #require(a.inverse)
         // Exact answer within 1e-20 of [[−1, 1], [1, 0]]; with pivoting each entry is a few ulps off.
-        expectClose(inverse, Matrix([[-1, 1], [1, 0]]), within: 1e-15, "[[1e-20, 1], [1, 1]]⁻¹")
+        expectClose(inverse, Matrix([[-1, 1], [1, 0]]), absolute: 1e-15, "[[1e-20, 1], [1, 1]]⁻¹")
         // A permutation has a zero leading pivot; its inverse is its transpose.
         let swap = Matrix<C>([[0, 1, 0], [0, 0, 1], [1, 0, 0]])
         #expect(swap.inverse == swap.transposed)
@@ -85,7 +86,7 @@ struct InverseTests {
         let b = Matrix<C>.gaussian(rows: 4, columns: 2, using: &generator)
         // Same products in the same order, conjugated: equal up to the sign of rounding, which
         // conjugation preserves; allow a few ulps of the entries' size (~4 terms of size ~2).
-        expectClose((a * b).adjoint, b.adjoint * a.adjoint, within: 1e-14, "(AB)† vs B†A†")
+        expectClose((a * b).adjoint, b.adjoint * a.adjoint, absolute: 1e-14, "(AB)† vs B†A†")
     }
 
     @Test("a real matrix as complex and back is unchanged; the imaginary parts are zero")

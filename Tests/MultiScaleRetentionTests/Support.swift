@@ -24,10 +24,3 @@ func inputs(rows: Int, columns: Int, seed: UInt64) -> Matrix<Double> {
     var rng = SplitMix64(seed: seed)
     return .gaussian(rows: rows, columns: columns, using: &rng)
 }
-
-func seconds(_ body: () throws -> Void) rethrows -> Double {
-    let start = ContinuousClock.now
-    try body()
-    let d = ContinuousClock.now - start
-    return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-}

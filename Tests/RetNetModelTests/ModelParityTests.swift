@@ -13,7 +13,7 @@ struct ModelParityTests {
         // Each head's forms agree to ~1e-16; two blocks of norms, FFNs and residuals amplify that by
         // small factors: 1e-10 leaves orders of magnitude and still catches any real mistake.
         let model = try tinyModel(variant)
-        let input = tokens(13, seed: 2)
+        let input = tokens(13, vocabulary: tinyVocabulary, seed: 2)
         let parallel = try model.forward(input)
         for form in [RetentionForm.recurrent, .chunkwise(chunkSize: 1), .chunkwise(chunkSize: 4), .chunkwise(chunkSize: 20)] {
             let other = try model.forward(input, form: form)
@@ -45,7 +45,7 @@ struct ModelParityTests {
         // of more than ten for unlucky cancellation, and still fails for any wrong term.
         let double = try tinyModel(variant, eps: 1e-6)
         let float = try double.converted(to: Float.self)
-        let input = tokens(12, seed: 3)
+        let input = tokens(12, vocabulary: tinyVocabulary, seed: 3)
         let reference = try double.logits(input)
         let floatParallel = try float.logits(input)
         expectClose(floatParallel.converted(to: Double.self), reference, relative: 1e-5, "\(variant): Float vs Double")
@@ -59,7 +59,7 @@ struct ModelParityTests {
     @Test("hand-off: prefill (parallel, chunkwise, recurrent), then step or chunkwise = parallel", arguments: variants)
     func handOff(variant: RetNetConfig.Variant) throws {
         let model = try tinyModel(variant, eps: 1e-6)
-        let input = tokens(14, seed: 4)
+        let input = tokens(14, vocabulary: tinyVocabulary, seed: 4)
         let whole = try model.forward(input)
         for split in [1, 6, 13] {
             for prefill in [RetentionForm.parallel, .chunkwise(chunkSize: 4), .recurrent] {
@@ -84,7 +84,7 @@ struct ModelParityTests {
     @Test("generation: greedy tokens are the parallel argmax; sampling is seeded and deterministic")
     func generation() throws {
         let model = try tinyModel(.torchscale, eps: 1e-6)
-        let prompt = tokens(5, seed: 5)
+        let prompt = tokens(5, vocabulary: tinyVocabulary, seed: 5)
         let greedy = try model.generate(prompt: prompt, count: 9, prefill: .chunkwise(chunkSize: 2))
         let full = try model.logits(prompt + greedy.tokens.dropLast())
         #expect((0..<9).map { Sampler.argmax(full, row: 4 + $0) } == greedy.tokens)

@@ -5,10 +5,7 @@ import Testing
 /// `swift run figures`: writes every figure, reproduces the committed DOT files byte for byte,
 /// and fails clearly (non-zero exit, a message naming the problem) on bad input.
 @Suite struct FiguresCommandTests {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    /// Runs the `figures` executable built beside the test bundle.
+    /// Runs the built `figures` executable.
     func figures(_ arguments: [String]) throws -> ProductRunner.Run {
         try ProductRunner.run("figures", arguments)
     }
@@ -23,8 +20,7 @@ import Testing
         #expect(run.status == 0, "\(run.stderr)")
         for name in ["parallel", "recurrent", "chunkwise", "msr", "block"] {
             let dot = try String(contentsOfFile: "\(dir)/\(name).dot", encoding: .utf8)
-            let committed = try String(contentsOfFile: Self.packageRoot.appendingPathComponent("Figures/\(name).dot").path,
-                                       encoding: .utf8)
+            let committed = try String(contentsOf: PackagePaths.url("Figures/\(name).dot"), encoding: .utf8)
             #expect(dot == committed, "Figures/\(name).dot is stale: run `swift run figures` and commit")
             let svg = try String(contentsOfFile: "\(dir)/\(name).svg", encoding: .utf8)
             #expect(svg.contains("<svg") && svg.hasSuffix("</svg>\n"))

@@ -1,4 +1,5 @@
 import Matrices
+import TestSupport
 import PropertyBased
 import Testing
 
@@ -64,35 +65,33 @@ struct AgreementPropertyTests {
     @Test("Double: parallel = recurrent = chunkwise to 1e-12, 1,000 cases")
     func agreeInDouble() async {
         var worstRecurrent = Worst(), worstChunkwise = Worst(), worstState = Worst()
-        let time = await timed {
-            await propertyCheck(count: 1000, input: agreementCases) { c in
-                let p = Problem<Double>(length: c.length, keyDimension: c.keyDimension,
-                                        valueDimension: c.valueDimension, seed: c.seed)
-                let decay = Decay.valid(c.gamma)
-                let terms = { termSize(p, gamma: c.gamma) }
-                let parallel = try ParallelRetention.outputs(q: p.q, k: p.k, v: p.v, decay: decay)
-                let recurrent = try RecurrentRetention.outputs(q: p.q, k: p.k, v: p.v, decay: decay)
-                let chunkwise = try ChunkwiseRetention.outputs(q: p.q, k: p.k, v: p.v, decay: decay,
-                                                               chunkSize: c.chunkSize)
-                worstRecurrent.record(expectClose(recurrent.outputs, parallel, within: 1e-12,
-                                                  "[\(c)] recurrent vs parallel", terms: terms), "\(c)")
-                worstChunkwise.record(expectClose(chunkwise.outputs, parallel, within: 1e-12,
-                                                  "[\(c)] chunkwise vs parallel", terms: terms), "\(c)")
-                // Both end in S after the last row: the last chunk's R is that same state. With
-                // d_k = d_v = 1, S is one sum of n signed terms and can cancel like a dot product,
-                // so its term size is Σ_m γ^{n−1−m} |K_m|ᵀ |V_m|, the same recurrence on |K|, |V|.
-                let stateTerms = {
-                    let (k, v) = (p.k.map(Swift.abs), p.v.map(Swift.abs))
-                    let sizes = try? RecurrentRetention.outputs(q: k, k: k, v: v, decay: decay).state.s
-                    return Double(sizes?.maxMagnitude ?? 0)
-                }
-                worstState.record(expectClose(chunkwise.state.s, recurrent.state.s, within: 1e-12,
-                                              "[\(c)] chunkwise final state vs recurrent", terms: stateTerms), "\(c)")
-                #expect(chunkwise.state.position == c.length && recurrent.state.position == c.length,
-                        "[\(c)] final positions: chunkwise \(chunkwise.state.position), recurrent \(recurrent.state.position), expected \(c.length)")
+        await propertyCheck(count: 1000, input: agreementCases) { c in
+            let p = Problem<Double>(length: c.length, keyDimension: c.keyDimension,
+                                    valueDimension: c.valueDimension, seed: c.seed)
+            let decay = Decay.valid(c.gamma)
+            let terms = { termSize(p, gamma: c.gamma) }
+            let parallel = try ParallelRetention.outputs(q: p.q, k: p.k, v: p.v, decay: decay)
+            let recurrent = try RecurrentRetention.outputs(q: p.q, k: p.k, v: p.v, decay: decay)
+            let chunkwise = try ChunkwiseRetention.outputs(q: p.q, k: p.k, v: p.v, decay: decay,
+                                                           chunkSize: c.chunkSize)
+            worstRecurrent.record(expectClose(recurrent.outputs, parallel, relative: 1e-12,
+                                              "[\(c)] recurrent vs parallel", terms: terms), "\(c)")
+            worstChunkwise.record(expectClose(chunkwise.outputs, parallel, relative: 1e-12,
+                                              "[\(c)] chunkwise vs parallel", terms: terms), "\(c)")
+            // Both end in S after the last row: the last chunk's R is that same state. With
+            // d_k = d_v = 1, S is one sum of n signed terms and can cancel like a dot product,
+            // so its term size is Σ_m γ^{n−1−m} |K_m|ᵀ |V_m|, the same recurrence on |K|, |V|.
+            let stateTerms = {
+                let (k, v) = (p.k.map(Swift.abs), p.v.map(Swift.abs))
+                let sizes = try? RecurrentRetention.outputs(q: k, k: k, v: v, decay: decay).state.s
+                return Double(sizes?.maxMagnitude ?? 0)
             }
+            worstState.record(expectClose(chunkwise.state.s, recurrent.state.s, relative: 1e-12,
+                                          "[\(c)] chunkwise final state vs recurrent", terms: stateTerms), "\(c)")
+            #expect(chunkwise.state.position == c.length && recurrent.state.position == c.length,
+                    "[\(c)] final positions: chunkwise \(chunkwise.state.position), recurrent \(recurrent.state.position), expected \(c.length)")
         }
-        print("Double agreement, 1,000 cases in \(Format.fixed(time, 1)) s. Worst: recurrent \(worstRecurrent); "
+        print("Double agreement, 1,000 cases. Worst: recurrent \(worstRecurrent); "
               + "chunkwise \(worstChunkwise); final state \(worstState)")
     }
 
@@ -114,35 +113,33 @@ struct AgreementPropertyTests {
         let names = ["parallel", "recurrent", "chunkwise"]
         var worst = Dictionary(uniqueKeysWithValues: names.map { ($0, Worst()) })
         var worstAgainstParallel = Worst()
-        let time = await timed {
-            await propertyCheck(count: 1000, input: agreementCases) { c in
-                let p = Problem<Float>(length: c.length, keyDimension: c.keyDimension,
-                                       valueDimension: c.valueDimension, seed: c.seed)
-                let gamma = Float(c.gamma)
-                let decay = Decay.valid(gamma)
-                let terms = { termSize(p, gamma: gamma) }
-                let exact = p.converted(to: Double.self)
-                let reference = try ParallelRetention.outputs(q: exact.q, k: exact.k, v: exact.v,
-                                                              decay: .valid(Double(gamma)))
-                let forms = [
-                    "parallel": try ParallelRetention.outputs(q: p.q, k: p.k, v: p.v, decay: decay),
-                    "recurrent": try RecurrentRetention.outputs(q: p.q, k: p.k, v: p.v, decay: decay).outputs,
-                    "chunkwise": try ChunkwiseRetention.outputs(q: p.q, k: p.k, v: p.v, decay: decay,
-                                                                chunkSize: c.chunkSize).outputs,
-                ]
-                for name in names {
-                    let m = expectClose(forms[name]!.converted(to: Double.self), reference, within: 1e-5,
-                                        "[\(c)] Float \(name) vs Double parallel", terms: terms)
-                    worst[name]!.record(m, "\(c)")
-                }
-                for name in ["recurrent", "chunkwise"] {
-                    let m = expectClose(forms[name]!, forms["parallel"]!, within: 1e-5,
-                                        "[\(c)] Float \(name) vs Float parallel", terms: terms)
-                    worstAgainstParallel.record(m, "\(name), \(c)")
-                }
+        await propertyCheck(count: 1000, input: agreementCases) { c in
+            let p = Problem<Float>(length: c.length, keyDimension: c.keyDimension,
+                                   valueDimension: c.valueDimension, seed: c.seed)
+            let gamma = Float(c.gamma)
+            let decay = Decay.valid(gamma)
+            let terms = { termSize(p, gamma: gamma) }
+            let exact = p.converted(to: Double.self)
+            let reference = try ParallelRetention.outputs(q: exact.q, k: exact.k, v: exact.v,
+                                                          decay: .valid(Double(gamma)))
+            let forms = [
+                "parallel": try ParallelRetention.outputs(q: p.q, k: p.k, v: p.v, decay: decay),
+                "recurrent": try RecurrentRetention.outputs(q: p.q, k: p.k, v: p.v, decay: decay).outputs,
+                "chunkwise": try ChunkwiseRetention.outputs(q: p.q, k: p.k, v: p.v, decay: decay,
+                                                            chunkSize: c.chunkSize).outputs,
+            ]
+            for name in names {
+                let m = expectClose(forms[name]!.converted(to: Double.self), reference, relative: 1e-5,
+                                    "[\(c)] Float \(name) vs Double parallel", terms: terms)
+                worst[name]!.record(m, "\(c)")
+            }
+            for name in ["recurrent", "chunkwise"] {
+                let m = expectClose(forms[name]!, forms["parallel"]!, relative: 1e-5,
+                                    "[\(c)] Float \(name) vs Float parallel", terms: terms)
+                worstAgainstParallel.record(m, "\(name), \(c)")
             }
         }
-        print("Float agreement, 1,000 cases in \(Format.fixed(time, 1)) s. Worst against Double: "
+        print("Float agreement, 1,000 cases. Worst against Double: "
               + names.map { "\($0) \(worst[$0]!)" }.joined(separator: "; ")
               + ". Worst against Float parallel: \(worstAgainstParallel)")
     }

@@ -1,4 +1,5 @@
 import Matrices
+import TestSupport
 import Testing
 
 @_spi(Chapters) import Retention
@@ -17,9 +18,9 @@ struct ChunkwiseTests {
         let recurrent = try RecurrentRetention.outputs(q: p.q, k: p.k, v: p.v, decay: decay)
         for b in [1, 2, 3, 4, 6, 8, 12, 16, 24, 48, 5, 7, 10, 13, 25, 47, 49, 96] {
             let chunkwise = try ChunkwiseRetention.outputs(q: p.q, k: p.k, v: p.v, decay: decay, chunkSize: b)
-            expectClose(chunkwise.outputs, parallel, within: 1e-12, "[γ=\(gamma) B=\(b)] chunkwise vs parallel")
+            expectClose(chunkwise.outputs, parallel, relative: 1e-12, "[γ=\(gamma) B=\(b)] chunkwise vs parallel")
             // R of the last chunk is the recurrent S after the last row.
-            expectClose(chunkwise.state.s, recurrent.state.s, within: 1e-12,
+            expectClose(chunkwise.state.s, recurrent.state.s, relative: 1e-12,
                         "[γ=\(gamma) B=\(b)] final chunk state R vs recurrent S")
         }
     }
@@ -56,7 +57,7 @@ struct ChunkwiseTests {
             let parallel = try ParallelRetention.outputs(q: p.q, k: p.k, v: p.v, decay: decay)
             let wrong = try ChunkwiseRetention.outputs(q: p.q, k: p.k, v: p.v, decay: decay, chunkSize: b,
                                                        zetaOffset: 1)
-            expectClose(wrong.outputs, parallel, within: 1e-12, "[γ=\(gamma) B=\(b)] zetaOffset 1 with nothing to break")
+            expectClose(wrong.outputs, parallel, relative: 1e-12, "[γ=\(gamma) B=\(b)] zetaOffset 1 with nothing to break")
         }
     }
 

@@ -1,4 +1,5 @@
 import Matrices
+import TestSupport
 import Testing
 
 import Retention
@@ -37,7 +38,7 @@ struct EdgeCaseTests {
         }
         let terms = { termSize(p, gamma: 1.0) }
         for (name, outputs) in try Self.allForms(p, Decay.valid(1.0)) {
-            expectClose(outputs, expected, within: 1e-12, "[γ = 1] \(name) vs causal linear attention", terms: terms)
+            expectClose(outputs, expected, relative: 1e-12, "[γ = 1] \(name) vs causal linear attention", terms: terms)
         }
     }
 
@@ -50,7 +51,7 @@ struct EdgeCaseTests {
         let terms = { termSize(p, gamma: 1.0) }  // the size of all terms, as if nothing decayed
         for (name, outputs) in try Self.allForms(p, Decay.valid(1e-300)) {
             #expect(outputs.isFinite, "[γ = 1e-300] \(name): NaN or ∞ in the outputs")
-            expectClose(outputs, expected, within: 1e-14, "[γ = 1e-300] \(name) vs Q_n K_nᵀ V_n", terms: terms)
+            expectClose(outputs, expected, relative: 1e-14, "[γ = 1e-300] \(name) vs Q_n K_nᵀ V_n", terms: terms)
         }
     }
 
@@ -63,7 +64,7 @@ struct EdgeCaseTests {
         let terms = { termSize(p, gamma: Float(1)) }
         for (name, outputs) in try Self.allForms(p, Decay.valid(Float.leastNormalMagnitude)) {
             #expect(outputs.isFinite, "[γ = Float.leastNormalMagnitude] \(name): NaN or ∞ in the outputs")
-            expectClose(outputs.converted(to: Double.self), expected, within: 1e-5,
+            expectClose(outputs.converted(to: Double.self), expected, relative: 1e-5,
                         "[γ = Float.leastNormalMagnitude] \(name) vs Q_n K_nᵀ V_n", terms: terms)
         }
     }
@@ -107,8 +108,30 @@ struct EdgeCaseTests {
         let parallel = try ParallelRetention.outputs(q: p.q, k: p.k, v: p.v, decay: decay)
         for b in [22, 23, 24, 1 << 40, Int.max] {
             let chunkwise = try ChunkwiseRetention.outputs(q: p.q, k: p.k, v: p.v, decay: decay, chunkSize: b)
-            expectClose(chunkwise.outputs, parallel, within: 1e-12, "[B = \(b)] chunkwise vs parallel")
+            expectClose(chunkwise.outputs, parallel, relative: 1e-12, "[B = \(b)] chunkwise vs parallel")
             #expect(chunkwise.state.position == 23, "[B = \(b)] position \(chunkwise.state.position), expected 23")
+        }
+    }
+
+    /// Output row n sums over rows m ≤ n only, so a NaN or ∞ placed in a later row of V must not
+    /// reach it. In the parallel form that rests on the matrix product skipping the exact zeros
+    /// of D's masked upper triangle (IEEE 754 makes 0 · NaN and 0 · ∞ a NaN; see ArithmeticTests),
+    /// in the chunkwise form on the same product inside each chunk.
+    @Test("a NaN or ∞ in V at row m leaves every output row before m bit-for-bit unchanged, in every form")
+    func nonFiniteValuesDoNotReachEarlierRows() throws {
+        let p = Problem<Double>(length: 12, keyDimension: 3, valueDimension: 2, seed: 27)
+        let decay = Decay.valid(0.9)
+        let clean = try Self.allForms(p, decay)
+        for (m, poison) in [(7, Double.nan), (11, .infinity), (1, -.infinity)] {
+            var v = p.v
+            v[m, 1] = poison
+            let poisoned = try Self.allForms(Problem(q: p.q, k: p.k, v: v), decay)
+            for ((name, before), (_, after)) in zip(clean, poisoned) {
+                let what = "[V[\(m), 1] = \(poison)] \(name)"
+                #expect(after.rowRange(0..<m) == before.rowRange(0..<m),
+                        "\(what): rows 0..<\(m) changed, first at row \((0..<m).first { after.row($0) != before.row($0) } ?? -1)")
+                #expect(!after.row(m).isFinite, "\(what): row \(m) is finite, so the poison never entered")
+            }
         }
     }
 

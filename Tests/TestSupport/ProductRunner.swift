@@ -3,7 +3,8 @@ import Foundation
 /// Runs an executable this package built, as a user would, and captures what it printed: the
 /// test targets use it to check the chapters, `figures` and `retnet` from the outside.
 ///
-/// Built products sit beside the running test bundle (`swift test` builds every executable).
+/// `swift build` and `swift test` put every product in one folder, the one
+/// `swift build --show-bin-path` prints, beside the test bundle.
 public enum ProductRunner {
     /// What a run printed and how it ended.
     public struct Run: Sendable {
@@ -13,25 +14,38 @@ public enum ProductRunner {
     }
 
     public enum RunnerError: Error, CustomStringConvertible {
-        case notBuilt(String)
+        /// The product `name` is not in the products folder `folder`.
+        case notBuilt(name: String, folder: String)
+
         public var description: String {
             switch self {
-            case .notBuilt(let path): "\(path) is not built (swift test builds every executable; or run `swift build`)"
+            case .notBuilt(let name, let folder):
+                "\(name) is not built: no executable \(name) in \(folder), the build's bin path "
+                    + "(`swift test` builds every product first; or run `swift build`)"
             }
         }
     }
 
-    /// The folder of build products: where the running test bundle lives.
+    /// The folder of build products, found as swift-argument-parser's test helpers find it. On
+    /// macOS the tests run inside a `.xctest` bundle loaded by a runner, and the products sit
+    /// beside that bundle; elsewhere the test bundle is itself the running executable, so the
+    /// main bundle's folder is the products folder.
     public static var productsDirectory: URL {
-        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        #if os(macOS)
+        if let bundle = Bundle.allBundles.first(where: { $0.bundlePath.hasSuffix(".xctest") }) {
+            return bundle.bundleURL.deletingLastPathComponent()
+        }
+        #endif
+        return Bundle.main.bundleURL
     }
 
     /// Runs product `name` with `arguments`, reading both streams at once so a chatty stderr
-    /// cannot block the child.
+    /// cannot block the child. Throws `RunnerError.notBuilt` when the product is not there.
     public static func run(_ name: String, _ arguments: [String]) throws -> Run {
-        let executable = productsDirectory.appendingPathComponent(name)
+        let folder = productsDirectory
+        let executable = folder.appendingPathComponent(name)
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-            throw RunnerError.notBuilt(executable.path)
+            throw RunnerError.notBuilt(name: name, folder: folder.path)
         }
         let process = Process()
         process.executableURL = executable

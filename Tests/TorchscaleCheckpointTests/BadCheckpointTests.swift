@@ -1,5 +1,6 @@
 import Foundation
 import SafeTensors
+import TestSupport
 import Testing
 import TorchscaleCheckpoint
 
@@ -127,7 +128,7 @@ struct ScratchCheckpoint {
     @Test func thousandsOfMutatedHeadersNeverCrash() throws {
         // Mutate the JSON header of a real checkpoint: each result must be a clean error or a
         // valid file, never a crash; valid ones must still load or fail with a CheckpointError.
-        let original = try Data(contentsOf: Fixtures.directory("one-head-gelu").appendingPathComponent("model.safetensors"))
+        let original = try Data(contentsOf: Fixtures.weights("one-head-gelu"))
         let headerLength = Int(original.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
         var state: UInt64 = 42
         func next() -> Int {

@@ -2,6 +2,7 @@ import Foundation
 import Matrices
 import MultiScaleRetention
 import RetNetModel
+import TestSupport
 import Testing
 import TorchscaleCheckpoint
 
@@ -95,6 +96,11 @@ import TorchscaleCheckpoint
         #expect(record.chunkwise == nil && record.tokens.count % record.chunkSize != 0)
         let model = try TorchscaleCheckpoint(directory: Fixtures.directory("four-heads-three-layers-eps0")).model(Float.self)
         #expect(try model.logits(record.tokens, form: .chunkwise(chunkSize: record.chunkSize)).isFinite)
+    }
+
+    @Test func everyCommittedFixtureIsChecked() {
+        #expect(Fixtures.names.sorted() == Fixtures.onDisk,
+                "Fixtures.names \(Fixtures.names.sorted()) vs the folders in \(Fixtures.root.path): \(Fixtures.onDisk)")
     }
 
     @Test func theCheckpointHasTheExpectedParameterCount() throws {

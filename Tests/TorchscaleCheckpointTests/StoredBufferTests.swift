@@ -3,6 +3,7 @@ import Matrices
 import MultiScaleRetention
 import RetNetModel
 import SafeTensors
+import TestSupport
 import Testing
 import TorchscaleCheckpoint
 
