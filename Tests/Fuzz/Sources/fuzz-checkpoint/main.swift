@@ -25,9 +25,11 @@ func fuzzCheckpoint(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     return 0
 }
 
-/// One scratch directory per process, rewritten by every input.
+/// One scratch directory per process, rewritten by every input: $FUZZ_SCRATCH when set (the run
+/// script makes one in /dev/shm and removes it), else one in the temporary folder.
 let directory: URL = {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-checkpoint-\(getpid())")
+    let url = ProcessInfo.processInfo.environment["FUZZ_SCRATCH"].map { URL(fileURLWithPath: $0) }
+        ?? FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-checkpoint-\(getpid())")
     try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }()
