@@ -10,7 +10,7 @@ extension Notebook {
         self.init(title: title, command: command, destination: options.destination, sourcePath: sourcePath, write: write)
     }
 
-    /// Ends the chapter (``Notebook/conclude()``) and exits non-zero, by throwing ArgumentParser's
+    /// Ends the chapter (`Notebook.conclude()`) and exits non-zero, by throwing ArgumentParser's
     /// `ExitCode.failure`, when any check failed.
     public func finish() throws {
         guard try conclude() else { throw ExitCode.failure }
