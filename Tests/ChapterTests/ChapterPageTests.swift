@@ -130,6 +130,9 @@ import Testing
 
     @Test func chaptersRunWithOtherSizes() throws {
         for (number, arguments) in [("06", ["--heads", "2", "--dim", "8", "--value-dim", "6", "--length", "9", "--chunk-size", "4"]),
+                                    // One chunk (B ≥ n): torchscale's chunkwise mode is then its parallel mode.
+                                    ("06", ["--length", "17", "--dim", "2", "--heads", "1", "--value-dim", "2", "--chunk-size", "17"]),
+                                    ("06", ["--length", "2", "--chunk-size", "3"]),
                                     ("07", ["--prompt", "abc", "--generate", "3", "--chunk-size", "2", "--seed", "1"])] {
             let run = try Chapter.run(number, arguments)
             #expect(run.status == 0, "chapter\(number) \(arguments): \(run.stderr)")
