@@ -146,12 +146,13 @@ let package = Package(
         // `swift run -c release retnet logits|generate|inspect --checkpoint DIR …`
         .executableTarget(
             name: "retnet",
-            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "TorchscaleCheckpoint", "FastRetNet", "Measuring", argumentParser]
+            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "TorchscaleCheckpoint", "FastRetNet", argumentParser]
         ),
         // `swift run -c release bench gemm|peak|retention|model …`: every benchmark, one JSON object per result.
         .executableTarget(
             name: "bench",
-            dependencies: ["Matrices", "Retention", "Kernels", "Measuring", "RetNetModel", "TorchscaleCheckpoint", "FastRetNet", argumentParser],
+            dependencies: ["Matrices", "Retention", "Kernels", "Measuring", "MultiScaleRetention", "RetNetModel", "TorchscaleCheckpoint",
+                           "FastRetNet", argumentParser],
             exclude: ["compare_gemm.py", "compare_retnet.py"]
         ),
         // `swift run figures` writes Figures/*.dot, *.svg and *.png.
