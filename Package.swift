@@ -194,6 +194,8 @@ let package = Package(
         ),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Matrices"]),
         .testTarget(name: "ChapterSupportTests", dependencies: ["ChapterSupport", "Notebook", argumentParser]),
+        // Runs the built `bench` executable: its JSON lines and its usage errors.
+        .testTarget(name: "BenchTests", dependencies: ["TestSupport"]),
         // Runs the built chapter executables and compares their pages with the committed ones.
         .testTarget(name: "ChapterTests", dependencies: ["TestSupport"]),
     ]

@@ -14,7 +14,7 @@ struct GEMMBenchmark: Benchmark {
     var size = 1024
 
     @Option(parsing: .singleValue,
-            help: "A rung: \(GEMM.Rung.allCases.map(\.rawValue).joined(separator: ", ")); repeat for several, one result each.")
+            help: "A rung of the ladder; repeat the option for several, one result each.")
     var rung: [GEMM.Rung] = [.threaded]
 
     @OptionGroup var threads: ThreadOptions

@@ -30,7 +30,7 @@ struct ModelBenchmark: Benchmark {
     var checkpoint: String
 
     @Option(parsing: .singleValue,
-            help: "A mode: \(Mode.allCases.map(\.rawValue).joined(separator: ", ")); repeat for several (default: all).")
+            help: "A mode; repeat the option for several, one result each.")
     var mode: [Mode] = Mode.allCases
 
     @Option(help: "Tokens per forward pass, or tokens decoded (1...65536).")

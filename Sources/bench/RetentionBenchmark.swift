@@ -24,7 +24,7 @@ struct RetentionBenchmark: Benchmark {
     }
 
     @Option(parsing: .singleValue,
-            help: "A kernel: \(Kernel.allCases.map(\.rawValue).joined(separator: ", ")); repeat for several (default: all).")
+            help: "A kernel; repeat the option for several, one result each.")
     var kernel: [Kernel] = Kernel.allCases
 
     @Option(help: "n: rows of Q, K and V (1...65536).")
