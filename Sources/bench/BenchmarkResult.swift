@@ -2,8 +2,8 @@ import Foundation
 
 /// One measured case, printed as one JSON object on one line (keys sorted):
 ///
-///     {"benchmark":"gemm","build":"release","cpu":"AMD EPYC","gflops":171.2,
-///      "median_seconds":0.01254,"parameters":{"rung":"threaded","seed":1,"size":1024},
+///     {"benchmark":"gemm","build":"release","cpu":"AMD EPYC","gflops":102.13114718858274,
+///      "median_seconds":0.021026726000000003,"parameters":{"rung":"threaded","seed":1,"size":1024},
 ///      "repetitions":5,"threads":2}
 ///
 /// `median_seconds` is the median of `repetitions` timed runs of the case (each after one
