@@ -148,11 +148,13 @@ let package = Package(
             name: "retnet",
             dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "TorchscaleCheckpoint", "FastRetNet", argumentParser]
         ),
+        // The JSON line every benchmark result is printed as (read back by BenchTests).
+        .target(name: "Benchmarks"),
         // `swift run -c release bench gemm|peak|retention|model …`: every benchmark, one JSON object per result.
         .executableTarget(
             name: "bench",
-            dependencies: ["Matrices", "Retention", "Kernels", "Measuring", "MultiScaleRetention", "RetNetModel", "TorchscaleCheckpoint",
-                           "FastRetNet", argumentParser],
+            dependencies: ["Benchmarks", "Matrices", "Retention", "Kernels", "Measuring", "MultiScaleRetention", "RetNetModel",
+                           "TorchscaleCheckpoint", "FastRetNet", argumentParser],
             exclude: ["compare_gemm.py", "compare_retnet.py"]
         ),
         // `swift run figures` writes Figures/*.dot, *.svg and *.png.
@@ -195,7 +197,7 @@ let package = Package(
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Matrices"]),
         .testTarget(name: "ChapterSupportTests", dependencies: ["ChapterSupport", "Notebook", argumentParser]),
         // Runs the built `bench` executable: its JSON lines and its usage errors.
-        .testTarget(name: "BenchTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "BenchTests", dependencies: ["Benchmarks", "TestSupport"]),
         // Runs the built chapter executables and compares their pages with the committed ones.
         .testTarget(name: "ChapterTests", dependencies: ["TestSupport"]),
     ]

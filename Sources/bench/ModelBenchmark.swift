@@ -1,4 +1,5 @@
 import ArgumentParser
+import Benchmarks
 import FastRetNet
 import Foundation
 import Matrices

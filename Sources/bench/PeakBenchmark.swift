@@ -1,4 +1,5 @@
 import ArgumentParser
+import Benchmarks
 import Measuring
 
 /// `bench peak`: the FMA peak, independent SIMD16 fused multiply–add chains on every thread.

@@ -1,62 +1,28 @@
+import Benchmarks
 import Foundation
 import TestSupport
 import Testing
 
-/// One line of `bench`'s output, decoded by the shape README documents (not by the type that
-/// wrote it, so a renamed or retyped key fails here).
-struct ResultLine: Decodable {
-    let benchmark: String
-    let parameters: [String: Value]
-    let cpu: String
-    let build: String
-    let threads: Int
-    let repetitions: Int
-    let medianSeconds: Double
-    let gflops: Double?
-    let tokensPerSecond: Double?
-    let msPerToken: Double?
-
-    enum CodingKeys: String, CodingKey {
-        case benchmark, parameters, cpu, build, threads, repetitions, gflops
-        case medianSeconds = "median_seconds", tokensPerSecond = "tokens_per_second", msPerToken = "ms_per_token"
-    }
-
-    /// The keys every line has, and those it may have.
+enum BenchCommand {
+    /// The keys README documents: those every line has, and those it has where they apply.
     static let required: Set<String> = ["benchmark", "parameters", "cpu", "build", "threads", "repetitions", "median_seconds"]
     static let optional: Set<String> = ["gflops", "tokens_per_second", "ms_per_token"]
 
-    /// A parameter: a JSON integer, number or string.
-    enum Value: Decodable, Equatable {
-        case integer(Int), number(Double), text(String)
-
-        init(from decoder: Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if let value = try? container.decode(Int.self) { self = .integer(value) }
-            else if let value = try? container.decode(Double.self) { self = .number(value) }
-            else { self = .text(try container.decode(String.self)) }
-        }
-
-        var integer: Int? { if case .integer(let value) = self { value } else { nil } }
-        var text: String? { if case .text(let value) = self { value } else { nil } }
-    }
-}
-
-enum BenchCommand {
     static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/torchscale/one-head-gelu").path
 
     /// Runs `bench arguments`, expects success, and decodes every line of standard output,
-    /// checking that each has the documented keys and no others.
-    static func results(_ arguments: [String]) throws -> [ResultLine] {
+    /// checking that each has the documented keys and no others (decoding then checks their types).
+    static func results(_ arguments: [String]) throws -> [BenchmarkResult] {
         let run = try ProductRunner.run("bench", arguments)
         #expect(run.status == 0, "\(arguments): exit \(run.status), stderr \(run.stderr)")
         return try run.stdout.split(separator: "\n").map { line in
             let data = Data(line.utf8)
             let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "\(line)")
             let keys = Set(object.keys)
-            #expect(keys.isSuperset(of: ResultLine.required) && keys.subtracting(ResultLine.required).isSubset(of: ResultLine.optional),
+            #expect(keys.isSuperset(of: required) && keys.subtracting(required).isSubset(of: optional),
                     "unexpected keys \(keys.sorted()) in \(line)")
-            let result = try JSONDecoder().decode(ResultLine.self, from: data)
+            let result = try JSONDecoder().decode(BenchmarkResult.self, from: data)
             #expect(result.medianSeconds > 0, "\(line)")
             #expect(!result.cpu.isEmpty)
             #if DEBUG

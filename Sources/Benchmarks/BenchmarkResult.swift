@@ -1,6 +1,6 @@
 import Foundation
 
-/// One measured case, printed as one JSON object on one line (keys sorted):
+/// One measured case of a `bench` subcommand, printed as one JSON object on one line (keys sorted):
 ///
 ///     {"benchmark":"gemm","build":"release","cpu":"AMD EPYC","gflops":102.13114718858274,
 ///      "median_seconds":0.021026726000000003,"parameters":{"rung":"threaded","seed":1,"size":1024},
@@ -12,21 +12,21 @@ import Foundation
 /// `ms_per_token` = 1000 · median / tokens for one that reads tokens. Rates that do not apply
 /// are left out. `cpu` is the model name from /proc/cpuinfo, so that every number names the
 /// machine it came from; `build` is "release" or "debug" (a debug build's speeds say nothing).
-struct BenchmarkResult: Codable, Equatable {
+public struct BenchmarkResult: Codable, Equatable, Sendable {
     /// The subcommand: gemm, peak, retention, model.
-    var benchmark: String
+    public var benchmark: String
     /// What was measured: sizes, the rung, kernel or mode, the seed.
-    var parameters: [String: Parameter]
-    var cpu: String
-    var build: String
+    public var parameters: [String: Parameter]
+    public var cpu: String
+    public var build: String
     /// Threads the measured code ran on.
-    var threads: Int
+    public var threads: Int
     /// Timed runs the median is taken over.
-    var repetitions: Int
-    var medianSeconds: Double
-    var gflops: Double?
-    var tokensPerSecond: Double?
-    var msPerToken: Double?
+    public var repetitions: Int
+    public var medianSeconds: Double
+    public var gflops: Double?
+    public var tokensPerSecond: Double?
+    public var msPerToken: Double?
 
     enum CodingKeys: String, CodingKey {
         case benchmark, parameters, cpu, build, threads, repetitions, gflops
@@ -35,7 +35,7 @@ struct BenchmarkResult: Codable, Equatable {
 
     /// A result with the rates derived from `medianSeconds`: `flops` and `tokens` are the work
     /// of one timed run (nil where they do not apply). No rate is given for a zero median.
-    init(benchmark: String, parameters: [String: Parameter], threads: Int, repetitions: Int,
+    public init(benchmark: String, parameters: [String: Parameter], threads: Int, repetitions: Int,
          medianSeconds: Double, flops: Double? = nil, tokens: Int? = nil) {
         self.benchmark = benchmark
         self.parameters = parameters
@@ -52,7 +52,7 @@ struct BenchmarkResult: Codable, Equatable {
     }
 
     /// The JSON object on one line.
-    func json() throws -> String {
+    public func json() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(self), as: UTF8.self)
@@ -60,12 +60,12 @@ struct BenchmarkResult: Codable, Equatable {
 }
 
 /// A parameter's value: a JSON integer, number or string.
-enum Parameter: Codable, Equatable {
+public enum Parameter: Codable, Equatable, Sendable {
     case integer(Int)
     case number(Double)
     case text(String)
 
-    init(from decoder: Decoder) throws {
+    public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let value = try? container.decode(Int.self) {
             self = .integer(value)
@@ -76,7 +76,7 @@ enum Parameter: Codable, Equatable {
         }
     }
 
-    func encode(to encoder: Encoder) throws {
+    public func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .integer(let value): try container.encode(value)
@@ -84,6 +84,11 @@ enum Parameter: Codable, Equatable {
         case .text(let value): try container.encode(value)
         }
     }
+
+    /// The value of an `.integer`, else nil.
+    public var integer: Int? { if case .integer(let value) = self { value } else { nil } }
+    /// The value of a `.text`, else nil.
+    public var text: String? { if case .text(let value) = self { value } else { nil } }
 }
 
 /// What a result says about where it was measured.
