@@ -17,7 +17,8 @@ extension Benchmark {
         #if DEBUG
         progress("a debug build: its speeds say nothing about the code (build with -c release)")
         #endif
-        try measure { result in print(try result.json()) }
+        // Written unbuffered: each line leaves as soon as it is measured, even into a pipe.
+        try measure { result in FileHandle.standardOutput.write(Data((try result.json() + "\n").utf8)) }
     }
 
     /// The median seconds of `repetitions` timed runs of `body`, after one untimed run (which
