@@ -146,12 +146,15 @@ let package = Package(
         // `swift run -c release retnet logits|generate|inspect --checkpoint DIR …`
         .executableTarget(
             name: "retnet",
-            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "TorchscaleCheckpoint", "FastRetNet", "Measuring", argumentParser]
+            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "TorchscaleCheckpoint", "FastRetNet", argumentParser]
         ),
+        // The JSON line every benchmark result is printed as (read back by BenchTests).
+        .target(name: "Benchmarks"),
         // `swift run -c release bench gemm|peak|retention|model …`: every benchmark, one JSON object per result.
         .executableTarget(
             name: "bench",
-            dependencies: ["Matrices", "Retention", "Kernels", "Measuring", "RetNetModel", "TorchscaleCheckpoint", "FastRetNet", argumentParser],
+            dependencies: ["Benchmarks", "Matrices", "Retention", "Kernels", "Measuring", "MultiScaleRetention", "RetNetModel",
+                           "TorchscaleCheckpoint", "FastRetNet", argumentParser],
             exclude: ["compare_gemm.py", "compare_retnet.py"]
         ),
         // `swift run figures` writes Figures/*.dot, *.svg and *.png.
@@ -193,6 +196,8 @@ let package = Package(
         ),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Matrices"]),
         .testTarget(name: "ChapterSupportTests", dependencies: ["ChapterSupport", "Notebook", argumentParser]),
+        // Runs the built `bench` executable: its JSON lines and its usage errors.
+        .testTarget(name: "BenchTests", dependencies: ["Benchmarks", "TestSupport"]),
         // Runs the built chapter executables and compares their pages with the committed ones.
         .testTarget(name: "ChapterTests", dependencies: ["TestSupport"]),
     ]

@@ -17,17 +17,38 @@ public enum FMAPeak {
     public static func measure(threads: Int = 1, seconds: Double = 0.02, rounds: Int = 5) throws(KernelError) -> Double {
         guard threads >= 1 else { throw .threads(threads) }
         try KernelError.requirePositive(rounds, "rounds")
-        var iterations = 1_000
-        while Stopwatch.seconds({ sink(chains(iterations)) }) < seconds / 4 && iterations < 1 << 40 { iterations *= 4 }
-        let steps = iterations
+        let steps = self.steps(lasting: seconds)
         var best = 0.0
         for _ in 0..<rounds {
-            let elapsed = Stopwatch.seconds {
-                DispatchQueue.concurrentPerform(iterations: threads) { _ in sink(chains(steps)) }
-            }
-            best = Swift.max(best, Double(threads) * Double(steps) * 6 * 16 * 2 / elapsed)
+            let elapsed = try Stopwatch.seconds { () throws(KernelError) in try run(steps: steps, threads: threads) }
+            best = Swift.max(best, flops(steps: steps, threads: threads) / elapsed)
         }
         return best
+    }
+
+    /// A step count for which one thread's chains last between a quarter of `seconds` and
+    /// `seconds` (at least 1,000 steps), found by timing growing runs. Each count is timed three
+    /// times and the fastest kept: a run the scheduler interrupts looks long, and would stop the
+    /// search at a count far too small.
+    public static func steps(lasting seconds: Double) -> Int {
+        func fastest(_ steps: Int) -> Double {
+            (0..<3).map { _ in Stopwatch.seconds { blackHole(chains(steps)) } }.min()!
+        }
+        var steps = 1_000
+        while fastest(steps) < seconds / 4 && steps < 1 << 40 { steps *= 4 }
+        return steps
+    }
+
+    /// Runs the chains for `steps` steps on each of `threads` threads at once.
+    public static func run(steps: Int, threads: Int) throws(KernelError) {
+        try KernelError.requirePositive(steps, "steps")
+        guard threads >= 1 else { throw .threads(threads) }
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in blackHole(chains(steps)) }
+    }
+
+    /// The flops of `run(steps:threads:)`: 6 chains × 16 lanes × 2 per step, on every thread.
+    public static func flops(steps: Int, threads: Int) -> Double {
+        Double(threads) * Double(steps) * 6 * 16 * 2
     }
 
     /// Six independent FMA chains, `iterations` steps each; returns their sum so that the
@@ -43,10 +64,5 @@ public enum FMAPeak {
             c3 = c3.addingProduct(x, y); c4 = c4.addingProduct(x, y); c5 = c5.addingProduct(x, y)
         }
         return ((c0 + c1) + (c2 + c3) + (c4 + c5)).sum()
-    }
-
-    @inline(never)
-    static func sink(_ value: Float) {
-        if value.isNaN { print("FMA chains produced NaN") }
     }
 }

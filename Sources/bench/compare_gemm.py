@@ -5,10 +5,11 @@
     python3 Sources/bench/compare_gemm.py [--bench PATH] [--rounds 5]
 
 For each size (512³, 1024³) and thread count (1, 2) it runs, round after round and interleaved,
-`bench gemm --size N --threads T` (median of its repetitions, the last number it prints) and the
-same product in numpy (float32 `a @ b`, median of as many repetitions), each in its own process,
-then prints the median over rounds, the spread, and the ratio ours / numpy per configuration.
-Interleaving puts both under the same machine load; the spread says how noisy it was.
+`bench gemm --size N --threads T` (the threaded rung; its JSON line's gflops, from the median of
+its repetitions) and the same product in numpy (float32 `a @ b`, median of as many repetitions,
+also reported as one JSON line), each in its own process, then prints the CPU both ran on, the
+median over rounds, the spread, and the ratio ours / numpy per configuration. Interleaving puts
+both under the same machine load; the spread says how noisy it was.
 
 numpy runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its environment (some
 machines set them to work around old OpenBLAS bugs, and they slow a current one down), its
@@ -16,13 +17,14 @@ thread count set with threadpoolctl when installed (OPENBLAS_NUM_THREADS otherwi
 kernel OpenBLAS picked is printed.
 """
 import argparse
+import json
 import os
 import statistics
 import subprocess
 import sys
 
 NUMPY_PROBE = r"""
-import sys, time
+import json, statistics, sys, time
 import numpy as np
 n, threads, repetitions = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 rng = np.random.default_rng(1)
@@ -31,7 +33,7 @@ b = rng.standard_normal((n, n), dtype=np.float32)
 try:
     from threadpoolctl import threadpool_info, threadpool_limits
     limits = threadpool_limits(threads)
-    info = [(i.get("internal_api"), i.get("architecture"), i.get("num_threads")) for i in threadpool_info()]
+    info = [[i.get("internal_api"), i.get("architecture"), i.get("num_threads")] for i in threadpool_info()]
 except ImportError:
     info = "threadpoolctl not installed; OPENBLAS_NUM_THREADS=%s" % threads
 a @ b
@@ -40,15 +42,24 @@ for _ in range(repetitions):
     start = time.perf_counter()
     a @ b
     times.append(time.perf_counter() - start)
-print(info)
-print(2 * n ** 3 / sorted(times)[len(times) // 2] / 1e9)
+median = statistics.median(times)
+print(json.dumps({"openblas": info, "median_seconds": median, "gflops": 2 * n ** 3 / median / 1e9}))
 """
 
 
+def json_lines(text):
+    """Every line of a program's standard output, each one JSON object."""
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
 def ours(bench, n, threads, repetitions):
-    out = subprocess.run([bench, "gemm", "--size", str(n), "--threads", str(threads),
+    """`bench gemm`'s one result: its gflops and the CPU it names."""
+    out = subprocess.run([bench, "gemm", "--rung", "threaded", "--size", str(n), "--threads", str(threads),
                           "--repetitions", str(repetitions)], check=True, capture_output=True, text=True).stdout
-    return float(out.strip().splitlines()[-1].split()[-1])
+    [result] = json_lines(out)
+    if result["build"] != "release":
+        sys.exit(f"{bench} is a {result['build']} build: its speeds say nothing (swift build -c release --product bench)")
+    return result["gflops"], result["cpu"]
 
 
 def numpy(n, threads, repetitions):
@@ -57,8 +68,9 @@ def numpy(n, threads, repetitions):
     env.pop("OPENBLAS_L2_SIZE", None)
     env["OPENBLAS_NUM_THREADS"] = str(threads)
     out = subprocess.run([sys.executable, "-c", NUMPY_PROBE, str(n), str(threads), str(repetitions)],
-                         check=True, capture_output=True, text=True, env=env).stdout.strip().splitlines()
-    return float(out[-1]), out[0]
+                         check=True, capture_output=True, text=True, env=env).stdout
+    [result] = json_lines(out)
+    return result["gflops"], result["openblas"]
 
 
 def spread(values):
@@ -82,15 +94,16 @@ def main():
         sys.exit("--rounds and --repetitions must be at least 1")
 
     results = {}
-    kernel = None
+    kernel, cpu = None, None
     for round_ in range(args.rounds):
         for n in args.sizes:
             for t in args.threads:
-                mine = ours(args.bench, n, t, args.repetitions)
+                mine, cpu = ours(args.bench, n, t, args.repetitions)
                 theirs, kernel = numpy(n, t, args.repetitions)
                 results.setdefault((n, t), []).append((mine, theirs))
         print(f"round {round_ + 1}/{args.rounds} done", file=sys.stderr)
 
+    print(f"CPU: {cpu}")
     print(f"numpy {__import__('numpy').__version__}, OpenBLAS: {kernel}")
     print(f"{'size':>6} {'threads':>7} {'ours GFLOP/s':>13} {'spread':>7} {'numpy GFLOP/s':>14} {'spread':>7}"
           f" {'ratio':>6} {'ratio range':>13}")

@@ -1,18 +1,19 @@
 #!/usr/bin/env python3
-"""Side-by-side RetNet speed: this package's fast model (`retnet bench`) against torchscale 0.3.0
+"""Side-by-side RetNet speed: this package's fast model (`bench model`) against torchscale 0.3.0
 on torch-CPU, same checkpoint, same thread count, in one run.
 
-    swift build -c release --product retnet      # once (add --scratch-path DIR if you use one)
-    python3 Sources/bench/compare_retnet.py [--retnet PATH] [--threads 2] [--rounds 3]
+    swift build -c release --product bench       # once (add --scratch-path DIR if you use one)
+    python3 Sources/bench/compare_retnet.py [--bench PATH] [--threads 2] [--rounds 3]
 
 The checkpoint (6 layers, E = 512, V = 1024, 4 heads, FFN 1024, vocabulary 256, torchscale's
 defaults otherwise) is made once by Tests/Fixtures/torchscale/make_fixtures.py --out and cached in
 the temporary directory. For T = 2048 it measures, round after round and interleaved, each in its
 own process: a parallel forward, a chunkwise forward (B = 256) and recurrent decoding of T tokens
-one at a time with the state carried (median time per token). It prints the median over rounds,
-the spread, and ours/theirs speed ratios; and the memory-bandwidth floor of decoding: the weight
-bytes a step must read divided by the read bandwidth measured here (torch sum over a 1 GiB float32
-array on the same threads, median of 5).
+one at a time with the state carried (median time per token); `bench model` reports each as one
+JSON line (tokens_per_second, ms_per_token, the weight bytes and the CPU), the torch probe too. It
+prints the CPU, the median over rounds, the spread, and ours/theirs speed ratios; and the
+memory-bandwidth floor of decoding: the weight bytes a step must read divided by the read
+bandwidth measured here (torch sum over a 1 GiB float32 array on the same threads, median of 5).
 """
 import argparse
 import json
@@ -88,17 +89,27 @@ def checkpoint(python):
     return folder
 
 
-def ours(retnet, folder, mode, length, chunk, threads):
-    out = subprocess.run([retnet, "bench", "--checkpoint", folder, "--mode", mode, "--length", str(length),
-                          "--chunk-size", str(chunk), "--threads", str(threads)],
+def json_lines(text):
+    """Every line of a program's standard output, each one JSON object."""
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def ours(bench, folder, mode, length, chunk, threads):
+    """`bench model`'s one result for `mode` (3 timed forward passes, as the torch probe times)."""
+    out = subprocess.run([bench, "model", "--checkpoint", folder, "--mode", mode, "--length", str(length),
+                          "--chunk-size", str(chunk), "--threads", str(threads), "--repetitions", "3"],
                          check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    [result] = json_lines(out)
+    if result["build"] != "release":
+        sys.exit(f"{bench} is a {result['build']} build: its speeds say nothing (swift build -c release --product bench)")
+    return result
 
 
 def theirs(folder, mode, length, chunk, threads):
     out = subprocess.run([sys.executable, "-c", TORCH_PROBE, folder, mode, str(length), str(chunk), str(threads)],
                          check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    [result] = json_lines(out)
+    return result
 
 
 def spread(values):
@@ -109,34 +120,36 @@ def spread(values):
 def main():
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--retnet", default=os.path.join(root, ".build", "release", "retnet"),
-                        help="the retnet executable (default: .build/release/retnet)")
+    parser.add_argument("--bench", default=os.path.join(root, ".build", "release", "bench"),
+                        help="the bench executable (default: .build/release/bench)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--length", type=int, default=2048, help="T: tokens per forward pass, tokens decoded")
     parser.add_argument("--chunk-size", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per mode")
-    parser.add_argument("--modes", nargs="+", default=["parallel", "chunkwise", "recurrent"])
+    parser.add_argument("--modes", nargs="+", default=["parallel", "chunkwise", "recurrent"],
+                        choices=["parallel", "chunkwise", "recurrent"])
     args = parser.parse_args()
-    if not os.access(args.retnet, os.X_OK):
-        sys.exit(f"{args.retnet} is not built: swift build -c release --product retnet")
+    if not os.access(args.bench, os.X_OK):
+        sys.exit(f"{args.bench} is not built: swift build -c release --product bench")
     if args.threads < 1 or args.length < 1 or args.chunk_size < 1 or args.rounds < 1:
         sys.exit("--threads, --length, --chunk-size and --rounds must be at least 1")
     folder = checkpoint(sys.executable)
     print(f"checkpoint {folder}: {json.dumps(CONFIG)}")
     print(f"T = {args.length}, B = {args.chunk_size}, threads = {args.threads}, rounds = {args.rounds}\n")
     print(f"{'mode':<10} {'ours tok/s':>11} {'spread':>7} {'torchscale tok/s':>17} {'spread':>7} {'ours/theirs':>12}")
-    weight_bytes, ours_decode_ms = None, None
+    weight_bytes, ours_decode_ms, cpu = None, None, None
     for mode in args.modes:
         mine, other = [], []
         for _ in range(args.rounds):
-            result = ours(args.retnet, folder, mode, args.length, args.chunk_size, args.threads)
-            weight_bytes = result["weight_bytes"]
+            result = ours(args.bench, folder, mode, args.length, args.chunk_size, args.threads)
+            weight_bytes, cpu = result["parameters"]["weight_bytes"], result["cpu"]
             mine.append(result["tokens_per_second"])
             other.append(theirs(folder, mode, args.length, args.chunk_size, args.threads)["tokens_per_second"])
         a, b = statistics.median(mine), statistics.median(other)
         if mode == "recurrent":
             ours_decode_ms = 1000 / a
         print(f"{mode:<10} {a:>11.1f} {spread(mine):>6.0f}% {b:>17.1f} {spread(other):>6.0f}% {a / b:>11.2f}×")
+    print(f"CPU (as bench model names it): {cpu}")
     bandwidth = [float(subprocess.run([sys.executable, "-c", BANDWIDTH_PROBE, str(args.threads)], check=True,
                                       capture_output=True, text=True).stdout.strip()) for _ in range(3)]
     bw = statistics.median(bandwidth)

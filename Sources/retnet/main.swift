@@ -1,8 +1,6 @@
 import ArgumentParser
 import FastRetNet
 import Foundation
-import Kernels
-import Measuring
 import Matrices
 import MultiScaleRetention
 import RetNetModel
@@ -14,7 +12,7 @@ struct RetNetCommand: ParsableCommand {
         commandName: "retnet",
         abstract: "Run a torchscale 0.3.0 RetNet checkpoint (config.json + model.safetensors) in Swift.",
         discussion: "Build it optimised: swift run -c release retnet …",
-        subcommands: [Logits.self, Generate.self, Inspect.self, Bench.self])
+        subcommands: [Logits.self, Generate.self, Inspect.self])
 }
 
 /// The checkpoint directory, shared by every subcommand.
@@ -156,84 +154,6 @@ struct Inspect: ParsableCommand {
         for buffer in buffers { print("buffer " + buffer.summary) }
         if buffers.isEmpty { print("buffers: none stored; θ and γ computed from the config") }
     }
-}
-
-struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Time the fast model (FastRetNet) on a checkpoint; the last line is one JSON object.",
-        discussion: """
-            parallel and chunkwise: a forward pass over --length seeded random tokens (logits for every \
-            position), the median of --repetitions timed passes after one untimed one; tokens_per_second \
-            = length / median. recurrent: --length tokens decoded one at a time with the state carried \
-            (after one untimed step); ms_per_token is the median step. Build with -c release.
-            """)
-
-    @OptionGroup var checkpoint: CheckpointOptions
-
-    @Option(help: "parallel, chunkwise (forward passes) or recurrent (decoding token by token).")
-    var mode: Mode
-
-    @Option(help: "Tokens per forward pass, or tokens decoded (≥ 1).")
-    var length: Int
-
-    @Option(help: "Chunk size B for --mode chunkwise (default: the config's recurrent_chunk_size).")
-    var chunkSize: Int?
-
-    @Option(help: "Threads (≥ 1).")
-    var threads: Int = 1
-
-    @Option(help: "Timed forward passes, parallel and chunkwise (≥ 1; the median is reported).")
-    var repetitions: Int = 3
-
-    func validate() throws {
-        guard length >= 1 else { throw ValidationError("--length must be at least 1, got \(length).") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads).") }
-        guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1, got \(repetitions).") }
-        if let chunkSize, chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize).") }
-    }
-
-    func run() throws {
-        let checkpoint = try checkpoint.load()
-        let reference: RetNet<Float> = try fail { () throws(CheckpointError) in try checkpoint.model(Float.self) }
-        let model = try fail { () throws(RetNetError) in try FastRetNet(reference, threads: threads) }
-        var generator = SplitMix64(seed: 1)
-        let ids = (0..<length).map { _ in Int(generator.next() % UInt64(checkpoint.config.vocabSize)) }
-        let chunk = chunkSize ?? checkpoint.config.recurrentChunkSize
-        var fields: [(String, String)] = [("mode", "\"\(mode.rawValue)\""), ("length", "\(length)")]
-        let msPerToken: Double
-        switch mode {
-        case .parallel, .chunkwise:
-            let form: RetentionForm = mode == .parallel ? .parallel : .chunkwise(chunkSize: chunk)
-            if mode == .chunkwise { fields.append(("chunk_size", "\(chunk)")) }
-            _ = try fail { () throws(RetNetError) in try model.forward(ids, form: form) }
-            var times: [Double] = []
-            for _ in 0..<repetitions {
-                times.append(try Stopwatch.seconds { _ = try model.forward(ids, form: form) })
-            }
-            msPerToken = 1000 * Self.median(times) / Double(length)
-        case .recurrent:
-            var state = model.emptyState()
-            _ = try fail { () throws(RetNetError) in try model.step(ids[0], state: &state) }
-            state = model.emptyState()
-            var times: [Double] = []
-            for id in ids {
-                times.append(try Stopwatch.seconds { _ = try model.step(id, state: &state) })
-            }
-            msPerToken = 1000 * Self.median(times)
-        }
-        fields += [("threads", "\(threads)"), ("weight_bytes", "\(model.weightBytes)"),
-                   ("tokens_per_second", Self.number(1000 / msPerToken)), ("ms_per_token", Self.number(msPerToken))]
-        print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
-    }
-
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        let middle = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-    }
-
-    /// A JSON number with 4 significant digits.
-    static func number(_ value: Double) -> String { String(format: "%.4g", value) }
 }
 
 /// Helpers shared by the subcommands.

@@ -68,33 +68,11 @@ enum RetNetCommand {
     }
 }
 
-/// `retnet bench`: its last line is one JSON object; bad sizes are usage errors.
-@Suite struct RetNetBenchCommandTests {
-    @Test(arguments: ["parallel", "chunkwise", "recurrent"])
-    func lastLineIsOneJSONObject(mode: String) throws {
-        let run = try RetNetCommand.run(["bench", "--checkpoint", Fixtures.directory("one-head-gelu").path,
-                                         "--mode", mode, "--length", "9", "--chunk-size", "4", "--threads", "2",
-                                         "--repetitions", "1"])
-        #expect(run.status == 0, "\(run.stderr)")
-        let last = try #require(run.stdout.split(separator: "\n").last)
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
-        #expect(json["mode"] as? String == mode)
-        #expect((json["length"] as? NSNumber)?.intValue == 9)
-        let perSecond = try #require((json["tokens_per_second"] as? NSNumber)?.doubleValue)
-        let perToken = try #require((json["ms_per_token"] as? NSNumber)?.doubleValue)
-        #expect(perSecond > 0 && perToken > 0)
-    }
-
-    @Test(arguments: [["--length", "0"], ["--threads", "0"], ["--repetitions", "0"], ["--chunk-size", "0"],
-                      ["--mode", "sideways"]])
-    func badSizesAreUsageErrors(arguments: [String]) throws {
-        var all = ["bench", "--checkpoint", Fixtures.directory("one-head-gelu").path, "--mode", "parallel", "--length", "4"]
-        for (flag, value) in zip(stride(from: 0, to: arguments.count, by: 2).map { arguments[$0] },
-                                 stride(from: 1, to: arguments.count, by: 2).map { arguments[$0] }) {
-            if let index = all.firstIndex(of: flag) { all[index + 1] = value } else { all += [flag, value] }
-        }
-        let run = try RetNetCommand.run(all)
-        #expect(run.status == 64, "\(arguments): exit \(run.status), \(run.stderr)")
-        #expect(run.stderr.contains(arguments[0]), "\(arguments): \(run.stderr)")
+/// Benchmarks have one home, the `bench` executable (`bench model` times this model).
+@Suite struct RetNetHasNoBenchTests {
+    @Test func benchIsNotARetNetSubcommand() throws {
+        let run = try RetNetCommand.run(["bench"])
+        #expect(run.status == 64, "exit \(run.status), \(run.stderr)")
+        #expect(run.stderr.contains("Unexpected argument 'bench'"), "\(run.stderr)")
     }
 }

@@ -1,0 +1,155 @@
+import Benchmarks
+import Foundation
+import TestSupport
+import Testing
+
+enum BenchCommand {
+    /// The keys README documents: those every line has, and those it has where they apply.
+    static let required: Set<String> = ["benchmark", "parameters", "cpu", "build", "threads", "repetitions", "median_seconds"]
+    static let optional: Set<String> = ["gflops", "tokens_per_second", "ms_per_token"]
+
+    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/torchscale/one-head-gelu").path
+
+    /// Runs `bench arguments`, expects success, and decodes every line of standard output,
+    /// checking that each has the documented keys and no others (decoding then checks their types).
+    static func results(_ arguments: [String]) throws -> [BenchmarkResult] {
+        let run = try ProductRunner.run("bench", arguments)
+        #expect(run.status == 0, "\(arguments): exit \(run.status), stderr \(run.stderr)")
+        return try run.stdout.split(separator: "\n").map { line in
+            let data = Data(line.utf8)
+            let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "\(line)")
+            let keys = Set(object.keys)
+            #expect(keys.isSuperset(of: required) && keys.subtracting(required).isSubset(of: optional),
+                    "unexpected keys \(keys.sorted()) in \(line)")
+            let result = try JSONDecoder().decode(BenchmarkResult.self, from: data)
+            #expect(result.medianSeconds > 0, "\(line)")
+            #expect(!result.cpu.isEmpty)
+            #if DEBUG
+            #expect(result.build == "debug")
+            #else
+            #expect(result.build == "release")
+            #endif
+            return result
+        }
+    }
+
+    /// |a − b| ≤ 1e-9 |b|: a rate and the median it derives from must agree to rounding.
+    static func agrees(_ a: Double?, _ b: Double) -> Bool {
+        guard let a else { return false }
+        return abs(a - b) <= 1e-9 * abs(b)
+    }
+}
+
+@Suite struct BenchCommandTests {
+    @Test func cpuIsTheModelNameFromProcCPUInfo() throws {
+        let results = try BenchCommand.results(["gemm", "--size", "2", "--repetitions", "1"])
+        let cpu = try #require(results.first?.cpu)
+        if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8), info.contains("model name") {
+            #expect(info.split(separator: "\n").contains { $0.hasPrefix("model name") && $0.hasSuffix(": " + cpu) }, "\(cpu)")
+        }
+    }
+
+    @Test func gemmReportsEveryRungAskedFor() throws {
+        let rungs = ["naive", "loop-order", "simd", "blocked", "threaded"]
+        let n = 8
+        let results = try BenchCommand.results(["gemm", "--size", String(n), "--threads", "2", "--repetitions", "2"]
+                                               + rungs.flatMap { ["--rung", $0] })
+        #expect(results.map { $0.parameters["rung"]?.text } == rungs)
+        for result in results {
+            #expect(result.benchmark == "gemm")
+            #expect(result.parameters["size"] == .integer(n) && result.parameters["seed"] == .integer(1))
+            #expect(result.threads == (result.parameters["rung"] == .text("threaded") ? 2 : 1))
+            #expect(result.repetitions == 2)
+            #expect(BenchCommand.agrees(result.gflops, 2 * Double(n * n * n) / result.medianSeconds / 1e9))
+            #expect(result.tokensPerSecond == nil && result.msPerToken == nil)
+        }
+    }
+
+    @Test func peakCountsItsFlopsOnEveryThread() throws {
+        let results = try BenchCommand.results(["peak", "--threads", "2", "--repetitions", "1"])
+        let result = try #require(results.count == 1 ? results[0] : nil, "\(results.count) lines")
+        #expect(result.benchmark == "peak" && result.threads == 2 && result.repetitions == 1)
+        let steps = try #require(result.parameters["steps"]?.integer)
+        #expect(steps >= 1_000)
+        #expect(BenchCommand.agrees(result.gflops, 2 * Double(steps) * 6 * 16 * 2 / result.medianSeconds / 1e9))
+    }
+
+    @Test func retentionRunsEveryKernelByDefault() throws {
+        let results = try BenchCommand.results(["retention", "--length", "9", "--key-dim", "4", "--value-dim", "5",
+                                                "--gamma", "0.5", "--chunk-size", "4", "--repetitions", "1"])
+        #expect(results.map { $0.parameters["kernel"]?.text } == ["parallel", "tiled-parallel", "chunkwise", "recurrent"])
+        for result in results {
+            #expect(result.benchmark == "retention" && result.threads == 1 && result.repetitions == 1)
+            #expect(result.parameters["length"] == .integer(9) && result.parameters["key_dim"] == .integer(4)
+                    && result.parameters["value_dim"] == .integer(5) && result.parameters["gamma"] == .number(0.5))
+            #expect((result.parameters["chunk_size"] != nil) == (result.parameters["kernel"] == .text("chunkwise")))
+            #expect(BenchCommand.agrees(result.tokensPerSecond, 9 / result.medianSeconds))
+            #expect(BenchCommand.agrees(result.msPerToken, 1000 * result.medianSeconds / 9))
+            #expect((result.gflops ?? 0) > 0)
+        }
+    }
+
+    @Test func modelTimesForwardPassesAndDecodingSteps() throws {
+        let results = try BenchCommand.results(["model", "--checkpoint", BenchCommand.fixture, "--length", "9",
+                                                "--chunk-size", "4", "--threads", "2", "--repetitions", "2"])
+        #expect(results.map { $0.parameters["mode"]?.text } == ["parallel", "chunkwise", "recurrent"])
+        for result in results {
+            #expect(result.benchmark == "model" && result.threads == 2 && result.gflops == nil)
+            #expect(result.parameters["length"] == .integer(9))
+            #expect((result.parameters["weight_bytes"]?.integer ?? 0) > 0)
+            #expect(result.parameters["chunk_size"] == (result.parameters["mode"] == .text("chunkwise") ? .integer(4) : nil))
+            if result.parameters["mode"] == .text("recurrent") {
+                // Every decoding step is timed; the median is one step, one token.
+                #expect(result.repetitions == 9)
+                #expect(BenchCommand.agrees(result.msPerToken, 1000 * result.medianSeconds))
+                #expect(BenchCommand.agrees(result.tokensPerSecond, 1 / result.medianSeconds))
+            } else {
+                #expect(result.repetitions == 2)
+                #expect(BenchCommand.agrees(result.tokensPerSecond, 9 / result.medianSeconds))
+                #expect(BenchCommand.agrees(result.msPerToken, 1000 * result.medianSeconds / 9))
+            }
+        }
+    }
+
+    @Test func oneModeAsked() throws {
+        let results = try BenchCommand.results(["model", "--checkpoint", BenchCommand.fixture, "--length", "3",
+                                                "--mode", "chunkwise", "--repetitions", "1"])
+        #expect(results.map { $0.parameters["mode"]?.text } == ["chunkwise"])
+        // Without --chunk-size, the checkpoint's recurrent_chunk_size.
+        #expect(results.first?.parameters["chunk_size"]?.integer != nil)
+    }
+
+    @Test(arguments: [
+        (["gemm", "--size", "0"], Int32(64), "--size must be in 1...8192, got 0"),
+        (["gemm", "--size", "8193"], 64, "--size must be in 1...8192, got 8193"),
+        (["gemm", "--threads", "0"], 64, "--threads must be in 1...256, got 0"),
+        (["gemm", "--rung", "fastest"], 64, "'fastest' is invalid for '--rung"),
+        (["gemm", "--repetitions", "0"], 64, "--repetitions must be at least 1, got 0"),
+        (["gemm", "--seed=-1"], 64, "--seed must be at least 0, got -1"),
+        (["peak", "--threads", "0"], 64, "--threads must be in 1...256, got 0"),
+        (["peak", "--threads", "257"], 64, "--threads must be in 1...256, got 257"),
+        (["retention", "--length", "0"], 64, "--length must be in 1...65536, got 0"),
+        (["retention", "--key-dim", "0"], 64, "--key-dim must be in 1...4096, got 0"),
+        (["retention", "--value-dim", "4097"], 64, "--value-dim must be in 1...4096, got 4097"),
+        (["retention", "--gamma", "0"], 64, "--gamma must be in (0, 1], got 0.0"),
+        (["retention", "--gamma", "1.5"], 64, "--gamma must be in (0, 1], got 1.5"),
+        (["retention", "--gamma", "nan"], 64, "--gamma must be in (0, 1], got nan"),
+        (["retention", "--chunk-size", "0"], 64, "--chunk-size must be at least 1, got 0"),
+        (["retention", "--kernel", "sideways"], 64, "'sideways' is invalid for '--kernel"),
+        (["model"], 64, "Missing expected argument '--checkpoint <checkpoint>'"),
+        (["model", "--checkpoint", "/nonexistent"], 1, "/nonexistent/config.json not found"),
+        (["model", "--checkpoint", "FIXTURE", "--mode", "sideways"], 64, "'sideways' is invalid for '--mode"),
+        (["model", "--checkpoint", "FIXTURE", "--length", "0"], 64, "--length must be in 1...65536, got 0"),
+        (["model", "--checkpoint", "FIXTURE", "--chunk-size", "0"], 64, "--chunk-size must be at least 1, got 0"),
+        (["model", "--checkpoint", "FIXTURE", "--threads", "0"], 64, "--threads must be in 1...256, got 0"),
+        (["model", "--checkpoint", "FIXTURE", "--repetitions", "0"], 64, "--repetitions must be at least 1, got 0"),
+        (["frobnicate"], 64, "Unexpected argument 'frobnicate'"),
+    ])
+    func badInputIsAClearErrorAndANonZeroExit(arguments: [String], status: Int32, message: String) throws {
+        let run = try ProductRunner.run("bench", arguments.map { $0 == "FIXTURE" ? BenchCommand.fixture : $0 })
+        #expect(run.status == status, "\(arguments): exit \(run.status), stderr \(run.stderr)")
+        #expect(run.stderr.contains(message), "\(arguments): stderr \(run.stderr)")
+        #expect(run.stdout.isEmpty, "\(arguments): stdout \(run.stdout)")
+    }
+}
