@@ -1,6 +1,6 @@
 // swift-tools-version: 6.1
 //
-// RetNet, derived and verified. The package reads as a layer diagram, bottom to top:
+// RetNet, derived and verified. The package reads as a layer diagram, foundation first:
 //
 //   foundation        Matrices                                   (dense matrices, seeded generator, formatting)
 //   chapter concepts  Recurrence → Diagonalisation → Retention → MultiScaleRetention → RetNetModel
@@ -8,7 +8,7 @@
 //   interop           SafeTensors → TorchscaleCheckpoint          (torchscale 0.3.0 checkpoints)
 //   figures           Tracing, Graphs → GraphvizRendering, RetentionFigures
 //   the book          Notebook → ChapterSupport → chapterNN       (sources and pages in Chapters/NN-slug/)
-//   executables       retnet, bench, figures, pages
+//   executables       retnet, bench (its JSON result type in Benchmarks), figures, pages
 //   tests             TestSupport and one test target per module
 //
 // Each module depends only on modules above it in this list (Tracing, which the retention forms
