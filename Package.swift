@@ -155,7 +155,7 @@ let package = Package(
             name: "bench",
             dependencies: ["Benchmarks", "Matrices", "Retention", "Kernels", "Measuring", "MultiScaleRetention", "RetNetModel",
                            "TorchscaleCheckpoint", "FastRetNet", argumentParser],
-            exclude: ["compare_gemm.py", "compare_retnet.py"]
+            exclude: ["compare_gemm.py", "compare_retnet.py", "peers.py"]
         ),
         // `swift run figures` writes Figures/*.dot, *.svg and *.png.
         .executableTarget(name: "figures", dependencies: ["RetentionFigures", "Graphs", "GraphvizRendering", argumentParser]),

@@ -16,12 +16,13 @@ machines set them to work around old OpenBLAS bugs, and they slow a current one 
 thread count set with threadpoolctl when installed (OPENBLAS_NUM_THREADS otherwise), and the
 kernel OpenBLAS picked is printed.
 """
-import argparse
-import json
 import os
 import statistics
 import subprocess
 import sys
+
+import peers
+from peers import json_lines, spread
 
 NUMPY_PROBE = r"""
 import json, statistics, sys, time
@@ -47,11 +48,6 @@ print(json.dumps({"openblas": info, "median_seconds": median, "gflops": 2 * n **
 """
 
 
-def json_lines(text):
-    """Every line of a program's standard output, each one JSON object."""
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
 def ours(bench, n, threads, repetitions):
     """`bench gemm`'s one result: its gflops and the CPU it names."""
     out = subprocess.run([bench, "gemm", "--rung", "threaded", "--size", str(n), "--threads", str(threads),
@@ -73,16 +69,8 @@ def numpy(n, threads, repetitions):
     return result["gflops"], result["openblas"]
 
 
-def spread(values):
-    """(max − min) / median, as a percentage."""
-    return 100 * (max(values) - min(values)) / statistics.median(values)
-
-
 def main():
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--bench", default=os.path.join(root, ".build", "release", "bench"),
-                        help="the bench executable (default: .build/release/bench)")
+    parser = peers.parser(__doc__)
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per configuration")
     parser.add_argument("--repetitions", type=int, default=7, help="timed products per process (median)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[512, 1024])

@@ -15,12 +15,14 @@ prints the CPU, the median over rounds, the spread, and ours/theirs speed ratios
 memory-bandwidth floor of decoding: the weight bytes a step must read divided by the read
 bandwidth measured here (torch sum over a 1 GiB float32 array on the same threads, median of 5).
 """
-import argparse
 import json
 import os
 import statistics
 import subprocess
 import sys
+
+import peers
+from peers import json_lines, spread
 import tempfile
 
 CONFIG = {"decoder_embed_dim": 512, "decoder_value_embed_dim": 1024, "decoder_retention_heads": 4,
@@ -89,11 +91,6 @@ def checkpoint(python):
     return folder
 
 
-def json_lines(text):
-    """Every line of a program's standard output, each one JSON object."""
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
 def ours(bench, folder, mode, length, chunk, threads):
     """`bench model`'s one result for `mode` (3 timed forward passes, as the torch probe times)."""
     out = subprocess.run([bench, "model", "--checkpoint", folder, "--mode", mode, "--length", str(length),
@@ -112,16 +109,8 @@ def theirs(folder, mode, length, chunk, threads):
     return result
 
 
-def spread(values):
-    """(max − min) / median, as a percentage."""
-    return 100 * (max(values) - min(values)) / statistics.median(values)
-
-
 def main():
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--bench", default=os.path.join(root, ".build", "release", "bench"),
-                        help="the bench executable (default: .build/release/bench)")
+    parser = peers.parser(__doc__)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--length", type=int, default=2048, help="T: tokens per forward pass, tokens decoded")
     parser.add_argument("--chunk-size", type=int, default=256)
