@@ -199,6 +199,6 @@ let package = Package(
         // Runs the built `bench` executable: its JSON lines and its usage errors.
         .testTarget(name: "BenchTests", dependencies: ["Benchmarks", "TestSupport"]),
         // Runs the built chapter executables and compares their pages with the committed ones.
-        .testTarget(name: "ChapterTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "ChapterTests", dependencies: ["TestSupport", "Matrices"]),
     ]
 )

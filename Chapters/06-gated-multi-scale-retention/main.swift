@@ -42,8 +42,10 @@ struct Chapter06: ParsableCommand {
             throw ValidationError("--dim must be in 2...512 and a multiple of --heads = \(heads) with an even quotient "
                                   + "(each head's queries and keys are rotated in pairs), got \(dim).")
         }
-        guard valueDim >= 1, valueDim <= 1_024, valueDim % heads == 0 else {
-            throw ValidationError("--value-dim must be in 1...1024 and a multiple of --heads = \(heads), got \(valueDim).")
+        guard valueDim >= 2 * heads, valueDim <= 1_024, valueDim % heads == 0 else {
+            throw ValidationError("--value-dim must be in \(2 * heads)...1024 and a multiple of --heads = \(heads), giving "
+                                  + "each head at least 2 value columns (GroupNorm over a single value has variance 0, "
+                                  + "and 0/0 at ε = 0), got \(valueDim).")
         }
         guard chunkSize >= 1 else { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize).") }
         guard eps > 0, eps <= 1e-2 else { throw ValidationError("--eps must be in (0, 0.01], got \(eps).") }
@@ -221,8 +223,14 @@ struct Chapter06: ParsableCommand {
                 rows.append([norm, name, Format.scientific(before), Format.scientific(after)])
                 nb.check("\(norm), ε = 0: MSR with \(name) = MSR without", scaled.output, exact.output,
                          tolerance: .relative(1e-12))
-                nb.check("\(norm): \(name) does change the heads' outputs before the norm", before > 1e-3,
-                         "max relative change of Concat(heads) \(Format.scientific(before))")
+                if name == "R̃" && scaled.rowFactors.joined().allSatisfy({ $0 == 1 }) {
+                    // Small inputs (few rows, small scores) can leave every score sum within ±1.
+                    nb.check("\(norm): R̃ is 1 on every row here (no score sum exceeds 1), so it changes nothing",
+                             before == 0, "max relative change of Concat(heads) \(Format.scientific(before))")
+                } else {
+                    nb.check("\(norm): \(name) does change the heads' outputs before the norm", before > 1e-3,
+                             "max relative change of Concat(heads) \(Format.scientific(before))")
+                }
             }
         }
         nb.table(["norm", "normalisation", "change before the norm", "change of MSR(X)"], rows)
