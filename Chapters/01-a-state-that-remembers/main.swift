@@ -133,8 +133,11 @@ struct Chapter01: ParsableCommand {
             In a model the queries, keys and values come from the tokens themselves, through learned
             matrices: Q = X W_Q, K = X W_K, V = X W_V. What the state stores then depends on the
             content. Because each row of Q, K and V depends only on its own token, a decoder can
-            project each token as it arrives and never needs the whole X: projecting the sequence first
-            or token by token inside the recurrence gives the same outputs.
+            project each token as it arrives and never needs the whole X — and the model stays causal:
+            changing a later token cannot change an earlier output. Check both: the recurrence with each
+            token projected on arrival against projecting X first, and the outputs before position
+            \(length / 2) after every token from there on is replaced by another (bit for bit, since the
+            earlier steps compute exactly the same numbers):
             """)
         nb.equation("Q = X W_Q,   K = X W_K,   V = X W_V",
                     latex: #"Q = X W_Q, \quad K = X W_K, \quad V = X W_V"#)
@@ -148,6 +151,20 @@ struct Chapter01: ParsableCommand {
         let batched = try LinearRecurrence.outputs(q: pq, k: pk, v: pv, transition: a)
         let streamed = try projections.streamingOutputs(x, transition: a)
         nb.check("projecting X first = projecting each token on arrival", streamed, batched, tolerance: .relative(1e-12))
+        let split = length / 2
+        var altered = x
+        for n in split..<length {
+            altered.setRows(from: n, to: Matrix<Double>.gaussian(rows: 1, columns: model, using: &rng))
+        }
+        let (aq, ak, av) = try projections(altered)
+        let alteredOutputs = try LinearRecurrence.outputs(q: aq, k: ak, v: av, transition: a)
+        if split > 0 {
+            nb.check("outputs 0…\(split - 1) do not depend on tokens \(split)…\(length - 1)",
+                     alteredOutputs.rowRange(0..<split), batched.rowRange(0..<split), tolerance: .absolute(0))
+        }
+        let later = alteredOutputs.rowRange(split..<length).deviation(from: batched.rowRange(split..<length)).maxRelative
+        nb.check("…while the outputs from position \(split) on do change", later > 1e-6,
+                 "max relative change \(Format.scientific(later)) > 1e-6")
         nb.prose("""
             So far A is a general d×d matrix, and every step multiplies the state by it: O(d²·d_v) work.
             Chapter 02 diagonalises A, and the multiplication becomes an element-wise scaling and

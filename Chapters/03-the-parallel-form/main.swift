@@ -66,12 +66,20 @@ struct Chapter03: ParsableCommand {
         nb.prose("""
             In real code both rotations are the same pair rotation (the conjugation is the transpose in
             the dot product). From here on Q and K denote the rotated rows Q̃ and K̃, and the sum is
-            o_n = Σ_{m≤n} γ^{n−m} (Q_n·K_m) v_m.
+            o_n = Σ_{m≤n} γ^{n−m} (Q_n·K_m) v_m. The pair rotation (a, b) ↦ (a cos φ − b sin φ,
+            a sin φ + b cos φ) is written out by hand; check it against swift-numerics' complex product
+            (a + ib)·e^{iφ} with φ = nθ_j, for every row and pair (1e-14 relative: a few roundings each):
             """)
         let rq = try PairRotation.rotate(q, theta: theta)
         let rk = try PairRotation.rotate(k, theta: theta)
-        nb.check("rotating the projections = RotatedProjections (used from chapter 04 on)",
-                 rq.stacked(above: rk), try weights(x).q.stacked(above: weights(x).k), tolerance: .absolute(0))
+        func rotatedAsComplex(_ m: Matrix<Double>) throws -> Matrix<Double> {
+            let z = try PairRotation.complexPairs(m)
+            return PairRotation.realPairs(Matrix(rows: z.rows, columns: z.columns) { n, j in
+                z[n, j] * Complex.exp(Complex(0, Double(n) * theta[j]))
+            })
+        }
+        nb.check("pair rotation of Q and K = (a + ib)·e^{inθ_j}", rq.stacked(above: rk),
+                 try rotatedAsComplex(q).stacked(above: rotatedAsComplex(k)), tolerance: .relative(1e-14))
 
         nb.section("Step 2: the double sum is a matrix product with a mask")
         nb.prose("""
@@ -87,14 +95,18 @@ struct Chapter03: ParsableCommand {
         nb.show("D (first \(d.rows) rows and columns), γ = \(Format.fixed(sizes.gamma, 6))", d)
         nb.prose("""
             Each entry of D is computed as γ^{n−m} directly, never as γ^n·γ^{−m}: chapter 02 showed the
-            split overflows past ~2,800 positions in Float. Check the entries exactly, then check the
-            whole parallel form against Eq. 4 for every n. Both sides are Double; the rotations and the
-            d-term dot products round at ~1e-16 relative, so 1e-12 is four orders of margin.
+            split overflows past ~2,800 positions in Float. Check the entries against D built the other
+            way, down each column by the recurrence D_{m,m} = 1, D_{n,m} = γ·D_{n−1,m} (at most 7
+            products here, so within 1e-14 relative of one pow), then check the whole parallel form
+            against Eq. 4 for every n. Both sides are Double; the rotations and the d-term dot products
+            round at ~1e-16 relative, so 1e-12 is four orders of margin.
             """)
-        let expectedD = Matrix<Double>(rows: d.rows, columns: d.columns) { n, m in
-            n >= m ? Double.pow(sizes.gamma, Double(n - m)) : 0
+        var expectedD = Matrix<Double>(rows: d.rows, columns: d.columns)
+        for m in 0..<d.columns {
+            expectedD[m, m] = 1
+            for n in (m + 1)..<max(m + 1, d.rows) { expectedD[n, m] = sizes.gamma * expectedD[n - 1, m] }
         }
-        nb.check("D_nm = γ^{n−m} below the diagonal, 0 above", d, expectedD, tolerance: .absolute(0))
+        nb.check("D_nm = γ^{n−m} below the diagonal, 0 above", d, expectedD, tolerance: .relative(1e-14))
         let parallel = try ParallelRetention.outputs(q: rq, k: rk, v: v, decay: decay)
         nb.show("Retention(X) = (Q Kᵀ ⊙ D) V", parallel)
         nb.check("(Q Kᵀ ⊙ D) V = Re(Eq. 4 sum), every row", parallel, eq4, tolerance: .relative(1e-12))

@@ -153,7 +153,8 @@ struct Chapter06: ParsableCommand {
             All Double. The forms agree to ~1e-16 relative per head (chapters 03–05), and the norm,
             gate and projection are the same arithmetic on the same numbers, so 1e-12 relative leaves
             four orders of magnitude. The states the forms leave behind agree as well, and one head of
-            the layer is exactly chapter 03's parallel form on that head's columns:
+            the layer is chapter 02's sum o_n = Σ_{m≤n} γ_i^{n−m} (q_n·k_m) v_m, written out below with
+            loops, on that head's columns:
             """)
         nb.check("MSR: recurrent form = parallel form", recurrent.output, parallel.output, tolerance: .relative(1e-12))
         nb.check("MSR: chunkwise form (B = \(chunkSize)) = parallel form", chunkwise.output, parallel.output,
@@ -167,10 +168,15 @@ struct Chapter06: ParsableCommand {
         let qLast = try rotation.apply(x.applyingLinear(layer.qProj).columnRange((last * dk)..<((last + 1) * dk)), offset: 0)
         let kLast = try rotation.apply((layer.keyScale * x.applyingLinear(layer.kProj)).columnRange((last * dk)..<((last + 1) * dk)), offset: 0)
         let vLast = x.applyingLinear(layer.vProj).columnRange((last * dv)..<((last + 1) * dv))
-        nb.check("head \(last) = ParallelRetention (chapter 03) with γ_\(last) on its columns",
-                 parallel.retention.columnRange((last * dv)..<((last + 1) * dv)),
-                 try ParallelRetention.outputs(q: qLast, k: kLast, v: vLast, decay: layer.decays[last]),
-                 tolerance: .relative(1e-12))
+        let gammaLast = layer.decays[last].gamma
+        let literalHead = Matrix<Double>(rows: length, columns: dv) { n, c in
+            (0...n).reduce(0.0) { sum, m in
+                let score = (0..<dk).reduce(0.0) { $0 + qLast[n, $1] * kLast[m, $1] }
+                return sum + Double.pow(gammaLast, Double(n - m)) * score * vLast[m, c]
+            }
+        }
+        nb.check("head \(last) = Σ_{m≤n} γ_\(last)^{n−m} (q_n·k_m) v_m on its columns",
+                 parallel.retention.columnRange((last * dv)..<((last + 1) * dv)), literalHead, tolerance: .relative(1e-12))
         let split = length / 2
         let prefill = try layer(x.rowRange(0..<split), form: .chunkwise(chunkSize: chunkSize))
         let rest = try layer(x.rowRange(split..<length), form: .recurrent, from: prefill.state)
@@ -188,6 +194,19 @@ struct Chapter06: ParsableCommand {
         }
         let unit = Matrix<Double>(rows: length, columns: 2 * heads) { _, c in c % 2 == 0 ? 0 : 1 }
         nb.check("every head's row of Y: mean 0 and variance 1", moments, unit, tolerance: .absolute(1e-12))
+        nb.prose("""
+            Last, the gate and the output projection, written out: swish(z) = z σ(z) = z / (1 + e^{−z})
+            of each entry of X W_G, times Y entry by entry, then W_O (stored [out, in], so Σ_c over the
+            value columns of gate·Y times W_O[e, c]):
+            """)
+        let g = x.applyingLinear(layer.gProj)
+        let literalOutput = Matrix<Double>(rows: length, columns: dim) { n, e in
+            (0..<valueDim).reduce(0.0) { sum, c in
+                let z = g[n, c]
+                return sum + z / (1 + Double.exp(-z)) * y[n, c] * layer.outProj[e, c]
+            }
+        }
+        nb.check("MSR(X) = (swish(X W_G) ⊙ Y) W_O, entry by entry", parallel.output, literalOutput, tolerance: .relative(1e-12))
 
         nb.section("The score normalisations, and why they vanish")
         nb.prose("""

@@ -42,7 +42,7 @@ import Testing
         let run = try Chapter.run("01", ["--break-step", "unrolled-exponent"])
         #expect(run.status == 1)
         #expect(run.stdout.contains("✗ recurrence = unrolled sum, every step — max relative error"))
-        #expect(run.stderr.contains("1 of 4 checks FAILED."))
+        #expect(run.stderr.contains("1 of 6 checks FAILED."))
         #expect(run.stderr.contains("✗ recurrence = unrolled sum"))
     }
 }
