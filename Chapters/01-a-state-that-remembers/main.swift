@@ -85,10 +85,15 @@ struct Chapter01: ParsableCommand {
                     latex: #"o_n = \sum_{m \le n} Q_n\, A^{\,n-m} K_m^{\top} v_m"#)
         nb.prose("""
             The sum has no state at all: output n looks back at every earlier token directly. The two
-            must agree at every step. Both are computed in Double; the recurrence rounds once per step
-            and the sum once per term, so they agree to a few units in the last place of the largest
+            must agree at every step. Both are computed in Double; the recurrence rounds in each step's
+            products, and the sum builds each A^{n−m} by repeated products and adds its terms one at a
+            time, so for these few steps they agree to a few units in the last place of the largest
             output (~1e-16 relative). A tolerance of 1e-12 leaves four orders of margin and still
-            catches any mistake in the algebra, which shows up at order 1.
+            catches any mistake in the algebra, which shows up at order 1. A relative error, here and in
+            every chapter, is normwise: the largest |got − expected| over the largest |expected|, so it
+            counts digits of agreement at the scale of the result. (`--break-step
+            unrolled-exponent` makes the sum use A^{n−m+1} — an off-by-one — to show this check failing;
+            by default the exponent is exact.)
             """)
         let unrolled = try LinearRecurrence.unrolledOutputs(
             q: q, k: k, v: v, transition: a, lagOffset: breakStep == .unrolledExponent ? 1 : 0)

@@ -97,8 +97,10 @@ struct Chapter02: ParsableCommand {
         }
         nb.table(["γ", "Float: γ^{−m} = ∞ at m", "predicted", "Double: at m", "predicted"], rows)
         nb.prose("""
-            With the paper's slowest head (γ = 1 − 2⁻⁵) a Float model breaks past ~2,800 tokens — a
-            context length models routinely exceed. The direct power γ^{n−m} never overflows: its
+            With the paper's fastest-decaying head (γ = 1 − 2⁻⁵, a memory of 32 tokens), where γ^{−m}
+            grows fastest, a Float model breaks past ~2,800 tokens — a context length models routinely
+            exceed. (xPos itself divides the exponent by a scale base of 512, which postpones the
+            overflow by that factor rather than removing it.) The direct power γ^{n−m} never overflows: its
             exponent is ≥ 0, so it only ever shrinks toward 0, which is harmless. At n = m just past the
             Float limit, the split form gives a non-finite number where the true value is exactly 1:
             """)

@@ -133,8 +133,9 @@ struct Chapter03: ParsableCommand {
         nb.prose("""
             The parallel form is one n×n score matrix: every pair of positions is touched once. That is
             ideal for training on a GPU (a few large matrix products, all positions at once) and
-            quadratic in n in time and memory. Counted multiply–adds and the scalars held at peak, for
-            d = d_v = 64:
+            quadratic in n in time — and in memory as computed here, because this reference holds the
+            whole n×n score matrix (chapter 08's tiled kernel never stores it). Counted multiply–adds
+            and the scalars held at peak by this reference, for d = d_v = 64:
             """)
         let lengths = [256, 1_024, 4_096, 16_384, 65_536]
         nb.table(["n", "multiply–adds", "scalars held (peak)", "per token"], try lengths.map { n in

@@ -80,7 +80,9 @@ struct Chapter05: ParsableCommand {
             With n = \(length) and B = \(chunkSize) there are \((length + chunkSize - 1) / chunkSize) chunks\
             \(length % chunkSize == 0 ? "" : ", the last of \(length % chunkSize) rows: it is computed with its own b, no padding").
             The chunkwise outputs must equal the parallel ones row for row, and its final state must
-            equal the recurrent form's. All Double; 1e-12 relative, as before.
+            equal the recurrent form's. All Double; 1e-12 relative, as before. (`--break-step zeta` runs
+            every chunkwise pass below with ζ_j = γ^{b−j}, one power too many, to show these checks
+            failing; by default ζ is Eq. 7's.)
             """)
         let zetaOffset = breakStep == .zeta ? 1 : 0
         let chunkwise = try ChunkwiseRetention.outputs(q: q, k: k, v: v, decay: decay, chunkSize: chunkSize,

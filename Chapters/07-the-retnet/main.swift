@@ -285,8 +285,7 @@ struct Chapter07: ParsableCommand {
         nb.prose("""
             The whole model runs in every form with the same logits, in both variants, and a prompt can be
             read in chunks and continued token by token — and the torchscale variant reproduces the
-            official code on its own weights. What remains is speed: the next chapters make these forms
-            fast.
+            official code on its own weights. What remains is speed: chapter 08 makes these forms fast.
             """)
     }
 }
