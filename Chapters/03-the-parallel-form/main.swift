@@ -58,17 +58,20 @@ struct Chapter03: ParsableCommand {
         nb.prose("""
             Chapter 02 showed that the real part of a product of rotated complex pairs is the dot
             product of the rotated real rows. Rotating every row of Q and K by its position is an
-            element-wise product with Θ_n = e^{inθ} (on pairs); the conjugate of the key's rotation,
-            Θ̄, is what the † contributed:
+            element-wise product with Θ_n = e^{inθ} on its pairs, and the † of Eq. 4 conjugates the key
+            and its rotation together:
             """)
-        nb.equation("Q = (X W_Q) ⊙ Θ,   K = (X W_K) ⊙ Θ̄,   Re[(Q_n e^{inθ})(K_m e^{imθ})†] = Q̃_n · K̃_m",
-                    latex: #"Q = (XW_Q) \odot \Theta,\quad K = (XW_K) \odot \overline{\Theta},\quad \operatorname{Re}\!\left[(Q_n e^{in\theta})(K_m e^{im\theta})^{\dagger}\right] = \tilde Q_n \cdot \tilde K_m"#)
+        nb.equation("Q̃_n = rot_{nθ}(Q_n),   K̃_m = rot_{mθ}(K_m),   Re[(Q_n e^{inθ})(K_m e^{imθ})†] = Q̃_n · K̃_m",
+                    latex: #"\tilde Q_n = \operatorname{rot}_{n\theta}(Q_n),\quad \tilde K_m = \operatorname{rot}_{m\theta}(K_m),\quad \operatorname{Re}\!\left[(Q_n e^{in\theta})(K_m e^{im\theta})^{\dagger}\right] = \tilde Q_n \cdot \tilde K_m"#)
         nb.prose("""
-            In real code both rotations are the same pair rotation (the conjugation is the transpose in
-            the dot product). From here on Q and K denote the rotated rows Q̃ and K̃, and the sum is
-            o_n = Σ_{m≤n} γ^{n−m} (Q_n·K_m) v_m. The pair rotation (a, b) ↦ (a cos φ − b sin φ,
-            a sin φ + b cos φ) is written out by hand; check it against swift-numerics' complex product
-            (a + ib)·e^{iφ} with φ = nθ_j, for every row and pair (1e-14 relative: a few roundings each):
+            Here Q_n and K_m are rows of X W_Q and X W_K read as complex pairs, and rot_φ turns every
+            pair (a, b) of a row by its own angle, φ_j = nθ_j: (a cos φ − b sin φ, a sin φ + b cos φ).
+            Both rotations turn the same way: the dot product of two pairs as real vectors is the real
+            part of one complex number times the other's conjugate, so the † of Eq. 4 is taken care of
+            by the dot product itself. From here on Q and K denote the rotated rows Q̃ and K̃, and the
+            sum is o_n = Σ_{m≤n} γ^{n−m} (Q_n·K_m) v_m. The rotation is written out by hand; check it
+            against swift-numerics' complex product (a + ib)·e^{iφ} for every row and pair (1e-14
+            relative: a few roundings each):
             """)
         let rq = try PairRotation.rotate(q, theta: theta)
         let rk = try PairRotation.rotate(k, theta: theta)
@@ -80,6 +83,25 @@ struct Chapter03: ParsableCommand {
         }
         nb.check("pair rotation of Q and K = (a + ib)·e^{inθ_j}", rq.stacked(above: rk),
                  try rotatedAsComplex(q).stacked(above: rotatedAsComplex(k)), tolerance: .relative(1e-14))
+        nb.prose("""
+            The paper writes the same step as Q ⊙ Θ and K ⊙ Θ̄ followed by a plain transpose. That form
+            conjugates the key's rotation but not the key, Re[Q_n e^{inθ} · K_m e^{−imθ}], so it equals
+            the dot product above only for keys whose pairs are conjugated: negate the odd columns of
+            W_K (the imaginary parts) and the two agree. A learned W_K absorbs the sign, which is why
+            code can rotate both the same way. Check it on the scores Q̃_n · K̃_m:
+            """)
+        let conjugatedWK = Matrix<Double>(rows: weights.wK.rows, columns: weights.wK.columns) { i, j in
+            j % 2 == 0 ? weights.wK[i, j] : -weights.wK[i, j]
+        }
+        let qPairs = try PairRotation.complexPairs(q), kBarPairs = try PairRotation.complexPairs(x * conjugatedWK)
+        let paperScores = Matrix<Double>(rows: length, columns: length) { n, m in
+            (0..<theta.count).reduce(0.0) { sum, j in
+                sum + (qPairs[n, j] * Complex.exp(Complex(0, Double(n) * theta[j]))
+                       * kBarPairs[m, j] * Complex.exp(Complex(0, -Double(m) * theta[j]))).real
+            }
+        }
+        nb.check("Re[(Q ⊙ Θ)(K̄ ⊙ Θ̄)ᵀ] with W_K's odd columns negated = Q̃ K̃ᵀ", paperScores, rq * rk.transposed,
+                 tolerance: .relative(1e-13))
 
         nb.section("Step 2: the double sum is a matrix product with a mask")
         nb.prose("""

@@ -59,7 +59,7 @@ struct Chapter04: ParsableCommand {
         var rng = SplitMix64(seed: seed)
         let x = Matrix<Double>.gaussian(rows: length, columns: sizes.dim, using: &rng)
         let project = try RotatedProjections.random(model: sizes.dim, key: sizes.dim, value: sizes.valueDim, using: &rng)
-        let (q, k, v) = try project(x)  // Q = (X W_Q) ⊙ Θ, K = (X W_K) ⊙ Θ̄, V = X W_V, as in chapter 03
+        let (q, k, v) = try project(x)  // Q and K rotated by +nθ (one direction for both), V = X W_V, as in chapter 03
         let decay = try Decay(sizes.gamma)
         let parallel = try ParallelRetention.outputs(q: q, k: k, v: v, decay: decay)
         let recurrent = try RecurrentRetention.outputs(q: q, k: k, v: v, decay: decay)
