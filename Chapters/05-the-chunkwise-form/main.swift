@@ -147,6 +147,24 @@ struct Chapter05: ParsableCommand {
                 + [p, r, c].map { Format.grouped($0.peakScalars) }
         })
         nb.prose("""
+            Work is not the whole story for training. A GPU runs what does not depend on each other at
+            once, so what bounds the time is the chain of dependent steps: 1 for the parallel form (all
+            products at once), n for the recurrent form (token by token), ⌈n/B⌉ for the chunkwise form
+            (chunk by chunk, each a few products of size B). And a backward pass needs the forward
+            pass's activations: the parallel form's n×n scores, the recurrent form's n states of d×d_v
+            (or a second pass to recompute them), the chunkwise form's n·B inner scores and ⌈n/B⌉ chunk
+            states. Per head, for d = d_v = 64 and B = 64:
+            """)
+        nb.table(["n", "dependent steps: parallel", "recurrent", "chunkwise",
+                  "activations: parallel n²", "recurrent n·d·d_v", "chunkwise n·B + ⌈n/B⌉·d·d_v"], lengths.map { n in
+            let chunks = (n + 63) / 64
+            return [Format.grouped(n), "1", Format.grouped(n), Format.grouped(chunks),
+                    Format.grouped(n * n), Format.grouped(n * 64 * 64), Format.grouped(n * 64 + chunks * 64 * 64)]
+        })
+        nb.prose("""
+            That is why the paper trains long sequences chunkwise (B = 512 at 8k tokens): a short chain
+            of large products, and activations linear in n.
+
             Three forms, one function: parallel for training, recurrent for decoding, chunkwise for long
             sequences — and, as this chapter's checks show, they agree for any B. Next: many heads, each
             with its own γ, and the gate and normalisation around them (chapter 06).
