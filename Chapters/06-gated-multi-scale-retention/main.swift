@@ -253,6 +253,29 @@ struct Chapter06: ParsableCommand {
             }
         }
         nb.table(["norm", "normalisation", "change before the norm", "change of MSR(X)"], rows)
+        nb.prose("""
+            The layer applies these normalisations as a factor per row of each head's exact output. That
+            they are the paper's formulas is a claim too: write them out for head \(heads - 1), with D̃ the
+            decay divided by the root of its row sum and R̃ the scores divided by max(|row sum|, 1), and
+            compare (1e-12 relative, Double):
+            """)
+        let decayTilde = Matrix<Double>(rows: length, columns: length) { n, m in
+            guard m <= n else { return 0 }
+            let rowSum = (0...n).reduce(0.0) { $0 + Double.pow(gammaLast, Double(n - $1)) }
+            return Double.pow(gammaLast, Double(n - m)) / rowSum.squareRoot()
+        }
+        let scoresTilde = (qLast * kLast.transposed).hadamard(decayTilde)
+        let retentionTilde = Matrix<Double>(rows: length, columns: length) { n, m in
+            let rowSum = (0..<length).reduce(0.0) { $0 + scoresTilde[n, $1] }
+            return scoresTilde[n, m] / max(abs(rowSum), 1)
+        }
+        let lastColumns = (last * dv)..<((last + 1) * dv)
+        nb.check("head \(last) with D̃: the layer's row factors = (Q Kᵀ ⊙ D̃) V",
+                 try layer.pass(x, scaling: .decay).retention.columnRange(lastColumns), scoresTilde * vLast,
+                 tolerance: .relative(1e-12))
+        nb.check("head \(last) with D̃ and R̃: the layer's row factors = R̃ V",
+                 try layer.pass(x, scaling: .paper).retention.columnRange(lastColumns), retentionTilde * vLast,
+                 tolerance: .relative(1e-12))
 
         nb.section("When ε > 0: the factors show through")
         nb.prose("""
