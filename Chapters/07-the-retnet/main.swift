@@ -152,6 +152,48 @@ struct Chapter07: ParsableCommand {
             nb.check("\(name): token-by-token logits = parallel logits", stepped, parallel.logits, tolerance: .relative(1e-10))
         }
         nb.table(["variant", "form", "worst hidden-state error", "logits error vs parallel"], rows)
+        nb.prose("""
+            Agreement between forms cannot catch a wrong norm or FFN: every form would share it. So
+            write the paper variant's first block out, piece by piece, from its formulas — LayerNorm
+            (x − mean)/√(variance + ε)·w + b per row, GroupNorm the same per head, GELU(z) =
+            z·Φ(z) = z·(1 + erf(z/√2))/2, and the two residuals — and compare each with the model's
+            (Double, 1e-12 relative):
+            """)
+        let block = paper.blocks[0]
+        let x0 = try paper.forward(tokens).hidden[0]
+        func layerNorm(_ x: Matrix<Double>, _ norm: BlockNorm<Double>) -> Matrix<Double> {
+            guard case .layerNorm(let w, let b, let eps) = norm else { return x }
+            return Matrix(rows: x.rows, columns: x.columns) { n, c in
+                let row = (0..<x.columns).map { x[n, $0] }
+                let mean = row.reduce(0, +) / Double(row.count)
+                let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(row.count)
+                return (x[n, c] - mean) / (variance + eps).squareRoot() * w[c] + b[c]
+            }
+        }
+        let normed = layerNorm(x0, block.retentionLayerNorm)
+        nb.check("LayerNorm(X⁰) = (x − mean)/√(variance + ε)·w + b, every row", block.retentionLayerNorm.apply(x0), normed,
+                 tolerance: .relative(1e-12))
+        let msr = try block.retention.pass(normed)
+        let dv = block.retention.headDimension
+        guard case .groupNorm(let gw, let gb, let geps) = block.retention.headNorm else { return }
+        let groupNormed = Matrix<Double>(rows: msr.retention.rows, columns: msr.retention.columns) { n, c in
+            let h = c / dv
+            let group = (0..<dv).map { msr.retention[n, h * dv + $0] }
+            let mean = group.reduce(0, +) / Double(dv)
+            let variance = group.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(dv)
+            return (msr.retention[n, c] - mean) / (variance + geps).squareRoot() * gw[c] + gb[c]
+        }
+        nb.check("GroupNorm of the heads = (r − mean)/√(variance + ε)·w + b, every head and row", msr.normalised, groupNormed,
+                 tolerance: .relative(1e-12))
+        let y = msr.output + x0
+        guard case .plain(let w1, let w2, let activation) = block.ffn, activation == .gelu else { return }
+        let hiddenFFN = layerNorm(y, block.finalLayerNorm).applyingLinear(w1)
+        let gelu = hiddenFFN.map { z in z * (1 + erf(z / 2.0.squareRoot())) / 2 }
+        let literalFFN = gelu.applyingLinear(w2)
+        nb.check("FFN = GELU(x W₁) W₂ with GELU(z) = z·(1 + erf(z/√2))/2", block.ffn(block.finalLayerNorm.apply(y)), literalFFN,
+                 tolerance: .relative(1e-12))
+        nb.check("X¹ = Y + FFN(LayerNorm(Y)), Y = X⁰ + MSR(LayerNorm(X⁰))", try paper.forward(tokens).hidden[1], y + literalFFN,
+                 tolerance: .relative(1e-12))
 
         nb.section("Prefill, hand over, decode")
         nb.prose("""
