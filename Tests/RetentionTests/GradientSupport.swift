@@ -77,6 +77,12 @@ enum GradientForm: String, CaseIterable, Sendable, CustomStringConvertible {
 extension RetentionGradients {
     /// The four gradients with their names, in a fixed order, for comparisons.
     var named: [(name: String, value: Matrix<E>)] { [("dQ", dQ), ("dK", dK), ("dV", dV), ("dState", dState)] }
+
+    /// The gradients in another precision.
+    func converted<Other: RealScalar>(to _: Other.Type) -> RetentionGradients<Other> {
+        RetentionGradients<Other>(dQ: dQ.converted(), dK: dK.converted(), dV: dV.converted(),
+                                  dState: dState.converted())
+    }
 }
 
 /// The term sizes of every gradient entry: each gradient is a sum of products of entries of Q,
