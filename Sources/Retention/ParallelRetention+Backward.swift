@@ -11,7 +11,8 @@ extension ParallelRetention {
     ///
     /// dA is masked by the same D: a score above the diagonal never reached an output, and a
     /// score's gradient decays as the score did. A is recomputed rather than kept from the
-    /// forward pass, and the O(n²) memory is that of the forward pass: A and dA (n×n) at once.
+    /// forward pass; the memory is O(n²), as in the forward pass: D, Q Kᵀ, A, dO Vᵀ, dA and
+    /// the transposes of A and dA, n×n each.
     ///
     /// The parallel form starts from the zero state, but the gradient for that start is still
     /// defined, and cheap: a state S_{−1} carried in would add Q_m γ^{m+1} S_{−1} to output row m,

@@ -63,13 +63,21 @@ let gradientCases = zip(
 struct GradientAgreementPropertyTests {
     static let count = 600
 
+    /// The references of one case: Double parallel from the zero state, Double recurrent from S₋₁.
+    typealias References = (zero: RetentionGradients<Double>, state: RetentionGradients<Double>)
+
+    static func references(_ p: GradientProblem<Double>, gamma: Double) throws -> References {
+        let decay = Decay.valid(gamma)
+        return (zero: try GradientForm.parallel.backward(p, decay: decay, chunkSize: 1, withState: false),
+                state: try GradientForm.recurrent.backward(p, decay: decay, chunkSize: 1, withState: true))
+    }
+
     /// The comparisons of one case: each run's four gradients against the reference for its
     /// start (Double parallel from zero, Double recurrent from S₋₁), with term sizes for the
     /// cancellation floor (computed only when a comparison comes near its bound). In Double the
     /// runs that *are* the references are skipped: a computation compared with itself cannot fail.
     static func compare<E: RealScalar>(_ p: GradientProblem<E>, _ c: GradientCase, gamma: E, bound: Double,
-                                       references: (zero: RetentionGradients<Double>, state: RetentionGradients<Double>),
-                                       worst: inout [String: Worst]) throws
+                                       references: References, worst: inout [String: Worst]) throws
     {
         let skipReferences = E.self == Double.self
         let decay = Decay.valid(gamma)
@@ -110,10 +118,8 @@ struct GradientAgreementPropertyTests {
         await propertyCheck(count: Self.count, input: gradientCases) { c in
             let p = GradientProblem<Double>(length: c.length, keyDimension: c.keyDimension,
                                             valueDimension: c.valueDimension, seed: c.seed)
-            let decay = Decay.valid(c.gamma)
-            let references = (zero: try GradientForm.parallel.backward(p, decay: decay, chunkSize: 1, withState: false),
-                              state: try GradientForm.recurrent.backward(p, decay: decay, chunkSize: 1, withState: true))
-            try Self.compare(p, c, gamma: c.gamma, bound: 1e-12, references: references, worst: &worst)
+            try Self.compare(p, c, gamma: c.gamma, bound: 1e-12, references: Self.references(p, gamma: c.gamma),
+                             worst: &worst)
         }
         print("Double gradient agreement, \(Self.count) cases. Worst: "
               + worst.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "; "))
@@ -135,9 +141,7 @@ struct GradientAgreementPropertyTests {
             let p = GradientProblem<Float>(length: c.length, keyDimension: c.keyDimension,
                                            valueDimension: c.valueDimension, seed: c.seed)
             let gamma = Float(c.gamma)
-            let exact = p.converted(to: Double.self), decay = Decay.valid(Double(gamma))
-            let references = (zero: try GradientForm.parallel.backward(exact, decay: decay, chunkSize: 1, withState: false),
-                              state: try GradientForm.recurrent.backward(exact, decay: decay, chunkSize: 1, withState: true))
+            let references = try Self.references(p.converted(to: Double.self), gamma: Double(gamma))
             try Self.compare(p, c, gamma: gamma, bound: 2e-5, references: references, worst: &worst)
         }
         print("Float gradient agreement, \(Self.count) cases. Worst against Double: "
