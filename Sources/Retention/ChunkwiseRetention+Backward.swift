@@ -43,12 +43,9 @@ extension ChunkwiseRetention {
         throws(RetentionError) -> RetentionGradients<E>
     {
         guard chunkSize >= 1 else { throw .chunkSize(chunkSize) }
-        try RetentionInput.check(q: q, k: k, v: v)
+        let start = try RetentionInput.check(q: q, k: k, v: v, state: state, outputGradient: dO,
+                                             finalStateGradient: dS)
         let (n, dk, dv) = (q.rows, q.columns, v.columns)
-        let start = state ?? RetentionState(keyDimension: dk, valueDimension: dv)
-        try RetentionInput.check(state: start, keyDimension: dk, valueDimension: dv)
-        try RetentionInput.check(outputGradient: dO, length: n, valueDimension: dv)
-        if let dS { try RetentionInput.check(finalStateGradient: dS, keyDimension: dk, valueDimension: dv) }
 
         var dQ = Matrix<E>(rows: n, columns: dk), dK = dQ, dV = Matrix<E>(rows: n, columns: dv)
         var plan = ChunkPlan(length: Swift.min(chunkSize, n), decay: decay, zetaOffset: 0)

@@ -26,8 +26,7 @@ extension ParallelRetention {
                                                outputGradient dO: Matrix<E>)
         throws(RetentionError) -> RetentionGradients<E>
     {
-        try RetentionInput.check(q: q, k: k, v: v)
-        try RetentionInput.check(outputGradient: dO, length: q.rows, valueDimension: v.columns)
+        try RetentionInput.check(q: q, k: k, v: v, state: nil, outputGradient: dO, finalStateGradient: nil)
         let mask = decay.mask(q.rows)
         let scores = (q * k.transposed).hadamard(mask)
         let dScores = (dO * v.transposed).hadamard(mask)

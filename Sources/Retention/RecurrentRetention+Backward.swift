@@ -33,12 +33,9 @@ extension RecurrentRetention {
                                                finalStateGradient dS: Matrix<E>? = nil)
         throws(RetentionError) -> RetentionGradients<E>
     {
-        try RetentionInput.check(q: q, k: k, v: v)
+        let start = try RetentionInput.check(q: q, k: k, v: v, state: state, outputGradient: dO,
+                                             finalStateGradient: dS)
         let (n, dk, dv) = (q.rows, q.columns, v.columns)
-        let start = state ?? RetentionState(keyDimension: dk, valueDimension: dv)
-        try RetentionInput.check(state: start, keyDimension: dk, valueDimension: dv)
-        try RetentionInput.check(outputGradient: dO, length: n, valueDimension: dv)
-        if let dS { try RetentionInput.check(finalStateGradient: dS, keyDimension: dk, valueDimension: dv) }
 
         let gamma = decay.gamma
         var dQ = [E](repeating: 0, count: n * dk), dK = dQ, dV = [E](repeating: 0, count: n * dv)

@@ -32,6 +32,25 @@ public struct RetentionGradients<E: RealScalar>: Equatable, Sendable {
 /// The shape checks of the backward passes, beside the forward ones so that all forms reject
 /// the same gradients with the same words.
 extension RetentionInput {
+    /// Every check of a backward pass, in one order for all forms: Q, K and V as in the forward
+    /// pass, then the starting state, dO and the final-state gradient. Returns the starting
+    /// state, the zero state when `state` is nil.
+    @discardableResult
+    package static func check<E>(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>, state: RetentionState<E>?,
+                                 outputGradient: Matrix<E>, finalStateGradient: Matrix<E>?)
+        throws(RetentionError) -> RetentionState<E>
+    {
+        try check(q: q, k: k, v: v)
+        let (dk, dv) = (q.columns, v.columns)
+        let start = state ?? RetentionState(keyDimension: dk, valueDimension: dv)
+        try check(state: start, keyDimension: dk, valueDimension: dv)
+        try check(outputGradient: outputGradient, length: q.rows, valueDimension: dv)
+        if let finalStateGradient {
+            try check(finalStateGradient: finalStateGradient, keyDimension: dk, valueDimension: dv)
+        }
+        return start
+    }
+
     /// dO must have the outputs' shape: n rows (one per row of Q) and d_v columns (V's).
     package static func check<E>(outputGradient: Matrix<E>, length n: Int, valueDimension dv: Int)
         throws(RetentionError)

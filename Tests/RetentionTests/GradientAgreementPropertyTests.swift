@@ -5,30 +5,16 @@ import Testing
 
 import Retention
 
-/// One random case of the gradient agreement property; everything follows from the printed
-/// numbers (see `GradientProblem`).
-struct GradientCase: Sendable, CustomStringConvertible {
-    let length: Int
-    let keyDimension: Int
-    let valueDimension: Int
-    let gamma: Double
-    let chunkSize: Int
-    let seed: UInt64
-
-    var description: String {
-        "n=\(length) d_k=\(keyDimension) d_v=\(valueDimension) γ=\(gamma) B=\(chunkSize) seed=\(seed)"
-    }
-}
-
-/// The case generator.
+/// The case generator (cases as in the forward agreement test; everything else a backward
+/// pass reads follows from the seed, see `GradientProblem`).
 /// - n: 0 or 1 in one case in six; uniform in 0…200 in one in six; uniform in 0…40 otherwise.
 ///   The parallel and chunkwise backward passes cost O(n²) per case (two to three times their
 ///   forward passes), so long cases are rationed as in the forward agreement test; short ones
 ///   are where the edge cases crowd (B = n, B > n, a one-row last chunk).
 /// - d_k, d_v: 0…8 (0: nothing to carry, every gradient empty or zero; odd widths included).
 /// - γ: exactly 1 in a quarter of the cases; 1 − 2^{−e}, e in 1…20, in a quarter; 2^{−e}, e in
-///   1…40, in a quarter (fast decay: the powers underflow, in Float from γ⁵ on); otherwise
-///   uniform in (0, 1].
+///   1…40, in a quarter (fast decay: the higher powers underflow to 0, in Float after a few
+///   tokens); otherwise uniform in (0, 1].
 /// - B: uniform in 1…n+5: 1, divisors of n, non-divisors and B > n all occur.
 let gradientCases = zip(
     Gen.int(in: 0...5),  // 0: n ∈ {0, 1}; 1: n up to 200; otherwise n up to 40
@@ -39,7 +25,7 @@ let gradientCases = zip(
     Gen.double(in: 0..<1),  // u for γ
     Gen.double(in: 0..<1),  // u for B
     Gen.int(in: 0...Int.max)  // seed
-).map { (lengthKind, lengthUnit, dk, dv, gammaKind, gammaUnit, chunkUnit, seed) -> GradientCase in
+).map { (lengthKind, lengthUnit, dk, dv, gammaKind, gammaUnit, chunkUnit, seed) -> AgreementCase in
     let n = switch lengthKind {
     case 0: Int(lengthUnit * 2)
     case 1: Int(lengthUnit * 201)
@@ -52,7 +38,7 @@ let gradientCases = zip(
     default: 1 - gammaUnit  // (0, 1]
     }
     let chunkSize = 1 + Int(chunkUnit * Double(n + 5))
-    return GradientCase(length: n, keyDimension: dk, valueDimension: dv, gamma: gamma, chunkSize: chunkSize,
+    return AgreementCase(length: n, keyDimension: dk, valueDimension: dv, gamma: gamma, chunkSize: chunkSize,
                         seed: UInt64(seed))
 }
 
@@ -76,7 +62,7 @@ struct GradientAgreementPropertyTests {
     /// start (Double parallel from zero, Double recurrent from S₋₁), with term sizes for the
     /// cancellation floor (computed only when a comparison comes near its bound). In Double the
     /// runs that *are* the references are skipped: a computation compared with itself cannot fail.
-    static func compare<E: RealScalar>(_ p: GradientProblem<E>, _ c: GradientCase, gamma: E, bound: Double,
+    static func compare<E: RealScalar>(_ p: GradientProblem<E>, _ c: AgreementCase, gamma: E, bound: Double,
                                        references: References, worst: inout [String: Worst]) throws
     {
         let skipReferences = E.self == Double.self
@@ -114,15 +100,7 @@ struct GradientAgreementPropertyTests {
     /// and ~1e-15 for the long cases.
     @Test("Double: parallel = recurrent = chunkwise gradients to 1e-12")
     func agreeInDouble() async {
-        var worst: [String: Worst] = [:]
-        await propertyCheck(count: Self.count, input: gradientCases) { c in
-            let p = GradientProblem<Double>(length: c.length, keyDimension: c.keyDimension,
-                                            valueDimension: c.valueDimension, seed: c.seed)
-            try Self.compare(p, c, gamma: c.gamma, bound: 1e-12, references: Self.references(p, gamma: c.gamma),
-                             worst: &worst)
-        }
-        print("Double gradient agreement, \(Self.count) cases. Worst: "
-              + worst.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "; "))
+        await Self.agree(Double.self, bound: 1e-12)
     }
 
     /// In Float, every form's gradients against the same Double references on the same
@@ -136,15 +114,21 @@ struct GradientAgreementPropertyTests {
     /// floor applies); a real bug (a power of γ off by one, a wrong row) is off by 1 − γ or O(1).
     @Test("Float: parallel = recurrent = chunkwise gradients to 2e-5 of Double")
     func agreeInFloat() async {
+        await Self.agree(Float.self, bound: 2e-5)
+    }
+
+    /// Runs the property in precision E: each case's problem drawn in E, its references
+    /// computed in Double from the same (exactly converted) numbers, the worst errors printed.
+    static func agree<E: RealScalar>(_: E.Type, bound: Double) async {
         var worst: [String: Worst] = [:]
-        await propertyCheck(count: Self.count, input: gradientCases) { c in
-            let p = GradientProblem<Float>(length: c.length, keyDimension: c.keyDimension,
-                                           valueDimension: c.valueDimension, seed: c.seed)
-            let gamma = Float(c.gamma)
-            let references = try Self.references(p.converted(to: Double.self), gamma: Double(gamma))
-            try Self.compare(p, c, gamma: gamma, bound: 2e-5, references: references, worst: &worst)
+        await propertyCheck(count: count, input: gradientCases) { c in
+            let p = GradientProblem<E>(length: c.length, keyDimension: c.keyDimension,
+                                       valueDimension: c.valueDimension, seed: c.seed)
+            let gamma = E(c.gamma)
+            let references = try references(p.converted(to: Double.self), gamma: Double(gamma))
+            try compare(p, c, gamma: gamma, bound: bound, references: references, worst: &worst)
         }
-        print("Float gradient agreement, \(Self.count) cases. Worst against Double: "
+        print("\(E.name) gradient agreement, \(count) cases. Worst against Double: "
               + worst.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: "; "))
     }
 

@@ -10,7 +10,7 @@ import Retention
 /// run: its n×n scores would hold 4.3·10⁹ scalars.
 @Suite("Long sequences, backward (n = 65,536)")
 struct GradientLongSequenceTests {
-    static let length = 65_536
+    static let length = LongSequenceTests.length
     /// B = 8: 8,192 chunks. The chunkwise backward does two to three times the forward's work
     /// in the generic matrix product, which a debug build runs at ~100 ns per multiply–add, and
     /// allocates some twenty small matrices per chunk; its inner part costs O(B) per token.
