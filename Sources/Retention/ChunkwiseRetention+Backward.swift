@@ -29,9 +29,9 @@ extension ChunkwiseRetention {
     /// with the inner and cross parts; then backwards over the chunks for dR and the state
     /// part. The working memory is that of the forward pass, O(B² + B d + d_k d_v) whatever n
     /// (at most the scores A and dA, a chunk's rows and gradients, and R or dR), besides the
-    /// gradients themselves; the work is O(n B d + n d_k d_v), two to three times the forward's (per chunk,
-    /// about (2 d_k + 1.5 d_v) b² multiply–adds for the inner part against (d_k + 0.5 d_v) b²,
-    /// and 5 b d_k d_v for the cross and state parts against 2 b d_k d_v).
+    /// gradients themselves. The work is O(n B d + n d_k d_v), two to three times the
+    /// forward's: per chunk about (2 d_k + 1.5 d_v) b² multiply–adds for the inner part
+    /// against (d_k + 0.5 d_v) b², and 5 b d_k d_v for the cross and state parts against 2.
     ///
     /// Throws `.chunkSize` for B < 1 (checked first, as in the forward pass), and `.shape` when
     /// K is not shaped like Q, V does not have n rows, the state or the final-state gradient is
