@@ -156,8 +156,9 @@ private struct ChunkTrace<E: RealScalar> {
 }
 
 /// What every chunk of length b needs and only b determines: D_b, ξ, ζ and γ^b. Built once for
-/// B and once more for a shorter last chunk, not once per chunk.
-private struct ChunkPlan<E: RealScalar> {
+/// B and once more for a shorter last chunk, not once per chunk. Shared with the backward pass
+/// (ChunkwiseRetention+Backward.swift), which needs the same factors.
+struct ChunkPlan<E: RealScalar> {
     let length: Int
     /// D_b (b×b), the parallel form's decay mask inside the chunk.
     let mask: Matrix<E>
