@@ -6,7 +6,7 @@
 //   chapter concepts  Recurrence → Diagonalisation → Retention → MultiScaleRetention → RetNetModel
 //   fast path         Kernels → FastRetNet, and Measuring         (SIMD GEMM and retention; bounds and timing)
 //   interop           SafeTensors → TorchscaleCheckpoint          (torchscale 0.3.0 checkpoints)
-//   figures           Tracing, Graphs → GraphvizRendering, RetentionFigures
+//   figures           Tracing, Graphs → GraphvizRendering, Plots, RetentionFigures
 //   the book          Notebook → ChapterSupport → chapterNN       (sources and pages in Chapters/NN-slug/)
 //   executables       retnet, bench (its JSON result type in Benchmarks), figures, pages
 //   tests             TestSupport and one test target per module
@@ -119,10 +119,13 @@ let package = Package(
         .systemLibrary(name: "CGraphviz", pkgConfig: "libgvc", providers: [.apt(["libgraphviz-dev"])]),
         // Renders a Graph to SVG or PNG in-process with libgvc.
         .target(name: "GraphvizRendering", dependencies: ["CGraphviz", "Graphs"]),
+        // Line plots and heatmaps as deterministic SVG, written by hand (no plotting package is available).
+        .target(name: "Plots", dependencies: ["Matrices"]),
         // The figures, traced from real runs: the three retention forms, multi-scale retention, a block.
         .target(
             name: "RetentionFigures",
-            dependencies: ["Matrices", "Diagonalisation", "Retention", "MultiScaleRetention", "RetNetModel", "Tracing", "Graphs"]
+            dependencies: ["Matrices", "Diagonalisation", "Retention", "MultiScaleRetention", "RetNetModel", "Tracing", "Graphs",
+                           "Plots"]
         ),
 
         // MARK: The book
@@ -189,6 +192,7 @@ let package = Package(
         ),
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "Retention", "MultiScaleRetention", "RetNetModel", "Matrices", "TestSupport"]),
         .testTarget(name: "GraphsTests", dependencies: ["Graphs"]),
+        .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
         .testTarget(name: "GraphvizRenderingTests", dependencies: ["GraphvizRendering", "Graphs"]),
         .testTarget(
             name: "RetentionFiguresTests",

@@ -6,7 +6,8 @@ import RetentionFigures
 
 /// `swift run figures`: traces the parallel, recurrent and chunkwise forms, a multi-scale
 /// retention layer and a RetNet block on small examples and writes each computation graph to
-/// Figures/ as DOT (committed and checked in CI), SVG (for the notebook pages) and PNG (for slides).
+/// Figures/ as DOT (committed and checked in CI), SVG (for the notebook pages) and PNG (for slides);
+/// and plots what each head's decay remembers and the rotation's shift invariance, as SVG.
 struct Figures: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "figures",
@@ -93,6 +94,17 @@ struct Figures: ParsableCommand {
                 }
                 print("wrote \(output)/\(file)")
             }
+        }
+        // Plots of what retention remembers: drawn as SVG directly (no graph, no Graphviz).
+        guard formats.contains(.svg) else { return }
+        for plot in [try DecayPlots.decayHeatmaps(), try DecayPlots.receptiveFields(), try DecayPlots.shiftInvariance()] {
+            let path = directory.appendingPathComponent("\(plot.name).svg").path
+            do {
+                try Data(plot.svg.utf8).write(to: URL(fileURLWithPath: path))
+            } catch {
+                throw FiguresError.cannotWrite(path, reason: Self.reason(error))
+            }
+            print("wrote \(output)/\(plot.name).svg")
         }
     }
 
