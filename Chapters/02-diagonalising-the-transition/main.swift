@@ -47,7 +47,7 @@ struct Chapter02: ParsableCommand {
         nb.equation("Q_n A^{n−m} K_mᵀ = (Q_n Λ) (γ e^{iθ})^{n−m} (K_m Λ^{−ᵀ})ᵀ",
                     latex: #"Q_n A^{n-m} K_m^{\top} = (Q_n \Lambda)\,(\gamma e^{i\theta})^{n-m}\,(K_m \Lambda^{-\top})^{\top}"#)
         nb.prose("""
-            Λ can be folded into the learned weights — W_Q Λ and W_K Λ^{−ᵀ} are just other weights —
+            Λ can be folded into the learned weights — W_Q Λ and W_K Λ^{−ᵀ} are just other (complex) weights —
             so a model can learn the diagonal form directly. Check it: build a complex A from a random
             (well-conditioned) Λ and random γ_j ∈ (0.5, 1), θ_j ∈ [0, π), run chapter 01's recurrence
             with that A, and compare with the diagonal sum on absorbed projections. Λ has condition
@@ -68,6 +68,36 @@ struct Chapter02: ParsableCommand {
         let absorbed = try DiagonalTransition.absorb(lambda, q: q.complex, k: k.complex)
         let diagonal = try transition.outputs(q: absorbed.q, k: absorbed.k, v: v.complex)
         nb.check("recurrence with A = diagonal sum with Λ absorbed", diagonal, withA, tolerance: .relative(1e-12))
+        nb.prose("""
+            Those absorbed weights are complex, though, and a model's weights are real. The bridge: a
+            real A's complex eigenvalues come in conjugate pairs γ e^{±iθ} with conjugate eigenvectors,
+            and each pair spans a real plane on which A turns by θ and shrinks by γ. So a real A is
+            A = P B P⁻¹ with P real and B block-diagonal, each 2×2 block γ·[cos θ, −sin θ; sin θ, cos θ]
+            — a rotation of a pair, scaled. Fold the real P into the weights (Q P and K P^{−ᵀ}) and the
+            real recurrence is a pair rotation with decay, all in real numbers: the real pairs below are
+            where the algebra leads, not a storage trick. Check it with a real random P (condition
+            number ~2) and one block per pair of the d = \(sizes.dim) dimensions (1e-12 relative):
+            """)
+        let realP = Matrix<Double>.identity(sizes.dim)
+            + Matrix<Double>.gaussian(rows: sizes.dim, columns: sizes.dim, scale: 0.3 / Double(sizes.dim).squareRoot(), using: &rng)
+        let blocks = Matrix<Double>(rows: sizes.dim, columns: sizes.dim) { r, c in
+            guard r / 2 == c / 2 else { return 0 }
+            let (g, t) = (transition.gamma[r / 2], transition.theta[r / 2])
+            switch (r % 2, c % 2) {
+            case (0, 0), (1, 1): return g * Double.cos(t)
+            case (0, 1): return -g * Double.sin(t)
+            default: return g * Double.sin(t)
+            }
+        }
+        if let inverseP = realP.complex.inverse?.real {
+            let realA = realP * blocks * inverseP
+            let throughA = try LinearRecurrence.outputs(q: q, k: k, v: v, transition: realA)
+            let throughBlocks = try LinearRecurrence.outputs(q: q * realP, k: k * inverseP.transposed, v: v, transition: blocks)
+            nb.check("real A = P B P⁻¹: recurrence with A = recurrence with the rotation blocks B on Q P, K P^{−ᵀ}",
+                     throughBlocks, throughA, tolerance: .relative(1e-12))
+        } else {
+            nb.check("the random real P is invertible", false, "P is singular to working precision")
+        }
 
         nb.section("The xPos split, and where it overflows")
         nb.prose("""
