@@ -62,9 +62,10 @@ struct Chapter05: ParsableCommand {
             The first part is the parallel form on the chunk alone: (Q_[i] K_[i]ᵀ ⊙ D) V_[i] with a b×b
             D. In the second, write γ^{n−m} = γ^{j+1} · γ^{iB−1−m}: the first factor depends only on the
             row (that is ξ_j = γ^{j+1}), and what remains is chapter 04's state after the previous
-            chunk's last row, R_{i−1} = S_{iB−1}. Updating R by a whole chunk ages the old state by γ^b
-            and adds the chunk's own writes, each aged by its distance b − j − 1 to the chunk's end
-            (that is ζ_j = γ^{b−j−1}, the factor Eq. 7 is easy to misread without):
+            chunk's last row, R_{i−1} = S_{iB−1}. To move R across a whole chunk, age the old state by
+            γ^b and add the chunk's own writes, row j's write aged by its distance b − j − 1 to the
+            chunk's last row: that factor is ζ_j = γ^{b−j−1}. It is easy to miss in Eq. 7, and a port
+            that drops it gets every state after the first chunk wrong:
             """)
         nb.equation("Retention(X_[i]) = (Q_[i] K_[i]ᵀ ⊙ D) V_[i] + (Q_[i] R_{i−1}) ⊙ ξ,   ξ_j = γ^{j+1}\n    R_i = K_[i]ᵀ (V_[i] ⊙ ζ) + γ^b R_{i−1},   ζ_j = γ^{b−j−1}",
                     latex: #"\begin{aligned} \operatorname{Retention}(X_{[i]}) &= \left(Q_{[i]} K_{[i]}^{\top} \odot D\right) V_{[i]} + \left(Q_{[i]} R_{i-1}\right) \odot \xi, & \xi_j &= \gamma^{\,j+1} \\ R_i &= K_{[i]}^{\top} \left(V_{[i]} \odot \zeta\right) + \gamma^{b} R_{i-1}, & \zeta_j &= \gamma^{\,b-j-1} \end{aligned}"#)
