@@ -1,17 +1,8 @@
 import Matrices
 
-/// ∂L/∂ the per-head norm's own weights: GroupNorm's w and b (h·d_v each), nothing for
-/// torchscale's weightless RMSNorm (both arrays empty).
-public struct HeadNormGradients<E: RealScalar>: Equatable, Sendable {
-    public var weight: [E]
-    public var bias: [E]
-
-    public init(weight: [E], bias: [E]) {
-        self.weight = weight
-        self.bias = bias
-    }
-
-    /// Zero gradients shaped like `norm`'s weights.
+extension NormGradients {
+    /// Zero gradients shaped like `norm`'s weights: GroupNorm's w and b (h·d_v each), nothing
+    /// for torchscale's weightless RMSNorm (both arrays empty).
     public init(zeroFor norm: HeadNorm<E>) {
         switch norm {
         case .groupNorm(let w, let b, _): self.init(weight: .init(repeating: 0, count: w.count),
@@ -30,7 +21,7 @@ extension HeadNorm {
     /// Throws when h does not divide x's width, dY is not shaped like x, or `gradients` is not
     /// shaped like the norm's weights.
     public func backward(_ x: Matrix<E>, heads: Int, outputGradient dY: Matrix<E>,
-                         gradients: inout HeadNormGradients<E>) throws(MultiScaleRetentionError) -> Matrix<E>
+                         gradients: inout NormGradients<E>) throws(MultiScaleRetentionError) -> Matrix<E>
     {
         guard heads >= 1 && x.columns % heads == 0 else {
             throw .invalid(field: "head norm input", expected: "a width divisible by h = \(heads)", got: "\(x.shape)")

@@ -10,10 +10,10 @@ public struct MultiScaleRetentionGradients<E: RealScalar>: Equatable, Sendable {
     /// ∂L/∂W_Q, ∂L/∂W_K [E, E], ∂L/∂W_V, ∂L/∂W_G [V, E], ∂L/∂W_O [E, V].
     public var qProj: Matrix<E>, kProj: Matrix<E>, vProj: Matrix<E>, gProj: Matrix<E>, outProj: Matrix<E>
     /// ∂L/∂ the per-head norm's weight and bias (GroupNorm; empty for the weightless RMSNorm).
-    public var headNorm: HeadNormGradients<E>
+    public var headNorm: NormGradients<E>
 
     public init(qProj: Matrix<E>, kProj: Matrix<E>, vProj: Matrix<E>, gProj: Matrix<E>, outProj: Matrix<E>,
-                headNorm: HeadNormGradients<E>)
+                headNorm: NormGradients<E>)
     {
         (self.qProj, self.kProj, self.vProj, self.gProj, self.outProj) = (qProj, kProj, vProj, gProj, outProj)
         self.headNorm = headNorm
@@ -23,6 +23,6 @@ public struct MultiScaleRetentionGradients<E: RealScalar>: Equatable, Sendable {
     public init(zeroFor layer: MultiScaleRetentionLayer<E>) {
         func zero(_ m: Matrix<E>) -> Matrix<E> { Matrix(rows: m.rows, columns: m.columns) }
         self.init(qProj: zero(layer.qProj), kProj: zero(layer.kProj), vProj: zero(layer.vProj),
-                  gProj: zero(layer.gProj), outProj: zero(layer.outProj), headNorm: HeadNormGradients(zeroFor: layer.headNorm))
+                  gProj: zero(layer.gProj), outProj: zero(layer.outProj), headNorm: NormGradients(zeroFor: layer.headNorm))
     }
 }

@@ -93,7 +93,7 @@ extension MultiScaleRetentionLayer {
             try MultiScaleRetentionError.requireShape(gradient, "\(name) gradient", rows: weight.rows,
                                                       columns: weight.columns, "the shape of \(name).weight")
         }
-        let zero = HeadNormGradients(zeroFor: headNorm)
+        let zero = NormGradients(zeroFor: headNorm)
         guard g.headNorm.weight.count == zero.weight.count && g.headNorm.bias.count == zero.bias.count else {
             throw .invalid(field: "head norm gradients", expected: "\(zero.weight.count) and \(zero.bias.count) entries",
                            got: "\(g.headNorm.weight.count) and \(g.headNorm.bias.count)")

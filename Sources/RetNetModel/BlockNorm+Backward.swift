@@ -1,17 +1,8 @@
 import Matrices
 import MultiScaleRetention
 
-/// ∂L/∂ a block norm's weights: w (E) and, for LayerNorm, b (E; empty for RMSNorm).
-public struct BlockNormGradients<E: RealScalar>: Equatable, Sendable {
-    public var weight: [E]
-    public var bias: [E]
-
-    public init(weight: [E], bias: [E]) {
-        self.weight = weight
-        self.bias = bias
-    }
-
-    /// Zero gradients shaped like `norm`'s weights.
+extension NormGradients {
+    /// Zero gradients shaped like `norm`'s weights: w (E) and, for LayerNorm, b (E).
     public init(zeroFor norm: BlockNorm<E>) {
         switch norm {
         case .layerNorm(let w, let b, _): self.init(weight: .init(repeating: 0, count: w.count),
@@ -29,12 +20,12 @@ extension BlockNorm {
     ///
     /// Throws when x is not n×E, dY is not shaped like x, or `gradients` is not shaped like
     /// the norm's weights.
-    public func backward(_ x: Matrix<E>, outputGradient dY: Matrix<E>, gradients: inout BlockNormGradients<E>)
+    public func backward(_ x: Matrix<E>, outputGradient dY: Matrix<E>, gradients: inout NormGradients<E>)
         throws(ShapeError) -> Matrix<E>
     {
         try ShapeError.require(x, "X", columns: width, " (the norm's width E)")
         try ShapeError.require(dY, "dY", rows: x.rows, columns: x.columns, " (the shape of X)")
-        let zero = BlockNormGradients(zeroFor: self)
+        let zero = NormGradients(zeroFor: self)
         guard gradients.weight.count == zero.weight.count && gradients.bias.count == zero.bias.count else {
             throw ShapeError(argument: "norm gradients", expected: "\(zero.weight.count) and \(zero.bias.count) entries",
                              got: "\(gradients.weight.count) and \(gradients.bias.count)")

@@ -3,13 +3,13 @@ import MultiScaleRetention
 
 /// ∂L/∂ every weight of one block, in the block's own structure.
 public struct RetNetBlockGradients<E: RealScalar>: Equatable, Sendable {
-    public var retentionLayerNorm: BlockNormGradients<E>
+    public var retentionLayerNorm: NormGradients<E>
     public var retention: MultiScaleRetentionGradients<E>
-    public var finalLayerNorm: BlockNormGradients<E>
+    public var finalLayerNorm: NormGradients<E>
     public var ffn: FeedForwardGradients<E>
 
-    public init(retentionLayerNorm: BlockNormGradients<E>, retention: MultiScaleRetentionGradients<E>,
-                finalLayerNorm: BlockNormGradients<E>, ffn: FeedForwardGradients<E>)
+    public init(retentionLayerNorm: NormGradients<E>, retention: MultiScaleRetentionGradients<E>,
+                finalLayerNorm: NormGradients<E>, ffn: FeedForwardGradients<E>)
     {
         self.retentionLayerNorm = retentionLayerNorm
         self.retention = retention
@@ -19,9 +19,9 @@ public struct RetNetBlockGradients<E: RealScalar>: Equatable, Sendable {
 
     /// Zero gradients shaped like `block`'s weights.
     public init(zeroFor block: RetNetBlock<E>) {
-        self.init(retentionLayerNorm: BlockNormGradients(zeroFor: block.retentionLayerNorm),
+        self.init(retentionLayerNorm: NormGradients(zeroFor: block.retentionLayerNorm),
                   retention: MultiScaleRetentionGradients(zeroFor: block.retention),
-                  finalLayerNorm: BlockNormGradients(zeroFor: block.finalLayerNorm),
+                  finalLayerNorm: NormGradients(zeroFor: block.finalLayerNorm),
                   ffn: FeedForwardGradients(zeroFor: block.ffn))
     }
 }

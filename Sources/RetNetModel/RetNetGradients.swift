@@ -7,7 +7,7 @@ import MultiScaleRetention
 public struct RetNetGradients<E: RealScalar>: Equatable, Sendable {
     public var embedTokens: Matrix<E>
     public var blocks: [RetNetBlockGradients<E>]
-    public var layerNorm: BlockNormGradients<E>
+    public var layerNorm: NormGradients<E>
     public var outputProjection: Matrix<E>
 
     /// Zero gradients shaped like `model`'s weights.
@@ -15,7 +15,7 @@ public struct RetNetGradients<E: RealScalar>: Equatable, Sendable {
         func zero(_ m: Matrix<E>) -> Matrix<E> { Matrix(rows: m.rows, columns: m.columns) }
         embedTokens = zero(model.embedTokens)
         blocks = model.blocks.map { RetNetBlockGradients(zeroFor: $0) }
-        layerNorm = BlockNormGradients(zeroFor: model.layerNorm)
+        layerNorm = NormGradients(zeroFor: model.layerNorm)
         outputProjection = zero(model.outputProjection)
     }
 
@@ -26,7 +26,7 @@ public struct RetNetGradients<E: RealScalar>: Equatable, Sendable {
     public var named: [(name: String, shape: [Int], values: [E])] {
         var out: [(name: String, shape: [Int], values: [E])] = []
         func matrix(_ name: String, _ m: Matrix<E>) { out.append((name, [m.rows, m.columns], m.storage)) }
-        func norm(_ name: String, _ g: BlockNormGradients<E>) {
+        func norm(_ name: String, _ g: NormGradients<E>) {
             out.append((name + ".weight", [g.weight.count], g.weight))
             if !g.bias.isEmpty { out.append((name + ".bias", [g.bias.count], g.bias)) }
         }

@@ -36,20 +36,8 @@ func fail<T, Failure: Error>(_ body: () throws(Failure) -> T) throws -> T {
     }
 }
 
-/// The retention form a subcommand runs, as a flag.
-enum Mode: String, ExpressibleByArgument, CaseIterable {
-    case parallel, recurrent, chunkwise
-}
-
-struct Logits: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Print the logits for a token sequence as JSON: {\"logits\": [[…], …]}, one row per position.")
-
-    @OptionGroup var checkpoint: CheckpointOptions
-
-    @Option(help: "Comma-separated token ids, e.g. 3,1,4,1,5.")
-    var tokens: String
-
+/// The retention form of `logits` and `gradients`, and whether torchscale's row factors apply.
+struct RetentionOptions: ParsableArguments {
     @Option(help: "The retention form: parallel, recurrent (token by token) or chunkwise.")
     var mode: Mode = .parallel
 
@@ -65,6 +53,38 @@ struct Logits: ParsableCommand {
 
     func validate() throws {
         if let chunkSize, chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize).") }
+    }
+
+    /// The form, and torchscale's row factors for that mode (`RowScaling`), unless exact
+    /// retention was asked for. torchscale's modes differ by a positive factor per head and row.
+    func formAndScaling(config: RetNetConfig) -> (RetentionForm, RowScaling) {
+        let chunk = chunkSize ?? config.recurrentChunkSize
+        let (form, scaling): (RetentionForm, RowScaling) = switch mode {
+        case .parallel: (.parallel, .paper)
+        case .recurrent: (.recurrent, .decay)
+        case .chunkwise: (.chunkwise(chunkSize: chunk), .torchscaleChunkwise(chunkSize: chunk))
+        }
+        return (form, exactRetention ? .exact : scaling)
+    }
+}
+
+/// The retention form a subcommand runs, as a flag.
+enum Mode: String, ExpressibleByArgument, CaseIterable {
+    case parallel, recurrent, chunkwise
+}
+
+struct Logits: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the logits for a token sequence as JSON: {\"logits\": [[…], …]}, one row per position.")
+
+    @OptionGroup var checkpoint: CheckpointOptions
+
+    @Option(help: "Comma-separated token ids, e.g. 3,1,4,1,5.")
+    var tokens: String
+
+    @OptionGroup var retention: RetentionOptions
+
+    func validate() throws {
         _ = try RetNetTool.tokens(self.tokens, flag: "--tokens")
     }
 
@@ -72,17 +92,9 @@ struct Logits: ParsableCommand {
         let ids = try RetNetTool.tokens(self.tokens, flag: "--tokens")
         let checkpoint = try checkpoint.load()
         let model: RetNet<Float> = try fail { () throws(CheckpointError) in try checkpoint.model(Float.self) }
-        let chunk = chunkSize ?? checkpoint.config.recurrentChunkSize
-        // torchscale's modes differ by a positive factor per head and row (RowScaling).
-        let (form, scaling): (RetentionForm, RowScaling) = switch mode {
-        case .parallel: (.parallel, .paper)
-        case .recurrent: (.recurrent, .decay)
-        case .chunkwise: (.chunkwise(chunkSize: chunk), .torchscaleChunkwise(chunkSize: chunk))
-        }
         // A recurrent pass over the sequence gives row n from tokens 0…n: decoding one by one.
-        let logits = try fail { () throws(RetNetError) in
-            try model.forward(ids, form: form, scaling: exactRetention ? .exact : scaling).logits
-        }
+        let (form, scaling) = retention.formAndScaling(config: checkpoint.config)
+        let logits = try fail { () throws(RetNetError) in try model.forward(ids, form: form, scaling: scaling).logits }
         let rows = (0..<logits.rows).map { n in
             "[" + (0..<logits.columns).map { "\(logits[n, $0])" }.joined(separator: ", ") + "]"
         }
@@ -174,20 +186,12 @@ struct Gradients: ParsableCommand {
     @Option(help: "Comma-separated token ids, at least two, e.g. 3,1,4,1,5.")
     var tokens: String
 
-    @Option(help: "The retention form: parallel, recurrent or chunkwise.")
-    var mode: Mode = .parallel
-
-    @Option(help: "Chunk size B for --mode chunkwise (default: the config's recurrent_chunk_size).")
-    var chunkSize: Int?
-
-    @Flag(help: "Differentiate exact retention (no row factors) in every mode.")
-    var exactRetention = false
+    @OptionGroup var retention: RetentionOptions
 
     @Option(help: "The safetensors file to write (written to a temporary file beside it, then renamed into place).")
     var out: String
 
     func validate() throws {
-        if let chunkSize, chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize).") }
         let ids = try RetNetTool.tokens(tokens, flag: "--tokens")
         guard ids.count >= 2 else {
             throw ValidationError("--tokens must hold at least 2 token ids (the loss predicts each next token), got \(ids.count).")
@@ -198,15 +202,8 @@ struct Gradients: ParsableCommand {
         let ids = try RetNetTool.tokens(tokens, flag: "--tokens")
         let checkpoint = try checkpoint.load()
         let model: RetNet<Double> = try fail { () throws(CheckpointError) in try checkpoint.model(Double.self) }
-        let chunk = chunkSize ?? checkpoint.config.recurrentChunkSize
-        let (form, scaling): (RetentionForm, RowScaling) = switch mode {
-        case .parallel: (.parallel, .paper)
-        case .recurrent: (.recurrent, .decay)
-        case .chunkwise: (.chunkwise(chunkSize: chunk), .torchscaleChunkwise(chunkSize: chunk))
-        }
-        let (loss, gradients) = try fail { () throws(RetNetError) in
-            try model.gradients(ids, form: form, scaling: exactRetention ? .exact : scaling)
-        }
+        let (form, scaling) = retention.formAndScaling(config: checkpoint.config)
+        let (loss, gradients) = try fail { () throws(RetNetError) in try model.gradients(ids, form: form, scaling: scaling) }
         let entries = gradients.named.map { SafeTensors.Entry(name: $0.name, shape: $0.shape, values: $0.values.map(Float.init)) }
         try fail { () throws(GradientFileError) in try GradientFileError.write(entries, to: URL(fileURLWithPath: out)) }
         print("wrote \(entries.count) gradients to \(out)")

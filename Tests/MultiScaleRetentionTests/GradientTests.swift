@@ -60,7 +60,7 @@ struct MultiScaleRetentionGradientTests {
     func headNorm(_ index: Int) throws {
         let (name, norm) = Self.norms[index]
         let x = inputs(rows: 5, columns: 12, seed: 21), w = inputs(rows: 5, columns: 12, seed: 22)
-        var gradients = HeadNormGradients(zeroFor: norm)
+        var gradients = NormGradients(zeroFor: norm)
         let dX = try norm.backward(x, heads: 2, outputGradient: w, gradients: &gradients)
         expectClose(dX, FiniteDifferences.gradient(of: x) { weightedSum(norm.apply($0, heads: 2), w) },
                     relative: Self.tolerance, "\(name) dX")

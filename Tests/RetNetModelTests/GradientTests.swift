@@ -39,7 +39,7 @@ struct RetNetGradientTests {
     func blockNorm(_ index: Int) throws {
         let (name, norm) = Self.norms[index]
         let x = Self.matrix(5, 8, seed: 1), w = Self.matrix(5, 8, seed: 2)
-        var gradients = BlockNormGradients(zeroFor: norm)
+        var gradients = NormGradients(zeroFor: norm)
         let dX = try norm.backward(x, outputGradient: w, gradients: &gradients)
         expectClose(dX, FiniteDifferences.gradient(of: x) { weightedSum(norm.apply($0), w) }, relative: Self.tolerance,
                     "\(name) dX")
