@@ -146,10 +146,10 @@ let package = Package(
 
         // MARK: Executables
 
-        // `swift run -c release retnet logits|generate|inspect --checkpoint DIR …`
+        // `swift run -c release retnet logits|generate|inspect|gradients --checkpoint DIR …`
         .executableTarget(
             name: "retnet",
-            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "TorchscaleCheckpoint", "FastRetNet", argumentParser]
+            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "SafeTensors", "TorchscaleCheckpoint", "FastRetNet", argumentParser]
         ),
         // The JSON line every benchmark result is printed as (read back by BenchTests).
         .target(name: "Benchmarks"),

@@ -20,7 +20,7 @@ public enum MultiScaleRetentionError: Error, Equatable, Sendable, CustomStringCo
     }
 
     /// Throws `.invalid` naming `field` unless `matrix` is `rows`×`columns`.
-    static func requireShape<E>(_ matrix: Matrix<E>, _ field: String, rows: Int, columns: Int, _ meaning: String)
+    package static func requireShape<E>(_ matrix: Matrix<E>, _ field: String, rows: Int, columns: Int, _ meaning: String)
         throws(MultiScaleRetentionError)
     {
         guard matrix.rows == rows && matrix.columns == columns else {

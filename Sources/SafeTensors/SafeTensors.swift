@@ -121,6 +121,21 @@ public struct SafeTensors: Sendable {
         }
     }
 
+    /// The values of tensor `name` in row-major order as Double: F64 exactly (where `floats`
+    /// rounds it: float64 references such as autograd's gradients need every bit), the other
+    /// floating-point types widened exactly from `floats`.
+    public func doubles(_ name: String) throws(SafeTensorsError) -> [Double] {
+        let tensor = try tensor(name)
+        guard tensor.dtype == .f64 else { return try floats(name).map(Double.init) }
+        let start = dataStart + tensor.byteRange.lowerBound
+        return bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> [Double] in
+            let base = raw.baseAddress!.advanced(by: start)
+            return (0..<tensor.count).map {
+                Double(bitPattern: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)))
+            }
+        }
+    }
+
     // MARK: - Checking the header
 
     private static func tensor(_ name: String, _ value: Any, dataSize: Int) throws(SafeTensorsError) -> Tensor {

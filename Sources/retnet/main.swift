@@ -4,6 +4,7 @@ import Foundation
 import Matrices
 import MultiScaleRetention
 import RetNetModel
+import SafeTensors
 import TorchscaleCheckpoint
 
 /// `retnet`: run a torchscale RetNet checkpoint with this package's model, no Python needed.
@@ -12,7 +13,7 @@ struct RetNetCommand: ParsableCommand {
         commandName: "retnet",
         abstract: "Run a torchscale 0.3.0 RetNet checkpoint (config.json + model.safetensors) in Swift.",
         discussion: "Build it optimised: swift run -c release retnet …",
-        subcommands: [Logits.self, Generate.self, Inspect.self])
+        subcommands: [Logits.self, Generate.self, Inspect.self, Gradients.self])
 }
 
 /// The checkpoint directory, shared by every subcommand.
@@ -35,20 +36,8 @@ func fail<T, Failure: Error>(_ body: () throws(Failure) -> T) throws -> T {
     }
 }
 
-/// The retention form a subcommand runs, as a flag.
-enum Mode: String, ExpressibleByArgument, CaseIterable {
-    case parallel, recurrent, chunkwise
-}
-
-struct Logits: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Print the logits for a token sequence as JSON: {\"logits\": [[…], …]}, one row per position.")
-
-    @OptionGroup var checkpoint: CheckpointOptions
-
-    @Option(help: "Comma-separated token ids, e.g. 3,1,4,1,5.")
-    var tokens: String
-
+/// The retention form of `logits` and `gradients`, and whether torchscale's row factors apply.
+struct RetentionOptions: ParsableArguments {
     @Option(help: "The retention form: parallel, recurrent (token by token) or chunkwise.")
     var mode: Mode = .parallel
 
@@ -64,6 +53,38 @@ struct Logits: ParsableCommand {
 
     func validate() throws {
         if let chunkSize, chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize).") }
+    }
+
+    /// The form, and torchscale's row factors for that mode (`RowScaling`), unless exact
+    /// retention was asked for. torchscale's modes differ by a positive factor per head and row.
+    func formAndScaling(config: RetNetConfig) -> (RetentionForm, RowScaling) {
+        let chunk = chunkSize ?? config.recurrentChunkSize
+        let (form, scaling): (RetentionForm, RowScaling) = switch mode {
+        case .parallel: (.parallel, .paper)
+        case .recurrent: (.recurrent, .decay)
+        case .chunkwise: (.chunkwise(chunkSize: chunk), .torchscaleChunkwise(chunkSize: chunk))
+        }
+        return (form, exactRetention ? .exact : scaling)
+    }
+}
+
+/// The retention form a subcommand runs, as a flag.
+enum Mode: String, ExpressibleByArgument, CaseIterable {
+    case parallel, recurrent, chunkwise
+}
+
+struct Logits: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the logits for a token sequence as JSON: {\"logits\": [[…], …]}, one row per position.")
+
+    @OptionGroup var checkpoint: CheckpointOptions
+
+    @Option(help: "Comma-separated token ids, e.g. 3,1,4,1,5.")
+    var tokens: String
+
+    @OptionGroup var retention: RetentionOptions
+
+    func validate() throws {
         _ = try RetNetTool.tokens(self.tokens, flag: "--tokens")
     }
 
@@ -71,17 +92,9 @@ struct Logits: ParsableCommand {
         let ids = try RetNetTool.tokens(self.tokens, flag: "--tokens")
         let checkpoint = try checkpoint.load()
         let model: RetNet<Float> = try fail { () throws(CheckpointError) in try checkpoint.model(Float.self) }
-        let chunk = chunkSize ?? checkpoint.config.recurrentChunkSize
-        // torchscale's modes differ by a positive factor per head and row (RowScaling).
-        let (form, scaling): (RetentionForm, RowScaling) = switch mode {
-        case .parallel: (.parallel, .paper)
-        case .recurrent: (.recurrent, .decay)
-        case .chunkwise: (.chunkwise(chunkSize: chunk), .torchscaleChunkwise(chunkSize: chunk))
-        }
         // A recurrent pass over the sequence gives row n from tokens 0…n: decoding one by one.
-        let logits = try fail { () throws(RetNetError) in
-            try model.forward(ids, form: form, scaling: exactRetention ? .exact : scaling).logits
-        }
+        let (form, scaling) = retention.formAndScaling(config: checkpoint.config)
+        let logits = try fail { () throws(RetNetError) in try model.forward(ids, form: form, scaling: scaling).logits }
         let rows = (0..<logits.rows).map { n in
             "[" + (0..<logits.columns).map { "\(logits[n, $0])" }.joined(separator: ", ") + "]"
         }
@@ -153,6 +166,79 @@ struct Inspect: ParsableCommand {
         let buffers = try fail { () throws(CheckpointError) in try checkpoint.storedBuffers() }
         for buffer in buffers { print("buffer " + buffer.summary) }
         if buffers.isEmpty { print("buffers: none stored; θ and γ computed from the config") }
+    }
+}
+
+struct Gradients: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write every parameter's gradient of the next-token loss to a safetensors file; print {\"loss\": …}.",
+        discussion: """
+            The loss is the mean over positions t = 0 … T−2 of the cross-entropy of logits[t] against \
+            tokens[t+1] (PyTorch's F.cross_entropy(logits[:-1], tokens[1:])). The gradients are computed \
+            in Double by explicit backward passes and written as F32 under the checkpoint's own tensor \
+            names. Each mode applies torchscale's row factors for that mode, held constant as torchscale \
+            0.3.0 detaches them, so --mode parallel gives what torch autograd gives in torchscale's \
+            default (parallel) mode.
+            """)
+
+    @OptionGroup var checkpoint: CheckpointOptions
+
+    @Option(help: "Comma-separated token ids, at least two, e.g. 3,1,4,1,5.")
+    var tokens: String
+
+    @OptionGroup var retention: RetentionOptions
+
+    @Option(help: "The safetensors file to write (written to a temporary file beside it, then renamed into place).")
+    var out: String
+
+    func validate() throws {
+        let ids = try RetNetTool.tokens(tokens, flag: "--tokens")
+        guard ids.count >= 2 else {
+            throw ValidationError("--tokens must hold at least 2 token ids (the loss predicts each next token), got \(ids.count).")
+        }
+    }
+
+    func run() throws {
+        let ids = try RetNetTool.tokens(tokens, flag: "--tokens")
+        let checkpoint = try checkpoint.load()
+        let model: RetNet<Double> = try fail { () throws(CheckpointError) in try checkpoint.model(Double.self) }
+        let (form, scaling) = retention.formAndScaling(config: checkpoint.config)
+        let (loss, gradients) = try fail { () throws(RetNetError) in try model.gradients(ids, form: form, scaling: scaling) }
+        let entries = gradients.named.map { SafeTensors.Entry(name: $0.name, shape: $0.shape, values: $0.values.map(Float.init)) }
+        try fail { () throws(GradientFileError) in try GradientFileError.write(entries, to: URL(fileURLWithPath: out)) }
+        print("wrote \(entries.count) gradients to \(out)")
+        print("{\"loss\": \(loss)}")
+    }
+}
+
+/// Writing the gradient file: the bytes go to a temporary file in the destination's folder,
+/// which is then renamed over the destination, so a reader never sees half a file and a failed
+/// run leaves whatever was there before.
+struct GradientFileError: Error, CustomStringConvertible {
+    let path: String
+    let reason: String
+
+    var description: String { "cannot write \(path): \(reason)" }
+
+    static func write(_ entries: [SafeTensors.Entry], to url: URL) throws(GradientFileError) {
+        let data: Data
+        do {
+            data = try SafeTensors.encode(entries, metadata: ["format": "pt"])
+        } catch {
+            throw GradientFileError(path: url.path, reason: "\(error)")
+        }
+        let temporary = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
+        do {
+            try data.write(to: temporary)
+        } catch {
+            throw GradientFileError(path: url.path, reason: (error as NSError).localizedDescription)
+        }
+        guard rename(temporary.path, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw GradientFileError(path: url.path, reason: reason)
+        }
     }
 }
 

@@ -102,6 +102,17 @@ func expectError(_ expected: SafeTensorsError, _ data: Data, sourceLocation: Sou
         #expect(try SafeTensors(data: data).floats("d") == [Float(1.0 / 3.0)])
     }
 
+    @Test func f64IsReadExactlyAsDouble() throws {
+        var bytes: [UInt8] = []
+        withUnsafeBytes(of: (1.0 / 3.0).bitPattern.littleEndian) { bytes += $0 }
+        withUnsafeBytes(of: Float(0.1).bitPattern.littleEndian) { bytes += $0 }
+        let data = file(header: #"{"d":{"dtype":"F64","shape":[],"data_offsets":[0,8]},"f":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}"#,
+                        data: bytes)
+        let parsed = try SafeTensors(data: data)
+        #expect(try parsed.doubles("d") == [1.0 / 3.0])
+        #expect(try parsed.doubles("f") == [Double(Float(0.1))])
+    }
+
     @Test func integerTensorsAreRecognisedButNotConverted() throws {
         let data = file(header: #"{"i":{"dtype":"I32","shape":[1],"data_offsets":[0,4]}}"#, data: [1, 0, 0, 0])
         let parsed = try SafeTensors(data: data)

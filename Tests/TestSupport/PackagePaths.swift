@@ -14,7 +14,9 @@ public enum PackagePaths {
 
 /// The committed torchscale 0.3.0 checkpoints, Tests/Fixtures/torchscale/<name>/, made by
 /// make_fixtures.py: each holds config.json, model.safetensors and logits.json (torchscale's
-/// own logits for a recorded prompt, in each of its modes).
+/// own logits for a recorded prompt, in each of its modes), and gradients.safetensors and
+/// gradients.json (torch autograd's gradients of the next-token loss on that prompt, in float64
+/// and float32).
 public enum Fixtures {
     public static let root = PackagePaths.url("Tests/Fixtures/torchscale")
 
@@ -31,6 +33,10 @@ public enum Fixtures {
     public static func weights(_ name: String) -> URL { directory(name).appendingPathComponent("model.safetensors") }
     /// The fixture's logits.json: torchscale's outputs, read with `RecordedLogits`.
     public static func logits(_ name: String) -> URL { directory(name).appendingPathComponent("logits.json") }
+    /// The fixture's gradients.safetensors: "float64/<name>" and "float32/<name>" per parameter.
+    public static func gradients(_ name: String) -> URL { directory(name).appendingPathComponent("gradients.safetensors") }
+    /// The fixture's gradients.json: the tokens and the loss of each run.
+    public static func gradientRecord(_ name: String) -> URL { directory(name).appendingPathComponent("gradients.json") }
 
     /// The folders under `root` that hold a config.json, sorted.
     public static var onDisk: [String] {

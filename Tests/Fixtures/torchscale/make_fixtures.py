@@ -22,6 +22,19 @@ To make one checkpoint with a configuration of your own (for trying the `retnet`
   python3 make_fixtures.py --out /tmp/ckpt --config '{"decoder_embed_dim": 24, ...}' --length 17 --chunk-size 5 \
       [--build-dtype float64] [--save-dtype float16|bfloat16]
 To regenerate only some fixtures:  python3 make_fixtures.py --only float64-built-saved-f32,saved-f16
+
+Gradients (torch autograd, the reference for the Swift backward passes), written by the full run
+and, on their own, by  python3 make_fixtures.py --gradients-only [--only …],  which reads the
+committed model.safetensors and logits.json and changes neither:
+  gradients.safetensors  every parameter's gradient under its `named_parameters()` name (the
+                         checkpoint's), as "float64/<name>" (F64) and "float32/<name>" (F32)
+  gradients.json         the tokens (logits.json's), the mode, and the loss of each run
+The loss is F.cross_entropy(logits[0, :-1], tokens[1:]) (mean over the T − 1 next-token
+predictions) in torchscale's parallel mode (chunkwise_recurrent=False, its default). The float64
+run builds the decoder with default dtype float64 and loads the saved tensors, upcast (buffers
+too: the stored angle and decay values are what it computes with); the float32 run does the same
+in float32. torchscale 0.3.0 detaches its score normalisations, so autograd treats them as
+constants.
 """
 import argparse
 import json
@@ -141,6 +154,29 @@ def write(folder, keys, length, chunk, seed, storage=("float32", "float32")):
     print(f"{folder}: {len(state)} tensors, T = {length}, B = {chunk}, built in {build_dtype}, saved as {save_dtype}")
 
 
+def gradients(folder, keys):
+    """Writes gradients.safetensors and gradients.json for the checkpoint in `folder`."""
+    saved = load_file(os.path.join(folder, "model.safetensors"))
+    with open(os.path.join(folder, "logits.json")) as f:
+        tokens = torch.tensor([json.load(f)["tokens"]])
+    tensors, record = {}, {"tokens": tokens[0].tolist(), "mode": "parallel",
+                           "loss": "F.cross_entropy(logits[0, :-1], tokens[1:])"}
+    for dtype in ("float64", "float32"):
+        model = build(keys, seed=0, dtype=dtype)  # every weight is overwritten by the load
+        model.load_state_dict(saved)  # upcasts float16/bfloat16/float32 tensors to the model's dtype
+        output = model(tokens)[0]
+        loss = torch.nn.functional.cross_entropy(output[0, :-1], tokens[0, 1:])
+        loss.backward()
+        for name, p in model.named_parameters():
+            tensors[f"{dtype}/{name}"] = p.grad.detach().contiguous()
+        record[f"loss_{dtype}"] = loss.item()
+    save_file(tensors, os.path.join(folder, "gradients.safetensors"), metadata={"format": "pt"})
+    with open(os.path.join(folder, "gradients.json"), "w") as f:
+        json.dump(record, f, indent=2, sort_keys=True)
+        f.write("\n")
+    print(f"{folder}: gradients of {len(tensors) // 2} parameters, loss {record['loss_float64']:.6f} (float64)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", help="write one checkpoint here instead of the committed fixtures")
@@ -153,19 +189,25 @@ def main():
     parser.add_argument("--save-dtype", choices=["float32", "float16", "bfloat16"], default="float32",
                         help="dtype the state dict is saved in (with --out)")
     parser.add_argument("--only", help="comma-separated fixture names to regenerate (default: all)")
+    parser.add_argument("--gradients-only", action="store_true",
+                        help="only (re)write gradients.safetensors and gradients.json from the committed checkpoints")
     args = parser.parse_args()
     if args.out:
         if not args.config:
             parser.error("--out needs --config")
-        write(args.out, json.loads(args.config), args.length, args.chunk_size, args.seed,
-              (args.build_dtype, args.save_dtype))
+        if not args.gradients_only:
+            write(args.out, json.loads(args.config), args.length, args.chunk_size, args.seed,
+                  (args.build_dtype, args.save_dtype))
+        gradients(args.out, json.loads(args.config))
         return
     only = set(args.only.split(",")) if args.only else None
     if only and not only <= set(CONFIGS):
         parser.error(f"unknown fixtures: {sorted(only - set(CONFIGS))}")
     for index, (name, spec) in enumerate(CONFIGS.items()):
         if only is None or name in only:
-            write(os.path.join(HERE, name), *spec[:3], index, *spec[3:])
+            if not args.gradients_only:
+                write(os.path.join(HERE, name), *spec[:3], index, *spec[3:])
+            gradients(os.path.join(HERE, name), spec[0])
 
 
 if __name__ == "__main__":
