@@ -6,17 +6,17 @@ import Dispatch
 /// Only work is split, never a sum: every item is computed by exactly one thread, in the same
 /// order of operations whatever the band it lands in, so results are bit-for-bit the same for
 /// any thread count. With one thread, or one item, `body` runs on the caller's thread.
-public enum Bands {
+package enum Bands {
     /// The band of thread `index` of `threads` over `count` items: as even as possible, the first
     /// bands taking one extra item.
-    public static func band(_ index: Int, of threads: Int, count: Int) -> Range<Int> {
+    package static func band(_ index: Int, of threads: Int, count: Int) -> Range<Int> {
         let (share, extra) = count.quotientAndRemainder(dividingBy: threads)
         let start = index * share + Swift.min(index, extra)
         return start..<(start + share + (index < extra ? 1 : 0))
     }
 
     /// Runs `body` over bands of 0..<count on up to `threads` threads.
-    public static func run(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
+    package static func run(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
         let workers = Swift.min(threads, count)
         guard workers > 1 else {
             if count > 0 { body(0..<count) }
