@@ -16,7 +16,10 @@ public struct FastRetNetState: Equatable, Sendable {
     }
 
     /// The position of the next token.
-    public var position: Int { layers.first?.first?.position ?? 0 }
+    public var position: Int {
+        // By index, not `first`, whose generic code allocates in debug builds (decoding allocates nothing).
+        layers.isEmpty || layers[0].isEmpty ? 0 : layers[0][0].position
+    }
 
     /// Whether every head is at position 0 with S = 0: for a state of the model's shape, the
     /// same as being equal to its `emptyState()`, without building one.

@@ -12,9 +12,13 @@ struct RotationTable {
 
     /// Writes the angles of `positions`, row after row (as many rows as the table has room for).
     func fill(_ rotation: Rotation, positions: Range<Int>) {
+        // The angles by index: iterating the array itself calls the standard library's generic,
+        // unspecialised code in debug builds, which allocates (decoding allocates nothing).
+        let angles = rotation.angles
         var index = 0
         for position in positions {
-            for theta in rotation.angles {
+            for j in 0..<pairs {
+                let theta = angles[j]
                 switch rotation.precision {
                 case .double:
                     let phi = Double(position) * theta
