@@ -54,45 +54,16 @@ struct FastBlock: Sendable {
     /// intermediate is a `workspace` buffer: for the recurrent form nothing here allocates.
     func callAsFunction(_ workspace: Workspace, rows n: Int, form: RetentionForm, states: inout [RetentionKernelState],
                         threads: Int) {
-        let e = embedDimension, v = heads * headDimension, dk = keyDimension, dv = headDimension
-        let width = projections.outputs  // 2E + 2V
+        let e = embedDimension
         let (x, normed, qkvg, gatedHeads, y) = (workspace.x, workspace.normed, workspace.qkvg, workspace.gatedHeads,
                                                 workspace.y)
-        let (headQ, headK, headV, headO) = (workspace.q, workspace.k, workspace.values, workspace.outputs)
-        let rotation = workspace.rotation
         // Norm, then Q, K, V, G side by side.
         Bands.run(n, threads: threads) { rows in RowNorms.block(retentionNorm, x, into: normed, rows: rows, width: e) }
         projections.apply(normed, rows: n, into: qkvg, threads: threads)
         // Each head: its columns, rotated, retention, norm, gate — heads split between threads,
         // each writing only its own slices and its own state.
         states.withUnsafeMutableBufferPointer { states in
-            Bands.run(heads, threads: threads) { band in
-                for h in band {
-                    let (q, k) = (headQ + h * n * dk, headK + h * n * dk)
-                    let (value, o) = (headV + h * n * dv, headO + h * n * dv)
-                    for t in 0..<n {
-                        let row = qkvg + t * width
-                        let (qt, kt) = (q + t * dk, k + t * dk)
-                        qt.update(from: row + h * dk, count: dk)
-                        for c in 0..<dk { kt[c] = keyScale * row[e + h * dk + c] }
-                        (value + t * dv).update(from: row + 2 * e + h * dv, count: dv)
-                        rotation.rotate(qt, row: t)
-                        rotation.rotate(kt, row: t)
-                    }
-                    states[h].s.withUnsafeMutableBufferPointer { s in
-                        Self.retention(q: q, k: k, v: value, rows: n, dk: dk, dv: dv, decay: decays[h], form: form,
-                                       into: o, state: s.baseAddress!)
-                    }
-                    states[h].position += n
-                    for t in 0..<n {
-                        let target = gatedHeads + t * v + h * dv
-                        target.update(from: o + t * dv, count: dv)
-                        RowNorms.head(headNorm, target, width: dv, channel: h * dv)
-                        let g = qkvg + t * width + 2 * e + v + h * dv
-                        FloatActivation.apply(.swish, g, times: target, into: target, count: dv)
-                    }
-                }
-            }
+            Bands.run(heads, threads: threads, Heads(block: self, workspace: workspace, rows: n, form: form, states: states))
         }
         output.apply(gatedHeads, rows: n, into: y, threads: threads)
         for i in 0..<(n * e) { y[i] += x[i] }
@@ -109,6 +80,38 @@ struct FastBlock: Sendable {
         }
         contract.apply(activated, rows: n, into: x, threads: threads)
         for i in 0..<(n * e) { x[i] += y[i] }
+    }
+
+    /// Head h for the n rows of the workspace's [Q K V G]: its columns (K scaled), rotated, its
+    /// retention from `state` (moved on by n rows in place), then its norm and gate, into its
+    /// columns of the gated heads. Writes only head h's slices.
+    func head(_ h: Int, rows n: Int, form: RetentionForm, state: inout RetentionKernelState, workspace: Workspace) {
+        let e = embedDimension, v = heads * headDimension, dk = keyDimension, dv = headDimension
+        let width = projections.outputs  // 2E + 2V
+        let (qkvg, rotation) = (workspace.qkvg, workspace.rotation)
+        let (q, k) = (workspace.q + h * n * dk, workspace.k + h * n * dk)
+        let (value, o) = (workspace.values + h * n * dv, workspace.outputs + h * n * dv)
+        for t in 0..<n {
+            let row = qkvg + t * width
+            let (qt, kt) = (q + t * dk, k + t * dk)
+            qt.update(from: row + h * dk, count: dk)
+            for c in 0..<dk { kt[c] = keyScale * row[e + h * dk + c] }
+            (value + t * dv).update(from: row + 2 * e + h * dv, count: dv)
+            rotation.rotate(qt, row: t)
+            rotation.rotate(kt, row: t)
+        }
+        state.s.withUnsafeMutableBufferPointer { s in
+            Self.retention(q: q, k: k, v: value, rows: n, dk: dk, dv: dv, decay: decays[h], form: form, into: o,
+                           state: s.baseAddress!)
+        }
+        state.position += n
+        for t in 0..<n {
+            let target = workspace.gatedHeads + t * v + h * dv
+            target.update(from: o + t * dv, count: dv)
+            RowNorms.head(headNorm, target, width: dv, channel: h * dv)
+            let g = qkvg + t * width + 2 * e + v + h * dv
+            FloatActivation.apply(.swish, g, times: target, into: target, count: dv)
+        }
     }
 
     /// One head's outputs (n×d_v, into `out`) and the state after the rows (d_k×d_v at `state`,
@@ -128,5 +131,20 @@ struct FastBlock: Sendable {
         case .recurrent:
             RetentionKernels.recurrent(q: q, k: k, v: v, rows: n, dk: dk, dv: dv, decay: decay, into: out, state: state)
         }
+    }
+}
+
+/// A block's heads for a band of them (`FastBlock.head`): a value, so that a decoding step hands
+/// it to the threads without an allocation (`BandWork`).
+private struct Heads: BandWork {
+    let block: FastBlock
+    let workspace: Workspace
+    let rows: Int
+    let form: RetentionForm
+    /// The layer's head states, each head's written only by the thread that has the head.
+    let states: UnsafeMutableBufferPointer<RetentionKernelState>
+
+    func callAsFunction(_ band: Range<Int>) {
+        for h in band { block.head(h, rows: rows, form: form, state: &states[h], workspace: workspace) }
     }
 }

@@ -72,37 +72,49 @@ struct PackedLinear: Sendable {
 
     /// y = x Wᵀ for one row x, panel by panel.
     private func vector(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, threads: Int) {
-        typealias V = SIMD16<Float>
-        let width = Self.panelWidth, inputs = self.inputs, outputs = self.outputs
-        let panelCount = (outputs + width - 1) / width
+        let panelCount = (outputs + Self.panelWidth - 1) / Self.panelWidth
         panels.withUnsafeBufferPointer { panels in
-            let pw = UnsafeRawPointer(panels.baseAddress!)
-            Bands.run(panelCount, threads: threads) { band in
-                for panel in band {
-                    var (a0, a1, a2, a3) = (V(), V(), V(), V())
-                    var offset = panel &* inputs &* width &* 4
-                    for p in 0..<inputs {
-                        let xp = V(repeating: x[p])
-                        a0 = a0.addingProduct(xp, pw.loadUnaligned(fromByteOffset: offset, as: V.self))
-                        a1 = a1.addingProduct(xp, pw.loadUnaligned(fromByteOffset: offset &+ 64, as: V.self))
-                        a2 = a2.addingProduct(xp, pw.loadUnaligned(fromByteOffset: offset &+ 128, as: V.self))
-                        a3 = a3.addingProduct(xp, pw.loadUnaligned(fromByteOffset: offset &+ 192, as: V.self))
-                        offset &+= width &* 4
-                    }
-                    let count = Swift.min(width, outputs - panel * width)
-                    let out = y + panel * width
-                    if count == width {
-                        let bytes = UnsafeMutableRawPointer(out)
-                        bytes.storeBytes(of: a0, toByteOffset: 0, as: V.self)
-                        bytes.storeBytes(of: a1, toByteOffset: 64, as: V.self)
-                        bytes.storeBytes(of: a2, toByteOffset: 128, as: V.self)
-                        bytes.storeBytes(of: a3, toByteOffset: 192, as: V.self)
-                    } else {
-                        // The last panel's columns lane by lane: y has no room for its zero padding.
-                        for c in 0..<count {
-                            out[c] = c < 16 ? a0[c] : c < 32 ? a1[c &- 16] : c < 48 ? a2[c &- 32] : a3[c &- 48]
-                        }
-                    }
+            Bands.run(panelCount, threads: threads,
+                      PanelProduct(x: x, panels: UnsafeRawPointer(panels.baseAddress!), y: y, inputs: inputs, outputs: outputs))
+        }
+    }
+}
+
+/// y = x Wᵀ for the panels of a band: a value, so that a decoding step hands it to the threads
+/// without an allocation (`BandWork`).
+private struct PanelProduct: BandWork {
+    let x: UnsafePointer<Float>
+    /// `PackedLinear.panels`.
+    let panels: UnsafeRawPointer
+    let y: UnsafeMutablePointer<Float>
+    let inputs: Int, outputs: Int
+
+    func callAsFunction(_ band: Range<Int>) {
+        typealias V = SIMD16<Float>
+        let width = PackedLinear.panelWidth
+        for panel in band {
+            var (a0, a1, a2, a3) = (V(), V(), V(), V())
+            var offset = panel &* inputs &* width &* 4
+            for p in 0..<inputs {
+                let xp = V(repeating: x[p])
+                a0 = a0.addingProduct(xp, panels.loadUnaligned(fromByteOffset: offset, as: V.self))
+                a1 = a1.addingProduct(xp, panels.loadUnaligned(fromByteOffset: offset &+ 64, as: V.self))
+                a2 = a2.addingProduct(xp, panels.loadUnaligned(fromByteOffset: offset &+ 128, as: V.self))
+                a3 = a3.addingProduct(xp, panels.loadUnaligned(fromByteOffset: offset &+ 192, as: V.self))
+                offset &+= width &* 4
+            }
+            let count = Swift.min(width, outputs - panel * width)
+            let out = y + panel * width
+            if count == width {
+                let bytes = UnsafeMutableRawPointer(out)
+                bytes.storeBytes(of: a0, toByteOffset: 0, as: V.self)
+                bytes.storeBytes(of: a1, toByteOffset: 64, as: V.self)
+                bytes.storeBytes(of: a2, toByteOffset: 128, as: V.self)
+                bytes.storeBytes(of: a3, toByteOffset: 192, as: V.self)
+            } else {
+                // The last panel's columns lane by lane: y has no room for its zero padding.
+                for c in 0..<count {
+                    out[c] = c < 16 ? a0[c] : c < 32 ? a1[c &- 16] : c < 48 ? a2[c &- 32] : a3[c &- 48]
                 }
             }
         }
