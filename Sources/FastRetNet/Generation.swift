@@ -5,9 +5,9 @@ import RetNetModel
 extension FastRetNet {
     /// `RetNet.generate` on the kernels: reads `prompt` in `prefill` form (chunkwise with
     /// `recurrent_chunk_size` by default), then chooses `count` new tokens with `sampler`,
-    /// decoding each one after the first with `step`. Returns the tokens and the logits each was
-    /// chosen from. The same seed gives the same draws as the reference. Decoding goes through a
-    /// `Decoder`: its buffers are allocated once, not once per token.
+    /// decoding each one after the first with a `Decoder` (buffers allocated once, not once per
+    /// token). Returns the tokens and the logits each was chosen from. The same seed gives the
+    /// same draws as the reference.
     public func generate(prompt: [Int], count: Int, sampler: Sampler = .greedy, prefill form: RetentionForm? = nil)
         throws(RetNetError) -> (tokens: [Int], logits: [[Float]])
     {
