@@ -2,7 +2,7 @@ import Dispatch
 
 /// Splits `count` independent items (tiles of rows, heads, column panels) into `threads` contiguous
 /// bands and runs the work on each band on its own thread: the package's `HelperThreads` with the
-/// calling thread, or `DispatchQueue.concurrentPerform` while another region has the helpers.
+/// calling thread, or `DispatchQueue.concurrentPerform` for work started inside such a band.
 ///
 /// Only work is split, never a sum: every item is computed by exactly one thread, in the same
 /// order of operations whatever the band it lands in, so results are bit-for-bit the same for
@@ -27,8 +27,9 @@ package enum Bands {
         withoutActuallyEscaping(body) { body in run(count, threads: threads, ClosureWork(body: body)) }
     }
 
-    /// Runs `work` over bands of 0..<count on up to `threads` threads. With the helper threads
-    /// free (no other region running), nothing here allocates.
+    /// Runs `work` over bands of 0..<count on up to `threads` threads. Once the helper threads
+    /// have started, nothing here allocates, but for work started inside a band (which goes to
+    /// Dispatch's threads).
     package static func run<Work: BandWork>(_ count: Int, threads: Int, _ work: Work) {
         let workers = Swift.min(threads, count)
         guard workers > 1 else {

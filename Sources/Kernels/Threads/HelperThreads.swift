@@ -5,11 +5,12 @@ import Foundation
 /// `DispatchQueue.concurrentPerform`, which allocates twice per region (a copy of the block
 /// and a continuation): a decoding step runs several regions and otherwise allocates nothing.
 ///
-/// A region takes the helpers only when no other region has them: one started on another
-/// thread at the same moment, or inside a part of a running region, gets `false` from `run`
-/// and splits its work otherwise. Parts go to whichever thread asks next, the caller included,
-/// so a helper slow to wake delays nothing; which thread computes a part never changes what it
-/// computes.
+/// One region has the helpers at a time: a region started on another thread meanwhile waits
+/// for them (regions are short: a product, the heads of a layer), so that its thread never
+/// allocates either. A region started inside a part of the running one — on its caller or on
+/// a helper — would wait forever: it gets `false` from `run` and splits its work otherwise.
+/// Parts go to whichever thread asks next, the caller included, so a helper slow to wake delays
+/// nothing; which thread computes a part never changes what it computes.
 final class HelperThreads: @unchecked Sendable {
     /// Why `@unchecked Sendable` is safe: every stored property below `entry` is read and
     /// written only while `condition` is locked, except `task`, which the caller sets before it
@@ -21,8 +22,10 @@ final class HelperThreads: @unchecked Sendable {
     private let entry = NSLock()
     /// Guards the state below; helpers wait on it for a region, the caller for its parts.
     private let condition = NSCondition()
-    /// Helper threads started so far.
-    private var started = 0
+    /// Helper threads started so far, and those that have begun to run, by id.
+    private var started = 0, helpers: [pthread_t] = []
+    /// The thread whose region has the helpers, nil between regions.
+    private var owner: pthread_t?
     /// Counts regions, so that a helper knows a new one from the one it has seen.
     private var generation = 0
     /// The current region's work, and the type that knows how to run its parts; nil between
@@ -35,13 +38,16 @@ final class HelperThreads: @unchecked Sendable {
     private init() {}
 
     /// Runs `work.part(0)`, …, `work.part(parts − 1)` on the caller and up to parts − 1 helpers,
-    /// and returns when all are done; or returns false at once, having run nothing, when another
-    /// region has the helpers. Starts the helpers it lacks (the only allocation, once).
+    /// and returns when all are done, after waiting for the helpers if another thread's region
+    /// has them; or returns false at once, having run nothing, when called from a part of the
+    /// running region. Starts the helpers it lacks (the only allocation, once).
     func run<Work: ParallelParts>(_ parts: Int, _ work: Work) -> Bool {
-        guard entry.try() else { return false }
+        guard !insideRegion() else { return false }
+        entry.lock()
         defer { entry.unlock() }
         withUnsafePointer(to: work) { work in
             condition.lock()
+            owner = pthread_self()
             while started < parts - 1 {
                 started += 1
                 let thread = Thread { [unowned self] in helping() }
@@ -54,10 +60,22 @@ final class HelperThreads: @unchecked Sendable {
             condition.broadcast()
             takeParts()
             while unfinished > 0 { condition.wait() }
-            (task, self.parts, next) = (nil, 0, 0)
+            (task, self.parts, next, owner) = (nil, 0, 0, nil)
             condition.unlock()
         }
         return true
+    }
+
+    /// Whether the calling thread runs a part of the current region: its caller, or a helper
+    /// (helpers run nothing else).
+    private func insideRegion() -> Bool {
+        let me = pthread_self()
+        condition.lock()
+        defer { condition.unlock() }
+        if let owner, pthread_equal(owner, me) != 0 { return true }
+        // By index: a generic `contains(where:)` allocates in debug builds.
+        for i in 0..<helpers.count where pthread_equal(helpers[i], me) != 0 { return true }
+        return false
     }
 
     /// Runs parts of the current region until none is left to hand out; `condition` is locked
@@ -84,6 +102,7 @@ final class HelperThreads: @unchecked Sendable {
     private func helping() {
         var seen = 0
         condition.lock()
+        helpers.append(pthread_self())
         while true {
             while generation == seen { condition.wait() }
             seen = generation
