@@ -9,7 +9,7 @@
 //   figures           Tracing, Graphs → GraphvizRendering, Plots, RetentionFigures
 //   the book          Notebook → ChapterSupport → chapterNN       (sources and pages in Chapters/NN-slug/)
 //   executables       retnet, bench (its JSON result type in Benchmarks), figures, pages
-//   tests             TestSupport and one test target per module
+//   tests             TestSupport, AllocationCounting and one test target per module
 //
 // Each module depends only on modules above it in this list (Tracing, which the retention forms
 // record into when asked, depends only on Matrices).
@@ -170,6 +170,9 @@ let package = Package(
         // Shared by the test targets: expectations on matrices, seeded inputs, the package's
         // committed files (torchscale fixtures, chapters) and the runner for built products.
         .target(name: "TestSupport", dependencies: ["Matrices"], path: "Tests/TestSupport"),
+        // Counts the calling thread's heap allocations (malloc and its siblings, defined in the
+        // test executable; glibc only): FastRetNet's decoding is checked to allocate nothing.
+        .target(name: "AllocationCounting", path: "Tests/AllocationCounting"),
 
         .testTarget(name: "MatricesTests", dependencies: ["Matrices", "TestSupport"]),
         .testTarget(name: "RecurrenceTests", dependencies: ["Recurrence", "Matrices", "TestSupport"]),
@@ -183,7 +186,8 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Measuring", "Retention", "Matrices", "TestSupport"]),
         .testTarget(
             name: "FastRetNetTests",
-            dependencies: ["FastRetNet", "RetNetModel", "TorchscaleCheckpoint", "MultiScaleRetention", "Retention", "Kernels", "Matrices", "TestSupport"]
+            dependencies: ["FastRetNet", "RetNetModel", "TorchscaleCheckpoint", "MultiScaleRetention", "Retention", "Kernels", "Matrices",
+                           "TestSupport", "AllocationCounting"]
         ),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
         .testTarget(

@@ -26,7 +26,7 @@ struct FastBlock: Sendable {
     let gated: Bool
     let decays: [Decay<Float>]
     let keyScale: Float
-    let heads: Int, keyDimension: Int, headDimension: Int, hidden: Int
+    let embedDimension: Int, heads: Int, keyDimension: Int, headDimension: Int, hidden: Int
 
     init(_ block: RetNetBlock<Float>) {
         let r = block.retention
@@ -44,114 +44,107 @@ struct FastBlock: Sendable {
         }
         decays = r.decays
         keyScale = r.keyScale
-        (heads, keyDimension, headDimension) = (r.heads, r.keyDimension, r.headDimension)
+        (embedDimension, heads, keyDimension, headDimension) = (r.embedDimension, r.heads, r.keyDimension, r.headDimension)
     }
 
     var weightBytes: Int { projections.weightBytes + output.weightBytes + expand.weightBytes + contract.weightBytes }
 
-    /// X′ for the n rows of x (n×E), every head in `form` from `states` (which it replaces with
-    /// the states after the rows); `rotation` holds the rows' positions.
-    func callAsFunction(_ x: [Float], rows n: Int, form: RetentionForm, states: inout [RetentionKernelState],
-                        rotation: RotationTable, threads: Int) -> [Float]
-    {
-        let e = x.count / n, v = heads * headDimension, dk = keyDimension, dv = headDimension
-        let width = projections.outputs  // 2E + 2V
+    /// X ← X′ for the n rows of `workspace.x` (n×E), every head in `form` from `states`, which
+    /// move on by the n rows in place; `workspace.rotation` holds the rows' positions. Every
+    /// intermediate is a `workspace` buffer: for the recurrent form nothing here allocates.
+    func callAsFunction(_ workspace: Workspace, rows n: Int, form: RetentionForm, states: inout [RetentionKernelState],
+                        threads: Int) {
+        let e = embedDimension
+        let (x, normed, qkvg, gatedHeads, y) = (workspace.x, workspace.normed, workspace.qkvg, workspace.gatedHeads,
+                                                workspace.y)
         // Norm, then Q, K, V, G side by side.
-        var normed = [Float](repeating: 0, count: n * e)
-        rowwise(n, threads: threads, x, &normed) { x, y, rows in RowNorms.block(retentionNorm, x, into: y, rows: rows, width: e) }
-        var qkvg: [Float] = []
-        projections.apply(normed, rows: n, into: &qkvg, threads: threads)
-        // Each head: its columns, rotated, retention, norm, gate — heads split between threads.
-        var gatedHeads = [Float](repeating: 0, count: n * v)
-        var results = [RetentionKernelState?](repeating: nil, count: heads)
-        qkvg.withUnsafeMutableBufferPointer { qkvg in
-            gatedHeads.withUnsafeMutableBufferPointer { gatedHeads in
-                results.withUnsafeMutableBufferPointer { results in
-                    let (all, out, done) = (qkvg.baseAddress!, gatedHeads.baseAddress!, results.baseAddress!)
-                    Bands.run(heads, threads: threads) { band in
-                        for h in band {
-                            var q = [Float](repeating: 0, count: n * dk), k = q
-                            var value = [Float](repeating: 0, count: n * dv)
-                            q.withUnsafeMutableBufferPointer { q in
-                                k.withUnsafeMutableBufferPointer { k in
-                                    value.withUnsafeMutableBufferPointer { value in
-                                        for t in 0..<n {
-                                            let row = all + t * width
-                                            let (qt, kt) = (q.baseAddress! + t * dk, k.baseAddress! + t * dk)
-                                            qt.update(from: row + h * dk, count: dk)
-                                            for c in 0..<dk { kt[c] = keyScale * row[e + h * dk + c] }
-                                            (value.baseAddress! + t * dv).update(from: row + 2 * e + h * dv, count: dv)
-                                            rotation.rotate(qt, row: t)
-                                            rotation.rotate(kt, row: t)
-                                        }
-                                    }
-                                }
-                            }
-                            let (o, state) = Self.retention(q: q, k: k, v: value, rows: n, dk: dk, dv: dv,
-                                                             decay: decays[h], form: form, from: states[h])
-                            done[h] = state
-                            o.withUnsafeBufferPointer { o in
-                                for t in 0..<n {
-                                    let target = out + t * v + h * dv
-                                    target.update(from: o.baseAddress! + t * dv, count: dv)
-                                    RowNorms.head(headNorm, target, width: dv, channel: h * dv)
-                                    let g = all + t * width + 2 * e + v + h * dv
-                                    FloatActivation.apply(.swish, g, times: target, into: target, count: dv)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        Bands.run(n, threads: threads) { rows in RowNorms.block(retentionNorm, x, into: normed, rows: rows, width: e) }
+        projections.apply(normed, rows: n, into: qkvg, threads: threads)
+        // Each head: its columns, rotated, retention, norm, gate — heads split between threads,
+        // each writing only its own slices and its own state.
+        states.withUnsafeMutableBufferPointer { states in
+            Bands.run(heads, threads: threads, Heads(block: self, workspace: workspace, rows: n, form: form, states: states))
         }
-        states = results.map { $0! }
-        var y: [Float] = []
-        output.apply(gatedHeads, rows: n, into: &y, threads: threads)
+        output.apply(gatedHeads, rows: n, into: y, threads: threads)
         for i in 0..<(n * e) { y[i] += x[i] }
-        // FFN on Norm(Y), plus Y.
-        rowwise(n, threads: threads, y, &normed) { x, z, rows in RowNorms.block(finalNorm, x, into: z, rows: rows, width: e) }
-        var expanded: [Float] = []
-        expand.apply(normed, rows: n, into: &expanded, threads: threads)
+        // FFN on Norm(Y), plus Y, back into X.
+        Bands.run(n, threads: threads) { rows in RowNorms.block(finalNorm, y, into: normed, rows: rows, width: e) }
+        let (expanded, activated) = (workspace.expanded, workspace.activated)
+        expand.apply(normed, rows: n, into: expanded, threads: threads)
         let f = hidden, span = expand.outputs
-        var activated = [Float](repeating: 0, count: n * f)
-        rowwise(n, threads: threads, expanded, &activated) { a, z, rows in
+        Bands.run(n, threads: threads) { rows in
             for t in rows {
-                FloatActivation.apply(activation, a + t * span, times: gated ? a + t * span + f : nil,
-                                      into: z + t * f, count: f)
+                FloatActivation.apply(activation, expanded + t * span, times: gated ? expanded + t * span + f : nil,
+                                      into: activated + t * f, count: f)
             }
         }
-        var result: [Float] = []
-        contract.apply(activated, rows: n, into: &result, threads: threads)
-        for i in 0..<(n * e) { result[i] += y[i] }
-        return result
+        contract.apply(activated, rows: n, into: x, threads: threads)
+        for i in 0..<(n * e) { x[i] += y[i] }
     }
 
-    /// One head's outputs (n×d_v) and state after the rows, by the retention kernels. The
+    /// Head h for the n rows of the workspace's [Q K V G]: its columns (K scaled), rotated, its
+    /// retention from `state` (moved on by n rows in place), then its norm and gate, into its
+    /// columns of the gated heads. Writes only head h's slices.
+    func head(_ h: Int, rows n: Int, form: RetentionForm, state: inout RetentionKernelState, workspace: Workspace) {
+        let e = embedDimension, v = heads * headDimension, dk = keyDimension, dv = headDimension
+        let width = projections.outputs  // 2E + 2V
+        let (qkvg, rotation) = (workspace.qkvg, workspace.rotation)
+        let (q, k) = (workspace.q + h * n * dk, workspace.k + h * n * dk)
+        let (value, o) = (workspace.values + h * n * dv, workspace.outputs + h * n * dv)
+        for t in 0..<n {
+            let row = qkvg + t * width
+            let (qt, kt) = (q + t * dk, k + t * dk)
+            qt.update(from: row + h * dk, count: dk)
+            for c in 0..<dk { kt[c] = keyScale * row[e + h * dk + c] }
+            (value + t * dv).update(from: row + 2 * e + h * dv, count: dv)
+            rotation.rotate(qt, row: t)
+            rotation.rotate(kt, row: t)
+        }
+        state.s.withUnsafeMutableBufferPointer { s in
+            Self.retention(q: q, k: k, v: value, rows: n, dk: dk, dv: dv, decay: decays[h], form: form, into: o,
+                           state: s.baseAddress!)
+        }
+        state.position += n
+        for t in 0..<n {
+            let target = workspace.gatedHeads + t * v + h * dv
+            target.update(from: o + t * dv, count: dv)
+            RowNorms.head(headNorm, target, width: dv, channel: h * dv)
+            let g = qkvg + t * width + 2 * e + v + h * dv
+            FloatActivation.apply(.swish, g, times: target, into: target, count: dv)
+        }
+    }
+
+    /// One head's outputs (n×d_v, into `out`) and the state after the rows (d_k×d_v at `state`,
+    /// in place), by the retention kernels' raw-memory entry points: the shapes come from the
+    /// model and the chunk size is checked by `forward`, so there is nothing to check here. The
     /// parallel form is the tiled parallel kernel: GEMM tiles of (Q Kᵀ ⊙ D) V over the lower
     /// triangle, plus the state a prefill hands on.
-    static func retention(q: [Float], k: [Float], v: [Float], rows n: Int, dk: Int, dv: Int, decay: Decay<Float>,
-                          form: RetentionForm, from state: RetentionKernelState)
-        -> (outputs: [Float], state: RetentionKernelState)
-    {
-        let (qm, km, vm) = (Matrix(rows: n, columns: dk, entries: q), Matrix(rows: n, columns: dk, entries: k),
-                            Matrix(rows: n, columns: dv, entries: v))
-        // Shapes and the chunk size are the caller's to check: the kernels cannot fail here.
-        let result = switch form {
-        case .parallel: try! RetentionKernels.tiledParallel(q: qm, k: km, v: vm, decay: decay)
-        case .chunkwise(let b): try! RetentionKernels.chunkwise(q: qm, k: km, v: vm, decay: decay, chunkSize: b, from: state)
-        case .recurrent: try! RetentionKernels.recurrent(q: qm, k: km, v: vm, decay: decay, from: state)
+    static func retention(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, rows n: Int,
+                          dk: Int, dv: Int, decay: Decay<Float>, form: RetentionForm,
+                          into out: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>) {
+        switch form {
+        case .parallel:
+            RetentionKernels.tiledParallel(q: q, k: k, v: v, rows: n, dk: dk, dv: dv, decay: decay, into: out, state: state)
+        case .chunkwise(let b):
+            RetentionKernels.chunkwise(q: q, k: k, v: v, rows: n, dk: dk, dv: dv, decay: decay, chunkSize: b,
+                                       into: out, state: state)
+        case .recurrent:
+            RetentionKernels.recurrent(q: q, k: k, v: v, rows: n, dk: dk, dv: dv, decay: decay, into: out, state: state)
         }
-        return (result.outputs.storage, result.state)
     }
+}
 
-    /// Runs `body(x, y, rows)` over bands of n rows on the threads.
-    private func rowwise(_ n: Int, threads: Int, _ x: [Float], _ y: inout [Float],
-                         _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Range<Int>) -> Void) {
-        x.withUnsafeBufferPointer { x in
-            y.withUnsafeMutableBufferPointer { y in
-                let (px, py) = (x.baseAddress!, y.baseAddress!)
-                Bands.run(n, threads: threads) { rows in body(px, py, rows) }
-            }
-        }
+/// A block's heads for a band of them (`FastBlock.head`): a value, so that a decoding step hands
+/// it to the threads without an allocation (`BandWork`).
+private struct Heads: BandWork {
+    let block: FastBlock
+    let workspace: Workspace
+    let rows: Int
+    let form: RetentionForm
+    /// The layer's head states, each head's written only by the thread that has the head.
+    let states: UnsafeMutableBufferPointer<RetentionKernelState>
+
+    func callAsFunction(_ band: Range<Int>) {
+        for h in band { block.head(h, rows: rows, form: form, state: &states[h], workspace: workspace) }
     }
 }

@@ -7,12 +7,15 @@ import RetNetModel
 /// A `RetNet<Float>` laid out for the SIMD kernels: the same model and the same numbers up to
 /// Float rounding, computed fast.
 ///
-/// - every projection, the FFN and the output projection are the threaded GEMM
-///   (`GEMM.multiply(.threaded, …)`) for several rows, and a panel-streaming SIMD product for
-///   one row (`PackedLinear`); Q, K, V, G are one product, as are fc1 and gate;
-/// - every head runs the retention kernels (`RetentionKernels`), heads split between threads,
-///   in any of the three forms, from a carried `FastRetNetState`;
-/// - a decoding `step` reads each weight once and updates the per-head kernel states in place.
+/// - every projection, the FFN and the output projection are, for several rows, the blocked
+///   GEMM on weights packed once (`PackedMatrix`, rows split between threads) and, for one row,
+///   a panel-streaming SIMD product (`PackedLinear`); Q, K, V, G are one product, as are fc1 and
+///   gate;
+/// - every head runs the retention kernels (`RetentionKernels`; the parallel form is the tiled
+///   one), heads split between threads, in any of the three forms, from a carried
+///   `FastRetNetState` that they update in place;
+/// - every intermediate lives in one `Workspace` per call, reused by every layer; a `Decoder`
+///   keeps its workspace, so a decoding step reads each weight once and allocates nothing.
 ///
 /// Retention is exact, (Q Kᵀ ⊙ D) V, as the reference computes it by default
 /// (`RowScaling.exact`): torchscale's per-mode row factors are not applied. They cancel in the
@@ -61,7 +64,9 @@ public struct FastRetNet: Sendable {
     /// The empty state (position 0).
     public func emptyState() -> FastRetNetState {
         FastRetNetState(layers: stateShapes.map { shape in
-            (0..<shape.heads).map { _ in try! RetentionKernelState(keyDimension: shape.keyDimension, valueDimension: shape.valueDimension) }
+            (0..<shape.heads).map { _ in
+                RetentionKernelState(zeroKeyDimension: shape.keyDimension, valueDimension: shape.valueDimension)
+            }
         })
     }
 
@@ -73,47 +78,65 @@ public struct FastRetNet: Sendable {
     public func forward(_ tokens: [Int], form: RetentionForm = .parallel, from state: FastRetNetState? = nil)
         throws(RetNetError) -> (logits: Matrix<Float>, state: FastRetNetState)
     {
-        for (position, id) in tokens.enumerated() where id < 0 || id >= config.vocabSize {
-            throw .token(position: position, id: id, vocabularySize: config.vocabSize)
-        }
+        for (position, id) in tokens.enumerated() { try check(token: id, at: position) }
         if case .chunkwise(let b) = form, b < 1 {
             throw .argument(name: "chunk size", expected: "a chunk size B ≥ 1", got: "\(b)")
         }
         var current = state ?? emptyState()
         try validate(current)
-        if form == .parallel && current != emptyState() {
+        if form == .parallel && !current.isEmpty {
             throw .state(field: "state", expected: "the empty state: the parallel form starts at position 0 "
                          + "(continue from a state with the recurrent or chunkwise form)",
                          got: "a state at position \(current.position)")
         }
-        let n = tokens.count, e = config.embedDim
-        guard n > 0 else { return (Matrix(rows: 0, columns: config.vocabSize, entries: []), current) }
-        var x = [Float](repeating: 0, count: n * e)
-        for (t, id) in tokens.enumerated() {
-            for c in 0..<e { x[t * e + c] = embedScale * embedTokens[id * e + c] }
+        let n = tokens.count, vocab = config.vocabSize
+        guard n > 0 else { return (Matrix(rows: 0, columns: vocab, entries: []), current) }
+        var logits = [Float](repeating: 0, count: n * vocab)
+        logits.withUnsafeMutableBufferPointer { logits in
+            run(rows: n, token: { tokens[$0] }, form: form, state: &current, workspace: Workspace(self, rows: n),
+                logits: logits.baseAddress!)
         }
-        let table = RotationTable(rotation, positions: current.position..<(current.position + n))
-        for (l, block) in blocks.enumerated() {
-            x = block(x, rows: n, form: form, states: &current.layers[l], rotation: table, threads: threads)
-        }
-        var normed = [Float](repeating: 0, count: n * e)
-        x.withUnsafeBufferPointer { x in
-            normed.withUnsafeMutableBufferPointer { y in
-                let (px, py) = (x.baseAddress!, y.baseAddress!)
-                Bands.run(n, threads: threads) { rows in RowNorms.block(layerNorm, px, into: py, rows: rows, width: e) }
-            }
-        }
-        var logits: [Float] = []
-        head.apply(normed, rows: n, into: &logits, threads: threads)
-        return (Matrix(rows: n, columns: config.vocabSize, entries: logits), current)
+        return (Matrix(rows: n, columns: vocab, entries: logits), current)
     }
 
     /// One token at position state.position, recurrently: its logits (vocab floats); `state`
-    /// moves on by one token.
+    /// moves on by one token. Each call allocates its buffers and the logits; a `Decoder`
+    /// allocates them once.
     public func step(_ token: Int, state: inout FastRetNetState) throws(RetNetError) -> [Float] {
-        let (logits, next) = try forward([token], form: .recurrent, from: state)
-        state = next
-        return logits.storage
+        try check(token: token, at: 0)
+        try validate(state)
+        var logits = [Float](repeating: 0, count: config.vocabSize)
+        logits.withUnsafeMutableBufferPointer { logits in
+            run(rows: 1, token: { _ in token }, form: .recurrent, state: &state, workspace: Workspace(self, rows: 1),
+                logits: logits.baseAddress!)
+        }
+        return logits
+    }
+
+    /// The logits of n tokens (`token(t)` for row t) into `logits` (n×vocab), every head in
+    /// `form`, from `state`, which moves on by n tokens in place; every intermediate in
+    /// `workspace` (room for n rows). The caller has checked the tokens, the state and the form.
+    /// For one token in the recurrent form, nothing here allocates.
+    func run(rows n: Int, token: (Int) -> Int, form: RetentionForm, state: inout FastRetNetState,
+             workspace: Workspace, logits: UnsafeMutablePointer<Float>) {
+        let e = config.embedDim, x = workspace.x, normed = workspace.normed
+        for t in 0..<n {
+            let id = token(t)
+            for c in 0..<e { x[t * e + c] = embedScale * embedTokens[id * e + c] }
+        }
+        workspace.rotation.fill(rotation, positions: state.position..<(state.position + n))
+        for l in blocks.indices {
+            blocks[l](workspace, rows: n, form: form, states: &state.layers[l], threads: threads)
+        }
+        Bands.run(n, threads: threads) { rows in RowNorms.block(layerNorm, x, into: normed, rows: rows, width: e) }
+        head.apply(normed, rows: n, into: logits, threads: threads)
+    }
+
+    /// Throws `.token` unless `id` is in the vocabulary.
+    func check(token id: Int, at position: Int) throws(RetNetError) {
+        guard id >= 0 && id < config.vocabSize else {
+            throw .token(position: position, id: id, vocabularySize: config.vocabSize)
+        }
     }
 
     /// Throws `.state` unless `state` has this model's layers, heads and d_k×d_v, at one position.

@@ -5,8 +5,9 @@ import RetNetModel
 extension FastRetNet {
     /// `RetNet.generate` on the kernels: reads `prompt` in `prefill` form (chunkwise with
     /// `recurrent_chunk_size` by default), then chooses `count` new tokens with `sampler`,
-    /// decoding each one after the first with `step`. Returns the tokens and the logits each was
-    /// chosen from. The same seed gives the same draws as the reference.
+    /// decoding each one after the first with a `Decoder` (buffers allocated once, not once per
+    /// token). Returns the tokens and the logits each was chosen from. The same seed gives the
+    /// same draws as the reference.
     public func generate(prompt: [Int], count: Int, sampler: Sampler = .greedy, prefill form: RetentionForm? = nil)
         throws(RetNetError) -> (tokens: [Int], logits: [[Float]])
     {
@@ -29,9 +30,13 @@ extension FastRetNet {
         var (all, state) = try forward(prompt, form: form ?? .chunkwise(chunkSize: config.recurrentChunkSize))
         var last = Array(all.storage[((all.rows - 1) * vocab)...])
         all = Matrix(rows: 0, columns: vocab, entries: [])
+        let decoder = try Decoder(self, from: state)
         var tokens: [Int] = [], rows: [[Float]] = []
         for i in 0..<count {
-            if i > 0 { last = try step(tokens[i - 1], state: &state) }
+            if i > 0 {
+                try decoder.step(tokens[i - 1])
+                last = decoder.logits
+            }
             rows.append(last)
             tokens.append(choose(last))
         }

@@ -28,9 +28,9 @@ struct PackedLinear: Sendable {
 
     /// The weights' rows one after another ([out₁ + out₂ + …, in]): one map computing
     /// several projections of the same input side by side (Q, K, V and G; fc1 and gate).
+    /// All take the same input (the model's checks give every projection of a block the width E).
     init(stacking weights: [Matrix<Float>]) {
-        let inputs = weights[0].columns
-        precondition(weights.allSatisfy { $0.columns == inputs }, "stacked weights need one input width")
+        let inputs = weights.first?.columns ?? 0
         let outputs = weights.reduce(0) { $0 + $1.rows }
         var transposed = [Float](repeating: 0, count: inputs * outputs)
         var column = 0
@@ -52,64 +52,69 @@ struct PackedLinear: Sendable {
         }
         self.inputs = inputs
         self.outputs = outputs
-        // Sizes are positive and the buffer has in·out floats: packing cannot fail.
-        self.packed = try! PackedMatrix(transposed, rows: inputs, columns: outputs)
+        self.packed = PackedMatrix(unchecked: transposed, rows: inputs, columns: outputs)
         self.panels = panels
     }
 
     /// The bytes one decoding step reads: in·out floats.
     var weightBytes: Int { inputs * outputs * MemoryLayout<Float>.size }
 
-    /// Y = X Wᵀ for X with `rows` rows of `inputs` floats, into `y` (rows×outputs). One row takes
-    /// the panel kernel (column panels split between threads), more take the threaded GEMM.
-    func apply(_ x: [Float], rows: Int, into y: inout [Float], threads: Int) {
-        precondition(x.count == rows * inputs, "PackedLinear: \(x.count) inputs for \(rows)×\(inputs)")
+    /// Y = X Wᵀ for X with `rows` rows of `inputs` floats, into `y` (room for rows×outputs). One
+    /// row takes the panel kernel (column panels split between threads), more take the threaded
+    /// GEMM. Neither allocates for one row.
+    func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, threads: Int) {
         if rows == 1 {
-            if y.count != outputs { y = [Float](repeating: 0, count: outputs) }
-            vector(x, into: &y, threads: threads)
+            vector(x, into: y, threads: threads)
         } else {
-            // Sizes and counts are checked above; the GEMM cannot fail.
-            try! GEMM.multiply(x, packed: packed, into: &y, m: rows, threads: threads)
+            GEMM.multiply(unchecked: x, packed: packed, into: y, m: rows, threads: threads)
         }
     }
 
     /// y = x Wᵀ for one row x, panel by panel.
-    private func vector(_ x: [Float], into y: inout [Float], threads: Int) {
+    private func vector(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, threads: Int) {
+        let panelCount = (outputs + Self.panelWidth - 1) / Self.panelWidth
+        panels.withUnsafeBufferPointer { panels in
+            Bands.run(panelCount, threads: threads,
+                      PanelProduct(x: x, panels: UnsafeRawPointer(panels.baseAddress!), y: y, inputs: inputs, outputs: outputs))
+        }
+    }
+}
+
+/// y = x Wᵀ for the panels of a band: a value, so that a decoding step hands it to the threads
+/// without an allocation (`BandWork`).
+private struct PanelProduct: BandWork {
+    let x: UnsafePointer<Float>
+    /// `PackedLinear.panels`.
+    let panels: UnsafeRawPointer
+    let y: UnsafeMutablePointer<Float>
+    let inputs: Int, outputs: Int
+
+    func callAsFunction(_ band: Range<Int>) {
         typealias V = SIMD16<Float>
-        let width = Self.panelWidth, inputs = self.inputs, outputs = self.outputs
-        let panelCount = (outputs + width - 1) / width
-        x.withUnsafeBufferPointer { x in
-            panels.withUnsafeBufferPointer { panels in
-                y.withUnsafeMutableBufferPointer { y in
-                    let (px, pw, py) = (x.baseAddress!, UnsafeRawPointer(panels.baseAddress!), y.baseAddress!)
-                    Bands.run(panelCount, threads: threads) { band in
-                        var tile = [Float](repeating: 0, count: width)
-                        for panel in band {
-                            var (a0, a1, a2, a3) = (V(), V(), V(), V())
-                            var offset = panel &* inputs &* width &* 4
-                            for p in 0..<inputs {
-                                let xp = V(repeating: px[p])
-                                a0 = a0.addingProduct(xp, pw.loadUnaligned(fromByteOffset: offset, as: V.self))
-                                a1 = a1.addingProduct(xp, pw.loadUnaligned(fromByteOffset: offset &+ 64, as: V.self))
-                                a2 = a2.addingProduct(xp, pw.loadUnaligned(fromByteOffset: offset &+ 128, as: V.self))
-                                a3 = a3.addingProduct(xp, pw.loadUnaligned(fromByteOffset: offset &+ 192, as: V.self))
-                                offset &+= width &* 4
-                            }
-                            let count = Swift.min(width, outputs - panel * width)
-                            if count == width {
-                                let out = UnsafeMutableRawPointer(py + panel * width)
-                                out.storeBytes(of: a0, toByteOffset: 0, as: V.self)
-                                out.storeBytes(of: a1, toByteOffset: 64, as: V.self)
-                                out.storeBytes(of: a2, toByteOffset: 128, as: V.self)
-                                out.storeBytes(of: a3, toByteOffset: 192, as: V.self)
-                            } else {
-                                for i in 0..<16 {
-                                    (tile[i], tile[16 + i], tile[32 + i], tile[48 + i]) = (a0[i], a1[i], a2[i], a3[i])
-                                }
-                                for c in 0..<count { py[panel * width + c] = tile[c] }
-                            }
-                        }
-                    }
+        let width = PackedLinear.panelWidth
+        for panel in band {
+            var (a0, a1, a2, a3) = (V(), V(), V(), V())
+            var offset = panel &* inputs &* width &* 4
+            for p in 0..<inputs {
+                let xp = V(repeating: x[p])
+                a0 = a0.addingProduct(xp, panels.loadUnaligned(fromByteOffset: offset, as: V.self))
+                a1 = a1.addingProduct(xp, panels.loadUnaligned(fromByteOffset: offset &+ 64, as: V.self))
+                a2 = a2.addingProduct(xp, panels.loadUnaligned(fromByteOffset: offset &+ 128, as: V.self))
+                a3 = a3.addingProduct(xp, panels.loadUnaligned(fromByteOffset: offset &+ 192, as: V.self))
+                offset &+= width &* 4
+            }
+            let count = Swift.min(width, outputs - panel * width)
+            let out = y + panel * width
+            if count == width {
+                let bytes = UnsafeMutableRawPointer(out)
+                bytes.storeBytes(of: a0, toByteOffset: 0, as: V.self)
+                bytes.storeBytes(of: a1, toByteOffset: 64, as: V.self)
+                bytes.storeBytes(of: a2, toByteOffset: 128, as: V.self)
+                bytes.storeBytes(of: a3, toByteOffset: 192, as: V.self)
+            } else {
+                // The last panel's columns lane by lane: y has no room for its zero padding.
+                for c in 0..<count {
+                    out[c] = c < 16 ? a0[c] : c < 32 ? a1[c &- 16] : c < 48 ? a2[c &- 32] : a3[c &- 48]
                 }
             }
         }

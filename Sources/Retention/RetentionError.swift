@@ -66,10 +66,15 @@ package enum RetentionInput {
 
     /// A state to resume from must be d_k×d_v for the d_k of Q/K and the d_v of V.
     package static func check<E>(state: RetentionState<E>, keyDimension: Int, valueDimension: Int) throws(RetentionError) {
+        try check(stateShape: state.s.shape, keyDimension: keyDimension, valueDimension: valueDimension)
+    }
+
+    /// The same check on the shape of S alone, for states stored otherwise (the SIMD kernels'
+    /// flat Floats).
+    package static func check(stateShape: Shape, keyDimension: Int, valueDimension: Int) throws(RetentionError) {
         let expected = Shape(rows: keyDimension, columns: valueDimension)
-        guard state.s.shape == expected else {
-            throw .shape(ShapeError(argument: "state",
-                                    expected: "\(expected) (d_k×d_v from K and V)", got: "\(state.s.shape)"))
+        guard stateShape == expected else {
+            throw .shape(ShapeError(argument: "state", expected: "\(expected) (d_k×d_v from K and V)", got: "\(stateShape)"))
         }
     }
 }

@@ -2,6 +2,7 @@ import FastRetNet
 import Matrices
 import MultiScaleRetention
 import RetNetModel
+import TestSupport
 import Testing
 
 @Suite("FastRetNet: determinism and bad input")

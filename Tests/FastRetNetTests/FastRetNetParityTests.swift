@@ -3,6 +3,7 @@ import Foundation
 import Matrices
 import MultiScaleRetention
 import RetNetModel
+import TestSupport
 import Testing
 import TorchscaleCheckpoint
 
@@ -31,12 +32,12 @@ struct FastRetNetParityTests {
         for form in Self.forms {
             let expected = try reference.forward(input, form: form)
             let got = try fast.forward(input, form: form)
-            expectClose(got.logits, expected.logits, within: floatBound, "\(variant) \(form): logits vs RetNet<Float>")
-            expectClose(got.logits, exact, within: floatBound, "\(variant) \(form): logits vs RetNet<Double>")
+            expectClose(got.logits, expected.logits, relative: floatBound, "\(variant) \(form): logits vs RetNet<Float>")
+            expectClose(got.logits, exact, relative: floatBound, "\(variant) \(form): logits vs RetNet<Double>")
             #expect(got.state.position == input.count)
             for (l, layer) in got.state.reference.layers.enumerated() {
                 for (h, head) in layer.heads.enumerated() {
-                    expectClose(head.s, expected.state.layers[l].heads[h].s, within: floatBound,
+                    expectClose(head.s, expected.state.layers[l].heads[h].s, relative: floatBound,
                                 "\(variant) \(form): state [\(l)][\(h)]")
                 }
             }
@@ -51,7 +52,7 @@ struct FastRetNetParityTests {
             let fast = try FastRetNet(reference, threads: threads)
             for form in [RetentionForm.parallel, .chunkwise(chunkSize: 16), .recurrent] {
                 expectClose(try fast.forward(input, form: form).logits, try reference.logits(input, form: form),
-                            within: floatBound, "\(variant) \(form), \(threads) threads")
+                            relative: floatBound, "\(variant) \(form), \(threads) threads")
             }
         }
     }
@@ -67,15 +68,15 @@ struct FastRetNetParityTests {
             var (first, state) = try fast.forward(Array(input[..<19]), form: prefill)
             var rows = first.storage
             for token in input[19...] { rows += try fast.step(token, state: &state) }
-            expectClose(Matrix(rows: 30, columns: 130, entries: rows), whole, within: floatBound, "\(variant): \(prefill) → steps")
+            expectClose(Matrix(rows: 30, columns: 130, entries: rows), whole, relative: floatBound, "\(variant): \(prefill) → steps")
             #expect(state.position == 30)
             // The state hands over to the reference model, and from it.
             (first, state) = try fast.forward(Array(input[..<19]), form: prefill)
             let continued = try reference.forward(Array(input[19...]), form: .chunkwise(chunkSize: 4), from: state.reference)
-            expectClose(continued.logits, whole.rowRange(19..<30), within: floatBound, "\(variant): \(prefill) → reference")
+            expectClose(continued.logits, whole.rowRange(19..<30), relative: floatBound, "\(variant): \(prefill) → reference")
             let back = try fast.forward(Array(input[19...]), form: .chunkwise(chunkSize: 4),
                                         from: FastRetNetState(try reference.prefill(Array(input[..<19]), form: .parallel).state))
-            expectClose(back.logits, whole.rowRange(19..<30), within: floatBound, "\(variant): reference → \(prefill)")
+            expectClose(back.logits, whole.rowRange(19..<30), relative: floatBound, "\(variant): reference → \(prefill)")
         }
     }
 
@@ -86,7 +87,7 @@ struct FastRetNetParityTests {
         let input = tokens(21, vocabulary: reference.config.vocabSize, seed: 11)
         for form in [RetentionForm.parallel, .recurrent, .chunkwise(chunkSize: 4)] {
             expectClose(try fast.forward(input, form: form).logits, try reference.logits(input, form: form),
-                        within: floatBound, "\(name) \(form)")
+                        relative: floatBound, "\(name) \(form)")
         }
     }
 

@@ -164,6 +164,63 @@ struct RetentionReference {
         #expect(try RetentionKernels.recurrent(q: noKeys, k: noKeys, v: values, decay: decay).outputs == Matrix(rows: 5, columns: 3))
     }
 
+    /// The raw-memory entry points the fast model calls write every output and state entry,
+    /// whatever the buffers held, exactly as the public forms compute them, and nothing outside.
+    @Test(arguments: [[37, 9, 21], [1, 16, 16], [5, 0, 3]])
+    func rawEntryPointsEqualThePublicFormsAndWriteOnlyTheirBuffers(shape: [Int]) throws {
+        let (n, dk, dv, split) = (shape[0], shape[1], shape[2], shape[0] / 2)
+        let (q, k, v) = retentionInputs(n: n, dk: dk, dv: dv, seed: 23)
+        let decay = try Decay(Self.gamma)
+        let rest = (q: q.rowRange(split..<n), k: k.rowRange(split..<n), v: v.rowRange(split..<n))
+        let prefill = try RetentionKernels.chunkwise(q: q.rowRange(0..<split), k: k.rowRange(0..<split),
+                                                     v: v.rowRange(0..<split), decay: decay, chunkSize: 4).state
+        let guardValue: Float = -7, margin = 16
+        /// Runs `kernel` on Q, K, V of `rows` rows with outputs and state in guarded buffers (the
+        /// state starting as `start`); returns both, after checking the guards.
+        func raw(_ name: String, _ rows: (q: Matrix<Float>, k: Matrix<Float>, v: Matrix<Float>), start: [Float],
+                 _ kernel: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, Int,
+                            UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> (outputs: [Float], s: [Float]) {
+            let count = rows.q.rows * dv
+            var out = [Float](repeating: guardValue, count: count + 2 * margin)
+            var s = [Float](repeating: guardValue, count: margin) + start + [Float](repeating: guardValue, count: margin)
+            rows.q.storage.withUnsafeBufferPointer { q in
+                rows.k.storage.withUnsafeBufferPointer { k in
+                    rows.v.storage.withUnsafeBufferPointer { v in
+                        out.withUnsafeMutableBufferPointer { out in
+                            s.withUnsafeMutableBufferPointer { s in
+                                kernel(q.baseAddress!, k.baseAddress!, v.baseAddress!, rows.q.rows,
+                                       out.baseAddress! + margin, s.baseAddress! + margin)
+                            }
+                        }
+                    }
+                }
+            }
+            let guards = Array(out[..<margin] + out[(margin + count)...] + s[..<margin] + s[(margin + start.count)...])
+            #expect(guards.allSatisfy { $0 == guardValue }, "\(name) \(shape): wrote outside its buffers")
+            return (Array(out[margin..<(margin + count)]), Array(s[margin..<(margin + start.count)]))
+        }
+        let garbage = [Float](repeating: 3, count: dk * dv)
+        let tiled = try RetentionKernels.tiledParallel(q: q, k: k, v: v, decay: decay)
+        let tiledRaw = raw("tiled parallel", (q, k, v), start: garbage) { q, k, v, rows, out, s in
+            RetentionKernels.tiledParallel(q: q, k: k, v: v, rows: rows, dk: dk, dv: dv, decay: decay, into: out, state: s)
+        }
+        #expect(tiledRaw.outputs == tiled.outputs.storage && tiledRaw.s == tiled.state.s, "tiled parallel \(shape)")
+        let parallelRaw = raw("parallel", (q, k, v), start: garbage) { q, k, v, rows, out, _ in
+            RetentionKernels.parallel(q: q, k: k, v: v, rows: rows, dk: dk, dv: dv, decay: decay, into: out)
+        }
+        #expect(parallelRaw.outputs == (try RetentionKernels.parallel(q: q, k: k, v: v, decay: decay)).storage)
+        let chunked = try RetentionKernels.chunkwise(q: rest.q, k: rest.k, v: rest.v, decay: decay, chunkSize: 3, from: prefill)
+        let chunkedRaw = raw("chunkwise", rest, start: prefill.s) { q, k, v, rows, out, s in
+            RetentionKernels.chunkwise(q: q, k: k, v: v, rows: rows, dk: dk, dv: dv, decay: decay, chunkSize: 3, into: out, state: s)
+        }
+        #expect(chunkedRaw.outputs == chunked.outputs.storage && chunkedRaw.s == chunked.state.s, "chunkwise \(shape)")
+        let recurrent = try RetentionKernels.recurrent(q: rest.q, k: rest.k, v: rest.v, decay: decay, from: prefill)
+        let recurrentRaw = raw("recurrent", rest, start: prefill.s) { q, k, v, rows, out, s in
+            RetentionKernels.recurrent(q: q, k: k, v: v, rows: rows, dk: dk, dv: dv, decay: decay, into: out, state: s)
+        }
+        #expect(recurrentRaw.outputs == recurrent.outputs.storage && recurrentRaw.s == recurrent.state.s, "recurrent \(shape)")
+    }
+
     @Test func badShapesThrowTheReferenceErrors() throws {
         let decay = try Decay<Float>(0.9)
         let (q, k, v) = retentionInputs(n: 5, dk: 4, dv: 3, seed: 1)

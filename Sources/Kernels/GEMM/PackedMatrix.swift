@@ -16,6 +16,11 @@ public struct PackedMatrix: Sendable {
         try KernelError.requirePositive(k, "k (rows of B)")
         try KernelError.requirePositive(n, "n (columns of B)")
         try GEMM.checkCount(b, "B", "k×n", rows: k, columns: n)
+        self.init(unchecked: b, rows: k, columns: n)
+    }
+
+    /// Packs B, unchecked: b holds k·n floats, k, n ≥ 0, as the caller knows.
+    package init(unchecked b: [Float], rows k: Int, columns n: Int) {
         var storage = [Float](repeating: 0, count: GEMM.packedCount(k: k, n: n))
         b.withUnsafeBufferPointer { b in
             storage.withUnsafeMutableBufferPointer { packed in
@@ -38,14 +43,23 @@ extension GEMM {
         let cCount = try KernelError.product(m, n, "C (m×n)")
         if c.count != cCount { c = [Float](repeating: 0, count: cCount) }
         a.withUnsafeBufferPointer { a in
-            b.storage.withUnsafeBufferPointer { packed in
-                c.withUnsafeMutableBufferPointer { c in
-                    let (pa, pb, pc) = (a.baseAddress!, packed.baseAddress!, c.baseAddress!)
-                    rowBands(m, threads: threads) { band in
-                        blockedKernel(pa + band.lowerBound * k, lda: k, packed: pb, pc + band.lowerBound * n, ldc: n,
-                                      m: band.count, n: n, k: k, accumulate: false)
-                    }
-                }
+            c.withUnsafeMutableBufferPointer { c in
+                multiply(unchecked: a.baseAddress!, packed: b, into: c.baseAddress!, m: m, threads: threads)
+            }
+        }
+    }
+
+    /// C = A B on raw memory, unchecked: A holds m×k floats and C room for m×n, for B packed
+    /// (k×n), m ≥ 0 and threads ≥ 1, as the caller knows. (The label keeps an array and an
+    /// `inout` array from converting to these pointers and landing here unchecked.)
+    package static func multiply(unchecked a: UnsafePointer<Float>, packed b: PackedMatrix,
+                                 into c: UnsafeMutablePointer<Float>, m: Int, threads: Int) {
+        let (k, n) = (b.rows, b.columns)
+        b.storage.withUnsafeBufferPointer { packed in
+            let pb = packed.baseAddress!
+            rowBands(m, threads: threads) { band in
+                blockedKernel(a + band.lowerBound * k, lda: k, packed: pb, c + band.lowerBound * n, ldc: n,
+                              m: band.count, n: n, k: k, accumulate: false)
             }
         }
     }

@@ -13,16 +13,21 @@ public struct RetentionKernelState: Equatable, Sendable {
     public let keyDimension: Int
     /// d_v, the columns of S.
     public let valueDimension: Int
-    /// S, row after row: entry (i, j) at i·d_v + j.
-    public internal(set) var s: [Float]
+    /// S, row after row: entry (i, j) at i·d_v + j. The package's fast model writes it in place.
+    public package(set) var s: [Float]
     /// How many tokens S has consumed (the position of the next token).
-    public internal(set) var position: Int
+    public package(set) var position: Int
 
     /// The zero state S_{−1} = 0 at position 0; throws `.shape` for a negative dimension.
     public init(keyDimension: Int, valueDimension: Int) throws(RetentionError) {
         guard keyDimension >= 0, valueDimension >= 0 else {
             throw .shape(ShapeError(argument: "state", expected: "d_k, d_v ≥ 0", got: "\(keyDimension)×\(valueDimension)"))
         }
+        self.init(zeroKeyDimension: keyDimension, valueDimension: valueDimension)
+    }
+
+    /// The zero state for dimensions the caller has checked (≥ 0).
+    package init(zeroKeyDimension keyDimension: Int, valueDimension: Int) {
         self.keyDimension = keyDimension
         self.valueDimension = valueDimension
         s = [Float](repeating: 0, count: keyDimension * valueDimension)
@@ -36,6 +41,9 @@ public struct RetentionKernelState: Equatable, Sendable {
         s = state.s.storage
         position = state.position
     }
+
+    /// d_k×d_v, the shape of S.
+    var shape: Shape { Shape(rows: keyDimension, columns: valueDimension) }
 
     /// `state`, or the zero state when nil.
     static func starting(from state: RetentionKernelState?, keyDimension: Int, valueDimension: Int)

@@ -24,15 +24,31 @@ extension RetentionKernels {
         throws(RetentionError) -> (outputs: Matrix<Float>, state: RetentionKernelState)
     {
         guard chunkSize >= 1 else { throw .chunkSize(chunkSize) }
-        try check(q: q, k: k, v: v)
+        try RetentionInput.check(q: q, k: k, v: v)
         var current = try RetentionKernelState.starting(from: state, keyDimension: q.columns, valueDimension: v.columns)
         try check(state: current, keyDimension: q.columns, valueDimension: v.columns)
         let (n, dk, dv) = (q.rows, q.columns, v.columns)
-        var out = [Float](repeating: 0, count: n * dv)
-        guard n > 0, dk > 0, dv > 0 else {
-            current.position += n
-            return (Matrix(rows: n, columns: dv, entries: out), current)
+        let outputs = current.s.withUnsafeMutableBufferPointer { r in
+            withStorage(q, k, v) { q, k, v, out in
+                chunkwise(q: q, k: k, v: v, rows: n, dk: dk, dv: dv, decay: decay, chunkSize: chunkSize,
+                          into: out, state: r.baseAddress!)
+            }
         }
+        current.position += n
+        return (outputs, current)
+    }
+
+    /// The chunkwise form on raw memory, unchecked, the state updated in place: Q, K (n×d_k)
+    /// and V (n×d_v) row-major, the n×d_v outputs written into `out`, and R (d_k×d_v) at `state`
+    /// carried from R_{−1} to R of the last chunk. The caller checks B ≥ 1 and advances the
+    /// position. Any size may be 0.
+    package static func chunkwise(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                                  rows n: Int, dk: Int, dv: Int, decay: Decay<Float>, chunkSize: Int,
+                                  into out: UnsafeMutablePointer<Float>, state r: UnsafeMutablePointer<Float>) {
+        guard n > 0, dv > 0 else { return }
+        // The inner part adds into the outputs, tile after tile, from 0.
+        out.update(repeating: 0, count: n * dv)
+        guard dk > 0 else { return }  // no scores and no state: every output is 0
         let b0 = Swift.min(chunkSize, n)
         var plan = ChunkKernelPlan(length: b0, decay: decay)
         let stride = b0
@@ -40,57 +56,43 @@ extension RetentionKernels {
         var scores = [Float](repeating: 0, count: parallelTile * parallelTile)  // one tile of Q Kᵀ ⊙ D
         var cross = [Float](repeating: 0, count: b0 * dv)     // Q_[i] R_{i−1}
         var weighted = [Float](repeating: 0, count: b0 * dv)  // V_[i] ⊙ ζ
-        q.storage.withUnsafeBufferPointer { q in
-            k.storage.withUnsafeBufferPointer { k in
-                v.storage.withUnsafeBufferPointer { v in
-                    current.s.withUnsafeMutableBufferPointer { r in
-                        out.withUnsafeMutableBufferPointer { out in
-                            var start = 0
-                            while start < n {
-                                let b = Swift.min(chunkSize, n - start)
-                                if b != plan.length { plan = ChunkKernelPlan(length: b, decay: decay) }
-                                let (qi, vi, oi) = (q.baseAddress! + start * dk, v.baseAddress! + start * dv,
-                                                    out.baseAddress! + start * dv)
-                                kT.withUnsafeMutableBufferPointer { kT in
-                                    transpose(k.baseAddress!, rows: start, count: b, width: dk, stride: stride,
-                                              into: kT.baseAddress!)
-                                    // Inner: (Q_[i] K_[i]ᵀ ⊙ D) V_[i], straight into the chunk's (zero) output rows.
-                                    plan.table.values.withUnsafeBufferPointer { table in
-                                        scores.withUnsafeMutableBufferPointer { scores in
-                                            lowerTriangleTiles(q: qi, kT: kT.baseAddress!, ldk: stride, v: vi, out: oi,
-                                                               rows: b, dk: dk, dv: dv, table: table.baseAddress!,
-                                                               scores: scores.baseAddress!)
-                                        }
-                                    }
-                                    // Cross: o_j += ξ_j (Q_[i] R_{i−1})_j.
-                                    cross.withUnsafeMutableBufferPointer { cross in
-                                        GEMM.blockedKernel(qi, lda: dk, r.baseAddress!, ldb: dv, cross.baseAddress!, ldc: dv,
-                                                           m: b, n: dv, k: dk, accumulate: false)
-                                        for j in 0..<b {
-                                            let xi = plan.xi[j]
-                                            for c in 0..<dv { oi[j * dv + c] = oi[j * dv + c].addingProduct(xi, cross[j * dv + c]) }
-                                        }
-                                    }
-                                    // State: R_i = γ^b R_{i−1} + K_[i]ᵀ (V_[i] ⊙ ζ).
-                                    weighted.withUnsafeMutableBufferPointer { weighted in
-                                        for j in 0..<b {
-                                            let zeta = plan.table.values[j]
-                                            for c in 0..<dv { weighted[j * dv + c] = zeta * vi[j * dv + c] }
-                                        }
-                                        for index in 0..<(dk * dv) { r[index] *= plan.gammaToB }
-                                        GEMM.blockedKernel(kT.baseAddress!, lda: stride, weighted.baseAddress!, ldb: dv,
-                                                           r.baseAddress!, ldc: dv, m: dk, n: dv, k: b, accumulate: true)
-                                    }
-                                }
-                                start += b
+        kT.withUnsafeMutableBufferPointer { kT in
+            scores.withUnsafeMutableBufferPointer { scores in
+                cross.withUnsafeMutableBufferPointer { cross in
+                    weighted.withUnsafeMutableBufferPointer { weighted in
+                        var start = 0
+                        while start < n {
+                            let b = Swift.min(chunkSize, n - start)
+                            if b != plan.length { plan = ChunkKernelPlan(length: b, decay: decay) }
+                            let (qi, vi, oi) = (q + start * dk, v + start * dv, out + start * dv)
+                            transpose(k, rows: start, count: b, width: dk, stride: stride, into: kT.baseAddress!)
+                            // Inner: (Q_[i] K_[i]ᵀ ⊙ D) V_[i], straight into the chunk's (zero) output rows.
+                            plan.table.values.withUnsafeBufferPointer { table in
+                                lowerTriangleTiles(q: qi, kT: kT.baseAddress!, ldk: stride, v: vi, out: oi,
+                                                   rows: b, dk: dk, dv: dv, table: table.baseAddress!,
+                                                   scores: scores.baseAddress!)
                             }
+                            // Cross: o_j += ξ_j (Q_[i] R_{i−1})_j.
+                            GEMM.blockedKernel(qi, lda: dk, r, ldb: dv, cross.baseAddress!, ldc: dv,
+                                               m: b, n: dv, k: dk, accumulate: false)
+                            for j in 0..<b {
+                                let xi = plan.xi[j]
+                                for c in 0..<dv { oi[j * dv + c] = oi[j * dv + c].addingProduct(xi, cross[j * dv + c]) }
+                            }
+                            // State: R_i = γ^b R_{i−1} + K_[i]ᵀ (V_[i] ⊙ ζ).
+                            for j in 0..<b {
+                                let zeta = plan.table.values[j]
+                                for c in 0..<dv { weighted[j * dv + c] = zeta * vi[j * dv + c] }
+                            }
+                            for index in 0..<(dk * dv) { r[index] *= plan.gammaToB }
+                            GEMM.blockedKernel(kT.baseAddress!, lda: stride, weighted.baseAddress!, ldb: dv,
+                                               r, ldc: dv, m: dk, n: dv, k: b, accumulate: true)
+                            start += b
                         }
                     }
                 }
             }
         }
-        current.position += n
-        return (Matrix(rows: n, columns: dv, entries: out), current)
     }
 }
 

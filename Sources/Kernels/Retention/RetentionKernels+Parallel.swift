@@ -16,39 +16,42 @@ extension RetentionKernels {
     public static func parallel(q: Matrix<Float>, k: Matrix<Float>, v: Matrix<Float>, decay: Decay<Float>)
         throws(RetentionError) -> Matrix<Float>
     {
-        try check(q: q, k: k, v: v)
+        try RetentionInput.check(q: q, k: k, v: v)
         let (n, dk, dv) = (q.rows, q.columns, v.columns)
-        var out = [Float](repeating: 0, count: n * dv)
-        guard n > 0, dv > 0, dk > 0 else { return Matrix(rows: n, columns: dv, entries: out) }
+        return withStorage(q, k, v) { q, k, v, out in
+            parallel(q: q, k: k, v: v, rows: n, dk: dk, dv: dv, decay: decay, into: out)
+        }
+    }
+
+    /// The parallel form on raw memory, unchecked: Q, K (n×d_k) and V (n×d_v) row-major, the
+    /// n×d_v outputs written into `out`. Any size may be 0.
+    package static func parallel(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                                 rows n: Int, dk: Int, dv: Int, decay: Decay<Float>, into out: UnsafeMutablePointer<Float>) {
+        guard n > 0, dv > 0 else { return }
+        guard dk > 0 else {
+            out.update(repeating: 0, count: n * dv)  // no scores: every output is 0
+            return
+        }
         let table = DecayTable(length: n, decay: decay)
-        let stride = padded(n)
+        // Each row of Kᵀ holds the n keys padded up to whole blocks of 16, one SIMD16 each: the
+        // width the GEMM pads its packed strips to.
+        let stride = GEMM.paddedWidth(n)
         var kT = [Float](repeating: 0, count: dk * stride)
         var scores = [Float](repeating: 0, count: stride)
-        q.storage.withUnsafeBufferPointer { q in
-            k.storage.withUnsafeBufferPointer { k in
-                v.storage.withUnsafeBufferPointer { v in
-                    table.values.withUnsafeBufferPointer { table in
-                        kT.withUnsafeMutableBufferPointer { kT in
-                            scores.withUnsafeMutableBufferPointer { scores in
-                                out.withUnsafeMutableBufferPointer { out in
-                                    transpose(k.baseAddress!, rows: 0, count: n, width: dk, stride: stride,
-                                              into: kT.baseAddress!)
-                                    parallelRows(q: q.baseAddress!, kT: kT.baseAddress!, stride: stride, v: v.baseAddress!,
-                                                 out: out.baseAddress!, n: n, dk: dk, dv: dv, table: table.baseAddress!,
-                                                 scores: scores.baseAddress!)
-                                }
-                            }
-                        }
-                    }
+        table.values.withUnsafeBufferPointer { table in
+            kT.withUnsafeMutableBufferPointer { kT in
+                scores.withUnsafeMutableBufferPointer { scores in
+                    transpose(k, rows: 0, count: n, width: dk, stride: stride, into: kT.baseAddress!)
+                    parallelRows(q: q, kT: kT.baseAddress!, stride: stride, v: v, out: out, n: n, dk: dk, dv: dv,
+                                 table: table.baseAddress!, scores: scores.baseAddress!)
                 }
             }
         }
-        return Matrix(rows: n, columns: dv, entries: out)
     }
 
     /// o_t = Σ_{m≤t} γ^{t−m} (Q_t · K_m) V_m for t = 0 … n−1, written into `out` (n×d_v).
     /// `kT` is Kᵀ (d_k rows of `stride` ≥ n floats, zero-padded), `table` a `DecayTable` for n,
-    /// `scores` scratch for `stride` floats. The chunkwise kernel calls this on each chunk.
+    /// `scores` scratch for `stride` floats.
     static func parallelRows(q: UnsafePointer<Float>, kT: UnsafePointer<Float>, stride: Int, v: UnsafePointer<Float>,
                              out: UnsafeMutablePointer<Float>, n: Int, dk: Int, dv: Int,
                              table: UnsafePointer<Float>, scores: UnsafeMutablePointer<Float>) {

@@ -22,60 +22,28 @@ extension RetentionKernelState {
             throw .shape(ShapeError(argument: "v", expected: "\(valueDimension) entries (d_v)", got: "\(v.count)"))
         }
         var out = [Float](repeating: 0, count: valueDimension)
-        advance(q: q, k: k, v: v, rows: 0..<1, gamma: decay.gamma, into: &out)
+        advance(q: q, k: k, v: v, rows: 1, decay: decay, into: &out)
         return out
     }
 
-    /// The recurrence over `rows` of row-major q, k (d_k columns) and v (d_v columns), writing
-    /// o_n into row n of `out`. Shapes are the caller's to check.
-    mutating func advance(q: [Float], k: [Float], v: [Float], rows: Range<Int>, gamma: Float, into out: inout [Float]) {
+    /// The recurrence over n rows of row-major q, k (d_k columns) and v (d_v columns), writing
+    /// o_t into row t of `out`. Shapes are the caller's to check.
+    mutating func advance(q: [Float], k: [Float], v: [Float], rows n: Int, decay: Decay<Float>, into out: inout [Float]) {
         let (dk, dv) = (keyDimension, valueDimension)
-        position += rows.count
-        guard dk > 0, dv > 0, !rows.isEmpty else { return }
-        typealias V = SIMD16<Float>
-        let g = V(repeating: gamma)
-        let vectorEnd = dv - dv % 16
         q.withUnsafeBufferPointer { q in
             k.withUnsafeBufferPointer { k in
                 v.withUnsafeBufferPointer { v in
                     s.withUnsafeMutableBufferPointer { s in
-                        out.withUnsafeMutableBufferPointer { o in
-                            let sBytes = UnsafeMutableRawPointer(s.baseAddress!)
-                            for n in rows {
-                                let (qRow, kRow) = (n &* dk, n &* dk)
-                                let vBytes = UnsafeRawPointer(v.baseAddress! + n &* dv)
-                                let oBytes = UnsafeMutableRawPointer(o.baseAddress! + n &* dv)
-                                var j = 0
-                                while j < vectorEnd {
-                                    // o_n[j…j+15], kept in a register across all d_k rows of S.
-                                    var acc = V()
-                                    let vj = vBytes.loadUnaligned(fromByteOffset: j &* 4, as: V.self)
-                                    for i in 0..<dk {
-                                        let offset = (i &* dv &+ j) &* 4
-                                        let row = (g * sBytes.loadUnaligned(fromByteOffset: offset, as: V.self))
-                                            .addingProduct(V(repeating: k[kRow &+ i]), vj)
-                                        sBytes.storeBytes(of: row, toByteOffset: offset, as: V.self)
-                                        acc = acc.addingProduct(V(repeating: q[qRow &+ i]), row)
-                                    }
-                                    oBytes.storeBytes(of: acc, toByteOffset: j &* 4, as: V.self)
-                                    j &+= 16
-                                }
-                                while j < dv {
-                                    var acc: Float = 0
-                                    for i in 0..<dk {
-                                        let entry = (gamma * s[i &* dv &+ j]).addingProduct(k[kRow &+ i], v[n &* dv &+ j])
-                                        s[i &* dv &+ j] = entry
-                                        acc = acc.addingProduct(q[qRow &+ i], entry)
-                                    }
-                                    o[n &* dv &+ j] = acc
-                                    j &+= 1
-                                }
-                            }
+                        out.withUnsafeMutableBufferPointer { out in
+                            RetentionKernels.recurrent(q: q.baseAddress!, k: k.baseAddress!, v: v.baseAddress!, rows: n,
+                                                       dk: dk, dv: dv, decay: decay, into: out.baseAddress!,
+                                                       state: s.baseAddress!)
                         }
                     }
                 }
             }
         }
+        position += n
     }
 }
 
@@ -89,11 +57,63 @@ extension RetentionKernels {
                                  from state: RetentionKernelState? = nil)
         throws(RetentionError) -> (outputs: Matrix<Float>, state: RetentionKernelState)
     {
-        try check(q: q, k: k, v: v)
+        try RetentionInput.check(q: q, k: k, v: v)
         var current = try RetentionKernelState.starting(from: state, keyDimension: q.columns, valueDimension: v.columns)
         try check(state: current, keyDimension: q.columns, valueDimension: v.columns)
         var out = [Float](repeating: 0, count: q.rows * v.columns)
-        current.advance(q: q.storage, k: k.storage, v: v.storage, rows: 0..<q.rows, gamma: decay.gamma, into: &out)
+        current.advance(q: q.storage, k: k.storage, v: v.storage, rows: q.rows, decay: decay, into: &out)
         return (Matrix(rows: q.rows, columns: v.columns, entries: out), current)
+    }
+
+    /// The recurrent form on raw memory, unchecked, the state updated in place: for t = 0 … n−1,
+    /// S ← γ S + k_tᵀ v_t and o_t = q_t S, with Q, K (n×d_k) and V (n×d_v) row-major, the n×d_v
+    /// outputs written into `out` and S (d_k×d_v) at `state`. The caller advances the position.
+    /// Any size may be 0. One row is a decoding step; nothing here allocates.
+    ///
+    /// For each row and each block of 16 columns j, row i of S is updated and used at once,
+    /// while it is in registers: each entry of S is read and written once per row.
+    package static func recurrent(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                                  rows: Int, dk: Int, dv: Int, decay: Decay<Float>,
+                                  into o: UnsafeMutablePointer<Float>, state s: UnsafeMutablePointer<Float>) {
+        guard rows > 0, dv > 0 else { return }
+        guard dk > 0 else {
+            o.update(repeating: 0, count: rows * dv)  // S has no rows: every output is 0
+            return
+        }
+        typealias V = SIMD16<Float>
+        let gamma = decay.gamma
+        let g = V(repeating: gamma)
+        let vectorEnd = dv - dv % 16
+        let sBytes = UnsafeMutableRawPointer(s)
+        for n in 0..<rows {
+            let (qRow, kRow) = (n &* dk, n &* dk)
+            let vBytes = UnsafeRawPointer(v + n &* dv)
+            let oBytes = UnsafeMutableRawPointer(o + n &* dv)
+            var j = 0
+            while j < vectorEnd {
+                // o_n[j…j+15], kept in a register across all d_k rows of S.
+                var acc = V()
+                let vj = vBytes.loadUnaligned(fromByteOffset: j &* 4, as: V.self)
+                for i in 0..<dk {
+                    let offset = (i &* dv &+ j) &* 4
+                    let row = (g * sBytes.loadUnaligned(fromByteOffset: offset, as: V.self))
+                        .addingProduct(V(repeating: k[kRow &+ i]), vj)
+                    sBytes.storeBytes(of: row, toByteOffset: offset, as: V.self)
+                    acc = acc.addingProduct(V(repeating: q[qRow &+ i]), row)
+                }
+                oBytes.storeBytes(of: acc, toByteOffset: j &* 4, as: V.self)
+                j &+= 16
+            }
+            while j < dv {
+                var acc: Float = 0
+                for i in 0..<dk {
+                    let entry = (gamma * s[i &* dv &+ j]).addingProduct(k[kRow &+ i], v[n &* dv &+ j])
+                    s[i &* dv &+ j] = entry
+                    acc = acc.addingProduct(q[qRow &+ i], entry)
+                }
+                o[n &* dv &+ j] = acc
+                j &+= 1
+            }
+        }
     }
 }

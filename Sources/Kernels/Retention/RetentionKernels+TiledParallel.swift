@@ -5,7 +5,7 @@ extension RetentionKernels {
     /// The side of the square tiles of the tiled parallel form: large enough that each tile
     /// product is a real GEMM (the packed micro-kernel's 6×16 tiles fill it), small enough that a
     /// tile of scores stays in the L2 cache.
-    public static let parallelTile = 128
+    package static let parallelTile = 128
 
     /// The parallel form (paper Eq. 5), (Q Kᵀ ⊙ D) V, as tiles of GEMMs over the lower triangle:
     ///
@@ -22,50 +22,52 @@ extension RetentionKernels {
     public static func tiledParallel(q: Matrix<Float>, k: Matrix<Float>, v: Matrix<Float>, decay: Decay<Float>)
         throws(RetentionError) -> (outputs: Matrix<Float>, state: RetentionKernelState)
     {
-        try check(q: q, k: k, v: v)
+        try RetentionInput.check(q: q, k: k, v: v)
         let (n, dk, dv) = (q.rows, q.columns, v.columns)
-        var state = try RetentionKernelState(keyDimension: dk, valueDimension: dv)
-        var out = [Float](repeating: 0, count: n * dv)
-        guard n > 0, dk > 0, dv > 0 else {
-            state.position = n
-            return (Matrix(rows: n, columns: dv, entries: out), state)
+        var state = RetentionKernelState(zeroKeyDimension: dk, valueDimension: dv)
+        let outputs = state.s.withUnsafeMutableBufferPointer { s in
+            withStorage(q, k, v) { q, k, v, out in
+                tiledParallel(q: q, k: k, v: v, rows: n, dk: dk, dv: dv, decay: decay, into: out, state: s.baseAddress!)
+            }
         }
+        state.position = n
+        return (outputs, state)
+    }
+
+    /// The tiled parallel form on raw memory, unchecked: Q, K (n×d_k) and V (n×d_v) row-major,
+    /// the n×d_v outputs written into `out` and S_{n−1} (d_k×d_v) into `state`, whatever it held
+    /// (the parallel form starts from the zero state). The caller sets the position to n. Any
+    /// size may be 0.
+    package static func tiledParallel(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                                      rows n: Int, dk: Int, dv: Int, decay: Decay<Float>,
+                                      into out: UnsafeMutablePointer<Float>, state s: UnsafeMutablePointer<Float>) {
+        // The tiles add into the outputs from 0; S is a sum over no rows until there are some.
+        out.update(repeating: 0, count: n * dv)
+        s.update(repeating: 0, count: dk * dv)
+        guard n > 0, dk > 0, dv > 0 else { return }
         // D_tm = table[n − 1 − t + m]; ζ_m = table[m].
         let table = DecayTable(length: n, decay: decay, trailingZeros: parallelTile - 1)
         var kT = [Float](repeating: 0, count: dk * n)            // Kᵀ (d_k×n)
         var scores = [Float](repeating: 0, count: parallelTile * parallelTile)   // one tile of Q Kᵀ ⊙ D
         var weighted = [Float](repeating: 0, count: n * dv)      // V ⊙ ζ
-        q.storage.withUnsafeBufferPointer { q in
-            k.storage.withUnsafeBufferPointer { k in
-                v.storage.withUnsafeBufferPointer { v in
-                    kT.withUnsafeMutableBufferPointer { kT in
-                        transpose(k.baseAddress!, rows: 0, count: n, width: dk, stride: n, into: kT.baseAddress!)
-                        scores.withUnsafeMutableBufferPointer { scores in
-                            out.withUnsafeMutableBufferPointer { out in
-                                table.values.withUnsafeBufferPointer { table in
-                                    lowerTriangleTiles(q: q.baseAddress!, kT: kT.baseAddress!, ldk: n, v: v.baseAddress!,
-                                                       out: out.baseAddress!, rows: n, dk: dk, dv: dv,
-                                                       table: table.baseAddress!, scores: scores.baseAddress!)
-                                }
-                            }
-                        }
-                        // The state after the last row: S = Kᵀ (V ⊙ ζ), ζ_m = γ^{n−1−m}.
-                        weighted.withUnsafeMutableBufferPointer { weighted in
-                            for m in 0..<n {
-                                let zeta = table.values[m]
-                                for c in 0..<dv { weighted[m * dv + c] = zeta * v[m * dv + c] }
-                            }
-                            state.s.withUnsafeMutableBufferPointer { s in
-                                GEMM.blockedKernel(kT.baseAddress!, lda: n, weighted.baseAddress!, ldb: dv,
-                                                   s.baseAddress!, ldc: dv, m: dk, n: dv, k: n, accumulate: false)
-                            }
-                        }
-                    }
+        kT.withUnsafeMutableBufferPointer { kT in
+            transpose(k, rows: 0, count: n, width: dk, stride: n, into: kT.baseAddress!)
+            scores.withUnsafeMutableBufferPointer { scores in
+                table.values.withUnsafeBufferPointer { table in
+                    lowerTriangleTiles(q: q, kT: kT.baseAddress!, ldk: n, v: v, out: out, rows: n, dk: dk, dv: dv,
+                                       table: table.baseAddress!, scores: scores.baseAddress!)
                 }
             }
+            // The state after the last row: S = Kᵀ (V ⊙ ζ), ζ_m = γ^{n−1−m}.
+            weighted.withUnsafeMutableBufferPointer { weighted in
+                for m in 0..<n {
+                    let zeta = table.values[m]
+                    for c in 0..<dv { weighted[m * dv + c] = zeta * v[m * dv + c] }
+                }
+                GEMM.blockedKernel(kT.baseAddress!, lda: n, weighted.baseAddress!, ldb: dv,
+                                   s, ldc: dv, m: dk, n: dv, k: n, accumulate: false)
+            }
         }
-        state.position = n
-        return (Matrix(rows: n, columns: dv, entries: out), state)
     }
 
     /// O += (Q Kᵀ ⊙ D) V for n rows, by `parallelTile`-square tiles over the lower triangle:

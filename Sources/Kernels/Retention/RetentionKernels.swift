@@ -7,25 +7,17 @@ import Retention
 ///
 /// Q and K are n×d_k, V is n×d_v, all already rotated, as for the references; the decay is a
 /// checked `Decay<Float>`, and γ^p is taken by the same `Decay.power` the reference's D uses.
-/// Bad shapes throw the references' `RetentionError`, with the same words; n = 0 is allowed.
+/// Bad shapes throw the references' `RetentionError` from the references' own checks
+/// (`RetentionInput`), so with the same words; n = 0 is allowed.
+///
+/// Each form has two entry points. The public one takes matrices, checks them, and returns new
+/// outputs and a new state. A `package` one on raw memory trusts its caller's sizes and writes
+/// the outputs and the state into the caller's buffers: `FastRetNet`, whose sizes come from a
+/// validated model, calls it with buffers allocated once, without anything to check or throw.
 public enum RetentionKernels {
-    /// K must have Q's shape (n×d_k) and V must have n rows, as in the reference forms.
-    static func check(q: Matrix<Float>, k: Matrix<Float>, v: Matrix<Float>) throws(RetentionError) {
-        guard k.shape == q.shape else {
-            throw .shape(ShapeError(argument: "K", expected: "\(q.shape) (the shape of Q, n×d_k)", got: "\(k.shape)"))
-        }
-        guard v.rows == q.rows else {
-            throw .shape(ShapeError(argument: "V", expected: "\(q.rows) rows (one per row of Q, n×d_v)",
-                                    got: "\(v.shape)"))
-        }
-    }
-
     /// A state to resume from must be d_k×d_v for the d_k of Q/K and the d_v of V.
     static func check(state: RetentionKernelState, keyDimension: Int, valueDimension: Int) throws(RetentionError) {
-        guard state.keyDimension == keyDimension, state.valueDimension == valueDimension else {
-            throw .shape(ShapeError(argument: "state", expected: "\(keyDimension)×\(valueDimension) (d_k×d_v from K and V)",
-                                    got: "\(state.keyDimension)×\(state.valueDimension)"))
-        }
+        try RetentionInput.check(stateShape: state.shape, keyDimension: keyDimension, valueDimension: valueDimension)
     }
 
     /// Rows [start, start + count) of a row-major matrix with `width` columns, transposed into
@@ -40,6 +32,21 @@ public enum RetentionKernels {
         }
     }
 
-    /// `count` rounded up to a multiple of 16.
-    static func padded(_ count: Int) -> Int { (count + 15) / 16 * 16 }
+    /// Runs `body` on the storage of Q, K and V and on n×d_v zeroed floats for the outputs,
+    /// which it returns as a matrix: the public forms' way into their raw-memory kernels.
+    static func withStorage(_ q: Matrix<Float>, _ k: Matrix<Float>, _ v: Matrix<Float>,
+                            _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
+                                     UnsafeMutablePointer<Float>) -> Void) -> Matrix<Float> {
+        var out = [Float](repeating: 0, count: q.rows * v.columns)
+        q.storage.withUnsafeBufferPointer { q in
+            k.storage.withUnsafeBufferPointer { k in
+                v.storage.withUnsafeBufferPointer { v in
+                    out.withUnsafeMutableBufferPointer { out in
+                        body(q.baseAddress!, k.baseAddress!, v.baseAddress!, out.baseAddress!)
+                    }
+                }
+            }
+        }
+        return Matrix(rows: q.rows, columns: v.columns, entries: out)
+    }
 }

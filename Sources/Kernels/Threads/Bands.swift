@@ -1,42 +1,76 @@
 import Dispatch
 
 /// Splits `count` independent items (tiles of rows, heads, column panels) into `threads` contiguous
-/// bands and runs `body` on each band on its own thread (`DispatchQueue.concurrentPerform`).
+/// bands and runs the work on each band on its own thread: the package's `HelperThreads` with the
+/// calling thread, or `DispatchQueue.concurrentPerform` for work started inside such a band.
 ///
 /// Only work is split, never a sum: every item is computed by exactly one thread, in the same
 /// order of operations whatever the band it lands in, so results are bit-for-bit the same for
-/// any thread count. With one thread, or one item, `body` runs on the caller's thread.
-public enum Bands {
+/// any thread count. With one thread, or one item, the work runs on the caller's thread.
+package enum Bands {
     /// The band of thread `index` of `threads` over `count` items: as even as possible, the first
     /// bands taking one extra item.
-    public static func band(_ index: Int, of threads: Int, count: Int) -> Range<Int> {
+    package static func band(_ index: Int, of threads: Int, count: Int) -> Range<Int> {
         let (share, extra) = count.quotientAndRemainder(dividingBy: threads)
         let start = index * share + Swift.min(index, extra)
         return start..<(start + share + (index < extra ? 1 : 0))
     }
 
-    /// Runs `body` over bands of 0..<count on up to `threads` threads.
-    public static func run(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
-        let workers = Swift.min(threads, count)
-        guard workers > 1 else {
+    /// Runs `body` over bands of 0..<count on up to `threads` threads. Handing a closure to other
+    /// threads allocates (`withoutActuallyEscaping`) once per call with more than one band; a
+    /// `BandWork` value does not.
+    package static func run(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
+        guard Swift.min(threads, count) > 1 else {
             if count > 0 { body(0..<count) }
             return
         }
-        withoutActuallyEscaping(body) { body in
-            let shared = SharedBody(body: body)
-            DispatchQueue.concurrentPerform(iterations: workers) { index in
-                shared.body(band(index, of: workers, count: count))
-            }
+        withoutActuallyEscaping(body) { body in run(count, threads: threads, ClosureWork(body: body)) }
+    }
+
+    /// Runs `work` over bands of 0..<count on up to `threads` threads. Once the helper threads
+    /// have started, nothing here allocates, but for work started inside a band (which goes to
+    /// Dispatch's threads).
+    package static func run<Work: BandWork>(_ count: Int, threads: Int, _ work: Work) {
+        let workers = Swift.min(threads, count)
+        guard workers > 1 else {
+            if count > 0 { work(0..<count) }
+            return
         }
+        let split = Split(work: work, workers: workers, count: count)
+        if HelperThreads.shared.run(workers, split) { return }
+        let shared = SharedSplit(split: split)
+        DispatchQueue.concurrentPerform(iterations: workers) { index in shared.split.part(index) }
     }
 }
 
-/// The work of one `Bands.run` call, shared by its threads.
-///
-/// Why it is safe: the closure outlives the `concurrentPerform` call that uses it, and every
-/// caller's body writes only the items of its own band (disjoint rows, heads or panels) of
-/// buffers that no other code touches until `run` returns. This is the only unchecked
-/// `Sendable` in the module.
-private struct SharedBody: @unchecked Sendable {
+/// Work on a band of items, as a value: a struct holding what the work reads and writes (pointers,
+/// sizes, weights) goes to other threads as it is, where a closure would first be converted, at
+/// the cost of an allocation. The work of a decoding step takes this form. (`SendableMetatype`:
+/// the type itself is named on the threads that run the bands.)
+package protocol BandWork: SendableMetatype {
+    /// The work on the items of `band`, which no other thread touches meanwhile.
+    func callAsFunction(_ band: Range<Int>)
+}
+
+/// A closure as `BandWork`, for work that may allocate.
+private struct ClosureWork: BandWork {
     let body: (Range<Int>) -> Void
+    func callAsFunction(_ band: Range<Int>) { body(band) }
+}
+
+/// `work` over `count` items as `workers` parts, part i the items of band i.
+private struct Split<Work: BandWork>: ParallelParts {
+    let work: Work
+    let workers: Int, count: Int
+    func part(_ index: Int) { work(Bands.band(index, of: workers, count: count)) }
+}
+
+/// The work of one `Bands.run` call on Dispatch's threads, shared by them.
+///
+/// Why it is safe: the work outlives the `concurrentPerform` call that uses it, and every band
+/// writes only its own items (disjoint rows, heads or panels) of buffers that no other code
+/// touches until `run` returns. (`HelperThreads` relies on the same and is the module's other
+/// unchecked `Sendable`.)
+private struct SharedSplit<Work: BandWork>: @unchecked Sendable {
+    let split: Split<Work>
 }

@@ -1,0 +1,13 @@
+#ifndef ALLOCATION_COUNTING_H
+#define ALLOCATION_COUNTING_H
+
+/// 1 where allocations can be counted (Linux with glibc), 0 elsewhere.
+int allocation_counting_available(void);
+
+/// Starts counting the calling thread's heap allocations, from 0.
+void allocation_counting_start(void);
+
+/// Stops counting on the calling thread and returns how many allocations it made since the start.
+long allocation_counting_stop(void);
+
+#endif
