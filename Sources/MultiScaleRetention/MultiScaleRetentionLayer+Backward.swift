@@ -38,10 +38,14 @@ extension MultiScaleRetentionLayer {
         let swish = Activation.swish(forward.gate)
         let gated = swish.hadamard(forward.normalised)
 
-        // Output projection and gate. Shapes were checked above, so these cannot throw.
-        let dGated = try! gated.linearBackward(weight: outProj, outputGradient: dOut, weightGradient: &gradients.outProj)
+        // Output projection and gate (shapes were checked above; a mismatch would be reported, not trapped).
+        let dGated = try Self.shaped { () throws(ShapeError) in
+            try gated.linearBackward(weight: outProj, outputGradient: dOut, weightGradient: &gradients.outProj)
+        }
         let dNormalised = dGated.hadamard(swish)
-        let dG = try! Activation.swish.backward(forward.gate, outputGradient: dGated.hadamard(forward.normalised))
+        let dG = try Self.shaped { () throws(ShapeError) in
+            try Activation.swish.backward(forward.gate, outputGradient: dGated.hadamard(forward.normalised))
+        }
         let dRetention = try headNorm.backward(forward.retention, heads: heads, outputGradient: dNormalised,
                                                gradients: &gradients.headNorm)
 
@@ -79,11 +83,22 @@ extension MultiScaleRetentionLayer {
         let dV = Matrix<E>.concatenatingColumns(dVHeads, rows: n)
 
         // The four projections read the same X: their input gradients add up.
-        var dX = try! x.linearBackward(weight: qProj, outputGradient: dQ, weightGradient: &gradients.qProj)
-        dX += try! x.linearBackward(weight: kProj, outputGradient: dK, weightGradient: &gradients.kProj)
-        dX += try! x.linearBackward(weight: vProj, outputGradient: dV, weightGradient: &gradients.vProj)
-        dX += try! x.linearBackward(weight: gProj, outputGradient: dG, weightGradient: &gradients.gProj)
-        return dX
+        return try Self.shaped { () throws(ShapeError) in
+            var dX = try x.linearBackward(weight: qProj, outputGradient: dQ, weightGradient: &gradients.qProj)
+            dX += try x.linearBackward(weight: kProj, outputGradient: dK, weightGradient: &gradients.kProj)
+            dX += try x.linearBackward(weight: vProj, outputGradient: dV, weightGradient: &gradients.vProj)
+            dX += try x.linearBackward(weight: gProj, outputGradient: dG, weightGradient: &gradients.gProj)
+            return dX
+        }
+    }
+
+    /// Runs `body`, reporting a `ShapeError` as this module's `.invalid` (same words).
+    private static func shaped<T>(_ body: () throws(ShapeError) -> T) throws(MultiScaleRetentionError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw .invalid(field: error.argument, expected: error.expected, got: error.got)
+        }
     }
 
     /// Throws unless every gradient has its weight's shape.
