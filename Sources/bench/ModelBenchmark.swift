@@ -16,7 +16,7 @@ struct ModelBenchmark: Benchmark {
         discussion: """
             parallel and chunkwise: a forward pass over --length seeded random tokens (logits for every \
             position); median_seconds is one pass and tokens_per_second = length / median. recurrent: \
-            --length tokens decoded one at a time with the state carried, each step timed (repetitions \
+            --length tokens decoded one at a time by a FastRetNet.Decoder (its buffers reused, nothing allocated per step), each step timed (repetitions \
             = length); median_seconds is the median step and ms_per_token = 1000 × it. Parameters: mode, \
             length, chunk_size (chunkwise only), weight_bytes (the fast model's weights, read once per \
             decoded token), checkpoint, seed.
@@ -70,12 +70,15 @@ struct ModelBenchmark: Benchmark {
                 result = BenchmarkResult(benchmark: "model", parameters: parameters, threads: threads.threads,
                                          repetitions: timing.repetitions, medianSeconds: seconds, tokens: length)
             case .recurrent:
-                var state = model.emptyState()
-                blackHole(try model.step(ids[0], state: &state))  // untimed
-                state = model.emptyState()
+                // The allocation-free decoding path: a Decoder owns its buffers, state and logits.
+                try FastRetNet.Decoder(model).step(ids[0])  // untimed
+                let decoder = try FastRetNet.Decoder(model)
                 var times: [Double] = []
                 for id in ids {
-                    times.append(try Stopwatch.seconds { blackHole(try model.step(id, state: &state)) })
+                    times.append(try Stopwatch.seconds {
+                        try decoder.step(id)
+                        blackHole(decoder.logits[0])
+                    })
                 }
                 result = BenchmarkResult(benchmark: "model", parameters: parameters, threads: threads.threads,
                                          repetitions: length, medianSeconds: Stopwatch.median(of: times), tokens: 1)
