@@ -129,6 +129,25 @@ struct Chapter08: ParsableCommand {
         nb.check("\(threads) threads = 1 thread, bit for bit", identical(products[.threaded]!, products[.blocked]!),
                  "all \(Format.grouped(n * n)) entries")
 
+        nb.section("What a product asks of the machine")
+        nb.prose("""
+            Before the clock, the facts that do not change from run to run: the work, the data, and the
+            tile the packed kernel keeps in registers. Every rung does the same 2n³ flops on the same
+            3n² floats; what separates them is how often each float comes back from memory.
+            """)
+        let bytes = 3 * n * n * MemoryLayout<Float>.size
+        let (tileRows, tileColumns) = (GEMM.tileRows, GEMM.tileColumns)
+        nb.table(["", "value"], [
+            ["flops per product, 2n³", Format.grouped(2 * n * n * n)],
+            ["bytes of A, B and C, 3n²·4", Format.grouped(bytes)],
+            ["flops per byte if each float were read once", Format.fixed(Double(2 * n * n * n) / Double(bytes), 1)],
+            ["register tile of C (packed kernel)", "\(tileRows)×\(tileColumns) floats: \(tileRows) SIMD16 accumulators"],
+            ["flops per packed strip load (a \(tileRows)-row by \(tileColumns)-column step)",
+             "\(2 * tileRows * tileColumns) for \(tileRows + tileColumns) floats read"],
+            ["panel depth k_c, A strip", "\(GEMM.panelDepth) terms: \(Format.grouped(tileRows * GEMM.panelDepth * 4 / 1024)) KiB of A per strip"],
+            ["packed B panel", "\(GEMM.panelDepth)×\(GEMM.panelColumns) floats = \(Format.grouped(GEMM.panelDepth * GEMM.panelColumns * 4 / 1024)) KiB"],
+        ])
+
         nb.section("How fast each rung runs here")
         nb.prose("""
             Each rung's median time over a few runs, as GFLOP/s (2n³ flops per product) and as a share

@@ -1,15 +1,15 @@
 extension GEMM {
     /// Rows of the register tile.
-    static let tileRows = 6
+    package static let tileRows = 6
     /// Columns of the register tile: one `SIMD16<Float>`.
-    static let tileColumns = 16
+    package static let tileColumns = 16
     /// Depth of the packed panels: k is cut into blocks of this many terms. A 6-row strip of
     /// packed A (9 KiB) then stays in the 32 KiB L1 cache while it meets every strip of B.
-    static let panelDepth = 384
+    package static let panelDepth = 384
     /// Columns of B packed at once (a multiple of `tileColumns`): 384 × 384 floats, 576 KiB,
     /// which stays near the core (L2, 512 KiB per core here, and L3) while every strip of A
     /// passes over it.
-    static let panelColumns = 384
+    package static let panelColumns = 384
 
     /// Rung 4, packing and register blocking (the Goto/BLIS scheme): cut k into blocks of
     /// `panelDepth` terms; copy that block of all of A's rows into strips of 6 rows (once: it
