@@ -57,7 +57,8 @@ import Tracing
         #expect(trace.nodes(.decayMask).count == 1)
         let dA = try #require(trace.nodes.first { $0.symbol == "dA" })
         #expect(dA.inputs.map { trace[$0].symbol } == ["dO Vᵀ", "D"] && dA.inputs.last == mask.id)
-        #expect(trace.nodes.first { $0.symbol == "dO" }?.role == .input)
+        // (At n = 0 dO is empty like V, and nodes are linked by content, so it is V's node.)
+        if length > 0 { #expect(trace.nodes.first { $0.symbol == "dO" }?.role == .input) }
     }
 
     @Test func theParallelFormRecordsOneQKTransposeAndItsMask() throws {
