@@ -143,6 +143,8 @@ let package = Package(
         chapter("06", "06-gated-multi-scale-retention", uses: ["Retention", "MultiScaleRetention"]),
         chapter("07", "07-the-retnet", uses: ["Retention", "MultiScaleRetention", "RetNetModel", "TorchscaleCheckpoint"]),
         chapter("08", "08-simd-kernels", uses: ["Retention", "Kernels", "Measuring"]),
+        chapter("10", "10-gradients", uses: ["Diagonalisation", "Retention", "MultiScaleRetention", "RetNetModel",
+                                             "TorchscaleCheckpoint", "SafeTensors"]),
 
         // MARK: Executables
 

@@ -9,12 +9,14 @@ import Tracing
 /// records what it computes. The three retention forms are drawn here; multi-scale retention and
 /// the RetNet block in `LayerFigures`.
 public struct Figure: Sendable {
-    /// The file name without extension: "parallel", "recurrent", "chunkwise", "msr", "block".
+    /// The file name without extension: "parallel", "recurrent", "chunkwise", "msr", "block",
+    /// "parallel-backward".
     public let name: String
     /// What the run recorded.
     public let trace: Trace
     /// The outputs the traced run returned: n×d_v for a retention form (to be checked against the
-    /// parallel form), n×E for the layer and the block (to be checked against an untraced run).
+    /// parallel form), n×E for the layer and the block (to be checked against an untraced run),
+    /// dV (n×d_v) for the parallel backward pass.
     public let outputs: Matrix<Double>
     /// The figure.
     public let graph: Graph
@@ -191,5 +193,37 @@ public enum RetentionFigures {
                       graph: drawing.graph(of: trace.trace, name: "chunkwise",
                                            caption: "Chunkwise retention (Eq. 7), \(example.sizes), B = \(chunkSize)\n"
                                                + "b rows in the chunk, row j:   ξⱼ = γʲ⁺¹,   ζⱼ = γᵇ⁻ʲ⁻¹,   D = the b×b decay mask"))
+    }
+
+    /// The parallel form's backward pass: Q, K and V as the parallel figure computes them, dO a
+    /// seeded Gaussian (the gradient arriving from the loss L = Σ O ⊙ dO), and
+    /// `ParallelRetention.backward` traced as it computes A = Q Kᵀ ⊙ D again, dV = Aᵀ dO,
+    /// dA = dO Vᵀ ⊙ D, dQ = dA K, dK = dAᵀ Q and the starting state's gradient (Q ⊙ ξ)ᵀ dO.
+    public static func parallelBackward(_ example: FigureExample = FigureExample()) throws(FigureError) -> Figure {
+        try example.check()
+        let (x, wQ, wK, wV, theta) = example.inputs()
+        var rng = SplitMix64(seed: example.seed &+ 100)
+        let dO = Matrix<Double>.gaussian(rows: example.length, columns: example.valueDim, using: &rng)
+        let trace = Tracer<Double>()
+        let gradients: RetentionGradients<Double>
+        do {
+            let q = try PairRotation.rotate(x * wQ, theta: theta)
+            trace.leaf("Q", "(X W_Q) ⊙ Θ", value: q)
+            let k = try PairRotation.rotate(x * wK, theta: theta)
+            trace.leaf("K", "(X W_K) ⊙ Θ̄", value: k)
+            let v = x * wV
+            trace.leaf("V", "X W_V", value: v)
+            trace.leaf("dO", "∂L/∂O", value: dO)
+            trace.leaf("γ", role: .parameter, value: Matrix(rows: 1, columns: 1, entries: [example.gamma]))
+            gradients = try ParallelRetention.backward(q: q, k: k, v: v, decay: Decay(example.gamma), outputGradient: dO,
+                                                       trace: trace)
+        } catch {
+            throw .retention("\(error)")
+        }
+        let drawing = TraceDrawing(sameRank: [[.input, .parameter], [.output]])
+        return Figure(name: "parallel-backward", trace: trace.trace, outputs: gradients.dV,
+                      graph: drawing.graph(of: trace.trace, name: "parallel_backward",
+                                           caption: "The parallel form's backward pass, \(example.sizes)\n"
+                                               + "dV = Aᵀ dO,   dA = dO Vᵀ ⊙ D,   dQ = dA K,   dK = dAᵀ Q"))
     }
 }

@@ -5,7 +5,7 @@ import GraphvizRendering
 import RetentionFigures
 
 /// `swift run figures`: traces the parallel, recurrent and chunkwise forms, a multi-scale
-/// retention layer and a RetNet block on small examples and writes each computation graph to
+/// retention layer, a RetNet block and the parallel form's backward pass on small examples and writes each computation graph to
 /// Figures/ as DOT (committed and checked in CI), SVG (for the notebook pages) and PNG (for slides);
 /// and plots what each head's decay remembers and the rotation's shift invariance, as SVG.
 struct Figures: ParsableCommand {
@@ -75,6 +75,7 @@ struct Figures: ParsableCommand {
                                            chunkSize: chunkSize),
             try RetentionFigures.multiScale(LayerFigureExample(length: length, heads: heads)),
             try RetentionFigures.block(LayerFigureExample(length: length, heads: heads)),
+            try RetentionFigures.parallelBackward(FigureExample(length: length, dim: dim, valueDim: valueDim)),
         ]
         let renderer = formats.contains { $0 != .dot } ? try GraphvizRenderer() : nil
         for figure in figures {

@@ -33,6 +33,9 @@ import Testing
         case "08":
             return ["--size", int(1...48), "--threads", int(1...3), "--length", int(1...40), "--dim", int(1...20),
                     "--chunk-size", int(1...45), "--seed", seed]
+        case "10":
+            return ["--length", int(1...24), "--chunk-size", int(1...30), "--dim", int(1...10), "--value-dim", int(1...6),
+                    "--gamma", gamma, "--seed", seed]
         default:
             return []
         }

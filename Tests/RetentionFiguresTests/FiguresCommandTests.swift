@@ -18,7 +18,7 @@ import Testing
         let dir = scratch("defaults")
         let run = try figures(["--output", dir])
         #expect(run.status == 0, "\(run.stderr)")
-        for name in ["parallel", "recurrent", "chunkwise", "msr", "block"] {
+        for name in ["parallel", "recurrent", "chunkwise", "msr", "block", "parallel-backward"] {
             let dot = try String(contentsOfFile: "\(dir)/\(name).dot", encoding: .utf8)
             let committed = try String(contentsOf: PackagePaths.url("Figures/\(name).dot"), encoding: .utf8)
             #expect(dot == committed, "Figures/\(name).dot is stale: run `swift run figures` and commit")

@@ -40,6 +40,27 @@ import Tracing
         #expect(a == b)
     }
 
+    /// The parallel backward pass with a tracer returns the same gradients, bit for bit, and
+    /// records its products: dV, dQ, dK and dS₋₁ as outputs, dA from dO Vᵀ and the same D as A.
+    @Test(arguments: [0, 1, 2, 6, 11])
+    func tracingChangesNoGradientBitForBit(length: Int) throws {
+        let e = try Example(length: length)
+        var rng = SplitMix64(seed: 70)
+        let dO = Matrix<Double>.gaussian(rows: length, columns: 3, using: &rng)
+        let tracer = Tracer<Double>()
+        let traced = try ParallelRetention.backward(q: e.q, k: e.k, v: e.v, decay: e.decay, outputGradient: dO, trace: tracer)
+        let plain = try ParallelRetention.backward(q: e.q, k: e.k, v: e.v, decay: e.decay, outputGradient: dO)
+        #expect(traced == plain)
+        let trace = tracer.trace
+        #expect(trace.nodes.filter { $0.role == .output }.map(\.symbol) == ["dV", "dQ", "dK", "dS₋₁"])
+        let mask = try #require(trace.nodes(.decayMask).first)
+        #expect(trace.nodes(.decayMask).count == 1)
+        let dA = try #require(trace.nodes.first { $0.symbol == "dA" })
+        #expect(dA.inputs.map { trace[$0].symbol } == ["dO Vᵀ", "D"] && dA.inputs.last == mask.id)
+        // (At n = 0 dO is empty like V, and nodes are linked by content, so it is V's node.)
+        if length > 0 { #expect(trace.nodes.first { $0.symbol == "dO" }?.role == .input) }
+    }
+
     @Test func theParallelFormRecordsOneQKTransposeAndItsMask() throws {
         let e = try Example(length: 5)
         let tracer = Tracer<Double>()
