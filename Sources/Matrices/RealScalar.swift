@@ -20,6 +20,14 @@ extension Float: RealScalar {
     public static var name: String { "Float" }
 }
 
+#if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
+/// Half precision, where the platform has it: to show what a narrow range (largest finite value
+/// 65,504) does to sums that normalisation would keep small.
+extension Float16: RealScalar {
+    public static var name: String { "Float16" }
+}
+#endif
+
 extension Matrix where Element: RealScalar {
     /// This matrix in another precision (e.g. a Double reference rounded to Float).
     public func converted<Other: RealScalar>(to _: Other.Type = Other.self) -> Matrix<Other> {
