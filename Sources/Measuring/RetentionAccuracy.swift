@@ -1,3 +1,4 @@
+import Kernels
 import Matrices
 import Retention
 
@@ -16,28 +17,46 @@ public struct RetentionAccuracy: Sendable {
     public let reference: Matrix<Double>
     /// M, the componentwise scale.
     public let magnitude: Matrix<Double>
+    /// The recurrent state S after the last row, in Double, and its scale Σ_m γ^{n−1−m} |K_m|ᵀ |V_m|
+    /// (the same recurrence on absolute values): the state a kernel hands on is held to the bound too.
+    public let state: Matrix<Double>
+    public let stateMagnitude: Matrix<Double>
     /// γ_R, the largest allowed |Ô − O| / M.
     public let bound: Double
 
     public init(q: Matrix<Float>, k: Matrix<Float>, v: Matrix<Float>, decay: Decay<Float>) throws(RetentionError) {
         let gamma = try Decay(Double(decay.gamma))
         let (qd, kd, vd) = (q.converted(to: Double.self), k.converted(to: Double.self), v.converted(to: Double.self))
+        let (qa, ka, va) = (qd.map(Swift.abs), kd.map(Swift.abs), vd.map(Swift.abs))
         reference = try ParallelRetention.outputs(q: qd, k: kd, v: vd, decay: gamma)
-        magnitude = try ParallelRetention.outputs(q: qd.map(Swift.abs), k: kd.map(Swift.abs), v: vd.map(Swift.abs),
-                                                  decay: gamma)
+        magnitude = try ParallelRetention.outputs(q: qa, k: ka, v: va, decay: gamma)
+        state = try RecurrentRetention.outputs(q: qd, k: kd, v: vd, decay: gamma).state.s
+        stateMagnitude = try RecurrentRetention.outputs(q: qa, k: ka, v: va, decay: gamma).state.s
         bound = GEMMAccuracy.gamma(4 * q.rows + q.columns + 8, unit: 0x1p-24)
     }
 
     /// max |Ô − O| / M over the entries (an entry with M = 0 must be exact; NaN or a wrong shape
     /// gives +∞), and where.
     public func error(of outputs: Matrix<Float>) -> (ratio: Double, row: Int, column: Int) {
-        guard outputs.shape == reference.shape else { return (.infinity, 0, 0) }
+        Self.worst(outputs, reference, magnitude)
+    }
+
+    /// The same measure for a kernel's state after the last row, against `state` and its scale.
+    public func stateError(of got: RetentionKernelState) -> (ratio: Double, row: Int, column: Int) {
+        Self.worst(Matrix(rows: got.keyDimension, columns: got.valueDimension, entries: got.s), state, stateMagnitude)
+    }
+
+    /// max |got − exact| / scale over the entries, and where.
+    private static func worst(_ got: Matrix<Float>, _ exact: Matrix<Double>, _ scale: Matrix<Double>)
+        -> (ratio: Double, row: Int, column: Int)
+    {
+        guard got.shape == exact.shape else { return (.infinity, 0, 0) }
         var worst = (ratio: 0.0, row: 0, column: 0)
-        for i in 0..<outputs.rows {
-            for j in 0..<outputs.columns {
-                let difference = Swift.abs(Double(outputs[i, j]) - reference[i, j])
-                let ratio = difference == 0 ? 0 : magnitude[i, j] == 0 || difference.isNaN
-                    ? .infinity : difference / magnitude[i, j]
+        for i in 0..<got.rows {
+            for j in 0..<got.columns {
+                let difference = Swift.abs(Double(got[i, j]) - exact[i, j])
+                let ratio = difference == 0 ? 0 : scale[i, j] == 0 || difference.isNaN
+                    ? .infinity : difference / scale[i, j]
                 if ratio > worst.ratio { worst = (ratio, i, j) }
             }
         }

@@ -13,62 +13,21 @@ func retentionInputs(n: Int, dk: Int, dv: Int, seed: UInt64) -> (q: Matrix<Float
             Matrix<Float>.gaussian(rows: n, columns: dv, using: &rng))
 }
 
-/// The exact-up-to-Double outputs of retention on Float inputs, and the componentwise scale of
-/// their rounding error, M = (|Q| |K|ᵀ ⊙ D) |V|: the same reference form run on absolute values.
-struct RetentionReference {
-    let outputs: Matrix<Double>
-    let magnitude: Matrix<Double>
-    /// The reference recurrent state S after the last row, and its scale Σ γ^{n−1−m} |K_m|ᵀ |V_m|.
-    let state: Matrix<Double>
-    let stateMagnitude: Matrix<Double>
-
+/// The kernels are held to `RetentionAccuracy`'s bound: |Δ| ≤ γ_R M componentwise, for the outputs
+/// and for the state a kernel hands on.
+extension RetentionAccuracy {
     init(q: Matrix<Float>, k: Matrix<Float>, v: Matrix<Float>, gamma: Float) throws {
-        let decay = try Decay(Double(gamma))
-        let (qd, kd, vd) = (q.converted(to: Double.self), k.converted(to: Double.self), v.converted(to: Double.self))
-        let absolute = { (x: Matrix<Double>) in x.map { Swift.abs($0) } }
-        let exact = try RecurrentRetention.outputs(q: qd, k: kd, v: vd, decay: decay)
-        let scale = try RecurrentRetention.outputs(q: absolute(qd), k: absolute(kd), v: absolute(vd), decay: decay)
-        outputs = try ParallelRetention.outputs(q: qd, k: kd, v: vd, decay: decay)
-        magnitude = scale.outputs
-        state = exact.state.s
-        stateMagnitude = scale.state.s
+        try self.init(q: q, k: k, v: v, decay: Decay(gamma))
     }
 
-    /// The allowance for n rows with d_k-term inner products: each term of an output reaches it
-    /// through at most R = 4n + d_k + 8 roundings — d_k in its inner product (or in Q R), one or
-    /// two for each power of γ and its multiplication (at most 2 per row in the recurrent form,
-    /// 3 per chunk in the chunkwise one), n in the sum over rows — so |Δ| ≤ γ_R M componentwise,
-    /// γ_R = R u / (1 − R u), u = 2⁻²⁴ (Higham, Accuracy and Stability, §3.1).
-    static func bound(n: Int, dk: Int) -> Double {
-        GEMMAccuracy.gamma(4 * n + dk + 8, unit: 0x1p-24)
-    }
-
-    /// max |got − exact| / M over the entries, and where (an entry with M = 0 must be exact).
-    static func worst(_ got: Matrix<Float>, _ exact: Matrix<Double>, _ scale: Matrix<Double>) -> (ratio: Double, row: Int, column: Int) {
-        guard got.shape == exact.shape else { return (.infinity, -1, -1) }
-        var worst = (ratio: 0.0, row: 0, column: 0)
-        for i in 0..<got.rows {
-            for j in 0..<got.columns {
-                let difference = Swift.abs(Double(got[i, j]) - exact[i, j])
-                let ratio = difference == 0 ? 0 : scale[i, j] == 0 || difference.isNaN ? .infinity : difference / scale[i, j]
-                if ratio > worst.ratio { worst = (ratio, i, j) }
-            }
-        }
-        return worst
-    }
-
-    func expectClose(_ got: Matrix<Float>, dk: Int, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        let bound = Self.bound(n: outputs.rows, dk: dk)
-        let w = Self.worst(got, outputs, magnitude)
+    func expectClose(_ got: Matrix<Float>, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let w = error(of: got)
         #expect(w.ratio <= bound, "\(what): |Δ|/M = \(w.ratio) > \(bound) at [\(w.row), \(w.column)]",
                 sourceLocation: sourceLocation)
     }
 
-    func expectStateClose(_ got: RetentionKernelState, dk: Int, _ what: String,
-                          sourceLocation: SourceLocation = #_sourceLocation) {
-        let s = Matrix(rows: got.keyDimension, columns: got.valueDimension, entries: got.s)
-        let w = Self.worst(s, state, stateMagnitude)
-        let bound = Self.bound(n: outputs.rows, dk: dk)
+    func expectStateClose(_ got: RetentionKernelState, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let w = stateError(of: got)
         #expect(w.ratio <= bound, "\(what) state: |Δ|/M = \(w.ratio) > \(bound) at [\(w.row), \(w.column)]",
                 sourceLocation: sourceLocation)
     }
@@ -82,20 +41,20 @@ struct RetentionReference {
     func parallelMatchesTheReference(shape: [Int]) throws {
         let (n, dk, dv) = (shape[0], shape[1], shape[2])
         let (q, k, v) = retentionInputs(n: n, dk: dk, dv: dv, seed: UInt64(n + dk + dv))
-        let reference = try RetentionReference(q: q, k: k, v: v, gamma: Self.gamma)
+        let reference = try RetentionAccuracy(q: q, k: k, v: v, gamma: Self.gamma)
         let got = try RetentionKernels.parallel(q: q, k: k, v: v, decay: Decay(Self.gamma))
-        reference.expectClose(got, dk: dk, "parallel \(n)×\(dk)×\(dv)")
+        reference.expectClose(got, "parallel \(n)×\(dk)×\(dv)")
     }
 
     @Test(arguments: shapes)
     func chunkwiseMatchesTheReferenceForEveryKindOfChunkSize(shape: [Int]) throws {
         let (n, dk, dv) = (shape[0], shape[1], shape[2])
         let (q, k, v) = retentionInputs(n: n, dk: dk, dv: dv, seed: UInt64(3 * n + dk))
-        let reference = try RetentionReference(q: q, k: k, v: v, gamma: Self.gamma)
+        let reference = try RetentionAccuracy(q: q, k: k, v: v, gamma: Self.gamma)
         for b in Set([1, 5, 16, n, n + 3]) {
             let got = try RetentionKernels.chunkwise(q: q, k: k, v: v, decay: Decay(Self.gamma), chunkSize: b)
-            reference.expectClose(got.outputs, dk: dk, "chunkwise B = \(b), \(n)×\(dk)×\(dv)")
-            reference.expectStateClose(got.state, dk: dk, "chunkwise B = \(b)")
+            reference.expectClose(got.outputs, "chunkwise B = \(b), \(n)×\(dk)×\(dv)")
+            reference.expectStateClose(got.state, "chunkwise B = \(b)")
             #expect(got.state.position == n)
         }
     }
@@ -104,10 +63,10 @@ struct RetentionReference {
     func recurrentMatchesTheReference(shape: [Int]) throws {
         let (n, dk, dv) = (shape[0], shape[1], shape[2])
         let (q, k, v) = retentionInputs(n: n, dk: dk, dv: dv, seed: UInt64(5 * n + dv))
-        let reference = try RetentionReference(q: q, k: k, v: v, gamma: Self.gamma)
+        let reference = try RetentionAccuracy(q: q, k: k, v: v, gamma: Self.gamma)
         let got = try RetentionKernels.recurrent(q: q, k: k, v: v, decay: Decay(Self.gamma))
-        reference.expectClose(got.outputs, dk: dk, "recurrent \(n)×\(dk)×\(dv)")
-        reference.expectStateClose(got.state, dk: dk, "recurrent")
+        reference.expectClose(got.outputs, "recurrent \(n)×\(dk)×\(dv)")
+        reference.expectStateClose(got.state, "recurrent")
     }
 
     /// Prefill chunkwise, then decode token by token with the step function, and also hand the
@@ -116,7 +75,7 @@ struct RetentionReference {
         let (n, dk, dv, split) = (61, 24, 19, 40)
         let (q, k, v) = retentionInputs(n: n, dk: dk, dv: dv, seed: 17)
         let decay = try Decay(Self.gamma)
-        let reference = try RetentionReference(q: q, k: k, v: v, gamma: Self.gamma)
+        let reference = try RetentionAccuracy(q: q, k: k, v: v, gamma: Self.gamma)
         let prefill = try RetentionKernels.chunkwise(q: q.rowRange(0..<split), k: k.rowRange(0..<split),
                                                      v: v.rowRange(0..<split), decay: decay, chunkSize: 16)
         var state = prefill.state
@@ -126,11 +85,11 @@ struct RetentionReference {
             outputs = outputs.stacked(above: Matrix(rows: 1, columns: dv, entries: o))
         }
         #expect(state.position == n)
-        reference.expectClose(outputs, dk: dk, "chunkwise prefill + decoding steps")
+        reference.expectClose(outputs, "chunkwise prefill + decoding steps")
         // The reference form carries on from the kernel's state, and the kernel from the reference's.
         let rest = try RecurrentRetention.outputs(q: q.rowRange(split..<n), k: k.rowRange(split..<n),
                                                   v: v.rowRange(split..<n), decay: decay, from: prefill.state.reference)
-        reference.expectClose(prefill.outputs.stacked(above: rest.outputs), dk: dk, "kernel prefill + reference decoding")
+        reference.expectClose(prefill.outputs.stacked(above: rest.outputs), "kernel prefill + reference decoding")
         let back = RetentionKernelState(rest.state)
         #expect(back.position == n && back.reference == rest.state)
     }
@@ -140,14 +99,14 @@ struct RetentionReference {
     @Test func theBoundCatchesAWrongDecay() throws {
         let (n, dk, dv) = (33, 16, 17)
         let (q, k, v) = retentionInputs(n: n, dk: dk, dv: dv, seed: 9)
-        let reference = try RetentionReference(q: q, k: k, v: v, gamma: Self.gamma)
+        let reference = try RetentionAccuracy(q: q, k: k, v: v, gamma: Self.gamma)
         // γ² in place of γ is γ^{2(t−m)}: wrong by a factor γ^{t−m} ≈ 1 − (t−m)/32.
         let wrong = try RetentionKernels.parallel(q: q, k: k, v: v, decay: Decay(Self.gamma * Self.gamma))
-        #expect(RetentionReference.worst(wrong, reference.outputs, reference.magnitude).ratio
-            > RetentionReference.bound(n: n, dk: dk))
+        #expect(reference.error(of: wrong).ratio
+            > reference.bound)
         let right = try RetentionKernels.parallel(q: q, k: k, v: v, decay: Decay(Self.gamma))
-        #expect(RetentionReference.worst(right, reference.outputs, reference.magnitude).ratio
-            <= RetentionReference.bound(n: n, dk: dk))
+        #expect(reference.error(of: right).ratio
+            <= reference.bound)
     }
 
     @Test func emptyInputsGiveEmptyOutputs() throws {
