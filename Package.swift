@@ -3,7 +3,7 @@
 // RetNet, derived and verified. The package reads as a layer diagram, foundation first:
 //
 //   foundation        Matrices                                   (dense matrices, seeded generator, formatting)
-//   chapter concepts  Recurrence → Diagonalisation → Retention → MultiScaleRetention → RetNetModel
+//   chapter concepts  Recurrence → Diagonalisation → Retention → MultiScaleRetention → RetNetModel → Transformer
 //   fast path         Kernels → FastRetNet, and Measuring         (SIMD GEMM and retention; bounds and timing)
 //   interop           SafeTensors → TorchscaleCheckpoint          (torchscale 0.3.0 checkpoints)
 //   figures           Tracing, Graphs → GraphvizRendering, Plots, RetentionFigures
@@ -47,6 +47,7 @@ let package = Package(
         .library(name: "Retention", targets: ["Retention"]),
         .library(name: "MultiScaleRetention", targets: ["MultiScaleRetention"]),
         .library(name: "RetNetModel", targets: ["RetNetModel"]),
+        .library(name: "Transformer", targets: ["Transformer"]),
         .library(name: "Kernels", targets: ["Kernels"]),
         .library(name: "FastRetNet", targets: ["FastRetNet"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
@@ -87,6 +88,9 @@ let package = Package(
         .target(name: "MultiScaleRetention", dependencies: ["Matrices", "Diagonalisation", "Retention", "Tracing"]),
         // Chapter 07: the whole RetNet, in the paper's variant and torchscale 0.3.0's.
         .target(name: "RetNetModel", dependencies: ["Matrices", "Retention", "MultiScaleRetention", "Tracing"]),
+        // The Transformer decoder of a RetNet's shape (softmax attention, KV cache), and what
+        // decoding costs each of them: the baseline for the inference-cost comparison.
+        .target(name: "Transformer", dependencies: ["Matrices", "Recurrence", "MultiScaleRetention", "RetNetModel"]),
 
         // MARK: Fast path (chapter 08)
 
@@ -185,6 +189,7 @@ let package = Package(
         ),
         .testTarget(name: "MultiScaleRetentionTests", dependencies: ["MultiScaleRetention", "Retention", "Matrices", "TestSupport"]),
         .testTarget(name: "RetNetModelTests", dependencies: ["RetNetModel", "MultiScaleRetention", "Retention", "Matrices", "TestSupport"]),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "RetNetModel", "MultiScaleRetention", "Matrices", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Measuring", "Retention", "Matrices", "TestSupport"]),
         .testTarget(
             name: "FastRetNetTests",
