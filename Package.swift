@@ -90,7 +90,7 @@ let package = Package(
         .target(name: "RetNetModel", dependencies: ["Matrices", "Retention", "MultiScaleRetention", "Tracing"]),
         // The Transformer decoder of a RetNet's shape (softmax attention, KV cache), and what
         // decoding costs each of them: the baseline for the inference-cost comparison.
-        .target(name: "Transformer", dependencies: ["Matrices", "Recurrence", "MultiScaleRetention", "RetNetModel"]),
+        .target(name: "Transformer", dependencies: ["Matrices", "Recurrence", "Retention", "MultiScaleRetention", "RetNetModel"]),
 
         // MARK: Fast path (chapter 08)
 
