@@ -4,7 +4,7 @@
 //
 //   foundation        Matrices                                   (dense matrices, seeded generator, formatting)
 //   chapter concepts  Recurrence → Diagonalisation → Retention → MultiScaleRetention → RetNetModel → Transformer
-//   fast path         Kernels → FastRetNet, and Measuring         (SIMD GEMM and retention; bounds and timing)
+//   fast path         Kernels → FastRetNet → FastTransformer, and Measuring         (SIMD GEMM and retention; bounds and timing)
 //   interop           SafeTensors → TorchscaleCheckpoint          (torchscale 0.3.0 checkpoints)
 //   figures           Tracing, Graphs → GraphvizRendering, Plots, RetentionFigures
 //   the book          Notebook → ChapterSupport → chapterNN       (sources and pages in Chapters/NN-slug/)
@@ -105,6 +105,12 @@ let package = Package(
             dependencies: ["Matrices", "Retention", "MultiScaleRetention", "RetNetModel", "Kernels"],
             swiftSettings: nativeCPU
         ),
+        // The Transformer's decoding step in Float on the same kernels (the baseline, measured alike).
+        .target(
+            name: "FastTransformer",
+            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "Transformer", "Kernels", "FastRetNet"],
+            swiftSettings: nativeCPU
+        ),
 
         // MARK: Interop
 
@@ -196,6 +202,7 @@ let package = Package(
             dependencies: ["FastRetNet", "RetNetModel", "TorchscaleCheckpoint", "MultiScaleRetention", "Retention", "Kernels", "Matrices",
                            "TestSupport", "AllocationCounting"]
         ),
+        .testTarget(name: "FastTransformerTests", dependencies: ["FastTransformer", "Transformer", "RetNetModel", "Matrices", "TestSupport"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
         .testTarget(
             name: "TorchscaleCheckpointTests",
