@@ -50,8 +50,10 @@ public struct CausalSelfAttention<E: RealScalar>: Sendable, Equatable {
     }
 
     /// Attn(X) for a whole sequence X (n×E) from position 0, and the cache it leaves: every
-    /// query against every key at once, through `CausalAttention.softmax`.
-    public func callAsFunction(_ x: Matrix<E>) -> (output: Matrix<E>, cache: AttentionCache<E>) {
+    /// query against every key at once, through `CausalAttention.softmax`. Throws `.argument`
+    /// unless X has E columns.
+    public func callAsFunction(_ x: Matrix<E>) throws(TransformerError) -> (output: Matrix<E>, cache: AttentionCache<E>) {
+        try checkWidth(x)
         let (dk, dv) = (keyDimension, headDimension)
         let q = x.applyingLinear(qProj), k = x.applyingLinear(kProj), v = x.applyingLinear(vProj)
         var outputs: [Matrix<E>] = [], cache = AttentionCache<E>(keys: [], values: [])
@@ -75,8 +77,25 @@ public struct CausalSelfAttention<E: RealScalar>: Sendable, Equatable {
     ///
     /// One query against the n + 1 keys of its sequence: s_m = q·k_m/√d_k, then
     /// softmax(s) V = Σ_m e^{s_m − max s} v_m / Σ_m e^{s_m − max s}.
-    public func step(_ x: Matrix<E>, caches: inout [AttentionCache<E>]) -> Matrix<E> {
+    ///
+    /// Throws `.argument` unless X has E columns and one row per cache (at least one), `.cache`
+    /// for a cache of another shape; then changes nothing.
+    public func step(_ x: Matrix<E>, caches: inout [AttentionCache<E>]) throws(TransformerError) -> Matrix<E> {
+        try checkWidth(x)
+        guard x.rows >= 1 && x.rows == caches.count else {
+            throw .argument(name: "x", expected: "one row per cache, at least one (\(caches.count) caches)", got: "\(x.shape)")
+        }
         let (dk, dv) = (keyDimension, headDimension)
+        for (b, cache) in caches.enumerated() {
+            let n = cache.position
+            guard cache.keys.count == heads && cache.values.count == heads
+                && cache.keys.allSatisfy({ $0.rows == n && $0.columns == dk })
+                && cache.values.allSatisfy({ $0.rows == n && $0.columns == dv })
+            else {
+                throw .cache(field: "caches[\(b)]", expected: "\(heads) heads of n×\(dk) keys and n×\(dv) values, one n",
+                             got: "keys \(cache.keys.map(\.shape)), values \(cache.values.map(\.shape))")
+            }
+        }
         let q = x.applyingLinear(qProj), k = x.applyingLinear(kProj), v = x.applyingLinear(vProj)
         let scale = 1 / E.sqrt(E(dk))
         var rows: [Matrix<E>] = []
@@ -104,6 +123,12 @@ public struct CausalSelfAttention<E: RealScalar>: Sendable, Equatable {
             rows.append(Matrix.concatenatingColumns(heads, rows: 1))
         }
         return rows.dropFirst().reduce(rows[0]) { $0.stacked(above: $1) }.applyingLinear(outProj)
+    }
+
+    private func checkWidth(_ x: Matrix<E>) throws(TransformerError) {
+        guard x.columns == embedDimension else {
+            throw .argument(name: "x", expected: "\(embedDimension) columns (E)", got: "\(x.shape)")
+        }
     }
 
     private func rotated(_ x: Matrix<E>, offset: Int) -> Matrix<E> {

@@ -112,7 +112,7 @@ public struct Transformer<E: RealScalar>: Sendable, Equatable {
         var x = embedded(tokens)
         var layers: [AttentionCache<E>] = []
         for block in blocks {
-            let result = block(x)
+            let result = try block(x)
             x = result.output
             layers.append(result.cache)
         }
@@ -149,7 +149,7 @@ public struct Transformer<E: RealScalar>: Sendable, Equatable {
         var x = embedded(tokens)
         var perLayer = (0..<blocks.count).map { l in caches.map { $0.layers[l] } }
         for (l, block) in blocks.enumerated() {
-            x = block.step(x, caches: &perLayer[l])
+            x = try block.step(x, caches: &perLayer[l])
         }
         let grown = caches.indices.map { b in TransformerCache(layers: perLayer.map { $0[b] }) }
         return (layerNorm.apply(x).applyingLinear(outputProjection), grown)

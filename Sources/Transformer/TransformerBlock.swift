@@ -21,16 +21,27 @@ public struct TransformerBlock<E: RealScalar>: Sendable, Equatable {
     }
 
     /// X′ for a whole sequence X (n×E) from position 0, and the layer's cache after it.
-    public func callAsFunction(_ x: Matrix<E>) -> (output: Matrix<E>, cache: AttentionCache<E>) {
-        let attended = attention(attentionLayerNorm.apply(x))
+    /// Throws `.argument` unless X has E columns.
+    public func callAsFunction(_ x: Matrix<E>) throws(TransformerError) -> (output: Matrix<E>, cache: AttentionCache<E>) {
+        try checkWidth(x)
+        let attended = try attention(attentionLayerNorm.apply(x))
         let y = attended.output + x
         return (ffn(finalLayerNorm.apply(y)) + y, attended.cache)
     }
 
     /// X′ for one new row per sequence (B×E), each against its own cache (see
     /// `CausalSelfAttention.step`).
-    public func step(_ x: Matrix<E>, caches: inout [AttentionCache<E>]) -> Matrix<E> {
-        let y = attention.step(attentionLayerNorm.apply(x), caches: &caches) + x
+    /// Throws what `CausalSelfAttention.step` throws.
+    public func step(_ x: Matrix<E>, caches: inout [AttentionCache<E>]) throws(TransformerError) -> Matrix<E> {
+        try checkWidth(x)
+        let y = try attention.step(attentionLayerNorm.apply(x), caches: &caches) + x
         return ffn(finalLayerNorm.apply(y)) + y
+    }
+
+    /// The norms trap on a row of another width: checked first, as a typed error.
+    private func checkWidth(_ x: Matrix<E>) throws(TransformerError) {
+        guard x.columns == attention.embedDimension else {
+            throw .argument(name: "x", expected: "\(attention.embedDimension) columns (E)", got: "\(x.shape)")
+        }
     }
 }

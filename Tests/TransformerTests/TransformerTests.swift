@@ -88,3 +88,21 @@ struct TransformerTests {
         #expect(throws: TransformerError.self) { try Transformer<Double>.random(config: config, seed: 1) }
     }
 }
+
+@Suite("A Transformer's parts reject what does not fit")
+struct TransformerPartsTests {
+    @Test("Attention and block: a row of the wrong width, a batch without a cache per row, a foreign cache")
+    func partErrors() throws {
+        let model = try tinyTransformer(.torchscale)
+        let block = model.blocks[0]
+        let wide = Matrix<Double>(rows: 1, columns: 9)
+        var caches = [block.attention.emptyCache()]
+        #expect(throws: TransformerError.self) { try block(wide) }
+        #expect(throws: TransformerError.self) { try block.step(wide, caches: &caches) }
+        let rows = Matrix<Double>(rows: 2, columns: 8)
+        #expect(throws: TransformerError.self) { try block.attention.step(rows, caches: &caches) }
+        var foreign = [AttentionCache<Double>(keys: [Matrix(rows: 1, columns: 4)], values: [Matrix(rows: 1, columns: 6)])]
+        #expect(throws: TransformerError.self) { try block.attention.step(rows.row(0), caches: &foreign) }
+        #expect(caches == [block.attention.emptyCache()], "a rejected step changes nothing")
+    }
+}
