@@ -72,9 +72,10 @@ public struct FastTransformer: Sendable {
         }
         guard cache.keys.count == config.layers && cache.keys.allSatisfy({ $0.count == config.heads })
             && cache.keys.allSatisfy({ $0.allSatisfy { $0.count == cache.position * config.keyDim } })
+            && cache.values.allSatisfy({ $0.count == config.heads && $0.allSatisfy { $0.count == cache.position * config.headDim } })
         else {
-            throw .cache(field: "cache", expected: "\(config.layers) layers of \(config.heads) heads, d_k = \(config.keyDim)",
-                         got: "a cache of another shape")
+            throw .cache(field: "cache", expected: "\(config.layers) layers of \(config.heads) heads, d_k = \(config.keyDim), "
+                         + "d_v = \(config.headDim)", got: "a cache of another shape")
         }
         let e = config.embedDim, v = config.valueEmbedDim, h = config.heads, dk = config.keyDim, dv = config.headDim
         let position = cache.position

@@ -50,7 +50,7 @@ public struct DecodingCost: Sendable, Equatable {
     /// its elements `elementBytes` wide. Its state does not depend on n:
     ///
     ///     state held = state read = L·h·d_k·d_v·s
-    ///     weights read = (L·(2E² + 3EV + k·E·F + norms) + E + vocab·E)·s + B·E·s     (k = 2 plain, 3 GLU)
+    ///     weights read = (L·(2E² + 3EV + k·E·F + norms) + final norm + vocab·E)·s + B·E·s   (k = 2 plain, 3 GLU)
     ///     multiply–adds = L·(2E² + 3EV + k·E·F) + vocab·E + L·h·3·d_k·d_v
     public static func retnet(_ config: RetNetConfig, context n: Int, batch: Int, elementBytes: Int) throws(TransformerError)
         -> DecodingCost
@@ -74,7 +74,7 @@ public struct DecodingCost: Sendable, Equatable {
     /// of B, its elements `elementBytes` wide. Its cache grows with n:
     ///
     ///     cache held = cache read = L·n·(E + V)·s
-    ///     weights read = (L·(2E² + 2EV + k·E·F′ + norms) + E + vocab·E)·s + B·E·s
+    ///     weights read = (L·(2E² + 2EV + k·E·F′ + norms) + final norm + vocab·E)·s + B·E·s
     ///     multiply–adds = L·(2E² + 2EV + k·E·F′) + vocab·E + L·(n + 1)·(E + V)
     public static func transformer(_ config: TransformerConfig, context n: Int, batch: Int, elementBytes: Int)
         throws(TransformerError) -> DecodingCost

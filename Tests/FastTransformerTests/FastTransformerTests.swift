@@ -54,5 +54,12 @@ struct FastTransformerTests {
         var cache = fast.emptyCache()
         #expect(throws: TransformerError.token(position: 0, id: 5, vocabularySize: 5)) { try fast.step(5, cache: &cache) }
         #expect(cache.position == 0)
+        // A cache from a model whose heads hold other value widths (d_v = 8 instead of 4).
+        let wider = RetNetConfig(variant: .torchscale, embedDim: 8, valueEmbedDim: 16, retentionHeads: 2, ffnEmbedDim: 10,
+                                 layers: 1, vocabSize: 5)
+        let other = FastTransformer(try Transformer<Float>.random(config: TransformerConfig(matching: wider), seed: 1))
+        var foreign = other.emptyCache()
+        _ = try other.step(1, cache: &foreign)
+        #expect(throws: TransformerError.self) { try fast.step(1, cache: &foreign) }
     }
 }
