@@ -3,8 +3,8 @@
 // RetNet, derived and verified. The package reads as a layer diagram, foundation first:
 //
 //   foundation        Matrices                                   (dense matrices, seeded generator, formatting)
-//   chapter concepts  Recurrence → Diagonalisation → Retention → MultiScaleRetention → RetNetModel
-//   fast path         Kernels → FastRetNet, and Measuring         (SIMD GEMM and retention; bounds and timing)
+//   chapter concepts  Recurrence → Diagonalisation → Retention → MultiScaleRetention → RetNetModel → Transformer
+//   fast path         Kernels → FastRetNet → FastTransformer, and Measuring         (SIMD GEMM and retention; bounds and timing)
 //   interop           SafeTensors → TorchscaleCheckpoint          (torchscale 0.3.0 checkpoints)
 //   figures           Tracing, Graphs → GraphvizRendering, Plots, RetentionFigures
 //   the book          Notebook → ChapterSupport → chapterNN       (sources and pages in Chapters/NN-slug/)
@@ -47,6 +47,7 @@ let package = Package(
         .library(name: "Retention", targets: ["Retention"]),
         .library(name: "MultiScaleRetention", targets: ["MultiScaleRetention"]),
         .library(name: "RetNetModel", targets: ["RetNetModel"]),
+        .library(name: "Transformer", targets: ["Transformer"]),
         .library(name: "Kernels", targets: ["Kernels"]),
         .library(name: "FastRetNet", targets: ["FastRetNet"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
@@ -87,6 +88,9 @@ let package = Package(
         .target(name: "MultiScaleRetention", dependencies: ["Matrices", "Diagonalisation", "Retention", "Tracing"]),
         // Chapter 07: the whole RetNet, in the paper's variant and torchscale 0.3.0's.
         .target(name: "RetNetModel", dependencies: ["Matrices", "Retention", "MultiScaleRetention", "Tracing"]),
+        // The Transformer decoder of a RetNet's shape (softmax attention, KV cache), and what
+        // decoding costs each of them: the baseline for the inference-cost comparison.
+        .target(name: "Transformer", dependencies: ["Matrices", "Recurrence", "Retention", "MultiScaleRetention", "RetNetModel"]),
 
         // MARK: Fast path (chapter 08)
 
@@ -99,6 +103,12 @@ let package = Package(
         .target(
             name: "FastRetNet",
             dependencies: ["Matrices", "Retention", "MultiScaleRetention", "RetNetModel", "Kernels"],
+            swiftSettings: nativeCPU
+        ),
+        // The Transformer's decoding step in Float on the same kernels (the baseline, measured alike).
+        .target(
+            name: "FastTransformer",
+            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "Transformer", "Kernels", "FastRetNet"],
             swiftSettings: nativeCPU
         ),
 
@@ -185,12 +195,14 @@ let package = Package(
         ),
         .testTarget(name: "MultiScaleRetentionTests", dependencies: ["MultiScaleRetention", "Retention", "Matrices", "TestSupport"]),
         .testTarget(name: "RetNetModelTests", dependencies: ["RetNetModel", "MultiScaleRetention", "Retention", "Matrices", "TestSupport"]),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "RetNetModel", "MultiScaleRetention", "Matrices", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Measuring", "Retention", "Matrices", "TestSupport"]),
         .testTarget(
             name: "FastRetNetTests",
             dependencies: ["FastRetNet", "RetNetModel", "TorchscaleCheckpoint", "MultiScaleRetention", "Retention", "Kernels", "Matrices",
                            "TestSupport", "AllocationCounting"]
         ),
+        .testTarget(name: "FastTransformerTests", dependencies: ["FastTransformer", "Transformer", "RetNetModel", "Matrices", "TestSupport"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
         .testTarget(
             name: "TorchscaleCheckpointTests",

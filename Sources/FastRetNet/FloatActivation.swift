@@ -6,7 +6,7 @@ import MultiScaleRetention
 /// erf (within a few ulp of the libm functions the reference uses):
 ///
 ///     swish(x) = x / (1 + e^{−x})        gelu(x) = x (1 + erf(x / √2)) / 2
-enum FloatActivation {
+package enum FloatActivation {
     typealias Vector = SIMD16<Float>
 
     @inline(__always)
@@ -20,7 +20,7 @@ enum FloatActivation {
     /// out[c] = act(x[c]) · factor[c] (or act(x[c]) when `factor` is nil) for c < count. `out`
     /// may be `factor` itself: each block of 16 is read before it is written. The last, partial
     /// block goes through the same vector code, padded with zeros.
-    static func apply(_ activation: Activation, _ x: UnsafePointer<Float>, times factor: UnsafePointer<Float>?,
+    package static func apply(_ activation: Activation, _ x: UnsafePointer<Float>, times factor: UnsafePointer<Float>?,
                       into out: UnsafeMutablePointer<Float>, count: Int) {
         let (source, target) = (UnsafeRawPointer(x), UnsafeMutableRawPointer(out))
         let scale = factor.map(UnsafeRawPointer.init)

@@ -12,24 +12,24 @@ import Matrices
 ///
 /// Both compute y_j = Σ_p x_p W_jp with terms in increasing p, each column by one thread, so
 /// the thread count changes nothing; the two layouts may differ from each other by rounding.
-struct PackedLinear: Sendable {
+package struct PackedLinear: Sendable {
     /// Columns per panel: four `SIMD16<Float>` accumulators.
     static let panelWidth = 64
 
-    let inputs: Int
-    let outputs: Int
+    package let inputs: Int
+    package let outputs: Int
     let packed: PackedMatrix
     let panels: [Float]
 
     /// W [out, in] as its two layouts.
-    init(_ weight: Matrix<Float>) {
+    package init(_ weight: Matrix<Float>) {
         self.init(stacking: [weight])
     }
 
     /// The weights' rows one after another ([out₁ + out₂ + …, in]): one map computing
     /// several projections of the same input side by side (Q, K, V and G; fc1 and gate).
     /// All take the same input (the model's checks give every projection of a block the width E).
-    init(stacking weights: [Matrix<Float>]) {
+    package init(stacking weights: [Matrix<Float>]) {
         let inputs = weights.first?.columns ?? 0
         let outputs = weights.reduce(0) { $0 + $1.rows }
         var transposed = [Float](repeating: 0, count: inputs * outputs)
@@ -57,12 +57,12 @@ struct PackedLinear: Sendable {
     }
 
     /// The bytes one decoding step reads: in·out floats.
-    var weightBytes: Int { inputs * outputs * MemoryLayout<Float>.size }
+    package var weightBytes: Int { inputs * outputs * MemoryLayout<Float>.size }
 
     /// Y = X Wᵀ for X with `rows` rows of `inputs` floats, into `y` (room for rows×outputs). One
     /// row takes the panel kernel (column panels split between threads), more take the threaded
     /// GEMM. Neither allocates for one row.
-    func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, threads: Int) {
+    package func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, threads: Int) {
         if rows == 1 {
             vector(x, into: y, threads: threads)
         } else {

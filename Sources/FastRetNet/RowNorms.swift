@@ -5,9 +5,9 @@ import RetNetModel
 /// The model's norms on rows of flat Float buffers, with the reference's arithmetic (`BlockNorm`,
 /// `HeadNorm`): sums taken left to right in Float, 1/√(· + ε), then the same products in the
 /// same order. Rows are independent; callers split them between threads.
-enum RowNorms {
+package enum RowNorms {
     /// `norm` (LayerNorm or RMSNorm over all `width` features) of rows `rows` of x into y.
-    static func block(_ norm: BlockNorm<Float>, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+    package static func block(_ norm: BlockNorm<Float>, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
                       rows: Range<Int>, width e: Int) {
         for n in rows {
             let row = x + n * e, out = y + n * e

@@ -57,7 +57,7 @@ public enum BlockNorm<E: RealScalar>: Sendable, Equatable {
         }
     }
 
-    func validate(width e: Int, field: String) throws(RetNetError) {
+    package func validate(width e: Int, field: String) throws(RetNetError) {
         switch self {
         case .layerNorm(let w, let b, _) where w.count != e || b.count != e:
             throw .weight(field: "\(field).weight/bias", expected: "\(e) entries each (decoder_embed_dim)",

@@ -69,7 +69,7 @@ public enum FeedForward<E: RealScalar>: Sendable, Equatable {
         }
     }
 
-    func validate(embed e: Int, hidden f: Int, field: String) throws(RetNetError) {
+    package func validate(embed e: Int, hidden f: Int, field: String) throws(RetNetError) {
         func require(_ m: Matrix<E>, _ name: String, _ rows: Int, _ columns: Int, _ meaning: String) throws(RetNetError) {
             guard m.rows == rows && m.columns == columns else {
                 throw .weight(field: "\(field).\(name).weight", expected: "\(rows)×\(columns) (\(meaning))", got: "\(m.shape)")

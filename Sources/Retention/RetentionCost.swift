@@ -119,30 +119,3 @@ public struct RetentionCost: Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
-
-/// A non-negative Int count that remembers whether any step overflowed, so that the formulas
-/// above read as written and absurd sizes end in an error rather than a trap.
-private struct Count: ExpressibleByIntegerLiteral {
-    let value: Int
-    let overflowed: Bool
-
-    init(_ value: Int, overflowed: Bool = false) {
-        self.value = value
-        self.overflowed = overflowed
-    }
-
-    init(integerLiteral value: Int) { self.init(value) }
-
-    static func + (a: Count, b: Count) -> Count {
-        let (sum, overflow) = a.value.addingReportingOverflow(b.value)
-        return Count(sum, overflowed: a.overflowed || b.overflowed || overflow)
-    }
-
-    static func * (a: Count, b: Count) -> Count {
-        let (product, overflow) = a.value.multipliedReportingOverflow(by: b.value)
-        return Count(product, overflowed: a.overflowed || b.overflowed || overflow)
-    }
-
-    /// Only ever n(n+1)/2, which is exact.
-    static func / (a: Count, b: Int) -> Count { Count(a.value / b, overflowed: a.overflowed) }
-}

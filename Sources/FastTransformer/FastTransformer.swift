@@ -1,0 +1,150 @@
+import FastRetNet
+import Foundation
+import Kernels
+import Matrices
+import MultiScaleRetention
+import RetNetModel
+import Transformer
+
+/// A `Transformer<Float>` decoding on the kernels: the same model and the same numbers up to
+/// Float rounding and `VectorMath.exp`, one token at a time against a `FastKVCache`.
+///
+/// - every projection (Q, K, V as one), the FFN and the output projection are the
+///   panel-streaming products `FastRetNet` decodes with (`PackedLinear`): each weight read once
+///   per token;
+/// - each head's attention is `SoftmaxAttention`: one query against the cached keys, the
+///   softmax's exponentials 16 at a time.
+///
+/// What it costs per token is what `DecodingCost.transformer` counts.
+public struct FastTransformer: Sendable {
+    public let config: TransformerConfig
+    let embedTokens: [Float]
+    let embedScale: Float
+    let blocks: [Block]
+    let layerNorm: BlockNorm<Float>
+    let head: PackedLinear
+    let rotation: Rotation
+
+    struct Block: Sendable {
+        let attentionNorm: BlockNorm<Float>, finalNorm: BlockNorm<Float>
+        /// [W_Q; W_K; W_V]: E → 2E + V.
+        let projections: PackedLinear
+        let output: PackedLinear
+        /// fc1 (plain) or [fc1; gate] (GLU): E → F or 2F.
+        let expand: PackedLinear
+        let contract: PackedLinear
+        let activation: Activation
+        let gated: Bool
+        let hidden: Int
+    }
+
+    /// The model laid out for the kernels.
+    public init(_ model: Transformer<Float>) {
+        config = model.config
+        embedTokens = model.embedTokens.storage
+        embedScale = Float(model.config.embedScale)
+        layerNorm = model.layerNorm
+        head = PackedLinear(model.outputProjection)
+        rotation = model.blocks[0].attention.rotation
+        blocks = model.blocks.map { block in
+            let a = block.attention
+            let (expand, contract, activation, gated, hidden): (PackedLinear, PackedLinear, Activation, Bool, Int)
+            switch block.ffn {
+            case .plain(let fc1, let fc2, let act): (expand, contract, activation, gated, hidden) = (PackedLinear(fc1), PackedLinear(fc2), act, false, fc1.rows)
+            case .glu(let fc1, let gate, let fc2, let act):
+                (expand, contract, activation, gated, hidden) = (PackedLinear(stacking: [fc1, gate]), PackedLinear(fc2), act, true, fc1.rows)
+            }
+            return Block(attentionNorm: block.attentionLayerNorm, finalNorm: block.finalLayerNorm,
+                         projections: PackedLinear(stacking: [a.qProj, a.kProj, a.vProj]), output: PackedLinear(a.outProj),
+                         expand: expand, contract: contract, activation: activation, gated: gated, hidden: hidden)
+        }
+    }
+
+    /// The empty cache (position 0).
+    public func emptyCache() -> FastKVCache { FastKVCache(layers: config.layers, heads: config.heads) }
+
+    /// One token at position cache.position: its logits (vocab floats); the cache grows by its
+    /// keys and values. Throws `.token` for an id outside the vocabulary, `.cache` for a cache
+    /// of another shape, and then changes nothing.
+    public func step(_ token: Int, cache: inout FastKVCache) throws(TransformerError) -> [Float] {
+        guard token >= 0 && token < config.vocabSize else {
+            throw .token(position: 0, id: token, vocabularySize: config.vocabSize)
+        }
+        guard cache.keys.count == config.layers && cache.keys.allSatisfy({ $0.count == config.heads })
+            && cache.keys.allSatisfy({ $0.allSatisfy { $0.count == cache.position * config.keyDim } })
+            && cache.values.allSatisfy({ $0.count == config.heads && $0.allSatisfy { $0.count == cache.position * config.headDim } })
+        else {
+            throw .cache(field: "cache", expected: "\(config.layers) layers of \(config.heads) heads, d_k = \(config.keyDim), "
+                         + "d_v = \(config.headDim)", got: "a cache of another shape")
+        }
+        let e = config.embedDim, v = config.valueEmbedDim, h = config.heads, dk = config.keyDim, dv = config.headDim
+        let position = cache.position
+        var x = (0..<e).map { embedScale * embedTokens[token * e + $0] }
+        var normed = [Float](repeating: 0, count: e)
+        var mixed = [Float](repeating: 0, count: v)
+        var y = [Float](repeating: 0, count: e)
+        var scores = [Float](repeating: 0, count: (position + 1 + 15) / 16 * 16)
+        let (cos, sin) = angles(position)
+        let scale = 1 / Float(dk).squareRoot()
+        for (l, block) in blocks.enumerated() {
+            RowNorms.block(block.attentionNorm, x, into: &normed, rows: 0..<1, width: e)
+            var qkv = [Float](repeating: 0, count: block.projections.outputs)
+            block.projections.apply(normed, rows: 1, into: &qkv, threads: 1)
+            for i in 0..<h {
+                rotate(&qkv, at: i * dk, cos: cos, sin: sin)
+                rotate(&qkv, at: e + i * dk, cos: cos, sin: sin)
+                cache.keys[l][i].append(contentsOf: qkv[(e + i * dk)..<(e + (i + 1) * dk)])
+                cache.values[l][i].append(contentsOf: qkv[(2 * e + i * dv)..<(2 * e + (i + 1) * dv)])
+                qkv.withUnsafeBufferPointer { qkv in
+                    cache.keys[l][i].withUnsafeBufferPointer { keys in
+                        cache.values[l][i].withUnsafeBufferPointer { values in
+                            mixed.withUnsafeMutableBufferPointer { mixed in
+                                SoftmaxAttention.attend(q: qkv.baseAddress! + i * dk, keys: keys.baseAddress!,
+                                                        values: values.baseAddress!, count: position + 1, keyDimension: dk,
+                                                        valueDimension: dv, scale: scale, scores: &scores,
+                                                        into: mixed.baseAddress! + i * dv)
+                            }
+                        }
+                    }
+                }
+            }
+            block.output.apply(mixed, rows: 1, into: &y, threads: 1)
+            for c in 0..<e { y[c] += x[c] }
+            RowNorms.block(block.finalNorm, y, into: &normed, rows: 0..<1, width: e)
+            var expanded = [Float](repeating: 0, count: block.expand.outputs)
+            block.expand.apply(normed, rows: 1, into: &expanded, threads: 1)
+            var activated = [Float](repeating: 0, count: block.hidden)
+            expanded.withUnsafeBufferPointer { expanded in
+                FloatActivation.apply(block.activation, expanded.baseAddress!,
+                                      times: block.gated ? expanded.baseAddress! + block.hidden : nil,
+                                      into: &activated, count: block.hidden)
+            }
+            block.contract.apply(activated, rows: 1, into: &x, threads: 1)
+            for c in 0..<e { x[c] += y[c] }
+        }
+        cache.position += 1
+        RowNorms.block(layerNorm, x, into: &normed, rows: 0..<1, width: e)
+        var logits = [Float](repeating: 0, count: config.vocabSize)
+        head.apply(normed, rows: 1, into: &logits, threads: 1)
+        return logits
+    }
+
+    /// cos and sin of n·θ_j for every pair, as `Rotation.apply` computes them in its precision.
+    private func angles(_ n: Int) -> (cos: [Float], sin: [Float]) {
+        let angles = rotation.angles
+        switch rotation.precision {
+        case .double:
+            return (angles.map { Float(Double.cos(Double(n) * $0)) }, angles.map { Float(Double.sin(Double(n) * $0)) })
+        case .float32:
+            return (angles.map { Float.cos(Float(n) * Float($0)) }, angles.map { Float.sin(Float(n) * Float($0)) })
+        }
+    }
+
+    private func rotate(_ x: inout [Float], at start: Int, cos: [Float], sin: [Float]) {
+        for j in 0..<cos.count {
+            let a = x[start + 2 * j], b = x[start + 2 * j + 1]
+            x[start + 2 * j] = a * cos[j] - b * sin[j]
+            x[start + 2 * j + 1] = a * sin[j] + b * cos[j]
+        }
+    }
+}

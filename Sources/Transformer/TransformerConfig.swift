@@ -1,0 +1,107 @@
+import MultiScaleRetention
+import RetNetModel
+
+/// The sizes and choices of a Transformer decoder built to be compared with a RetNet.
+///
+/// `init(matching:)` takes them from a `RetNetConfig`, so that the two models differ in the
+/// token mixer and in nothing a comparison could otherwise be blamed on:
+///
+/// | | the same as the RetNet's | why |
+/// |---|---|---|
+/// | E, L, h, vocabulary | `decoder_embed_dim`, `decoder_layers`, `decoder_retention_heads`, `vocab_size` | the shape being compared |
+/// | Q/K head width E/h, V head width V/h | `key_dim`, `head_dim` | a KV cache row then holds exactly a token's K and V of the RetNet |
+/// | block norm | LayerNorm (paper variant) or RMSNorm (torchscale variant) | only the mixer differs |
+/// | FFN kind, activation | plain (paper) or GLU (torchscale) | only the mixer differs |
+/// | positions | rotary, the RetNet's own `Rotation` (same θ) | both encode position the same way; no extra weights |
+///
+/// What cannot be the same is the parameter count of the mixer: retention has a gate W_G
+/// (V×E) that softmax attention has not. Its E·V weights go to the FFN's hidden width instead,
+/// F′ = F + V/2 for a plain FFN (each hidden unit has 2E weights) or F + V/3 for a GLU (3E),
+/// rounded — so the two models hold the same number of weights up to that rounding and the
+/// paper variant's per-head GroupNorm (2V per layer), as the paper's Transformer baselines are
+/// sized to match. `ffnEmbedDim:` overrides this.
+public struct TransformerConfig: Codable, Equatable, Sendable {
+    /// E, the model width.
+    public var embedDim: Int
+    /// V, the total value width of a layer's heads.
+    public var valueEmbedDim: Int
+    /// h, the heads per layer.
+    public var heads: Int
+    /// F′, the FFN's hidden width.
+    public var ffnEmbedDim: Int
+    /// L, the number of blocks.
+    public var layers: Int
+    /// The vocabulary size.
+    public var vocabSize: Int
+    /// ε of every norm.
+    public var layernormEps: Double
+    /// The FFN's activation.
+    public var activationFn: Activation
+    /// RMSNorm when true (torchscale's RetNet), LayerNorm when false (the paper's).
+    public var rmsNorm: Bool
+    /// A GLU FFN when true (torchscale's RetNet), a plain one when false (the paper's).
+    public var gluFFN: Bool
+    /// Embeddings are used as they are when true, times √E when false.
+    public var noScaleEmbedding: Bool
+    /// The precision of the rotary angles (as the RetNet's `float32_buffers`).
+    public var rotationPrecision: Rotation.Precision
+
+    public init(embedDim: Int, valueEmbedDim: Int, heads: Int, ffnEmbedDim: Int, layers: Int, vocabSize: Int,
+                layernormEps: Double = 1e-6, activationFn: Activation = .gelu, rmsNorm: Bool = true, gluFFN: Bool = true,
+                noScaleEmbedding: Bool = true, rotationPrecision: Rotation.Precision = .double)
+    {
+        self.embedDim = embedDim
+        self.valueEmbedDim = valueEmbedDim
+        self.heads = heads
+        self.ffnEmbedDim = ffnEmbedDim
+        self.layers = layers
+        self.vocabSize = vocabSize
+        self.layernormEps = layernormEps
+        self.activationFn = activationFn
+        self.rmsNorm = rmsNorm
+        self.gluFFN = gluFFN
+        self.noScaleEmbedding = noScaleEmbedding
+        self.rotationPrecision = rotationPrecision
+    }
+
+    /// The Transformer comparable with a RetNet of `retnet`'s shape (see the table above); the
+    /// FFN width is the parameter-matched F′ unless `ffnEmbedDim` is given.
+    public init(matching retnet: RetNetConfig, ffnEmbedDim: Int? = nil) {
+        let glu = retnet.variant == .torchscale
+        let matched = retnet.ffnEmbedDim + (retnet.valueEmbedDim + (glu ? 1 : 0)) / (glu ? 3 : 2)
+        self.init(embedDim: retnet.embedDim, valueEmbedDim: retnet.valueEmbedDim, heads: retnet.retentionHeads,
+                  ffnEmbedDim: ffnEmbedDim ?? matched, layers: retnet.layers, vocabSize: retnet.vocabSize,
+                  layernormEps: retnet.layernormEps, activationFn: retnet.activationFn, rmsNorm: glu, gluFFN: glu,
+                  noScaleEmbedding: retnet.noScaleEmbedding,
+                  rotationPrecision: retnet.float32Buffers ? .float32 : .double)
+    }
+
+    /// d_k = E/h, the width of a head's queries and keys.
+    public var keyDim: Int { embedDim / heads }
+    /// d_v = V/h, the width of a head's values.
+    public var headDim: Int { valueEmbedDim / heads }
+    /// The factor on the embeddings: 1, or √E when `noScaleEmbedding` is false.
+    public var embedScale: Double { noScaleEmbedding ? 1 : Double(embedDim).squareRoot() }
+
+    /// Throws `.config` naming the first field that does not fit: sizes ≥ 1, h dividing E and V,
+    /// E/h even (the rotation turns pairs), ε finite and ≥ 0.
+    public func validate() throws(TransformerError) {
+        for (field, value) in [("heads", heads), ("embed_dim", embedDim), ("value_embed_dim", valueEmbedDim),
+                               ("ffn_embed_dim", ffnEmbedDim), ("layers", layers), ("vocab_size", vocabSize)]
+            where value < 1
+        {
+            throw .config(field: field, expected: "at least 1", got: "\(value)")
+        }
+        guard embedDim % heads == 0 && valueEmbedDim % heads == 0 else {
+            throw .config(field: "heads", expected: "a divisor of embed_dim = \(embedDim) and value_embed_dim = \(valueEmbedDim)",
+                          got: "\(heads)")
+        }
+        guard keyDim % 2 == 0 else {
+            throw .config(field: "key_dim", expected: "an even embed_dim / heads (the rotation acts on pairs)",
+                          got: "\(embedDim) / \(heads) = \(keyDim)")
+        }
+        guard layernormEps >= 0 && layernormEps.isFinite else {
+            throw .config(field: "layernorm_eps", expected: "a finite ε ≥ 0", got: "\(layernormEps)")
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import MultiScaleRetention
+import RetNetModel
+
+/// Bad input to a Transformer: a configuration whose sizes do not fit together, a weight of the
+/// wrong shape, a token id outside the vocabulary, a cache made by a model of another
+/// configuration, a bad argument. Each message names the field, the value expected and the value
+/// given.
+public enum TransformerError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A configuration field.
+    case config(field: String, expected: String, got: String)
+    /// A weight of the wrong shape or length.
+    case weight(field: String, expected: String, got: String)
+    /// tokens[position] = id is not in 0..<vocabularySize.
+    case token(position: Int, id: Int, vocabularySize: Int)
+    /// A KV cache that does not fit this model.
+    case cache(field: String, expected: String, got: String)
+    /// Any other argument out of range (a batch whose parts differ in length, a negative size).
+    case argument(name: String, expected: String, got: String)
+
+    public var description: String {
+        switch self {
+        case .config(let field, let expected, let got), .weight(let field, let expected, let got),
+             .cache(let field, let expected, let got), .argument(let field, let expected, let got):
+            return "\(field): expected \(expected), got \(got)"
+        case .token(let position, let id, let size):
+            return "tokens[\(position)]: expected a token id in 0..<\(size) (vocab_size), got \(id)"
+        }
+    }
+
+    /// The same complaint about a shared part (a norm, an FFN, the rotation), checked by the
+    /// RetNet's own validators.
+    init(_ error: RetNetError) {
+        switch error {
+        case .config(let f, let e, let g): self = .config(field: f, expected: e, got: g)
+        case .weight(let f, let e, let g): self = .weight(field: f, expected: e, got: g)
+        case .state(let f, let e, let g): self = .cache(field: f, expected: e, got: g)
+        case .argument(let f, let e, let g): self = .argument(name: f, expected: e, got: g)
+        case .token(let p, let i, let v): self = .token(position: p, id: i, vocabularySize: v)
+        case .layer(let i, let inner): self = .config(field: "layers.\(i)", expected: "a valid layer", got: "\(inner)")
+        }
+    }
+
+    init(_ error: MultiScaleRetentionError) {
+        if case .invalid(let f, let e, let g) = error {
+            self = .config(field: f, expected: e, got: g)
+        } else {
+            self = .config(field: "rotation", expected: "a valid rotation", got: "\(error)")
+        }
+    }
+}
