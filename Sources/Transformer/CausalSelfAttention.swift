@@ -58,11 +58,16 @@ public struct CausalSelfAttention<E: RealScalar>: Sendable, Equatable {
         let q = x.applyingLinear(qProj), k = x.applyingLinear(kProj), v = x.applyingLinear(vProj)
         var outputs: [Matrix<E>] = [], cache = AttentionCache<E>(keys: [], values: [])
         for i in 0..<heads {
-            let qi = rotated(q.columnRange(i * dk..<(i + 1) * dk), offset: 0)
-            let ki = rotated(k.columnRange(i * dk..<(i + 1) * dk), offset: 0)
+            let qi = try rotated(q.columnRange(i * dk..<(i + 1) * dk), offset: 0)
+            let ki = try rotated(k.columnRange(i * dk..<(i + 1) * dk), offset: 0)
             let vi = v.columnRange(i * dv..<(i + 1) * dv)
-            // Shapes agree by construction (the same n rows, d_k columns for Q and K).
-            outputs.append(try! CausalAttention.softmax(q: qi, k: ki, v: vi))
+            // Shapes agree by construction (the same n rows, d_k columns for Q and K); a mismatch
+            // would be reported, not trapped.
+            do {
+                outputs.append(try CausalAttention.softmax(q: qi, k: ki, v: vi))
+            } catch {
+                throw .argument(name: error.argument, expected: error.expected, got: error.got)
+            }
             cache.keys.append(ki)
             cache.values.append(vi)
         }
@@ -103,8 +108,8 @@ public struct CausalSelfAttention<E: RealScalar>: Sendable, Equatable {
             let position = caches[b].position
             var heads: [Matrix<E>] = []
             for i in 0..<self.heads {
-                let qi = rotated(q.row(b).columnRange(i * dk..<(i + 1) * dk), offset: position)
-                let ki = rotated(k.row(b).columnRange(i * dk..<(i + 1) * dk), offset: position)
+                let qi = try rotated(q.row(b).columnRange(i * dk..<(i + 1) * dk), offset: position)
+                let ki = try rotated(k.row(b).columnRange(i * dk..<(i + 1) * dk), offset: position)
                 let keys = caches[b].keys[i].stacked(above: ki)
                 let values = caches[b].values[i].stacked(above: v.row(b).columnRange(i * dv..<(i + 1) * dv))
                 // The same arithmetic as `CausalAttention.softmax` does for its last row: scores
@@ -131,8 +136,13 @@ public struct CausalSelfAttention<E: RealScalar>: Sendable, Equatable {
         }
     }
 
-    private func rotated(_ x: Matrix<E>, offset: Int) -> Matrix<E> {
-        // The rotation's width was checked against d_k when the layer was made.
-        try! rotation.apply(x, offset: offset)
+    /// x rotated as rows at positions offset, offset + 1, …; the rotation's width was checked
+    /// against d_k when the layer was made, so an error here would be reported, not trapped.
+    private func rotated(_ x: Matrix<E>, offset: Int) throws(TransformerError) -> Matrix<E> {
+        do {
+            return try rotation.apply(x, offset: offset)
+        } catch {
+            throw .argument(name: "rotated rows", expected: "\(rotation.keyDimension) columns (d_k)", got: "\(x.shape)")
+        }
     }
 }
