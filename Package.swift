@@ -50,6 +50,7 @@ let package = Package(
         .library(name: "Transformer", targets: ["Transformer"]),
         .library(name: "Kernels", targets: ["Kernels"]),
         .library(name: "FastRetNet", targets: ["FastRetNet"]),
+        .library(name: "FastTransformer", targets: ["FastTransformer"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "TorchscaleCheckpoint", targets: ["TorchscaleCheckpoint"]),
         // The commands.
