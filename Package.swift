@@ -28,12 +28,12 @@ let nativeCPU: [SwiftSetting] = []
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
 /// A chapter executable: `swift run chapterNN`, source and page in `Chapters/<folder>/`.
-func chapter(_ number: String, _ folder: String, uses modules: [Target.Dependency]) -> Target {
+func chapter(_ number: String, _ folder: String, uses modules: [Target.Dependency], alsoExcluding extra: [String] = []) -> Target {
     .executableTarget(
         name: "chapter\(number)",
         dependencies: ["Notebook", "ChapterSupport", "Matrices", argumentParser] + modules,
         path: "Chapters/\(folder)",
-        exclude: ["README.md"]
+        exclude: ["README.md"] + extra
     )
 }
 
@@ -153,7 +153,7 @@ let package = Package(
         chapter("05", "05-the-chunkwise-form", uses: ["Diagonalisation", "Retention"]),
         chapter("06", "06-gated-multi-scale-retention", uses: ["Retention", "MultiScaleRetention"]),
         chapter("07", "07-the-retnet", uses: ["Retention", "MultiScaleRetention", "RetNetModel", "TorchscaleCheckpoint"]),
-        chapter("08", "08-simd-kernels", uses: ["Retention", "Kernels", "Measuring"]),
+        chapter("08", "08-simd-kernels", uses: ["Retention", "Kernels", "Measuring"], alsoExcluding: ["benchmarks"]),
         chapter("10", "10-gradients", uses: ["Diagonalisation", "Retention", "MultiScaleRetention", "RetNetModel",
                                              "TorchscaleCheckpoint", "SafeTensors"]),
 

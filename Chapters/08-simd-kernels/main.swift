@@ -153,7 +153,10 @@ struct Chapter08: ParsableCommand {
             Each rung's median time over a few runs, as GFLOP/s (2n³ flops per product) and as a share
             of the peak measured above (one thread's peak, or all threads' for the last rung). For a
             peer, `Sources/bench/compare_gemm.py` runs the packed kernel and numpy's OpenBLAS side by
-            side and prints their ratios.
+            side and prints their ratios; a dated record of those ratios, and of the whole model against
+            torchscale, on one named machine is kept beside this page in
+            `benchmarks/2026-12-01-amd-epyc-zen4.md` (timings stay off the page itself: they change
+            from run to run).
             """)
         try nb.measuredTable(["rung", "median time", "GFLOP/s", "% of peak"], try GEMM.Rung.allCases.map { rung in
             var c = [Float](repeating: 0, count: n * n)
