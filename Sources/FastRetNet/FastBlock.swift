@@ -18,15 +18,10 @@ struct FastBlock: Sendable {
     let projections: PackedLinear
     /// W_O: V → E.
     let output: PackedLinear
-    /// fc1 (plain) or [fc1; gate] (GLU): E → F or 2F.
-    let expand: PackedLinear
-    /// fc2: F → E.
-    let contract: PackedLinear
-    let activation: Activation
-    let gated: Bool
+    let ffn: PackedFeedForward
     let decays: [Decay<Float>]
     let keyScale: Float
-    let embedDimension: Int, heads: Int, keyDimension: Int, headDimension: Int, hidden: Int
+    let embedDimension: Int, heads: Int, keyDimension: Int, headDimension: Int
 
     init(_ block: RetNetBlock<Float>) {
         let r = block.retention
@@ -35,19 +30,13 @@ struct FastBlock: Sendable {
         headNorm = r.headNorm
         projections = PackedLinear(stacking: [r.qProj, r.kProj, r.vProj, r.gProj])
         output = PackedLinear(r.outProj)
-        switch block.ffn {
-        case .plain(let fc1, let fc2, let activation):
-            (expand, contract, self.activation, gated, hidden) = (PackedLinear(fc1), PackedLinear(fc2), activation, false, fc1.rows)
-        case .glu(let fc1, let gate, let fc2, let activation):
-            (expand, contract, self.activation, gated, hidden) =
-                (PackedLinear(stacking: [fc1, gate]), PackedLinear(fc2), activation, true, fc1.rows)
-        }
+        ffn = PackedFeedForward(block.ffn)
         decays = r.decays
         keyScale = r.keyScale
         (embedDimension, heads, keyDimension, headDimension) = (r.embedDimension, r.heads, r.keyDimension, r.headDimension)
     }
 
-    var weightBytes: Int { projections.weightBytes + output.weightBytes + expand.weightBytes + contract.weightBytes }
+    var weightBytes: Int { projections.weightBytes + output.weightBytes + ffn.weightBytes }
 
     /// X ← X′ for the n rows of `workspace.x` (n×E), every head in `form` from `states`, which
     /// move on by the n rows in place; `workspace.rotation` holds the rows' positions. Every
@@ -69,16 +58,7 @@ struct FastBlock: Sendable {
         for i in 0..<(n * e) { y[i] += x[i] }
         // FFN on Norm(Y), plus Y, back into X.
         Bands.run(n, threads: threads) { rows in RowNorms.block(finalNorm, y, into: normed, rows: rows, width: e) }
-        let (expanded, activated) = (workspace.expanded, workspace.activated)
-        expand.apply(normed, rows: n, into: expanded, threads: threads)
-        let f = hidden, span = expand.outputs
-        Bands.run(n, threads: threads) { rows in
-            for t in rows {
-                FloatActivation.apply(activation, expanded + t * span, times: gated ? expanded + t * span + f : nil,
-                                      into: activated + t * f, count: f)
-            }
-        }
-        contract.apply(activated, rows: n, into: x, threads: threads)
+        ffn.apply(normed, rows: n, expanded: workspace.expanded, activated: workspace.activated, into: x, threads: threads)
         for i in 0..<(n * e) { x[i] += y[i] }
     }
 

@@ -4,14 +4,19 @@ import MultiScaleRetention
 /// cos(nθ_j) and sin(nθ_j) for the positions of one call, computed once and shared by every
 /// layer's Q and K: the same numbers `Rotation.apply` computes for each row, in its precision
 /// (`.double`: Double angle, cos, sin, rounded to Float; `.float32`: Float throughout). The
-/// floats live in a `Workspace`.
-struct RotationTable {
+/// floats live in the caller's memory (a `Workspace`, or a fast Transformer's scratch).
+package struct RotationTable {
     let pairs: Int
     let cos: UnsafeMutablePointer<Float>
     let sin: UnsafeMutablePointer<Float>
 
+    /// A table over `cos` and `sin`, each with room for `pairs` floats per row.
+    package init(pairs: Int, cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
+        (self.pairs, self.cos, self.sin) = (pairs, cos, sin)
+    }
+
     /// Writes the angles of `positions`, row after row (as many rows as the table has room for).
-    func fill(_ rotation: Rotation, positions: Range<Int>) {
+    package func fill(_ rotation: Rotation, positions: Range<Int>) {
         // The angles by index: iterating the array itself calls the standard library's generic,
         // unspecialised code in debug builds, which allocates (decoding allocates nothing).
         let angles = rotation.angles
@@ -36,7 +41,7 @@ struct RotationTable {
 
     /// Rotates the d_k = 2·pairs floats at `x` as the token at row `row` of the table's positions.
     @inline(__always)
-    func rotate(_ x: UnsafeMutablePointer<Float>, row: Int) {
+    package func rotate(_ x: UnsafeMutablePointer<Float>, row: Int) {
         let (cos, sin) = (self.cos + row * pairs, self.sin + row * pairs)
         for j in 0..<pairs {
             let c = cos[j], s = sin[j]

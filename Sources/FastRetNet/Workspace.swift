@@ -36,8 +36,8 @@ final class Workspace {
         let e = model.config.embedDim, blocks = model.blocks, pairs = model.rotation.angles.count
         func widest(_ width: (FastBlock) -> Int) -> Int { rows * blocks.reduce(0) { Swift.max($0, width($1)) } }
         let keys = widest { $0.heads * $0.keyDimension }, values = widest { $0.heads * $0.headDimension }
-        let counts = [rows * e, rows * e, widest(\.projections.outputs), values, rows * e, widest(\.expand.outputs),
-                      widest(\.hidden), keys, keys, values, values, rows * pairs, rows * pairs]
+        let counts = [rows * e, rows * e, widest(\.projections.outputs), values, rows * e, widest(\.ffn.expand.outputs),
+                      widest(\.ffn.hidden), keys, keys, values, values, rows * pairs, rows * pairs]
         let total = Swift.max(1, counts.reduce(0, +))
         memory = .allocate(capacity: total)
         memory.initialize(repeating: 0, count: total)

@@ -30,12 +30,7 @@ public struct FastTransformer: Sendable {
         /// [W_Q; W_K; W_V]: E → 2E + V.
         let projections: PackedLinear
         let output: PackedLinear
-        /// fc1 (plain) or [fc1; gate] (GLU): E → F or 2F.
-        let expand: PackedLinear
-        let contract: PackedLinear
-        let activation: Activation
-        let gated: Bool
-        let hidden: Int
+        let ffn: PackedFeedForward
     }
 
     /// The model laid out for the kernels.
@@ -48,15 +43,9 @@ public struct FastTransformer: Sendable {
         rotation = model.blocks[0].attention.rotation
         blocks = model.blocks.map { block in
             let a = block.attention
-            let (expand, contract, activation, gated, hidden): (PackedLinear, PackedLinear, Activation, Bool, Int)
-            switch block.ffn {
-            case .plain(let fc1, let fc2, let act): (expand, contract, activation, gated, hidden) = (PackedLinear(fc1), PackedLinear(fc2), act, false, fc1.rows)
-            case .glu(let fc1, let gate, let fc2, let act):
-                (expand, contract, activation, gated, hidden) = (PackedLinear(stacking: [fc1, gate]), PackedLinear(fc2), act, true, fc1.rows)
-            }
             return Block(attentionNorm: block.attentionLayerNorm, finalNorm: block.finalLayerNorm,
                          projections: PackedLinear(stacking: [a.qProj, a.kProj, a.vProj]), output: PackedLinear(a.outProj),
-                         expand: expand, contract: contract, activation: activation, gated: gated, hidden: hidden)
+                         ffn: PackedFeedForward(block.ffn))
         }
     }
 
@@ -84,15 +73,31 @@ public struct FastTransformer: Sendable {
         var mixed = [Float](repeating: 0, count: v)
         var y = [Float](repeating: 0, count: e)
         var scores = [Float](repeating: 0, count: (position + 1 + 15) / 16 * 16)
-        let (cos, sin) = angles(position)
+        // cos and sin of this position's angles, as `Rotation.apply` computes them: once for every layer.
+        var cos = [Float](repeating: 0, count: dk / 2), sin = cos
+        cos.withUnsafeMutableBufferPointer { cos in
+            sin.withUnsafeMutableBufferPointer { sin in
+                RotationTable(pairs: dk / 2, cos: cos.baseAddress!, sin: sin.baseAddress!)
+                    .fill(rotation, positions: position..<(position + 1))
+            }
+        }
         let scale = 1 / Float(dk).squareRoot()
         for (l, block) in blocks.enumerated() {
             RowNorms.block(block.attentionNorm, x, into: &normed, rows: 0..<1, width: e)
             var qkv = [Float](repeating: 0, count: block.projections.outputs)
             block.projections.apply(normed, rows: 1, into: &qkv, threads: 1)
+            cos.withUnsafeMutableBufferPointer { cos in
+                sin.withUnsafeMutableBufferPointer { sin in
+                    qkv.withUnsafeMutableBufferPointer { qkv in
+                        let table = RotationTable(pairs: dk / 2, cos: cos.baseAddress!, sin: sin.baseAddress!)
+                        for i in 0..<h {
+                            table.rotate(qkv.baseAddress! + i * dk, row: 0)
+                            table.rotate(qkv.baseAddress! + e + i * dk, row: 0)
+                        }
+                    }
+                }
+            }
             for i in 0..<h {
-                rotate(&qkv, at: i * dk, cos: cos, sin: sin)
-                rotate(&qkv, at: e + i * dk, cos: cos, sin: sin)
                 cache.keys[l][i].append(contentsOf: qkv[(e + i * dk)..<(e + (i + 1) * dk)])
                 cache.values[l][i].append(contentsOf: qkv[(2 * e + i * dv)..<(2 * e + (i + 1) * dv)])
                 qkv.withUnsafeBufferPointer { qkv in
@@ -111,15 +116,18 @@ public struct FastTransformer: Sendable {
             block.output.apply(mixed, rows: 1, into: &y, threads: 1)
             for c in 0..<e { y[c] += x[c] }
             RowNorms.block(block.finalNorm, y, into: &normed, rows: 0..<1, width: e)
-            var expanded = [Float](repeating: 0, count: block.expand.outputs)
-            block.expand.apply(normed, rows: 1, into: &expanded, threads: 1)
-            var activated = [Float](repeating: 0, count: block.hidden)
-            expanded.withUnsafeBufferPointer { expanded in
-                FloatActivation.apply(block.activation, expanded.baseAddress!,
-                                      times: block.gated ? expanded.baseAddress! + block.hidden : nil,
-                                      into: &activated, count: block.hidden)
+            var expanded = [Float](repeating: 0, count: block.ffn.expand.outputs)
+            var activated = [Float](repeating: 0, count: block.ffn.hidden)
+            normed.withUnsafeBufferPointer { normed in
+                expanded.withUnsafeMutableBufferPointer { expanded in
+                    activated.withUnsafeMutableBufferPointer { activated in
+                        x.withUnsafeMutableBufferPointer { x in
+                            block.ffn.apply(normed.baseAddress!, rows: 1, expanded: expanded.baseAddress!,
+                                            activated: activated.baseAddress!, into: x.baseAddress!, threads: 1)
+                        }
+                    }
+                }
             }
-            block.contract.apply(activated, rows: 1, into: &x, threads: 1)
             for c in 0..<e { x[c] += y[c] }
         }
         cache.position += 1
@@ -127,24 +135,5 @@ public struct FastTransformer: Sendable {
         var logits = [Float](repeating: 0, count: config.vocabSize)
         head.apply(normed, rows: 1, into: &logits, threads: 1)
         return logits
-    }
-
-    /// cos and sin of n·θ_j for every pair, as `Rotation.apply` computes them in its precision.
-    private func angles(_ n: Int) -> (cos: [Float], sin: [Float]) {
-        let angles = rotation.angles
-        switch rotation.precision {
-        case .double:
-            return (angles.map { Float(Double.cos(Double(n) * $0)) }, angles.map { Float(Double.sin(Double(n) * $0)) })
-        case .float32:
-            return (angles.map { Float.cos(Float(n) * Float($0)) }, angles.map { Float.sin(Float(n) * Float($0)) })
-        }
-    }
-
-    private func rotate(_ x: inout [Float], at start: Int, cos: [Float], sin: [Float]) {
-        for j in 0..<cos.count {
-            let a = x[start + 2 * j], b = x[start + 2 * j + 1]
-            x[start + 2 * j] = a * cos[j] - b * sin[j]
-            x[start + 2 * j + 1] = a * sin[j] + b * cos[j]
-        }
     }
 }

@@ -63,9 +63,11 @@ public struct Heatmap: Sendable {
             body.append(SVGText.label(panel.title, x: x0 + panelSize / 2, y: top - 10, size: 12))
             for (r, row) in panel.values.enumerated() {
                 // White cells are the background already: only the others are drawn.
-                for (c, value) in row.enumerated() where Self.color(value, in: range) != "#ffffff" {
+                for (c, value) in row.enumerated() {
+                    let fill = Self.color(value, in: range)
+                    guard fill != "#ffffff" else { continue }
                     body.append("<rect x=\"\(n(x0 + Double(c) * cw))\" y=\"\(n(top + Double(r) * ch))\" width=\"\(n(cw))\" "
-                                + "height=\"\(n(ch))\" fill=\"\(Self.color(value, in: range))\"/>")
+                                + "height=\"\(n(ch))\" fill=\"\(fill)\"/>")
                 }
             }
             body.append("<rect x=\"\(n(x0))\" y=\"\(n(top))\" width=\"\(n(panelSize))\" height=\"\(n(panelSize))\" "

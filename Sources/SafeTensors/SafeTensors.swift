@@ -35,11 +35,7 @@ public struct SafeTensors: Sendable {
 
     /// Reads and checks a file (memory-mapped when the system allows).
     public init(contentsOf url: URL) throws(SafeTensorsError) {
-        // An empty file is refused before reading: Foundation's `Data(contentsOf:)` leaks a
-        // 4 KiB buffer for a file of zero bytes (seen under AddressSanitizer while fuzzing).
-        if let size = try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int, size == 0 {
-            throw .truncatedLength(fileSize: 0)
-        }
+        guard !isEmptyFile(url) else { throw .truncatedLength(fileSize: 0) }
         let data: Data
         do {
             data = try Data(contentsOf: url, options: .mappedIfSafe)

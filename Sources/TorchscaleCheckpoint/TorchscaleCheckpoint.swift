@@ -25,9 +25,7 @@ public struct TorchscaleCheckpoint: Sendable {
         let weightsURL = directory.appendingPathComponent("model.safetensors")
         guard FileManager.default.fileExists(atPath: configURL.path) else { throw .missingFile(configURL.path) }
         guard FileManager.default.fileExists(atPath: weightsURL.path) else { throw .missingFile(weightsURL.path) }
-        // An empty file is refused before reading (Foundation's `Data(contentsOf:)` leaks a
-        // buffer for a file of zero bytes).
-        if let size = try? FileManager.default.attributesOfItem(atPath: configURL.path)[.size] as? Int, size == 0 {
+        guard !isEmptyFile(configURL) else {
             throw .unreadableConfig(path: configURL.path, reason: "the file is empty (expected a JSON object)")
         }
         let text: Data
