@@ -171,10 +171,11 @@ let package = Package(
 
         // MARK: Executables
 
-        // `swift run -c release retnet logits|generate|inspect|gradients --checkpoint DIR …`
+        // `swift run -c release retnet logits|generate|inspect|gradients --checkpoint DIR …`, `retnet train --out DIR …`
         .executableTarget(
             name: "retnet",
-            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "SafeTensors", "TorchscaleCheckpoint", "FastRetNet", argumentParser]
+            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "SafeTensors", "TorchscaleCheckpoint", "FastRetNet", "Training",
+                           argumentParser]
         ),
         // The JSON line every benchmark result is printed as (read back by BenchTests).
         .target(name: "Benchmarks"),

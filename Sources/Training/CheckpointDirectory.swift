@@ -13,24 +13,26 @@ enum CheckpointDirectory {
     /// The file that marks a directory as a training checkpoint, written last.
     static let marker = "training.json"
 
-    /// Throws `.notACheckpoint` unless `directory` does not exist, is empty, or holds `marker`;
-    /// creates it when missing.
-    static func prepare(_ directory: URL) throws(TrainingError) {
+    /// Throws `.notACheckpoint` unless `directory` does not exist, is empty, or holds `marker`.
+    static func check(_ directory: URL) throws(TrainingError) {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
-        if manager.fileExists(atPath: directory.path, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else { throw .notACheckpoint(path: directory.path, found: ["(a file, not a directory)"]) }
-            let contents: [String]
-            do { contents = try manager.contentsOfDirectory(atPath: directory.path) } catch {
-                throw .file(path: directory.path, reason: (error as NSError).localizedDescription)
-            }
-            guard contents.isEmpty || contents.contains(marker) else {
-                throw .notACheckpoint(path: directory.path, found: contents.sorted())
-            }
-        } else {
-            do { try manager.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
-                throw .file(path: directory.path, reason: (error as NSError).localizedDescription)
-            }
+        guard manager.fileExists(atPath: directory.path, isDirectory: &isDirectory) else { return }
+        guard isDirectory.boolValue else { throw .notACheckpoint(path: directory.path, found: ["(a file, not a directory)"]) }
+        let contents: [String]
+        do { contents = try manager.contentsOfDirectory(atPath: directory.path) } catch {
+            throw .file(path: directory.path, reason: (error as NSError).localizedDescription)
+        }
+        guard contents.isEmpty || contents.contains(marker) else {
+            throw .notACheckpoint(path: directory.path, found: contents.sorted())
+        }
+    }
+
+    /// `check`, then creates the directory when missing.
+    static func prepare(_ directory: URL) throws(TrainingError) {
+        try check(directory)
+        do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
+            throw .file(path: directory.path, reason: (error as NSError).localizedDescription)
         }
     }
 

@@ -74,6 +74,12 @@ public enum TrainingCheckpoint {
         try CheckpointDirectory.write(files, to: directory)
     }
 
+    /// Throws `.notACheckpoint` when `directory` exists, is not empty and is not a training
+    /// checkpoint: a directory `save` would refuse. Writes nothing.
+    public static func checkWritable(_ directory: URL) throws(TrainingError) {
+        try CheckpointDirectory.check(directory)
+    }
+
     /// Whether `directory` holds a training checkpoint (its training.json).
     public static func exists(at directory: URL) -> Bool {
         FileManager.default.fileExists(atPath: directory.appendingPathComponent(CheckpointDirectory.marker).path)
