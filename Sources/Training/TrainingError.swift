@@ -36,7 +36,7 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
         case .setting(let name, let expected, let got):
             "\(name): expected \(expected), got \(got)"
         case .nonFinite(let what, let step, let value):
-            "the \(what) is \(value) at step \(step): training stopped"
+            "the \(what) is \(value.isNaN ? "NaN" : "\(value)") at step \(step): training stopped"
         case .file(let path, let reason):
             "\(path): \(reason)"
         case .notACheckpoint(let path, let found):

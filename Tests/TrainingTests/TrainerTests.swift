@@ -72,7 +72,7 @@ final class FailingSource: GradientSource, @unchecked Sendable {
             // NaN ≠ NaN, so the case is matched by its parts.
             guard case .nonFinite(let what, let step, let value) = error else { throw error }
             #expect(what == "training loss" && step == 4 && value.isNaN)
-            #expect("\(error)" == "the training loss is nan at step 4: training stopped")
+            #expect("\(error)" == "the training loss is NaN at step 4: training stopped")
         }
         #expect(trainer.step == 4)  // steps 0–3 taken; step 4's NaN changed nothing
         let saved = try TrainingCheckpoint.load(from: directory)
