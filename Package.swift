@@ -168,6 +168,7 @@ let package = Package(
         chapter("08", "08-simd-kernels", uses: ["Retention", "Kernels", "Measuring"], alsoExcluding: ["benchmarks"]),
         chapter("10", "10-gradients", uses: ["Diagonalisation", "Retention", "MultiScaleRetention", "RetNetModel",
                                              "TorchscaleCheckpoint", "SafeTensors"]),
+        chapter("11", "11-learning-shakespeare", uses: ["MultiScaleRetention", "RetNetModel", "FastRetNet", "TorchscaleCheckpoint", "Training", "Plots"]),
 
         // MARK: Executables
 

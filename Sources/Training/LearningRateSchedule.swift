@@ -8,7 +8,7 @@ import Matrices
 ///     warmup ≤ it ≤ decay:  η(it) = min + ½ (1 + cos(π r)) (peak − min),  r = (it − warmup)/(decay − warmup)
 ///     it > decay:           η(it) = min
 ///
-/// η(warmup) = peak and η(decay) = min exactly (cos 0 = 1, cos π = −1).
+/// η(warmup) = peak and η(decay) = min exactly (cos 0 = 1, and cos π rounds to −1 in Double).
 public struct LearningRateSchedule: Sendable, Equatable, Codable {
     public let peak: Double
     public let minimum: Double
@@ -33,6 +33,8 @@ public struct LearningRateSchedule: Sendable, Equatable, Codable {
         if it < warmup { return peak * Double(it + 1) / Double(warmup + 1) }
         if it > decaySteps { return minimum }
         let ratio = Double(it - warmup) / Double(decaySteps - warmup)
-        return minimum + 0.5 * (1 + Double.cos(Double.pi * ratio)) * (peak - minimum)
+        let coefficient = 0.5 * (1 + Double.cos(Double.pi * ratio))
+        // min + c (peak − min), written so that c = 1 gives the peak and c = 0 the minimum exactly.
+        return coefficient * peak + (1 - coefficient) * minimum
     }
 }

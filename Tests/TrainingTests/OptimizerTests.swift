@@ -69,6 +69,8 @@ import Training
         #expect(s.rate(at: 2000) == 1e-4)  // the minimum: cos π = −1
         #expect(s.rate(at: 5000) == 1e-4)
         // Monotone: up during the warm-up, down after it.
+        let other = try LearningRateSchedule(peak: 1e-2, minimum: 1e-3, warmup: 20, decaySteps: 250)
+        #expect(other.rate(at: 20) == 1e-2 && other.rate(at: 250) == 1e-3)
         #expect((0..<100).allSatisfy { s.rate(at: $0) < s.rate(at: $0 + 1) })
         #expect((100..<2000).allSatisfy { s.rate(at: $0) >= s.rate(at: $0 + 1) })
     }
