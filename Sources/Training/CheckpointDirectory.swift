@@ -1,7 +1,7 @@
 import Foundation
 
 /// Writing the files of a checkpoint directory so that a crash never corrupts the last good one:
-/// every file is first written in full to a temporary name in the same directory, and only when
+/// every file is first written in full (and flushed to disk) to a temporary name in the same directory, and only when
 /// all of them are written are they renamed into place, one `rename` each (atomic on POSIX
 /// file systems), the marker file `training.json` last. Each file carries the step it belongs to,
 /// so a reader can tell a complete checkpoint from one whose renames were cut short.
@@ -48,6 +48,10 @@ enum CheckpointDirectory {
             let temporary = directory.appendingPathComponent(".\(file.name).\(pid).tmp")
             do {
                 try file.data.write(to: temporary)
+                // On disk before the rename makes it the checkpoint's file.
+                let handle = try FileHandle(forUpdating: temporary)
+                defer { try? handle.close() }
+                try handle.synchronize()
             } catch {
                 removeTemporaries()
                 throw .file(path: temporary.path, reason: (error as NSError).localizedDescription)

@@ -13,7 +13,8 @@ import TorchscaleCheckpoint
 ///                          retnet_rel_pos.angle and .decay buffers torchscale keeps
 ///     tokenizer.json       the character vocabulary: {"kind": "characters", "vocabulary": [...]}
 ///     optimizer.safetensors AdamW's moments, "exp_avg.<name>" and "exp_avg_sq.<name>" (PyTorch's names)
-///     training.json        the step, the settings (schedule, seed, ...) and the evaluations so far
+///     training.json        the step, the settings (schedule, seed, ...), the batch generator's
+///                          position and the next learning rate, and the evaluations so far
 ///
 /// `TorchscaleCheckpoint` (and `retnet logits|generate|inspect`) loads the directory as it
 /// loads one torchscale wrote. The batch generator's state is (seed, step) — batch k is drawn
@@ -29,12 +30,26 @@ public enum TrainingCheckpoint {
         public let history: [Evaluation]
     }
 
-    /// The record in training.json.
+    /// The record in training.json. `batches` and `learningRate` spell out the generator's state
+    /// and the schedule's position, which the step and the settings determine (checked on load).
     struct Record: Codable {
         var format = "retnet-training-checkpoint"
         var step: Int
         var configuration: TrainingConfiguration
+        var batches: BatchPosition
+        var learningRate: Double
         var history: [Evaluation]
+
+        enum CodingKeys: String, CodingKey {
+            case format, step, configuration, batches, history
+            case learningRate = "next_learning_rate"
+        }
+    }
+
+    /// The batch generator's state: batch `next` is drawn from (seed, next) alone.
+    struct BatchPosition: Codable, Equatable {
+        var seed: UInt64
+        var next: Int
     }
 
     /// Writes the trainer's model, tokenizer, optimiser state and settings to `directory`
@@ -65,8 +80,9 @@ public enum TrainingCheckpoint {
                 ("optimizer.safetensors", try SafeTensors.encode(moments, metadata: metadata)),
                 ("tokenizer.json", try json.encode(trainer.corpus.tokenizer)),
                 ("config.json", Data(try config.json().utf8)),
-                (CheckpointDirectory.marker, try json.encode(Record(step: step, configuration: trainer.configuration,
-                                                                    history: trainer.history))),
+                (CheckpointDirectory.marker, try json.encode(Record(
+                    step: step, configuration: trainer.configuration, batches: BatchPosition(seed: trainer.configuration.seed, next: step),
+                    learningRate: try trainer.configuration.schedule().rate(at: step), history: trainer.history))),
             ]
         } catch {
             throw .checkpoint(path: directory.path, reason: "cannot encode: \(error)")
@@ -109,6 +125,12 @@ public enum TrainingCheckpoint {
             throw error
         } catch {
             throw .checkpoint(path: directory.path, reason: "\(CheckpointDirectory.marker): \(error)")
+        }
+        guard record.batches == BatchPosition(seed: record.configuration.seed, next: record.step),
+              record.learningRate == (try record.configuration.schedule()).rate(at: record.step)
+        else {
+            throw .checkpoint(path: directory.path, reason: "\(CheckpointDirectory.marker): the batch position or the learning rate "
+                              + "does not follow from the step and the settings")
         }
         let torchscale: TorchscaleCheckpoint
         let model: RetNet<Float>

@@ -85,3 +85,19 @@ import Training
         #expect(again.stderr.contains("--resume"), "a second run into a checkpoint asks for --resume: \(again.stderr)")
     }
 }
+
+@Suite struct GeneratePromptTextTests {
+    @Test(arguments: [
+        (["--prompt", "1,2", "--prompt-text", "RO"], Int32(64), "exactly one of --prompt"),
+        ([String](), 64, "exactly one of --prompt"),
+        (["--prompt-text", ""], 64, "--prompt-text must hold"),
+        (["--prompt-text", "RO"], 1, "no tokenizer.json"),
+    ])
+    func promptFlagsAreCheckedAndATokenizerIsNeeded(arguments: [String], status: Int32, message: String) throws {
+        let run = try ProductRunner.run("retnet", ["generate", "--checkpoint", Fixtures.directory("one-head-gelu").path,
+                                                   "--max-new-tokens", "3"] + arguments)
+        #expect(run.status == status, "\(arguments): exit \(run.status), \(run.stderr)")
+        #expect(run.stderr.contains(message), "\(arguments): \(run.stderr)")
+        #expect(run.stdout.isEmpty)
+    }
+}
