@@ -135,6 +135,25 @@ final class FailingSource: GradientSource, @unchecked Sendable {
         #expect(try String(contentsOf: notes, encoding: .utf8) == "mine")
     }
 
+    @Test func filesOfDifferentStepsAreRefused() throws {
+        let early = TinyModel.scratch("early"), late = TinyModel.scratch("late")
+        defer { for url in [early, late] { try? FileManager.default.removeItem(at: url) } }
+        var trainer = try Trainer(model: TinyModel.model(), corpus: TinyModel.corpus(), configuration: TinyModel.settings(),
+                                  source: ReferenceGradients())
+        try trainer.takeStep()
+        try TrainingCheckpoint.save(trainer, to: early)
+        try trainer.takeStep()
+        try TrainingCheckpoint.save(trainer, to: late)
+        // As if the renames had stopped after the weights: new weights, old state.
+        let weights = early.appendingPathComponent("model.safetensors")
+        try FileManager.default.removeItem(at: weights)
+        try FileManager.default.copyItem(at: late.appendingPathComponent("model.safetensors"), to: weights)
+        #expect(throws: TrainingError.checkpoint(path: early.path, reason: "model.safetensors is from step 2, training.json from step 1 "
+                                                 + "(a write was cut short)")) {
+            try TrainingCheckpoint.load(from: early)
+        }
+    }
+
     @Test func badRunSettingsAreRefused() throws {
         let corpus = try TinyModel.corpus(), model = try TinyModel.model()
         func refuse(_ change: (inout TrainingConfiguration) -> Void) {
