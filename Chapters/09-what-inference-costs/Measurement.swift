@@ -33,7 +33,7 @@ enum DecodeMeasurement {
         let cpu = cpuName(), date = today()
         let bandwidth = readBandwidth()
         let peak = try FMAPeak.measure(threads: 1)
-        nb.say("\(cpu), \(date): read bandwidth \(Format.fixed(bandwidth / 1e9, 1)) GB/s (one thread, median of 5 passes "
+        nb.say("\(cpu), \(date): read bandwidth \(Format.fixed(bandwidth / 1e9, 1)) GB/s (one thread, fastest of 5 passes "
                + "over 512 MiB), FMA peak \(Format.fixed(peak / 1e9, 1)) GFLOP/s (one thread)")
         let retnet = try FastRetNet(try RetNet<Float>.random(config: shape, seed: seed), threads: threads)
         let transformerConfig = TransformerConfig(matching: shape)
@@ -49,8 +49,8 @@ enum DecodeMeasurement {
         // Latency against the context, batch 1.
         var latency: [(n: Int, retnet: Double, transformer: Double, retnetModel: Double, transformerModel: Double)] = []
         for n in contexts {
-            let r = try seconds(decoders(.retnet, retnet, transformer, context: n, batch: 1, using: &rng))
-            let t = try seconds(decoders(.transformer, retnet, transformer, context: n, batch: 1, using: &rng))
+            let (r, t) = try seconds(decoders(.retnet, retnet, transformer, context: n, batch: 1, using: &rng),
+                                     decoders(.transformer, retnet, transformer, context: n, batch: 1, using: &rng))
             latency.append((n, r, t, predicted(try DecodingCost.retnet(shape, context: n, batch: 1, elementBytes: 4)),
                             predicted(try DecodingCost.transformer(transformerConfig, context: n, batch: 1, elementBytes: 4))))
         }
@@ -60,6 +60,11 @@ enum DecodeMeasurement {
                               Format.fixed(row.transformer * 1e3, 3), Format.fixed(row.transformerModel * 1e3, 3),
                               Format.fixed(row.transformer / row.retnet, 2) + "×"]
                          }, onPage: "")
+        let worst = (retnet: latency.map { $0.retnet / $0.retnetModel }.max() ?? 0,
+                     transformer: latency.map { $0.transformer / $0.transformerModel }.max() ?? 0)
+        nb.say("measured / model, worst over the contexts: RetNet \(Format.fixed(worst.retnet, 2))×, "
+               + "Transformer \(Format.fixed(worst.transformer, 2))× (above 1: slower than reading its bytes at the "
+               + "measured bandwidth; the model is a floor, not a fit)")
         if let first = latency.first(where: { $0.n == 512 }), let last = latency.last {
             nb.say("RetNet time at \(Format.grouped(last.n)) / at 512: \(Format.fixed(last.retnet / first.retnet, 2))×; "
                    + "Transformer / RetNet at \(Format.grouped(last.n)): \(Format.fixed(last.transformer / last.retnet, 2))× "
@@ -69,8 +74,8 @@ enum DecodeMeasurement {
         // Tokens per second against the batch, at one context.
         var throughput: [(b: Int, retnet: Double, transformer: Double)] = []
         for b in batches {
-            let r = try seconds(decoders(.retnet, retnet, transformer, context: batchContext, batch: b, using: &rng))
-            let t = try seconds(decoders(.transformer, retnet, transformer, context: batchContext, batch: b, using: &rng))
+            let (r, t) = try seconds(decoders(.retnet, retnet, transformer, context: batchContext, batch: b, using: &rng),
+                                     decoders(.transformer, retnet, transformer, context: batchContext, batch: b, using: &rng))
             throughput.append((b, Double(b) / r, Double(b) / t))
         }
         func model(_ kind: MemoryBoundDecoding.Model, batch b: Int) throws -> (separate: Double, batched: Double) {
@@ -90,7 +95,8 @@ enum DecodeMeasurement {
 
         // The figures, with the machine and the date in their captions.
         let caption = "Measured on \(cpu), \(date), release build, Float, the benchmark shape (L = 6, E = 512, V = 1024, "
-            + "h = 4, FFN 1024, vocabulary 256); RetNet on \(threads) thread(s), Transformer on 1; medians of at least 7 steps. "
+            + "h = 4, FFN 1024, vocabulary 256); RetNet on \(threads) thread(s), Transformer on 1; medians of 9 steps, "
+            + "the two models alternating, from a state or cache of pseudo-random numbers at the context's position. "
             + "Model: max(bytes read / \(Format.fixed(bandwidth / 1e9, 1)) GB/s, flops / \(Format.fixed(peak / 1e9, 1)) GFLOP/s), "
             + "both measured here on one thread. `swift run -c release chapter09 --measure`."
         let colors = (retnet: "#2171b5", transformer: "#cb181d")
@@ -175,19 +181,26 @@ enum DecodeMeasurement {
         }
     }
 
-    /// The median seconds of a round, after one round that is not timed (it makes the copies of
-    /// a shared cache and brings the weights in).
-    static func seconds(_ round: Round) throws -> Double {
-        try round()
-        return try Stopwatch.median(repetitions: 7, budget: 0.3, maximum: 20, round)
+    /// The median seconds of a RetNet round and of a Transformer round, timed alternately so that
+    /// whatever else the machine does falls on both alike; one untimed round of each first (it
+    /// makes the copies of a shared cache and brings the weights in).
+    static func seconds(_ retnet: Round, _ transformer: Round, rounds: Int = 9) throws -> (Double, Double) {
+        try retnet()
+        try transformer()
+        var times: [(Double, Double)] = []
+        for _ in 0..<rounds {
+            times.append((try Stopwatch.seconds(retnet), try Stopwatch.seconds(transformer)))
+        }
+        return (Stopwatch.median(of: times.map(\.0)), Stopwatch.median(of: times.map(\.1)))
     }
 
-    /// Bytes per second one thread reads: the median of 5 sums over 512 MiB of floats.
+    /// Bytes per second one thread reads: the fastest of 5 sums over 512 MiB of floats (a
+    /// ceiling, like the FMA peak: a slower pass is one that something else slowed).
     static func readBandwidth() -> Double {
         let count = 128 << 20
         let buffer = [Float](repeating: 1, count: count)
         var total: Float = 0
-        let seconds = Stopwatch.median(repetitions: 5, budget: 0, maximum: 5) {
+        let seconds = (0..<5).map { _ in Stopwatch.seconds {
             buffer.withUnsafeBufferPointer { p in
                 var (a, b, c, d) = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
                 var i = 0
@@ -201,7 +214,7 @@ enum DecodeMeasurement {
                 }
                 total += (a + b + c + d).sum()
             }
-        }
+        } }.min() ?? 1
         blackHole(total)
         return Double(count * MemoryLayout<Float>.size) / seconds
     }
