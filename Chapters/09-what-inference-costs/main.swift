@@ -11,7 +11,7 @@ struct Chapter09: ParsableCommand {
         abstract: "09 — What inference costs: a RetNet's state against a Transformer's KV cache, counted from the shapes, applied to the paper's 6.7B model.",
         discussion: """
             The checks run on a small model in Double (the size flags); the cost model is then applied to the \
-            benchmark shape and the paper's 6.7B configuration at --context tokens and --batch sequences. Timings: \
+            benchmark shape at --context tokens and --batch sequences, and to the paper's 6.7B configuration at 8,192 tokens. Timings: \
             swift run -c release chapter09 --measure (terminal and Figures/*-measured.svg, never the page).
             """)
 
@@ -219,7 +219,7 @@ struct Chapter09: ParsableCommand {
         nb.section("Where the cache passes the state")
         nb.prose("""
             The cache outgrows the state when L·n·h·(d_k + d_v) > L·h·d_k·d_v: L, h and s cancel, and
-        """)
+            """)
         nb.equation("n* = ⌊d_k·d_v / (d_k + d_v)⌋ + 1",
                     latex: #"n^{*} = \left\lfloor \frac{d_k \, d_v}{d_k + d_v} \right\rfloor + 1"#)
         nb.prose("""
@@ -337,23 +337,18 @@ struct Chapter09: ParsableCommand {
         nb.check("ratio(\(batch)) from W + B·state = ratio of DecodingCost's bytes per token (B − 1 embedding rows apart)",
                  benchModel.ratio(batch: batch), direct, tolerance: .relative(1e-3))
 
-        try paperScale(nb)
-        try figuresAndTimings(nb)
-    }
-
-    func paperScale(_ nb: Notebook) throws {
         nb.section("The paper's 6.7B model")
         let shape = DecodingCost.paper6_7B
         // The paper's numbers are at 8k tokens: this section stays there whatever --context says.
-        let context = 8_192
+        let paperContext = 8_192
         nb.prose("""
             The paper's 6.7B RetNet has hidden size 4,096, 32 layers and 16 heads, V = 2·4,096, so
             d_k = 256 and d_v = 512, in fp16 (s = 2); its Transformer keeps for every token a key of
             4,096 and a value of 8,192 elements per layer. Per sequence:
             """)
         let at1 = try DecodingCost.paper6_7B(context: 1)
-        let atN = try DecodingCost.paper6_7B(context: context)
-        let weightsModel = try MemoryBoundDecoding.paper6_7B(context: context)
+        let atN = try DecodingCost.paper6_7B(context: paperContext)
+        let weightsModel = try MemoryBoundDecoding.paper6_7B(context: paperContext)
         // The layers' weights from the counts: the paper's variant with V = 2E and FFN 2E, a one-token vocabulary.
         let layersOnly = RetNetConfig(variant: .paper, embedDim: 4_096, valueEmbedDim: 8_192, retentionHeads: shape.heads,
                                       ffnEmbedDim: 8_192, layers: shape.layers, vocabSize: 1)
@@ -362,8 +357,8 @@ struct Chapter09: ParsableCommand {
             ["RetNet state, L·h·d_k·d_v·s (any n)", binary(Double(at1.retentionStateBytes))],
             ["KV cache per token, L·(E + V)·s", binary(Double(at1.kvCacheBytes))],
             ["break-even n*", Format.grouped(at1.breakEvenContext)],
-            ["KV cache at n = \(Format.grouped(context))", binary(Double(atN.kvCacheBytes))],
-            ["cache / state at n = \(Format.grouped(context))", ratio(weightsModel.limitRatio)],
+            ["KV cache at n = \(Format.grouped(paperContext))", binary(Double(atN.kvCacheBytes))],
+            ["cache / state at n = \(Format.grouped(paperContext))", ratio(weightsModel.limitRatio)],
             ["weights W: 6.7·10⁹ × 2 bytes", decimal(weightsModel.weightBytes)],
         ])
         nb.check("the state is 128 MiB", at1.retentionStateBytes == 128 << 20, binary(Double(at1.retentionStateBytes)))
@@ -379,20 +374,20 @@ struct Chapter09: ParsableCommand {
 
         let (memory, bandwidth) = (MemoryBoundDecoding.a100.memoryBytes, MemoryBoundDecoding.a100.bandwidth)
         nb.prose("""
-            Decoding at n = \(Format.grouped(context)) on the paper's GPU, an A100 with 80 GB and
+            Decoding at n = \(Format.grouped(paperContext)) on the paper's GPU, an A100 with 80 GB and
             (data sheet) 2,039 GB/s, memory-bound: both models hold and read W + B·state per step.
             """)
-        var rows: [[String]] = []
+        var gpuRows: [[String]] = []
         let batches = Array(Set([1, 2, 4, 8, 16, 32, batch])).sorted()
         for b in batches {
             let fits = weightsModel.bytes(.transformer, batch: b) <= memory
-            rows.append([String(b), decimal(weightsModel.bytes(.retnet, batch: b)), decimal(weightsModel.bytes(.transformer, batch: b))
+            gpuRows.append([String(b), decimal(weightsModel.bytes(.retnet, batch: b)), decimal(weightsModel.bytes(.transformer, batch: b))
                             + (fits ? "" : " (> 80 GB)"),
                          Format.fixed(weightsModel.tokensPerSecond(.retnet, batch: b, bandwidth: bandwidth), 0),
                          Format.fixed(weightsModel.tokensPerSecond(.transformer, batch: b, bandwidth: bandwidth), 0),
                          ratio(weightsModel.ratio(batch: b))])
         }
-        nb.table(["B", "RetNet memory", "Transformer memory", "RetNet tokens/s", "Transformer tokens/s", "ratio"], rows)
+        nb.table(["B", "RetNet memory", "Transformer memory", "RetNet tokens/s", "Transformer tokens/s", "ratio"], gpuRows)
 
         nb.prose("Now the paper's numbers, each against the ratio (W + B·cache)/(W + B·state):")
         let largest = weightsModel.largestBatch(.transformer, fitting: memory)
@@ -439,9 +434,6 @@ struct Chapter09: ParsableCommand {
             measured latency includes (the prompt's encoding, copies of a growing cache) the paper
             does not say, and this model does not guess.
             """)
-    }
-
-    func figuresAndTimings(_ nb: Notebook) throws {
         nb.section("The figures")
         nb.figure("Figures/decode-memory.svg", caption: """
             Bytes a sequence keeps against the context n (log axes): the RetNet's state is flat, the
@@ -473,6 +465,7 @@ struct Chapter09: ParsableCommand {
             nb.measured("(not measured: add --measure to a release build)", onPage: "(timings: measured with --measure, in a terminal)")
         }
     }
+
 }
 
 Chapter09.main()
