@@ -30,10 +30,10 @@ enum DecodeMeasurement {
     typealias Round = () throws -> Void
 
     static func run(_ nb: Notebook, shape: RetNetConfig, threads: Int, batchContext: Int, seed: UInt64) throws {
-        let cpu = cpuName(), date = today()
+        let cpu = cpuName(), date = today(), load = loadAverage()
         let bandwidth = readBandwidth()
         let peak = try FMAPeak.measure(threads: 1)
-        nb.say("\(cpu), \(date): read bandwidth \(Format.fixed(bandwidth / 1e9, 1)) GB/s (one thread, fastest of 5 passes "
+        nb.say("\(cpu), \(date), \(load): read bandwidth \(Format.fixed(bandwidth / 1e9, 1)) GB/s (one thread, fastest of 5 passes "
                + "over 512 MiB), FMA peak \(Format.fixed(peak / 1e9, 1)) GFLOP/s (one thread)")
         let retnet = try FastRetNet(try RetNet<Float>.random(config: shape, seed: seed), threads: threads)
         let transformerConfig = TransformerConfig(matching: shape)
@@ -94,7 +94,7 @@ enum DecodeMeasurement {
                          }, onPage: "")
 
         // The figures, with the machine and the date in their captions.
-        let caption = "Measured on \(cpu), \(date), release build, Float, the benchmark shape (L = 6, E = 512, V = 1024, "
+        let caption = "Measured on \(cpu), \(date) (\(load) when it started), release build, Float, the benchmark shape (L = 6, E = 512, V = 1024, "
             + "h = 4, FFN 1024, vocabulary 256); RetNet on \(threads) thread(s), Transformer on 1; medians of 9 steps, "
             + "the two models alternating, from a state or cache of pseudo-random numbers at the context's position. "
             + "Model: max(bytes read / \(Format.fixed(bandwidth / 1e9, 1)) GB/s, flops / \(Format.fixed(peak / 1e9, 1)) GFLOP/s), "
@@ -234,6 +234,15 @@ enum DecodeMeasurement {
               let colon = line.firstIndex(of: ":")
         else { return "an unnamed CPU" }
         return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The machine's 1-minute load average and its cores ("load 1.2 on 2 cores"): how much else
+    /// was running, which the timings cannot show by themselves.
+    static func loadAverage() -> String {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
+        guard let first = text.split(separator: " ").first, let load = Double(first) else { return "\(cores) cores" }
+        return "load \(Format.fixed(load, 1)) on \(cores) cores"
     }
 
     /// Today's date (UTC), as 2026-12-01.

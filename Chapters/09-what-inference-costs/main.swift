@@ -51,7 +51,7 @@ struct Chapter09: ParsableCommand {
     @Option(help: "Threads of the RetNet's fast decoder when measuring (the Transformer's decoding step runs on one).")
     var threads = 1
 
-    @Option(help: "The fixed context of the measured batch sweep (128…8192).")
+    @Option(help: "The fixed context of the measured batch sweep (128…4096).")
     var measureContext = 1_024
 
     @OptionGroup var page: PageOptions
@@ -79,8 +79,9 @@ struct Chapter09: ParsableCommand {
             throw ValidationError("--batch must be in 1...\(Self.maximumBatch) (a batch of 0 decodes nothing), got \(batch).")
         }
         guard (1...64).contains(threads) else { throw ValidationError("--threads must be in 1...64, got \(threads).") }
-        guard (128...8_192).contains(measureContext) else {
-            throw ValidationError("--measure-context must be in 128...8192, got \(measureContext).")
+        guard (128...4_096).contains(measureContext) else {
+            throw ValidationError("--measure-context must be in 128...4096 (16 Transformer caches of up to 151 MB each, "
+                                  + "doubled when they first grow), got \(measureContext).")
         }
         if measure {
             guard !page.markdown && !page.writePage else {
