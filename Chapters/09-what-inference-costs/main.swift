@@ -294,8 +294,10 @@ struct Chapter09: ParsableCommand {
             Each weight read at batch 1 is used for one multiply–add (two flops); each cached key or
             value element for one; each state element for three. So a step does at most 6/s flops per
             byte it reads — 1.5 in Float, 3 in fp16. A machine that can do far more flops per byte it
-            can read (an A100: 312 TFLOP/s of fp16 against 2,039 GB/s,
-            \(Format.fixed(312e12 / MemoryBoundDecoding.a100.bandwidth, 0)) flops per byte) waits on memory: a step lasts about (bytes read)/(bandwidth). Batching
+            can read (an A100: \(Format.fixed(MemoryBoundDecoding.a100.fp16Flops / 1e12, 0)) TFLOP/s of fp16 against
+            \(Format.grouped(Int(MemoryBoundDecoding.a100.bandwidth / 1e9))) GB/s,
+            \(Format.fixed(MemoryBoundDecoding.a100.fp16Flops / MemoryBoundDecoding.a100.bandwidth, 0)) flops per byte) waits
+            on memory: a step lasts about (bytes read)/(bandwidth). Batching
             shares the weights, so the RetNet's flops per byte grow with B; the Transformer's cache
             is not shared, so at long contexts its flops per byte stay where they were:
             """)
@@ -343,9 +345,10 @@ struct Chapter09: ParsableCommand {
         // The paper's numbers are at 8k tokens: this section stays there whatever --context says.
         let paperContext = 8_192
         nb.prose("""
-            The paper's 6.7B RetNet has hidden size 4,096, 32 layers and 16 heads, V = 2·4,096, so
-            d_k = 256 and d_v = 512, in fp16 (s = 2); its Transformer keeps for every token a key of
-            4,096 and a value of 8,192 elements per layer. Per sequence:
+            The paper's 6.7B RetNet has hidden size E = \(Format.grouped(shape.heads * shape.keyDim)), \(shape.layers) layers
+            and \(shape.heads) heads, V = 2E, so d_k = \(shape.keyDim) and d_v = \(shape.valueDim), in fp16
+            (s = \(shape.elementBytes)); its Transformer keeps for every token a key of E and a value of V elements per
+            layer. Per sequence:
             """)
         let at1 = try DecodingCost.paper6_7B(context: 1)
         let atN = try DecodingCost.paper6_7B(context: paperContext)

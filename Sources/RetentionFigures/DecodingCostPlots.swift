@@ -81,7 +81,7 @@ public enum DecodingCostPlots {
     public static func throughput(context n: Int = 8_192) throws -> DecayPlots.Plot {
         let model = try MemoryBoundDecoding.paper6_7B(context: n)
         let gpu = MemoryBoundDecoding.a100
-        let computeBound = 312e12 / (2 * Double(MemoryBoundDecoding.paper6_7BParameters))
+        let computeBound = gpu.fp16Flops / (2 * Double(MemoryBoundDecoding.paper6_7BParameters))
         func points(_ kind: MemoryBoundDecoding.Model) -> [(x: Double, y: Double)] {
             let largest = model.largestBatch(kind, fitting: gpu.memoryBytes)
             // Whole batches about 8 per doubling, and the largest that fits.
@@ -97,7 +97,7 @@ public enum DecodingCostPlots {
                 .init("RetNet (up to B = \(model.largestBatch(.retnet, fitting: gpu.memoryBytes)))", points: points(.retnet),
                       color: colors.retnet),
                 .init("Transformer (up to B = \(largestTransformer))", points: points(.transformer), color: colors.transformer),
-                .init("compute bound (312 TFLOP/s)", points: [(1, computeBound), (1_000, computeBound)], color: "#636363",
+                .init("compute bound (\(Format.fixed(gpu.fp16Flops / 1e12, 0)) TFLOP/s)", points: [(1, computeBound), (1_000, computeBound)], color: "#636363",
                       dashed: true),
             ],
             markers: [.init(x: Double(largestTransformer), label: "80 GB of KV caches")],

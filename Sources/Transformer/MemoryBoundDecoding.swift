@@ -99,8 +99,9 @@ public struct MemoryBoundDecoding: Sendable, Equatable {
 
 extension MemoryBoundDecoding {
     /// The GPU the paper decodes on (Sec. 3.4): an A100 with 80 GB, whose data sheet gives
-    /// 2,039 GB/s (SXM; the PCIe card's 1,935 GB/s changes no ratio, only the times).
-    public static let a100 = (memoryBytes: 80e9, bandwidth: 2_039e9)
+    /// 2,039 GB/s (SXM; the PCIe card's 1,935 GB/s changes no ratio, only the times) and
+    /// 312 TFLOP/s of dense fp16 on its tensor cores.
+    public static let a100 = (memoryBytes: 80e9, bandwidth: 2_039e9, fp16Flops: 312e12)
 }
 
 extension DecodingCost {
