@@ -60,11 +60,12 @@ enum DecodeMeasurement {
                               Format.fixed(row.transformer * 1e3, 3), Format.fixed(row.transformerModel * 1e3, 3),
                               Format.fixed(row.transformer / row.retnet, 2) + "×"]
                          }, onPage: "")
-        let worst = (retnet: latency.map { $0.retnet / $0.retnetModel }.max() ?? 0,
-                     transformer: latency.map { $0.transformer / $0.transformerModel }.max() ?? 0)
-        nb.say("measured / model, worst over the contexts: RetNet \(Format.fixed(worst.retnet, 2))×, "
-               + "Transformer \(Format.fixed(worst.transformer, 2))× (above 1: slower than reading its bytes at the "
-               + "measured bandwidth; the model is a floor, not a fit)")
+        func range(_ ratios: [Double]) -> String {
+            "\(Format.fixed(ratios.min() ?? 0, 2))–\(Format.fixed(ratios.max() ?? 0, 2))×"
+        }
+        nb.say("measured / model over the contexts: RetNet \(range(latency.map { $0.retnet / $0.retnetModel })), "
+               + "Transformer \(range(latency.map { $0.transformer / $0.transformerModel })) (the model is the floor at the "
+               + "bandwidth measured first; below 1, that measurement was slowed by other work more than the steps were)")
         if let first = latency.first(where: { $0.n == 512 }), let last = latency.last {
             nb.say("RetNet time at \(Format.grouped(last.n)) / at 512: \(Format.fixed(last.retnet / first.retnet, 2))×; "
                    + "Transformer / RetNet at \(Format.grouped(last.n)): \(Format.fixed(last.transformer / last.retnet, 2))× "
