@@ -144,11 +144,12 @@ let package = Package(
         .target(name: "GraphvizRendering", dependencies: ["CGraphviz", "Graphs"]),
         // Line plots and heatmaps as deterministic SVG, written by hand (no plotting package is available).
         .target(name: "Plots", dependencies: ["Matrices"]),
-        // The figures, traced from real runs: the three retention forms, multi-scale retention, a block.
+        // The figures, traced from real runs: the three retention forms, multi-scale retention, a block;
+        // and the modelled costs of decoding (chapter 09).
         .target(
             name: "RetentionFigures",
-            dependencies: ["Matrices", "Diagonalisation", "Retention", "MultiScaleRetention", "RetNetModel", "Tracing", "Graphs",
-                           "Plots"]
+            dependencies: ["Matrices", "Diagonalisation", "Retention", "MultiScaleRetention", "RetNetModel", "Transformer", "Tracing",
+                           "Graphs", "Plots"]
         ),
 
         // MARK: The book
@@ -166,6 +167,8 @@ let package = Package(
         chapter("06", "06-gated-multi-scale-retention", uses: ["Retention", "MultiScaleRetention"]),
         chapter("07", "07-the-retnet", uses: ["Retention", "MultiScaleRetention", "RetNetModel", "TorchscaleCheckpoint"]),
         chapter("08", "08-simd-kernels", uses: ["Retention", "Kernels", "Measuring"], alsoExcluding: ["benchmarks"]),
+        chapter("09", "09-what-inference-costs", uses: ["Retention", "MultiScaleRetention", "RetNetModel", "Transformer", "FastRetNet",
+                                                        "FastTransformer", "Measuring", "Plots"]),
         chapter("10", "10-gradients", uses: ["Diagonalisation", "Retention", "MultiScaleRetention", "RetNetModel",
                                              "TorchscaleCheckpoint", "SafeTensors"]),
         chapter("11", "11-learning-shakespeare", uses: ["MultiScaleRetention", "RetNetModel", "FastRetNet", "TorchscaleCheckpoint", "Training", "Plots"]),

@@ -32,23 +32,29 @@ public struct LinePlot: Sendable {
     public let y: Axis
     public let series: [Series]
     public let markers: [Marker]
+    /// Text under the plot (what was measured or modelled, on what), wrapped to the plot's width.
+    public let caption: String?
 
-    public init(title: String, x: Axis, y: Axis, series: [Series], markers: [Marker] = []) {
-        (self.title, self.x, self.y, self.series, self.markers) = (title, x, y, series, markers)
+    public init(title: String, x: Axis, y: Axis, series: [Series], markers: [Marker] = [], caption: String? = nil) {
+        (self.title, self.x, self.y, self.series, self.markers, self.caption) = (title, x, y, series, markers, caption)
     }
 
     /// The plot as an SVG document, `width`×`height`.
     ///
-    /// Throws `.invalidSeries` for a series without points or with a point its axes cannot show
-    /// (not finite, or not positive on a logarithmic axis). Points outside the ranges are drawn
-    /// clipped to the plot area.
-    public func svg(width: Double = 800, height: Double = 420) throws(PlotError) -> String {
+    /// Throws `.noSeries` for a plot without a series, `.invalidSeries` for a series without
+    /// points or with a point its axes cannot show (not finite, or not positive on a logarithmic
+    /// axis). Points outside the ranges are drawn clipped to the plot area. A caption adds a line
+    /// of 16 units below the plot per wrapped line.
+    public func svg(width: Double = 800, height plotHeight: Double = 420) throws(PlotError) -> String {
+        guard !series.isEmpty else { throw .noSeries(title) }
         for s in series {
             guard !s.points.isEmpty, s.points.allSatisfy({ p in
                 p.x.isFinite && p.y.isFinite && (x.scale == .linear || p.x > 0) && (y.scale == .linear || p.y > 0)
             }) else { throw .invalidSeries(s.name) }
         }
-        let (left, right, top, bottom) = (70.0, width - 250, 40.0, height - 55)
+        let captionLines = caption.map { Self.wrapped($0, characters: Int(width / 6.6)) } ?? []
+        let height = plotHeight + Double(captionLines.count) * 16
+        let (left, right, top, bottom) = (70.0, width - 250, 40.0, plotHeight - 55)
         func px(_ v: Double) -> Double { left + x.fraction(v) * (right - left) }
         func py(_ v: Double) -> Double { bottom - y.fraction(v) * (bottom - top) }
         let n = SVGText.number
@@ -67,7 +73,10 @@ public struct LinePlot: Sendable {
         }
         body.append("<rect x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(right - left))\" height=\"\(n(bottom - top))\" "
                     + "fill=\"none\" stroke=\"#999999\"/>")
-        body.append(SVGText.label(x.label, x: (left + right) / 2, y: height - 14, size: 12))
+        body.append(SVGText.label(x.label, x: (left + right) / 2, y: plotHeight - 14, size: 12))
+        for (i, line) in captionLines.enumerated() {
+            body.append(SVGText.label(line, x: 14, y: plotHeight + 4 + Double(i) * 16, size: 11, anchor: "start", color: "#555555"))
+        }
         body.append(SVGText.label(y.label, x: 18, y: (top + bottom) / 2, size: 12, rotate: true))
         for marker in markers where x.range.contains(marker.x) {
             body.append("<line x1=\"\(n(px(marker.x)))\" y1=\"\(n(top))\" x2=\"\(n(px(marker.x)))\" y2=\"\(n(bottom))\" "
@@ -85,5 +94,19 @@ public struct LinePlot: Sendable {
             body.append(SVGText.label(s.name, x: right + 42, y: legendY + 4, size: 11, anchor: "start"))
         }
         return SVGText.document(width: width, height: height, title: title, body: body)
+    }
+
+    /// `text` cut at spaces into lines of at most `characters` characters (a longer word stands alone).
+    static func wrapped(_ text: String, characters: Int) -> [String] {
+        var lines: [String] = [], line = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: true) {
+            if !line.isEmpty && line.count + 1 + word.count > characters {
+                lines.append(line)
+                line = ""
+            }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines
     }
 }

@@ -7,7 +7,8 @@ import RetentionFigures
 /// `swift run figures`: traces the parallel, recurrent and chunkwise forms, a multi-scale
 /// retention layer, a RetNet block and the parallel form's backward pass on small examples and writes each computation graph to
 /// Figures/ as DOT (committed and checked in CI), SVG (for the notebook pages) and PNG (for slides);
-/// and plots what each head's decay remembers and the rotation's shift invariance, as SVG.
+/// and plots what each head's decay remembers, the rotation's shift invariance and what decoding
+/// costs (modelled, chapter 09), as SVG.
 struct Figures: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "figures",
@@ -98,7 +99,9 @@ struct Figures: ParsableCommand {
         }
         // Plots of what retention remembers: drawn as SVG directly (no graph, no Graphviz).
         guard formats.contains(.svg) else { return }
-        for plot in [try DecayPlots.decayHeatmaps(), try DecayPlots.receptiveFields(), try DecayPlots.shiftInvariance()] {
+        for plot in [try DecayPlots.decayHeatmaps(), try DecayPlots.receptiveFields(), try DecayPlots.shiftInvariance()]
+            + (try DecodingCostPlots.all())
+        {
             let path = directory.appendingPathComponent("\(plot.name).svg").path
             do {
                 try Data(plot.svg.utf8).write(to: URL(fileURLWithPath: path))

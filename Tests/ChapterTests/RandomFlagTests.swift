@@ -33,6 +33,13 @@ import Testing
         case "08":
             return ["--size", int(1...48), "--threads", int(1...3), "--length", int(1...40), "--dim", int(1...20),
                     "--chunk-size", int(1...45), "--seed", seed]
+        case "09":
+            let heads = Int(int(1...4))!
+            let embed = heads * 2 * Int(int(1...4))! + pick([0, 0, 0, 1])  // now and then E/h odd
+            return ["--layers", int(1...3), "--embed-dim", String(embed), "--heads", String(heads),
+                    "--value-dim", String(heads * Int(int(1...6))!), "--ffn-dim", int(1...40), "--vocab", int(2...20),
+                    "--length", int(1...40), "--context", pick(["1", "171", "8192", "65536", "2000000"]),
+                    "--batch", pick(["0", "1", "8", "64", "1024"]), "--seed", seed]
         case "10":
             return ["--length", int(1...24), "--chunk-size", int(1...30), "--dim", int(1...10), "--value-dim", int(1...6),
                     "--gamma", gamma, "--seed", seed]

@@ -47,6 +47,31 @@ import Testing
         #expect(throws: PlotError.invalidSeries("nan")) { try nan.svg() }
     }
 
+    @Test func aPlotWithoutSeriesAndNonPositiveLogValuesAreTypedErrors() throws {
+        let none = LinePlot(title: "nothing", x: try Axis("x", range: 0...1), y: try Axis("y", range: 0...1), series: [])
+        #expect(throws: PlotError.noSeries("nothing")) { try none.svg() }
+        let logAxes = (x: try Axis("x", range: 1...10, scale: .logarithmic), y: try Axis("y", range: 1...10, scale: .logarithmic))
+        for (name, point) in [("zero y", (x: 2.0, y: 0.0)), ("negative x", (x: -2.0, y: 2.0)), ("infinite", (x: 2.0, y: .infinity))] {
+            let plot = LinePlot(title: "t", x: logAxes.x, y: logAxes.y, series: [.init(name, points: [point], color: "#000000")])
+            #expect(throws: PlotError.invalidSeries(name)) { try plot.svg() }
+        }
+    }
+
+    @Test func aCaptionIsWrappedBelowThePlotAndGrowsTheDocument() throws {
+        let base = try Self.plot()
+        let captioned = LinePlot(title: base.title, x: base.x, y: base.y, series: base.series, markers: base.markers,
+                                 caption: String(repeating: "word ", count: 60) + "<end>")
+        let svg = try captioned.svg(width: 800, height: 420)
+        // 800 / 6.6 = 121 characters per line: 305 characters of words make three lines, 48 units more.
+        #expect(LinePlot.wrapped(captioned.caption ?? "", characters: 121).count == 3)
+        #expect(svg.contains("height=\"468\""), "\(svg.prefix(300))")
+        #expect(svg.contains("&lt;end&gt;"))
+        // The plot itself is where it was without a caption.
+        #expect(svg.contains("points=\"70,40 230,202.5 550,365\""))
+        #expect(LinePlot.wrapped("a bb ccc", characters: 4) == ["a bb", "ccc"])
+        #expect(LinePlot.wrapped("", characters: 4).isEmpty)
+    }
+
     @Test func heatmapColoursRunFromWhiteToDeepBlue() throws {
         #expect(Heatmap.color(0, in: 0...1) == "#ffffff")
         #expect(Heatmap.color(1, in: 0...1) == "#08306b")

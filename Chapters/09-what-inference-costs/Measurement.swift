@@ -1,0 +1,255 @@
+import FastRetNet
+import FastTransformer
+import Foundation
+import Matrices
+import Measuring
+import MultiScaleRetention
+import Notebook
+import Plots
+import RetNetModel
+import Retention
+import Transformer
+
+/// `chapter09 --measure`: both fast Float decoders of one shape, timed against the context at
+/// batch 1 and against the batch at one context, printed to the terminal and drawn into
+/// Figures/decode-latency-measured.svg and Figures/decode-throughput-measured.svg beside what the
+/// byte and multiply–add counts predict from this machine's measured read bandwidth and FMA peak.
+///
+/// A batch of B runs, for now, B single-sequence decoders one after another — each reads the
+/// weights itself, so nothing is shared; the tables and captions say so. Batched decoders that
+/// read each weight once per step take their place in `decoders(…)` when they exist.
+///
+/// The state and cache a step starts from hold pseudo-random numbers of the right shape at the
+/// right position: a step's time does not depend on their values, and prefilling 8,192 tokens
+/// first would take longer than all the timings.
+enum DecodeMeasurement {
+    static let contexts = [128, 256, 512, 1_024, 2_048, 4_096, 8_192]
+    static let batches = [1, 2, 4, 8, 16]
+
+    /// One model's way of decoding a batch: a closure that advances every sequence by one token.
+    typealias Round = () throws -> Void
+
+    static func run(_ nb: Notebook, shape: RetNetConfig, threads: Int, batchContext: Int, seed: UInt64) throws {
+        let cpu = cpuName(), date = today(), load = loadAverage()
+        let bandwidth = readBandwidth()
+        let peak = try FMAPeak.measure(threads: 1)
+        nb.say("\(cpu), \(date), \(load): read bandwidth \(Format.fixed(bandwidth / 1e9, 1)) GB/s (one thread, fastest of 5 passes "
+               + "over 512 MiB), FMA peak \(Format.fixed(peak / 1e9, 1)) GFLOP/s (one thread)")
+        let retnet = try FastRetNet(try RetNet<Float>.random(config: shape, seed: seed), threads: threads)
+        let transformerConfig = TransformerConfig(matching: shape)
+        let transformer = FastTransformer(try Transformer<Float>.random(config: transformerConfig, seed: seed))
+        var rng = SplitMix64(seed: seed &+ 3)
+
+        /// The time a memory- or compute-bound step of `cost` takes here: the larger of its bytes
+        /// over the bandwidth and its flops over the peak.
+        func predicted(_ cost: DecodingCost) -> Double {
+            max(Double(cost.bytesReadPerStep) / bandwidth, 2 * Double(cost.multiplyAddsPerToken * cost.batch) / peak)
+        }
+
+        // Latency against the context, batch 1.
+        var latency: [(n: Int, retnet: Double, transformer: Double, retnetModel: Double, transformerModel: Double)] = []
+        for n in contexts {
+            let (r, t) = try seconds(decoders(.retnet, retnet, transformer, context: n, batch: 1, using: &rng),
+                                     decoders(.transformer, retnet, transformer, context: n, batch: 1, using: &rng))
+            latency.append((n, r, t, predicted(try DecodingCost.retnet(shape, context: n, batch: 1, elementBytes: 4)),
+                            predicted(try DecodingCost.transformer(transformerConfig, context: n, batch: 1, elementBytes: 4))))
+        }
+        nb.measuredTable(["context n", "RetNet ms/token", "model", "Transformer ms/token", "model", "Transformer / RetNet"],
+                         latency.map { row in
+                             [Format.grouped(row.n), Format.fixed(row.retnet * 1e3, 3), Format.fixed(row.retnetModel * 1e3, 3),
+                              Format.fixed(row.transformer * 1e3, 3), Format.fixed(row.transformerModel * 1e3, 3),
+                              Format.fixed(row.transformer / row.retnet, 2) + "×"]
+                         }, onPage: "")
+        func range(_ ratios: [Double]) -> String {
+            "\(Format.fixed(ratios.min() ?? 0, 2))–\(Format.fixed(ratios.max() ?? 0, 2))×"
+        }
+        nb.say("measured / model over the contexts: RetNet \(range(latency.map { $0.retnet / $0.retnetModel })), "
+               + "Transformer \(range(latency.map { $0.transformer / $0.transformerModel })) (the model is the floor at the "
+               + "bandwidth measured first; below 1, that measurement was slowed by other work more than the steps were)")
+        if let first = latency.first(where: { $0.n == 512 }), let last = latency.last {
+            nb.say("RetNet time at \(Format.grouped(last.n)) / at 512: \(Format.fixed(last.retnet / first.retnet, 2))×; "
+                   + "Transformer / RetNet at \(Format.grouped(last.n)): \(Format.fixed(last.transformer / last.retnet, 2))× "
+                   + "(model \(Format.fixed(last.transformerModel / last.retnetModel, 2))×)")
+        }
+
+        // Tokens per second against the batch, at one context.
+        var throughput: [(b: Int, retnet: Double, transformer: Double)] = []
+        for b in batches {
+            let (r, t) = try seconds(decoders(.retnet, retnet, transformer, context: batchContext, batch: b, using: &rng),
+                                     decoders(.transformer, retnet, transformer, context: batchContext, batch: b, using: &rng))
+            throughput.append((b, Double(b) / r, Double(b) / t))
+        }
+        func model(_ kind: MemoryBoundDecoding.Model, batch b: Int) throws -> (separate: Double, batched: Double) {
+            let one = kind == .retnet ? try DecodingCost.retnet(shape, context: batchContext, batch: 1, elementBytes: 4)
+                : try DecodingCost.transformer(transformerConfig, context: batchContext, batch: 1, elementBytes: 4)
+            let shared = kind == .retnet ? try DecodingCost.retnet(shape, context: batchContext, batch: b, elementBytes: 4)
+                : try DecodingCost.transformer(transformerConfig, context: batchContext, batch: b, elementBytes: 4)
+            return (1 / predicted(one), Double(b) / predicted(shared))
+        }
+        try nb.measuredTable(["batch B (B separate decoders)", "RetNet tokens/s", "model", "Transformer tokens/s", "model",
+                          "RetNet / Transformer"],
+                         try throughput.map { row in
+                             [String(row.b), Format.fixed(row.retnet, 1), Format.fixed(try model(.retnet, batch: row.b).separate, 1),
+                              Format.fixed(row.transformer, 1), Format.fixed(try model(.transformer, batch: row.b).separate, 1),
+                              Format.fixed(row.retnet / row.transformer, 2) + "×"]
+                         }, onPage: "")
+
+        // The figures, with the machine and the date in their captions.
+        let caption = "Measured on \(cpu), \(date) (\(load) when it started), release build, Float, the benchmark shape (L = 6, E = 512, V = 1024, "
+            + "h = 4, FFN 1024, vocabulary 256); RetNet on \(threads) thread(s), Transformer on 1; medians of 9 steps, "
+            + "the two models alternating, from a state or cache of pseudo-random numbers at the context's position. "
+            + "Model: max(bytes read / \(Format.fixed(bandwidth / 1e9, 1)) GB/s, flops / \(Format.fixed(peak / 1e9, 1)) GFLOP/s), "
+            + "both measured here on one thread. `swift run -c release chapter09 --measure`."
+        let colors = (retnet: "#2171b5", transformer: "#cb181d")
+        let times = latency.flatMap { [$0.retnet, $0.transformer, $0.retnetModel, $0.transformerModel] }
+        let latencyPlot = LinePlot(
+            title: "Per-token decode latency against the context, batch 1 (measured, and modelled dashed)",
+            x: try Axis("context n (tokens)", range: 100...10_000, scale: .logarithmic),
+            y: try Axis("ms per token", range: span(times.map { $0 * 1e3 }), scale: .logarithmic),
+            series: [
+                .init("RetNet, measured", points: latency.map { (Double($0.n), $0.retnet * 1e3) }, color: colors.retnet),
+                .init("Transformer, measured", points: latency.map { (Double($0.n), $0.transformer * 1e3) }, color: colors.transformer),
+                .init("RetNet, model", points: latency.map { (Double($0.n), $0.retnetModel * 1e3) }, color: colors.retnet, dashed: true),
+                .init("Transformer, model", points: latency.map { (Double($0.n), $0.transformerModel * 1e3) },
+                      color: colors.transformer, dashed: true),
+            ], caption: caption)
+        var rates = throughput.flatMap { [$0.retnet, $0.transformer] }
+        var modelled: [(kind: MemoryBoundDecoding.Model, separate: [(x: Double, y: Double)], batched: [(x: Double, y: Double)])] = []
+        for kind in MemoryBoundDecoding.Model.allCases {
+            let points = try batches.map { b in (b, try model(kind, batch: b)) }
+            modelled.append((kind, points.map { (Double($0.0), $0.1.separate) }, points.map { (Double($0.0), $0.1.batched) }))
+            rates += points.flatMap { [$0.1.separate, $0.1.batched] }
+        }
+        let throughputPlot = LinePlot(
+            title: "Tokens per second against the batch at \(Format.grouped(batchContext)) tokens of context",
+            x: try Axis("batch B (B separate single-sequence decoders)", range: 1...16, scale: .logarithmic),
+            y: try Axis("tokens per second", range: span(rates), scale: .logarithmic),
+            series: [
+                .init("RetNet, measured", points: throughput.map { (Double($0.b), $0.retnet) }, color: colors.retnet),
+                .init("Transformer, measured", points: throughput.map { (Double($0.b), $0.transformer) }, color: colors.transformer),
+            ] + modelled.flatMap { m in
+                let color = m.kind == .retnet ? colors.retnet : colors.transformer
+                return [LinePlot.Series("\(m.kind.rawValue), model (as run)", points: m.separate, color: color, dashed: true),
+                        LinePlot.Series("\(m.kind.rawValue), model if batched", points: m.batched, color: color == colors.retnet
+                            ? "#6baed6" : "#fc9272", dashed: true)]
+            },
+            caption: caption + " A batch is B separate decoders, each reading the weights itself; "
+                + "'if batched' is the model for a step that reads them once for all B.")
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for (name, plot) in [("decode-latency-measured", latencyPlot), ("decode-throughput-measured", throughputPlot)] {
+            let path = root.appendingPathComponent("Figures/\(name).svg")
+            try Data(try plot.svg(width: 900, height: 440).utf8).write(to: path)
+            nb.say("wrote Figures/\(name).svg")
+        }
+    }
+
+    /// B decoders of one kind at context n, ready to step: a closure stepping each once.
+    static func decoders(_ kind: MemoryBoundDecoding.Model, _ retnet: FastRetNet, _ transformer: FastTransformer, context n: Int,
+                         batch: Int, using rng: inout SplitMix64) throws -> Round {
+        let vocabulary = retnet.config.vocabSize
+        switch kind {
+        case .retnet:
+            let layers = retnet.config.layers, heads = retnet.config.retentionHeads
+            let (dk, dv) = (retnet.config.keyDim, retnet.config.headDim)
+            let state = RetNetState<Float>(layers: (0..<layers).map { _ in
+                MultiScaleRetentionState(heads: (0..<heads).map { _ in
+                    RetentionState(s: Matrix(rows: dk, columns: dv, entries: (0..<dk * dv).map { _ in Float(rng.nextUnit() - 0.5) }),
+                                   position: n)
+                })
+            })
+            let decoders = try (0..<batch).map { _ in try FastRetNet.Decoder(retnet, from: FastRetNetState(state)) }
+            var token = 0
+            return {
+                for decoder in decoders { try decoder.step(token) }
+                token = (token + 1) % vocabulary
+            }
+        case .transformer:
+            let config = transformer.config
+            func rows(_ width: Int) -> Matrix<Float> {
+                Matrix(rows: n, columns: width, entries: (0..<n * width).map { _ in Float(rng.nextUnit() - 0.5) })
+            }
+            let reference = TransformerCache(layers: (0..<config.layers).map { _ in
+                AttentionCache(keys: (0..<config.heads).map { _ in rows(config.keyDim) },
+                               values: (0..<config.heads).map { _ in rows(config.headDim) })
+            })
+            // B copies of one cache: each becomes its own on its first step (copy on write).
+            var caches = Array(repeating: FastKVCache(reference), count: batch)
+            var token = 0
+            return {
+                for b in caches.indices { _ = try transformer.step(token, cache: &caches[b]) }
+                token = (token + 1) % vocabulary
+            }
+        }
+    }
+
+    /// The median seconds of a RetNet round and of a Transformer round, timed alternately so that
+    /// whatever else the machine does falls on both alike; one untimed round of each first (it
+    /// makes the copies of a shared cache and brings the weights in).
+    static func seconds(_ retnet: Round, _ transformer: Round, rounds: Int = 9) throws -> (Double, Double) {
+        try retnet()
+        try transformer()
+        var times: [(Double, Double)] = []
+        for _ in 0..<rounds {
+            times.append((try Stopwatch.seconds(retnet), try Stopwatch.seconds(transformer)))
+        }
+        return (Stopwatch.median(of: times.map(\.0)), Stopwatch.median(of: times.map(\.1)))
+    }
+
+    /// Bytes per second one thread reads: the fastest of 5 sums over 512 MiB of floats (a
+    /// ceiling, like the FMA peak: a slower pass is one that something else slowed).
+    static func readBandwidth() -> Double {
+        let count = 128 << 20
+        let buffer = [Float](repeating: 1, count: count)
+        var total: Float = 0
+        let seconds = (0..<5).map { _ in Stopwatch.seconds {
+            buffer.withUnsafeBufferPointer { p in
+                var (a, b, c, d) = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
+                var i = 0
+                while i + 64 <= count {
+                    let row = UnsafeRawPointer(p.baseAddress! + i)
+                    a += row.loadUnaligned(as: SIMD16<Float>.self)
+                    b += row.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+                    c += row.loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+                    d += row.loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+                    i += 64
+                }
+                total += (a + b + c + d).sum()
+            }
+        } }.min() ?? 1
+        blackHole(total)
+        return Double(count * MemoryLayout<Float>.size) / seconds
+    }
+
+    /// The smallest and largest of `values`, widened to whole powers of ten (for a log axis).
+    static func span(_ values: [Double]) -> ClosedRange<Double> {
+        let positive = values.filter { $0 > 0 && $0.isFinite }
+        let low = positive.min() ?? 1, high = positive.max() ?? 10
+        return Double.pow(10, Double.log10(low).rounded(.down))...Double.pow(10, max(Double.log10(high).rounded(.up),
+                                                                                   Double.log10(low).rounded(.down) + 1))
+    }
+
+    /// The CPU's model name from /proc/cpuinfo ("an unnamed CPU" where there is none).
+    static func cpuName() -> String {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+              let colon = line.firstIndex(of: ":")
+        else { return "an unnamed CPU" }
+        return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The machine's 1-minute load average and its cores ("load 1.2 on 2 cores"): how much else
+    /// was running, which the timings cannot show by themselves.
+    static func loadAverage() -> String {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
+        guard let first = text.split(separator: " ").first, let load = Double(first) else { return "\(cores) cores" }
+        return "load \(Format.fixed(load, 1)) on \(cores) cores"
+    }
+
+    /// Today's date (UTC), as 2026-12-01.
+    static func today() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate]
+        return formatter.string(from: Date())
+    }
+}

@@ -1,0 +1,112 @@
+import Matrices
+import Plots
+import RetNetModel
+import Transformer
+
+/// The modelled plots of chapter 09: what decoding keeps and reads, counted by `DecodingCost` for
+/// the benchmark shape (Float) and the paper's 6.7B model (fp16), and what that makes of
+/// throughput on the paper's GPU. Nothing here is timed, so the files regenerate byte for byte.
+public enum DecodingCostPlots {
+    static let colors = (retnet: "#2171b5", transformer: "#cb181d", benchRetnet: "#6baed6", benchTransformer: "#fc9272")
+
+    /// Contexts 1, 2, 4, … 65,536.
+    static let contexts = (0...16).map { 1 << $0 }
+
+    /// The three plots: memory, bytes per token, throughput against the batch.
+    public static func all() throws -> [DecayPlots.Plot] {
+        [try memory(), try bytesPerToken(), try throughput()]
+    }
+
+    /// Bytes a sequence keeps against the context (log axes): the flat states and the growing caches.
+    public static func memory() throws -> DecayPlots.Plot {
+        let bench = DecodingCost.benchmarkShape
+        let paperBreakEven = try DecodingCost.paper6_7B(context: 0).breakEvenContext
+        let benchBreakEven = try DecodingCost.breakEvenContext(keyDim: bench.keyDim, valueDim: bench.headDim)
+        func points(_ bytes: (Int) throws -> Double) rethrows -> [(x: Double, y: Double)] {
+            try contexts.map { (Double($0), try bytes($0) / 1e6) }
+        }
+        let series: [LinePlot.Series] = [
+            .init("6.7B KV cache (n* = \(paperBreakEven))",
+                  points: try points { Double(try DecodingCost.paper6_7B(context: $0).kvCacheBytes) }, color: colors.transformer),
+            .init("6.7B RetNet state",
+                  points: try points { Double(try DecodingCost.paper6_7B(context: $0).retentionStateBytes) }, color: colors.retnet),
+            .init("benchmark KV cache (n* = \(benchBreakEven))",
+                  points: try points { Double(try MemoryBoundDecoding(bench, context: $0, elementBytes: 4).kvCacheBytes) },
+                  color: colors.benchTransformer),
+            .init("benchmark RetNet state",
+                  points: try points { Double(try MemoryBoundDecoding(bench, context: $0, elementBytes: 4).retentionStateBytes) },
+                  color: colors.benchRetnet),
+        ]
+        let plot = LinePlot(
+            title: "What one sequence keeps between decoding steps",
+            x: try Axis("context n (tokens)", range: 1...65_536, scale: .logarithmic),
+            y: try Axis("MB per sequence", range: 0.01...100_000, scale: .logarithmic), series: series,
+            caption: "The RetNet's state, L·h·d_k·d_v·s bytes, is the same at every n; the KV cache, L·n·(E + V)·s, grows "
+                + "by one token's keys and values per step and passes the state at n* = ⌊d_k·d_v/(d_k + d_v)⌋ + 1. 6.7B: "
+                + "L = 32, E = 4096, V = 8192, h = 16, fp16. Benchmark shape: L = 6, E = 512, V = 1024, h = 4, Float. "
+                + "Counted by DecodingCost (chapter 09).")
+        return DecayPlots.Plot(name: "decode-memory", svg: try plot.svg(width: 900, height: 440))
+    }
+
+    /// Bytes one decoded token reads at batch 1 against the context: weights plus state or cache.
+    public static func bytesPerToken() throws -> DecayPlots.Plot {
+        let bench = DecodingCost.benchmarkShape
+        func points(_ model: MemoryBoundDecoding.Model, _ decoding: (Int) throws -> MemoryBoundDecoding) rethrows
+            -> [(x: Double, y: Double)]
+        {
+            try contexts.map { (Double($0), try decoding($0).bytes(model, batch: 1) / 1e6) }
+        }
+        let paper = { (n: Int) throws in try MemoryBoundDecoding.paper6_7B(context: n) }
+        let benchmark = { (n: Int) throws in try MemoryBoundDecoding(bench, context: n, elementBytes: 4) }
+        let plot = LinePlot(
+            title: "Bytes read per decoded token at batch 1",
+            x: try Axis("context n (tokens)", range: 1...65_536, scale: .logarithmic),
+            y: try Axis("MB read per token", range: 10...100_000, scale: .logarithmic),
+            series: [
+                .init("6.7B Transformer", points: try points(.transformer, paper), color: colors.transformer),
+                .init("6.7B RetNet", points: try points(.retnet, paper), color: colors.retnet),
+                .init("benchmark Transformer", points: try points(.transformer, benchmark), color: colors.benchTransformer),
+                .init("benchmark RetNet", points: try points(.retnet, benchmark), color: colors.benchRetnet),
+            ],
+            caption: "Every weight once (\(Format.fixed(try paper(0).weightBytes / 1e9, 1)) GB for 6.7·10⁹ fp16 weights; "
+                + "\(Format.fixed(try benchmark(0).weightBytes / 1e6, 1)) MB for the benchmark shape) plus the sequence's state or "
+                + "KV cache. Decoding is memory-bound (about one multiply–add per element read), so a step lasts about these "
+                + "bytes over the memory's bandwidth: at 2,039 GB/s (A100) the 6.7B weights alone take "
+                + "\(Format.fixed(try paper(0).weightBytes / MemoryBoundDecoding.a100.bandwidth * 1e3, 1)) ms.")
+        return DecayPlots.Plot(name: "decode-bytes-per-token", svg: try plot.svg(width: 900, height: 440))
+    }
+
+    /// The 6.7B models at 8,192 tokens on one A100-80GB: memory-bound tokens per second against the
+    /// batch, each up to the largest batch that fits in 80 GB, and the compute bound.
+    public static func throughput(context n: Int = 8_192) throws -> DecayPlots.Plot {
+        let model = try MemoryBoundDecoding.paper6_7B(context: n)
+        let gpu = MemoryBoundDecoding.a100
+        let computeBound = gpu.fp16Flops / (2 * Double(MemoryBoundDecoding.paper6_7BParameters))
+        func points(_ kind: MemoryBoundDecoding.Model) -> [(x: Double, y: Double)] {
+            let largest = model.largestBatch(kind, fitting: gpu.memoryBytes)
+            // Whole batches about 8 per doubling, and the largest that fits.
+            let batches = Set((0...80).map { Int(Double.pow(2, Double($0) / 8).rounded()) }.filter { $0 <= largest } + [largest])
+            return batches.sorted().map { (Double($0), model.tokensPerSecond(kind, batch: $0, bandwidth: gpu.bandwidth)) }
+        }
+        let largestTransformer = model.largestBatch(.transformer, fitting: gpu.memoryBytes)
+        let plot = LinePlot(
+            title: "6.7B models at \(Format.grouped(n)) tokens on one A100-80GB, memory-bound",
+            x: try Axis("batch B (sequences per step)", range: 1...1_000, scale: .logarithmic),
+            y: try Axis("tokens per second", range: 10...100_000, scale: .logarithmic),
+            series: [
+                .init("RetNet (up to B = \(model.largestBatch(.retnet, fitting: gpu.memoryBytes)))", points: points(.retnet),
+                      color: colors.retnet),
+                .init("Transformer (up to B = \(largestTransformer))", points: points(.transformer), color: colors.transformer),
+                .init("compute bound (\(Format.fixed(gpu.fp16Flops / 1e12, 0)) TFLOP/s)", points: [(1, computeBound), (1_000, computeBound)], color: "#636363",
+                      dashed: true),
+            ],
+            markers: [.init(x: Double(largestTransformer), label: "80 GB of KV caches")],
+            caption: "B·bandwidth / (W + B·state): W = \(Format.fixed(model.weightBytes / 1e9, 1)) GB of weights read once per "
+                + "step, then each sequence's state (\(Format.fixed(model.retentionStateBytes / 1e6, 0)) MB) or cache "
+                + "(\(Format.fixed(model.kvCacheBytes / 1e9, 2)) GB at \(Format.grouped(n)) tokens); 2,039 GB/s and 80 GB from the "
+                + "A100's data sheet. Each curve ends at the largest batch whose weights and states fit in 80 GB. As B grows the "
+                + "RetNet levels off at bandwidth/state = \(Format.grouped(Int(gpu.bandwidth / model.retentionStateBytes))) tokens/s, "
+                + "below the compute bound of \(Format.grouped(Int(computeBound))) tokens/s (2·6.7·10⁹ flops per token).")
+        return DecayPlots.Plot(name: "decode-throughput-batch", svg: try plot.svg(width: 900, height: 440))
+    }
+}
