@@ -47,7 +47,7 @@ struct Pages: ParsableCommand {
                 } else {
                     print("✓ \(chapter.folder)/README.md is up to date")
                 }
-            } else {
+            } else if status == 0 {
                 print("wrote \(chapter.folder)/README.md")
             }
             if status != 0 { throw ExitCode.failure }
