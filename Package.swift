@@ -181,8 +181,9 @@ let package = Package(
         // MARK: Tests
 
         // Shared by the test targets: expectations on matrices, seeded inputs, the package's
-        // committed files (torchscale fixtures, chapters) and the runner for built products.
-        .target(name: "TestSupport", dependencies: ["Matrices"], path: "Tests/TestSupport"),
+        // committed files (torchscale fixtures, chapters), the runner for built products and
+        // the count of a body's heap allocations.
+        .target(name: "TestSupport", dependencies: ["Matrices", "AllocationCounting"], path: "Tests/TestSupport"),
         // Counts the calling thread's heap allocations (malloc and its siblings, defined in the
         // test executable; glibc only): FastRetNet's decoding is checked to allocate nothing.
         .target(name: "AllocationCounting", path: "Tests/AllocationCounting"),
@@ -201,7 +202,7 @@ let package = Package(
         .testTarget(
             name: "FastRetNetTests",
             dependencies: ["FastRetNet", "RetNetModel", "TorchscaleCheckpoint", "MultiScaleRetention", "Retention", "Kernels", "Matrices",
-                           "TestSupport", "AllocationCounting"]
+                           "TestSupport"]
         ),
         .testTarget(name: "FastTransformerTests", dependencies: ["FastTransformer", "Transformer", "RetNetModel", "Matrices", "TestSupport"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
