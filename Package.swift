@@ -166,12 +166,12 @@ let package = Package(
         ),
         // The JSON line every benchmark result is printed as (read back by BenchTests).
         .target(name: "Benchmarks"),
-        // `swift run -c release bench gemm|peak|retention|model …`: every benchmark, one JSON object per result.
+        // `swift run -c release bench gemm|peak|retention|model|decode …`: every benchmark, one JSON object per result.
         .executableTarget(
             name: "bench",
             dependencies: ["Benchmarks", "Matrices", "Retention", "Kernels", "Measuring", "MultiScaleRetention", "RetNetModel",
-                           "TorchscaleCheckpoint", "FastRetNet", argumentParser],
-            exclude: ["compare_gemm.py", "compare_retnet.py", "peers.py"]
+                           "TorchscaleCheckpoint", "FastRetNet", "Transformer", "FastTransformer", argumentParser],
+            exclude: ["compare_gemm.py", "compare_retnet.py", "compare_decode.py", "peers.py"]
         ),
         // `swift run figures` writes Figures/*.dot, *.svg and *.png.
         .executableTarget(name: "figures", dependencies: ["RetentionFigures", "Graphs", "GraphvizRendering", argumentParser]),

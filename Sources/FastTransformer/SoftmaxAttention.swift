@@ -138,45 +138,29 @@ enum SoftmaxAttention {
         }
     }
 
-    /// o = Σ_{m < count} w_m v_m (d_v floats), 64 columns at a time (four independent chains),
-    /// then 16, then one.
+    /// o = Σ_{m < count} w_m v_m (d_v floats), in one pass over the values: for each m, its row
+    /// of d_v floats is read once, front to back, and added into o (which stays in L1) 16 columns
+    /// at a time. (Keeping o in registers instead would take d_v/16 of them, and for d_v > 64
+    /// several passes over rows too large for the cache, each reading all of V from memory.)
     static func weightedValues(_ weights: UnsafePointer<Float>, values: UnsafePointer<Float>, count n: Int,
                                valueDimension dv: Int, into o: UnsafeMutablePointer<Float>) {
-        let v = UnsafeRawPointer(values), out = UnsafeMutableRawPointer(o)
-        let rowBytes = dv &* 4
-        var j = 0
-        while j &+ 64 <= dv {
-            var (a0, a1, a2, a3) = (Vector(), Vector(), Vector(), Vector())
-            var offset = j &* 4
-            for m in 0..<n {
-                let w = Vector(repeating: weights[m])
-                a0 = a0.addingProduct(w, v.loadUnaligned(fromByteOffset: offset, as: Vector.self))
-                a1 = a1.addingProduct(w, v.loadUnaligned(fromByteOffset: offset &+ 64, as: Vector.self))
-                a2 = a2.addingProduct(w, v.loadUnaligned(fromByteOffset: offset &+ 128, as: Vector.self))
-                a3 = a3.addingProduct(w, v.loadUnaligned(fromByteOffset: offset &+ 192, as: Vector.self))
-                offset &+= rowBytes
+        o.update(repeating: 0, count: dv)
+        let out = UnsafeMutableRawPointer(o)
+        let vectorEnd = dv - dv % 16
+        for m in 0..<n {
+            let w = weights[m], row = values + m &* dv
+            let source = UnsafeRawPointer(row), weight = Vector(repeating: w)
+            var j = 0
+            while j < vectorEnd {
+                let sum = out.loadUnaligned(fromByteOffset: j &* 4, as: Vector.self)
+                    .addingProduct(weight, source.loadUnaligned(fromByteOffset: j &* 4, as: Vector.self))
+                out.storeBytes(of: sum, toByteOffset: j &* 4, as: Vector.self)
+                j &+= 16
             }
-            out.storeBytes(of: a0, toByteOffset: j &* 4, as: Vector.self)
-            out.storeBytes(of: a1, toByteOffset: j &* 4 &+ 64, as: Vector.self)
-            out.storeBytes(of: a2, toByteOffset: j &* 4 &+ 128, as: Vector.self)
-            out.storeBytes(of: a3, toByteOffset: j &* 4 &+ 192, as: Vector.self)
-            j &+= 64
-        }
-        while j &+ 16 <= dv {
-            var a = Vector()
-            var offset = j &* 4
-            for m in 0..<n {
-                a = a.addingProduct(Vector(repeating: weights[m]), v.loadUnaligned(fromByteOffset: offset, as: Vector.self))
-                offset &+= rowBytes
+            while j < dv {
+                o[j] = o[j].addingProduct(w, row[j])
+                j &+= 1
             }
-            out.storeBytes(of: a, toByteOffset: j &* 4, as: Vector.self)
-            j &+= 16
-        }
-        while j < dv {
-            var a: Float = 0
-            for m in 0..<n { a = a.addingProduct(weights[m], values[m &* dv &+ j]) }
-            o[j] = a
-            j &+= 1
         }
     }
 }
