@@ -18,7 +18,9 @@ Three comparisons, each case measured round after round, interleaved, each run i
    projection to the embedding, and its LayerNorm ε is 1e-5 (ours 1e-6). Those add O(E) work
    per layer and token, nothing that grows with the context. GPT-2 reads its prompt in chunks
    of 512 tokens (untimed), then each step is model(next token, past_key_values) — timed one by
-   one, median.
+   one, median — twice: with transformers' default DynamicCache (which concatenates every step's
+   key and value to the cache, copying it) and with a StaticCache preallocated for the context
+   and written in place, as ours is.
 2. RetNet against our Transformer on `bench model`'s shape (6 layers, E = 512, V = 1024, 4 heads,
    FFN 1024, vocabulary 256, torchscale's variant; the Transformer's GLU FFN parameter-matched,
    1365): per-token latency at batch 1 for contexts 512, 2048, 8192, and tokens/s for batches 1,
@@ -41,33 +43,38 @@ GPT2_PROBE = r"""
 import json, statistics, sys, time, warnings
 warnings.filterwarnings("ignore")
 import torch
-from transformers import GPT2Config, GPT2LMHeadModel
+from transformers import GPT2Config, GPT2LMHeadModel, StaticCache
 from transformers.utils import logging
 logging.set_verbosity_error()
-context, steps, threads = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+context, steps, threads, kind = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 torch.set_num_threads(threads)
 torch.manual_seed(1)
 config = GPT2Config(vocab_size=256, n_positions=context + steps + 8, n_embd=512, n_layer=6, n_head=4, n_inner=2048,
-                    activation_function="gelu", resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
+                    activation_function="gelu", resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, bos_token_id=0,
+                    eos_token_id=0)
 model = GPT2LMHeadModel(config).eval()
 generator = torch.Generator().manual_seed(2)
 prompt = torch.randint(0, 256, (1, context), generator=generator)
 following = torch.randint(0, 256, (1, steps + 1), generator=generator)
+# dynamic: transformers' default DynamicCache (each step concatenates the new key and value to
+# the cache); static: a StaticCache preallocated for the whole context, written in place.
+cache = StaticCache(config=config, max_cache_len=context + steps + 8) if kind == "static" else None
+def forward(ids, start):
+    global cache
+    out = model(input_ids=ids, past_key_values=cache, use_cache=True,
+                cache_position=torch.arange(start, start + ids.shape[1]))
+    cache = out.past_key_values
 with torch.inference_mode():
-    past = None
     for start in range(0, context, 512):
-        out = model(input_ids=prompt[:, start:start + 512], past_key_values=past, use_cache=True)
-        past = out.past_key_values
-    out = model(input_ids=following[:, :1], past_key_values=past, use_cache=True)  # untimed
-    past = out.past_key_values
+        forward(prompt[:, start:start + 512], start)
+    forward(following[:, :1], context)  # untimed
     times = []
     for i in range(1, steps + 1):
         begin = time.perf_counter()
-        out = model(input_ids=following[:, i:i + 1], past_key_values=past, use_cache=True)
-        past = out.past_key_values
+        forward(following[:, i:i + 1], context + i)
         times.append(time.perf_counter() - begin)
 ms = 1000 * statistics.median(times)
-print(json.dumps({"threads": torch.get_num_threads(), "context": context, "ms_per_token": ms,
+print(json.dumps({"threads": torch.get_num_threads(), "context": context, "cache": kind, "ms_per_token": ms,
                   "parameters": sum(p.numel() for p in model.parameters())}))
 """
 
@@ -86,8 +93,8 @@ def ours(bench, arguments, threads, steps):
             for r in results}
 
 
-def gpt2(context, steps, threads):
-    out = subprocess.run([sys.executable, "-c", GPT2_PROBE, str(context), str(steps), str(threads)],
+def gpt2(context, steps, threads, kind):
+    out = subprocess.run([sys.executable, "-c", GPT2_PROBE, str(context), str(steps), str(threads), kind],
                          check=True, capture_output=True, text=True).stdout
     [result] = json_lines(out)
     return result
@@ -107,13 +114,15 @@ def main():
         sys.exit("the peer needs Hugging Face transformers: pip install transformers")
     peer_contexts = [2048, 8192]
     contexts = [512, 2048, 8192]
-    runs = {"peer": [], "mixed": [], "batch8k": [], "gpt2": {n: [] for n in peer_contexts}}
+    kinds = ["dynamic", "static"]
+    runs = {"peer": [], "mixed": [], "batch8k": [], "gpt2": {(n, k): [] for n in peer_contexts for k in kinds}}
     for round in range(args.rounds):
         print(f"round {round + 1} of {args.rounds} …", file=sys.stderr)
         runs["peer"].append(ours(args.bench, GPT2_SHAPE + ["--contexts", ",".join(map(str, peer_contexts)), "--batches", ""],
                                  args.threads, args.steps))
         for n in peer_contexts:
-            runs["gpt2"][n].append(gpt2(n, args.steps, args.threads)["ms_per_token"])
+            for kind in kinds:
+                runs["gpt2"][(n, kind)].append(gpt2(n, args.steps, args.threads, kind)["ms_per_token"])
         runs["mixed"].append(ours(args.bench, ["--contexts", ",".join(map(str, contexts)), "--batches", "1,4,8,16",
                                                "--batch-context", "2048"], args.threads, args.steps))
         runs["batch8k"].append(ours(args.bench, ["--contexts", "", "--batches", "8", "--batch-context", "8192"],
@@ -132,12 +141,16 @@ def main():
           f"FMA peak {first['parameters']['peak_flops'] / 1e9:.0f} GFLOP/s (measured by bench decode, round 1)\n")
 
     print("1. our Transformer vs Hugging Face GPT-2 (KV cache, torch-CPU), batch 1, GPT-2's shape (V = E = 512, FFN 2048)")
-    print(f"{'context':>8} {'ours ms/tok':>12} {'spread':>7} {'meas/pred':>10} {'GPT-2 ms/tok':>13} {'spread':>7} {'ours speed-up':>14}")
+    print(f"{'context':>8} {'ours ms/tok':>12} {'spread':>7} {'meas/pred':>10} {'GPT-2 cache':>12} {'ms/tok':>9} {'spread':>7} "
+          f"{'ours speed-up':>14}")
     for n in peer_contexts:
         mine, model_ratio = times("peer", ("transformer", "context", n, 1))
-        other = runs["gpt2"][n]
-        a, b = statistics.median(mine), statistics.median(other)
-        print(f"{n:>8} {a:>12.3f} {spread(mine):>6.0f}% {model_ratio:>9.2f}× {b:>13.3f} {spread(other):>6.0f}% {b / a:>13.2f}×")
+        a = statistics.median(mine)
+        for kind in kinds:
+            other = runs["gpt2"][(n, kind)]
+            b = statistics.median(other)
+            print(f"{n:>8} {a:>12.3f} {spread(mine):>6.0f}% {model_ratio:>9.2f}× {kind:>12} {b:>9.3f} {spread(other):>6.0f}% "
+                  f"{b / a:>13.2f}×")
 
     print("\n2. RetNet vs our Transformer, bench model's shape (V = 1024; the Transformer's FFN parameter-matched)")
     print(f"{'context':>8} {'batch':>6} {'RetNet ms/tok':>14} {'meas/pred':>10} {'Transformer ms/tok':>19} {'meas/pred':>10} "
