@@ -35,15 +35,8 @@ final class DecodingWorkspace {
         let counts = [rows * e, rows * e, rows * qkvWidth, rows * model.config.valueEmbedDim, rows * e,
                       rows * block.ffn.expand.outputs, rows * block.ffn.hidden, scoreItems * scoreStride, rows * pairs,
                       rows * pairs]
-        let total = Swift.max(1, counts.reduce(0, +))
-        memory = .allocate(capacity: total)
-        memory.initialize(repeating: 0, count: total)
-        var slices: [UnsafeMutablePointer<Float>] = []
-        var next = memory
-        for count in counts {
-            slices.append(next)
-            next += count
-        }
+        let slices: [UnsafeMutablePointer<Float>]
+        (memory, slices) = Workspace.allocate(counts)
         self.rows = rows
         self.scoreStride = scoreStride
         (x, normed, qkv, mixed, y, expanded, activated, scores) = (slices[0], slices[1], slices[2], slices[3], slices[4],

@@ -33,11 +33,10 @@ prints measured / predicted beside every time.
 """
 import json
 import statistics
-import subprocess
 import sys
 
 import peers
-from peers import json_lines, spread
+from peers import spread
 
 GPT2_PROBE = r"""
 import json, statistics, sys, time, warnings
@@ -83,21 +82,13 @@ GPT2_SHAPE = ["--model", "transformer", "--variant", "paper", "--value-dim", "51
 
 def ours(bench, arguments, threads, steps):
     """`bench decode`'s results for `arguments`, keyed by (model, sweep, context, batch)."""
-    out = subprocess.run([bench, "decode", "--threads", str(threads), "--steps", str(steps)] + arguments,
-                         check=True, capture_output=True, text=True).stdout
-    results = json_lines(out)
-    for result in results:
-        if result["build"] != "release":
-            sys.exit(f"{bench} is a {result['build']} build: its speeds say nothing (swift build -c release --product bench)")
+    results = peers.bench_results(bench, ["decode", "--threads", str(threads), "--steps", str(steps)] + arguments)
     return {(r["parameters"]["model"], r["parameters"]["sweep"], r["parameters"]["context"], r["parameters"]["batch"]): r
             for r in results}
 
 
 def gpt2(context, steps, threads, kind):
-    out = subprocess.run([sys.executable, "-c", GPT2_PROBE, str(context), str(steps), str(threads), kind],
-                         check=True, capture_output=True, text=True).stdout
-    [result] = json_lines(out)
-    return result
+    return peers.probe(GPT2_PROBE, [context, steps, threads, kind])
 
 
 def main():

@@ -44,9 +44,7 @@ struct BatchDecoderTests {
     }
 
     /// The reference's batched step (`RetNet.step(_:states:)`) from the same prompts: each row
-    /// as close to the Double model as the Float reference is, within 4× (the fast model differs
-    /// from the Float reference by rounding only: fused multiply–adds, `VectorMath`'s exp and
-    /// erf within a few ulp), plus 1e-6 for rows where the reference happens to be almost exact.
+    /// as close to the Double model as the Float reference is (`expectAsCloseAsFloatReference`).
     @Test("a batch stays as close to the Double reference's batched step as the Float reference",
           arguments: RetNetConfig.Variant.allCases)
     func batchMatchesReference(variant: RetNetConfig.Variant) throws {
@@ -65,10 +63,8 @@ struct BatchDecoderTests {
             try decoder.step(next)
             for b in 0..<2 {
                 let got = Matrix(rows: 1, columns: 130, entries: Array(decoder.logits[(b * 130)..<((b + 1) * 130)]))
-                let fastError = relativeError(got.map(Double.init), exact.row(b))
-                let referenceError = relativeError(reference.row(b).map(Double.init), exact.row(b))
-                #expect(fastError <= 4 * referenceError + 1e-6,
-                        "\(variant) step \(i), sequence \(b): fast \(fastError), Float \(referenceError)")
+                expectAsCloseAsFloatReference(got, reference: reference.row(b), exact: exact.row(b),
+                                              "\(variant) step \(i), sequence \(b)")
             }
         }
     }
