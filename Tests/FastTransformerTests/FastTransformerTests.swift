@@ -105,6 +105,25 @@ struct FastTransformerTests {
         }
     }
 
+    /// Threads split heads, GEMM row tiles, rows of the norms and column panels, never a sum.
+    @Test("A prefill and the steps after it are bit-identical on 1, 2 and 3 threads")
+    func threadsChangeNothing() throws {
+        let model = try models(wideConfig(.paper), seed: 7).float
+        let input = tokens(75, vocabulary: 130, seed: 11), next = tokens(6, vocabulary: 130, seed: 12)
+        var results: [(logits: Matrix<Float>, steps: [[Float]], cache: FastKVCache)] = []
+        for threads in [1, 2, 3] {
+            let fast = try FastTransformer(model, threads: threads)
+            var cache = try fast.emptyCache(capacity: 81)
+            let logits = try fast.prefill(input, cache: &cache)
+            var steps: [[Float]] = []
+            for token in next { steps.append(try fast.step(token, cache: &cache)) }
+            results.append((logits, steps, cache))
+        }
+        for r in results.dropFirst() {
+            #expect(r.logits == results[0].logits && r.steps == results[0].steps && r.cache == results[0].cache)
+        }
+    }
+
     @Test("Bad input is a typed error and changes nothing")
     func errors() throws {
         let config = TransformerConfig(matching: RetNetConfig(variant: .torchscale, embedDim: 8, valueEmbedDim: 8,
