@@ -183,12 +183,12 @@ let package = Package(
         ),
         // The JSON line every benchmark result is printed as (read back by BenchTests).
         .target(name: "Benchmarks"),
-        // `swift run -c release bench gemm|peak|retention|model …`: every benchmark, one JSON object per result.
+        // `swift run -c release bench gemm|peak|retention|model|decode …`: every benchmark, one JSON object per result.
         .executableTarget(
             name: "bench",
             dependencies: ["Benchmarks", "Matrices", "Retention", "Kernels", "Measuring", "MultiScaleRetention", "RetNetModel",
-                           "TorchscaleCheckpoint", "FastRetNet", argumentParser],
-            exclude: ["compare_gemm.py", "compare_retnet.py", "peers.py"]
+                           "TorchscaleCheckpoint", "FastRetNet", "Transformer", "FastTransformer", argumentParser],
+            exclude: ["compare_gemm.py", "compare_retnet.py", "compare_decode.py", "peers.py"]
         ),
         // `swift run figures` writes Figures/*.dot, *.svg and *.png.
         .executableTarget(name: "figures", dependencies: ["RetentionFigures", "Graphs", "GraphvizRendering", argumentParser]),
@@ -198,8 +198,9 @@ let package = Package(
         // MARK: Tests
 
         // Shared by the test targets: expectations on matrices, seeded inputs, the package's
-        // committed files (torchscale fixtures, chapters) and the runner for built products.
-        .target(name: "TestSupport", dependencies: ["Matrices"], path: "Tests/TestSupport"),
+        // committed files (torchscale fixtures, chapters), the runner for built products and
+        // the count of a body's heap allocations.
+        .target(name: "TestSupport", dependencies: ["Matrices", "AllocationCounting"], path: "Tests/TestSupport"),
         // Counts the calling thread's heap allocations (malloc and its siblings, defined in the
         // test executable; glibc only): FastRetNet's decoding is checked to allocate nothing.
         .target(name: "AllocationCounting", path: "Tests/AllocationCounting"),
@@ -218,7 +219,7 @@ let package = Package(
         .testTarget(
             name: "FastRetNetTests",
             dependencies: ["FastRetNet", "RetNetModel", "TorchscaleCheckpoint", "MultiScaleRetention", "Retention", "Kernels", "Matrices",
-                           "TestSupport", "AllocationCounting"]
+                           "TestSupport"]
         ),
         .testTarget(name: "FastTransformerTests", dependencies: ["FastTransformer", "Transformer", "RetNetModel", "Matrices", "TestSupport"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),

@@ -43,51 +43,73 @@ struct FastBlock: Sendable {
     /// intermediate is a `workspace` buffer: for the recurrent form nothing here allocates.
     func callAsFunction(_ workspace: Workspace, rows n: Int, form: RetentionForm, states: inout [RetentionKernelState],
                         threads: Int) {
+        run(workspace, rows: n, threads: threads, streaming: false) {
+            // Each head: its columns, rotated, retention, norm, gate — heads split between threads,
+            // each writing only its own slices and its own state.
+            states.withUnsafeMutableBufferPointer { states in
+                Bands.run(heads, threads: threads, Heads(block: self, workspace: workspace, rows: n, form: form, states: states))
+            }
+        }
+    }
+
+    /// X ← X′ for the n rows of `workspace.x`, row b the next token of sequence b, whose heads'
+    /// states (d_k×d_v each, one after another) are at `states(b)`, moved on by one token in
+    /// place; `workspace.rotation` holds each row's position. The products are the panel kernel
+    /// (one pass over the weights for all rows, each row's sums as if it were alone); nothing
+    /// here allocates.
+    func decode(_ workspace: Workspace, rows n: Int, states: BatchStates, threads: Int) {
+        run(workspace, rows: n, threads: threads, streaming: true) {
+            Bands.run(n * heads, threads: threads, BatchHeads(block: self, workspace: workspace, rows: n, states: states))
+        }
+    }
+
+    /// Norm, [Q K V G], `retention` (which writes every head's gated output into
+    /// `workspace.gatedHeads`), W_O, the residual, Norm, FFN, the residual.
+    private func run(_ workspace: Workspace, rows n: Int, threads: Int, streaming: Bool, retention: () -> Void) {
         let e = embedDimension
         let (x, normed, qkvg, gatedHeads, y) = (workspace.x, workspace.normed, workspace.qkvg, workspace.gatedHeads,
                                                 workspace.y)
         // Norm, then Q, K, V, G side by side.
-        Bands.run(n, threads: threads) { rows in RowNorms.block(retentionNorm, x, into: normed, rows: rows, width: e) }
-        projections.apply(normed, rows: n, into: qkvg, threads: threads)
-        // Each head: its columns, rotated, retention, norm, gate — heads split between threads,
-        // each writing only its own slices and its own state.
-        states.withUnsafeMutableBufferPointer { states in
-            Bands.run(heads, threads: threads, Heads(block: self, workspace: workspace, rows: n, form: form, states: states))
-        }
-        output.apply(gatedHeads, rows: n, into: y, threads: threads)
+        Bands.run(n, threads: threads, BlockNormRows(retentionNorm, x, into: normed, width: e))
+        projections.apply(normed, rows: n, into: qkvg, threads: threads, streaming: streaming)
+        retention()
+        output.apply(gatedHeads, rows: n, into: y, threads: threads, streaming: streaming)
         for i in 0..<(n * e) { y[i] += x[i] }
         // FFN on Norm(Y), plus Y, back into X.
-        Bands.run(n, threads: threads) { rows in RowNorms.block(finalNorm, y, into: normed, rows: rows, width: e) }
-        ffn.apply(normed, rows: n, expanded: workspace.expanded, activated: workspace.activated, into: x, threads: threads)
+        Bands.run(n, threads: threads, BlockNormRows(finalNorm, y, into: normed, width: e))
+        ffn.apply(normed, rows: n, expanded: workspace.expanded, activated: workspace.activated, into: x, threads: threads,
+                  streaming: streaming)
         for i in 0..<(n * e) { x[i] += y[i] }
     }
 
-    /// Head h for the n rows of the workspace's [Q K V G]: its columns (K scaled), rotated, its
-    /// retention from `state` (moved on by n rows in place), then its norm and gate, into its
-    /// columns of the gated heads. Writes only head h's slices.
-    func head(_ h: Int, rows n: Int, form: RetentionForm, state: inout RetentionKernelState, workspace: Workspace) {
+    /// Head h for rows `rows` of the workspace's n rows of [Q K V G]: its columns (K scaled),
+    /// rotated, its retention from the state S at `state` (d_k×d_v, moved on by the rows in
+    /// place; the caller advances its position), then its norm and gate, into its columns of
+    /// the gated heads. Writes only head h's slices of those rows.
+    func head(_ h: Int, rows: Range<Int>, of n: Int, form: RetentionForm, state: UnsafeMutablePointer<Float>,
+              workspace: Workspace) {
         let e = embedDimension, v = heads * headDimension, dk = keyDimension, dv = headDimension
         let width = projections.outputs  // 2E + 2V
         let (qkvg, rotation) = (workspace.qkvg, workspace.rotation)
-        let (q, k) = (workspace.q + h * n * dk, workspace.k + h * n * dk)
-        let (value, o) = (workspace.values + h * n * dv, workspace.outputs + h * n * dv)
-        for t in 0..<n {
+        let (q, k) = (workspace.q + (h * n + rows.lowerBound) * dk, workspace.k + (h * n + rows.lowerBound) * dk)
+        let (value, o) = (workspace.values + (h * n + rows.lowerBound) * dv, workspace.outputs + (h * n + rows.lowerBound) * dv)
+        // By index, not `enumerated()`, whose generic code allocates in debug builds.
+        for t in rows {
+            let i = t - rows.lowerBound
             let row = qkvg + t * width
-            let (qt, kt) = (q + t * dk, k + t * dk)
+            let (qt, kt) = (q + i * dk, k + i * dk)
             qt.update(from: row + h * dk, count: dk)
             for c in 0..<dk { kt[c] = keyScale * row[e + h * dk + c] }
-            (value + t * dv).update(from: row + 2 * e + h * dv, count: dv)
+            (value + i * dv).update(from: row + 2 * e + h * dv, count: dv)
             rotation.rotate(qt, row: t)
             rotation.rotate(kt, row: t)
         }
-        state.s.withUnsafeMutableBufferPointer { s in
-            Self.retention(q: q, k: k, v: value, rows: n, dk: dk, dv: dv, decay: decays[h], form: form, into: o,
-                           state: s.baseAddress!)
-        }
-        state.position += n
-        for t in 0..<n {
+        Self.retention(q: q, k: k, v: value, rows: rows.count, dk: dk, dv: dv, decay: decays[h], form: form, into: o,
+                       state: state)
+        for t in rows {
+            let i = t - rows.lowerBound
             let target = workspace.gatedHeads + t * v + h * dv
-            target.update(from: o + t * dv, count: dv)
+            target.update(from: o + i * dv, count: dv)
             RowNorms.head(headNorm, target, width: dv, channel: h * dv)
             let g = qkvg + t * width + 2 * e + v + h * dv
             FloatActivation.apply(.swish, g, times: target, into: target, count: dv)
@@ -125,6 +147,36 @@ private struct Heads: BandWork {
     let states: UnsafeMutableBufferPointer<RetentionKernelState>
 
     func callAsFunction(_ band: Range<Int>) {
-        for h in band { block.head(h, rows: rows, form: form, state: &states[h], workspace: workspace) }
+        for h in band {
+            states[h].s.withUnsafeMutableBufferPointer { s in
+                block.head(h, rows: 0..<rows, of: rows, form: form, state: s.baseAddress!, workspace: workspace)
+            }
+            states[h].position += rows
+        }
+    }
+}
+
+/// Where a batch keeps one layer's head states: sequence b's at `base + b·stride`, its heads'
+/// d_k×d_v states one after another.
+struct BatchStates {
+    let base: UnsafeMutablePointer<Float>
+    let stride: Int
+}
+
+/// A block's (sequence, head) pairs for a band of them — item i is head i mod h of sequence
+/// i / h, one recurrent step on row i / h from that sequence's state. A value (`BandWork`).
+private struct BatchHeads: BandWork {
+    let block: FastBlock
+    let workspace: Workspace
+    let rows: Int
+    let states: BatchStates
+
+    func callAsFunction(_ band: Range<Int>) {
+        let size = block.keyDimension * block.headDimension
+        for item in band {
+            let (b, h) = item.quotientAndRemainder(dividingBy: block.heads)
+            block.head(h, rows: b..<(b + 1), of: rows, form: .recurrent, state: states.base + b * states.stride + h * size,
+                       workspace: workspace)
+        }
     }
 }

@@ -33,16 +33,27 @@ package struct PackedFeedForward: Sendable {
 
     /// FFN of the n rows at `x` (n×E) into `out` (n×E). `expanded` (n × `expand.outputs` floats)
     /// and `activated` (n×F) are the caller's scratch, so a decoding step allocates nothing here.
+    /// `streaming`: the products take the panel kernel for any n (`PackedLinear.apply`).
     package func apply(_ x: UnsafePointer<Float>, rows n: Int, expanded: UnsafeMutablePointer<Float>,
-                       activated: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>, threads: Int) {
-        expand.apply(x, rows: n, into: expanded, threads: threads)
-        let (f, span, activation, gated) = (hidden, expand.outputs, activation, gated)
-        Bands.run(n, threads: threads) { rows in
-            for t in rows {
-                FloatActivation.apply(activation, expanded + t * span, times: gated ? expanded + t * span + f : nil,
-                                      into: activated + t * f, count: f)
-            }
+                       activated: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>, threads: Int,
+                       streaming: Bool = false) {
+        expand.apply(x, rows: n, into: expanded, threads: threads, streaming: streaming)
+        Bands.run(n, threads: threads, ActivationRows(ffn: self, expanded: expanded, activated: activated))
+        contract.apply(activated, rows: n, into: out, threads: threads, streaming: streaming)
+    }
+}
+
+/// act(fc1 ·) [⊙ gate ·] for a band of rows: a value, so that a decoding step of several rows
+/// hands it to the threads without an allocation (`BandWork`).
+private struct ActivationRows: BandWork {
+    let ffn: PackedFeedForward
+    let expanded: UnsafeMutablePointer<Float>, activated: UnsafeMutablePointer<Float>
+
+    func callAsFunction(_ rows: Range<Int>) {
+        let (f, span) = (ffn.hidden, ffn.expand.outputs)
+        for t in rows {
+            FloatActivation.apply(ffn.activation, expanded + t * span, times: ffn.gated ? expanded + t * span + f : nil,
+                                  into: activated + t * f, count: f)
         }
-        contract.apply(activated, rows: n, into: out, threads: threads)
     }
 }

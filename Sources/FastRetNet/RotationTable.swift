@@ -15,12 +15,13 @@ package struct RotationTable {
         (self.pairs, self.cos, self.sin) = (pairs, cos, sin)
     }
 
-    /// Writes the angles of `positions`, row after row (as many rows as the table has room for).
-    package func fill(_ rotation: Rotation, positions: Range<Int>) {
+    /// Writes the angles of `positions`, row after row from row `row` (as many rows as the table
+    /// has room for): a batch of sequences writes each sequence's position into its own row.
+    package func fill(_ rotation: Rotation, positions: Range<Int>, startingAt row: Int = 0) {
         // The angles by index: iterating the array itself calls the standard library's generic,
         // unspecialised code in debug builds, which allocates (decoding allocates nothing).
         let angles = rotation.angles
-        var index = 0
+        var index = row * pairs
         for position in positions {
             for j in 0..<pairs {
                 let theta = angles[j]

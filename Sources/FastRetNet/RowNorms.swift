@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import MultiScaleRetention
 import RetNetModel
 
@@ -48,4 +49,19 @@ package enum RowNorms {
             for c in 0..<dv { row[c] *= scale }
         }
     }
+}
+
+/// `RowNorms.block` on a band of rows: a value, so that a decoding step of several rows hands it
+/// to the threads without an allocation (`BandWork`).
+package struct BlockNormRows: BandWork {
+    let norm: BlockNorm<Float>
+    let x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+    let width: Int
+
+    /// `norm` of the rows of x (each `width` floats) into y.
+    package init(_ norm: BlockNorm<Float>, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, width: Int) {
+        (self.norm, self.x, self.y, self.width) = (norm, x, y, width)
+    }
+
+    package func callAsFunction(_ band: Range<Int>) { RowNorms.block(norm, x, into: y, rows: band, width: width) }
 }

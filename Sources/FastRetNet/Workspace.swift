@@ -6,7 +6,7 @@
 /// One allocation holds them all, each buffer a slice of it: room for the widest block, whatever
 /// the widths of the others. Used by one call at a time; within a call, threads write disjoint
 /// rows, heads or panels.
-final class Workspace {
+package final class Workspace {
     /// The rows every buffer has room for.
     let rows: Int
     /// X, rows×E: the residual stream, a block's input and then its output.
@@ -38,15 +38,8 @@ final class Workspace {
         let keys = widest { $0.heads * $0.keyDimension }, values = widest { $0.heads * $0.headDimension }
         let counts = [rows * e, rows * e, widest(\.projections.outputs), values, rows * e, widest(\.ffn.expand.outputs),
                       widest(\.ffn.hidden), keys, keys, values, values, rows * pairs, rows * pairs]
-        let total = Swift.max(1, counts.reduce(0, +))
-        memory = .allocate(capacity: total)
-        memory.initialize(repeating: 0, count: total)
-        var slices: [UnsafeMutablePointer<Float>] = []
-        var next = memory
-        for count in counts {
-            slices.append(next)
-            next += count
-        }
+        let slices: [UnsafeMutablePointer<Float>]
+        (memory, slices) = Self.allocate(counts)
         self.rows = rows
         (x, normed, qkvg, gatedHeads, y, expanded, activated) = (slices[0], slices[1], slices[2], slices[3], slices[4],
                                                                  slices[5], slices[6])
@@ -56,5 +49,20 @@ final class Workspace {
 
     deinit {
         memory.deallocate()
+    }
+
+    /// One zeroed allocation for buffers of `counts` floats, and where each begins in it (one
+    /// after another); the caller deallocates `memory`.
+    package static func allocate(_ counts: [Int]) -> (memory: UnsafeMutablePointer<Float>, slices: [UnsafeMutablePointer<Float>]) {
+        let total = Swift.max(1, counts.reduce(0, +))
+        let memory = UnsafeMutablePointer<Float>.allocate(capacity: total)
+        memory.initialize(repeating: 0, count: total)
+        var slices: [UnsafeMutablePointer<Float>] = []
+        var next = memory
+        for count in counts {
+            slices.append(next)
+            next += count
+        }
+        return (memory, slices)
     }
 }

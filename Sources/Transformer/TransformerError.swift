@@ -16,6 +16,9 @@ public enum TransformerError: Error, Equatable, Sendable, CustomStringConvertibl
     case cache(field: String, expected: String, got: String)
     /// Any other argument out of range (a batch whose parts differ in length, a negative size).
     case argument(name: String, expected: String, got: String)
+    /// A KV cache of fixed capacity (`FastKVCache`) asked to hold more tokens than it has room for:
+    /// it holds `position` tokens, at most `capacity`, and `adding` more were to be appended.
+    case capacity(capacity: Int, position: Int, adding: Int)
 
     public var description: String {
         switch self {
@@ -24,6 +27,9 @@ public enum TransformerError: Error, Equatable, Sendable, CustomStringConvertibl
             return "\(field): expected \(expected), got \(got)"
         case .token(let position, let id, let size):
             return "tokens[\(position)]: expected a token id in 0..<\(size) (vocab_size), got \(id)"
+        case .capacity(let capacity, let position, let adding):
+            return "KV cache: holds at most \(capacity) tokens (its capacity), has \(position), "
+                + "cannot take \(adding) more (make it with a larger capacity)"
         }
     }
 

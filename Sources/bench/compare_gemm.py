@@ -50,11 +50,8 @@ print(json.dumps({"openblas": info, "median_seconds": median, "gflops": 2 * n **
 
 def ours(bench, n, threads, repetitions):
     """`bench gemm`'s one result: its gflops and the CPU it names."""
-    out = subprocess.run([bench, "gemm", "--rung", "threaded", "--size", str(n), "--threads", str(threads),
-                          "--repetitions", str(repetitions)], check=True, capture_output=True, text=True).stdout
-    [result] = json_lines(out)
-    if result["build"] != "release":
-        sys.exit(f"{bench} is a {result['build']} build: its speeds say nothing (swift build -c release --product bench)")
+    [result] = peers.bench_results(bench, ["gemm", "--rung", "threaded", "--size", str(n), "--threads", str(threads),
+                                           "--repetitions", str(repetitions)])
     return result["gflops"], result["cpu"]
 
 

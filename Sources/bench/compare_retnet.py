@@ -22,7 +22,7 @@ import subprocess
 import sys
 
 import peers
-from peers import json_lines, spread
+from peers import spread
 import tempfile
 
 CONFIG = {"decoder_embed_dim": 512, "decoder_value_embed_dim": 1024, "decoder_retention_heads": 4,
@@ -93,20 +93,13 @@ def checkpoint(python):
 
 def ours(bench, folder, mode, length, chunk, threads):
     """`bench model`'s one result for `mode` (3 timed forward passes, as the torch probe times)."""
-    out = subprocess.run([bench, "model", "--checkpoint", folder, "--mode", mode, "--length", str(length),
-                          "--chunk-size", str(chunk), "--threads", str(threads), "--repetitions", "3"],
-                         check=True, capture_output=True, text=True).stdout
-    [result] = json_lines(out)
-    if result["build"] != "release":
-        sys.exit(f"{bench} is a {result['build']} build: its speeds say nothing (swift build -c release --product bench)")
+    [result] = peers.bench_results(bench, ["model", "--checkpoint", folder, "--mode", mode, "--length", str(length),
+                                           "--chunk-size", str(chunk), "--threads", str(threads), "--repetitions", "3"])
     return result
 
 
 def theirs(folder, mode, length, chunk, threads):
-    out = subprocess.run([sys.executable, "-c", TORCH_PROBE, folder, mode, str(length), str(chunk), str(threads)],
-                         check=True, capture_output=True, text=True).stdout
-    [result] = json_lines(out)
-    return result
+    return peers.probe(TORCH_PROBE, [folder, mode, length, chunk, threads])
 
 
 def main():

@@ -120,6 +120,42 @@ enum BenchCommand {
         #expect(results.first?.parameters["chunk_size"]?.integer != nil)
     }
 
+    /// A tiny shape (1 layer, E = 16, V = 32, 2 heads, vocabulary 20): both sweeps for both
+    /// models, every line's parameters, and the prediction recomputed from the given bandwidth
+    /// and peak and the bytes and multiply–adds the line reports.
+    @Test func decodeSweepsContextAndBatchForBothModels() throws {
+        let results = try BenchCommand.results(["decode", "--contexts", "5,20", "--batches", "1,3", "--batch-context", "7",
+                                                "--steps", "2", "--layers", "1", "--embed-dim", "16", "--value-dim", "32",
+                                                "--heads", "2", "--ffn-dim", "24", "--vocab", "20", "--threads", "2",
+                                                "--bandwidth-gbps", "10", "--peak-gflops", "100"])
+        #expect(results.map { $0.parameters["model"]?.text } == ["retnet", "retnet", "retnet", "retnet",
+                                                                  "transformer", "transformer", "transformer", "transformer"])
+        #expect(results.map { $0.parameters["context"]?.integer } == [5, 20, 7, 7, 5, 20, 7, 7])
+        #expect(results.map { $0.parameters["batch"]?.integer } == [1, 1, 1, 3, 1, 1, 1, 3])
+        #expect(results.map { $0.parameters["sweep"]?.text } == ["context", "context", "batch", "batch",
+                                                                  "context", "context", "batch", "batch"])
+        for result in results {
+            let batch = try #require(result.parameters["batch"]?.integer)
+            #expect(result.benchmark == "decode" && result.threads == 2 && result.repetitions == 2 && result.gflops == nil)
+            // The median is one step of B tokens.
+            #expect(BenchCommand.agrees(result.tokensPerSecond, Double(batch) / result.medianSeconds))
+            #expect(BenchCommand.agrees(result.msPerToken, 1000 * result.medianSeconds / Double(batch)))
+            let bytes = Double(try #require(result.parameters["bytes_per_step"]?.integer))
+            let multiplyAdds = Double(try #require(result.parameters["multiply_adds_per_step"]?.integer))
+            guard case .number(let predicted) = result.parameters["predicted_seconds"],
+                  case .number(let ratio) = result.parameters["measured_over_predicted"]
+            else {
+                Issue.record("no prediction in \(result.parameters)")
+                continue
+            }
+            #expect(abs(predicted - max(bytes / 10e9, 2 * multiplyAdds / 100e9)) <= 1e-12 * predicted)
+            #expect(abs(ratio - result.medianSeconds / predicted) <= 1e-9 * ratio)
+        }
+        // The Transformer's cache grows with the context, the RetNet's state does not.
+        let state = results.map { $0.parameters["state_bytes"]?.integer ?? -1 }
+        #expect(state[0] == state[1] && state[4] < state[5])
+    }
+
     @Test(arguments: [
         (["gemm", "--size", "0"], Int32(64), "--size must be in 1...8192, got 0"),
         (["gemm", "--size", "8193"], 64, "--size must be in 1...8192, got 8193"),
@@ -144,6 +180,14 @@ enum BenchCommand {
         (["model", "--checkpoint", "FIXTURE", "--chunk-size", "0"], 64, "--chunk-size must be at least 1, got 0"),
         (["model", "--checkpoint", "FIXTURE", "--threads", "0"], 64, "--threads must be in 1...256, got 0"),
         (["model", "--checkpoint", "FIXTURE", "--repetitions", "0"], 64, "--repetitions must be at least 1, got 0"),
+        (["decode", "--contexts", "5,x"], 64, "--contexts must be comma-separated whole numbers, got '5,x'"),
+        (["decode", "--contexts", "70000"], 64, "--contexts must be in 0...65536, got 70000"),
+        (["decode", "--batches", "0"], 64, "--batches must be in 1...256, got 0"),
+        (["decode", "--steps", "0"], 64, "--steps must be in 1...4096, got 0"),
+        (["decode", "--heads", "3"], 64, "--heads must divide --embed-dim and --value-dim with an even E/h, got 3"),
+        (["decode", "--model", "lstm"], 64, "'lstm' is invalid for '--model"),
+        (["decode", "--bandwidth-gbps", "0"], 64, "--bandwidth-gbps must be a positive number, got 0.0"),
+        (["decode", "--threads", "0"], 64, "--threads must be in 1...256, got 0"),
         (["frobnicate"], 64, "Unexpected argument 'frobnicate'"),
     ])
     func badInputIsAClearErrorAndANonZeroExit(arguments: [String], status: Int32, message: String) throws {

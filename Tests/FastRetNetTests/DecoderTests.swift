@@ -1,24 +1,8 @@
-import AllocationCounting
 import FastRetNet
 import Matrices
 import RetNetModel
 import TestSupport
 import Testing
-
-/// The heap allocations `body` makes on the calling thread (malloc, calloc, realloc and the
-/// aligned variants: see `AllocationCounting`).
-func allocations<E: Error>(in body: () throws(E) -> Void) throws(E) -> Int {
-    allocation_counting_start()
-    do {
-        try body()
-    } catch {
-        _ = allocation_counting_stop()
-        throw error
-    }
-    return allocation_counting_stop()
-}
-
-let canCountAllocations = allocation_counting_available() == 1
 
 @Suite("FastRetNet.Decoder: decoding without allocation")
 struct DecoderTests {

@@ -160,3 +160,21 @@ public func expectShapeError(_ argument: String, got: String? = nil, _ what: Str
         }
     }
 }
+
+/// Expects a fast Float computation to be as close to the Double model (`exact`) as the Float
+/// reference is: its relative error within 4× the reference's, plus 1e-6 for cases where the
+/// reference happens to be almost exact. The fast code differs from the Float reference by
+/// rounding only (fused multiply–adds, other block orders, `VectorMath`'s exp and erf within a
+/// few ulp), so its error is of the reference's own order; a real mistake (a wrong position, a
+/// missing key or state) moves the result by orders of magnitude more. Returns both errors.
+@discardableResult
+public func expectAsCloseAsFloatReference(_ fast: Matrix<Float>, reference: Matrix<Float>, exact: Matrix<Double>,
+                                          _ what: String, sourceLocation: SourceLocation = #_sourceLocation)
+    -> (fast: Double, reference: Double)
+{
+    let fastError = relativeError(fast.map(Double.init), exact)
+    let referenceError = relativeError(reference.map(Double.init), exact)
+    #expect(fastError <= 4 * referenceError + 1e-6, "\(what): fast \(fastError) vs Float reference \(referenceError)",
+            sourceLocation: sourceLocation)
+    return (fastError, referenceError)
+}

@@ -34,7 +34,8 @@ extension GEMM {
     /// C = A B (or C += A B when `accumulate`) for an m×k block of A with row stride `lda`, a
     /// k×n block of B with row stride `ldb` and C with row stride `ldc`. Sizes may be 0.
     /// Each panel of B is packed just before it is used, into a buffer that stays in cache.
-    static func blockedKernel(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+    /// (A fast model's prefill multiplies softmax weights by cached values with it.)
+    package static func blockedKernel(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
                               _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int, accumulate: Bool) {
         // One packed panel: at most `panelDepth` rows of `panelColumns` (n rounded up to 16 if less).
         let panel = UnsafeMutablePointer<Float>.allocate(
