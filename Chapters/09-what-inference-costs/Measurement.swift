@@ -15,9 +15,9 @@ import Transformer
 /// Figures/decode-latency-measured.svg and Figures/decode-throughput-measured.svg beside what the
 /// byte and multiply–add counts predict from this machine's measured read bandwidth and FMA peak.
 ///
-/// A batch of B runs, for now, B single-sequence decoders one after another — each reads the
-/// weights itself, so nothing is shared; the tables and captions say so. Batched decoders that
-/// read each weight once per step take their place in `decoders(…)` when they exist.
+/// A batch of B runs as one batch decoder per model (`FastRetNet.BatchDecoder`,
+/// `FastTransformer.Decoder`): a step reads each weight once for all B sequences, and each
+/// sequence's own state or cache.
 ///
 /// The state and cache a step starts from hold pseudo-random numbers of the right shape at the
 /// right position: a step's time does not depend on their values, and prefilling 8,192 tokens
@@ -30,6 +30,7 @@ enum DecodeMeasurement {
     typealias Round = () throws -> Void
 
     static func run(_ nb: Notebook, shape: RetNetConfig, threads: Int, batchContext: Int, seed: UInt64) throws {
+        let rounds = 9
         let cpu = cpuName(), date = today(), load = loadAverage()
         let bandwidth = readBandwidth()
         let peak = try FMAPeak.measure(threads: 1)
@@ -37,7 +38,7 @@ enum DecodeMeasurement {
                + "over 512 MiB), FMA peak \(Format.fixed(peak / 1e9, 1)) GFLOP/s (one thread)")
         let retnet = try FastRetNet(try RetNet<Float>.random(config: shape, seed: seed), threads: threads)
         let transformerConfig = TransformerConfig(matching: shape)
-        let transformer = FastTransformer(try Transformer<Float>.random(config: transformerConfig, seed: seed))
+        let transformer = try FastTransformer(try Transformer<Float>.random(config: transformerConfig, seed: seed), threads: threads)
         var rng = SplitMix64(seed: seed &+ 3)
 
         /// The time a memory- or compute-bound step of `cost` takes here: the larger of its bytes
@@ -49,8 +50,9 @@ enum DecodeMeasurement {
         // Latency against the context, batch 1.
         var latency: [(n: Int, retnet: Double, transformer: Double, retnetModel: Double, transformerModel: Double)] = []
         for n in contexts {
-            let (r, t) = try seconds(decoders(.retnet, retnet, transformer, context: n, batch: 1, using: &rng),
-                                     decoders(.transformer, retnet, transformer, context: n, batch: 1, using: &rng))
+            let (r, t) = try seconds(decoders(.retnet, retnet, transformer, context: n, batch: 1, rounds: rounds, using: &rng),
+                                     decoders(.transformer, retnet, transformer, context: n, batch: 1, rounds: rounds, using: &rng),
+                                     rounds: rounds)
             latency.append((n, r, t, predicted(try DecodingCost.retnet(shape, context: n, batch: 1, elementBytes: 4)),
                             predicted(try DecodingCost.transformer(transformerConfig, context: n, batch: 1, elementBytes: 4))))
         }
@@ -75,28 +77,27 @@ enum DecodeMeasurement {
         // Tokens per second against the batch, at one context.
         var throughput: [(b: Int, retnet: Double, transformer: Double)] = []
         for b in batches {
-            let (r, t) = try seconds(decoders(.retnet, retnet, transformer, context: batchContext, batch: b, using: &rng),
-                                     decoders(.transformer, retnet, transformer, context: batchContext, batch: b, using: &rng))
+            let (r, t) = try seconds(decoders(.retnet, retnet, transformer, context: batchContext, batch: b, rounds: rounds, using: &rng),
+                                     decoders(.transformer, retnet, transformer, context: batchContext, batch: b, rounds: rounds, using: &rng),
+                                     rounds: rounds)
             throughput.append((b, Double(b) / r, Double(b) / t))
         }
-        func model(_ kind: MemoryBoundDecoding.Model, batch b: Int) throws -> (separate: Double, batched: Double) {
-            let one = kind == .retnet ? try DecodingCost.retnet(shape, context: batchContext, batch: 1, elementBytes: 4)
-                : try DecodingCost.transformer(transformerConfig, context: batchContext, batch: 1, elementBytes: 4)
+        func model(_ kind: MemoryBoundDecoding.Model, batch b: Int) throws -> Double {
             let shared = kind == .retnet ? try DecodingCost.retnet(shape, context: batchContext, batch: b, elementBytes: 4)
                 : try DecodingCost.transformer(transformerConfig, context: batchContext, batch: b, elementBytes: 4)
-            return (1 / predicted(one), Double(b) / predicted(shared))
+            return Double(b) / predicted(shared)
         }
-        try nb.measuredTable(["batch B (B separate decoders)", "RetNet tokens/s", "model", "Transformer tokens/s", "model",
+        try nb.measuredTable(["batch B", "RetNet tokens/s", "model", "Transformer tokens/s", "model",
                           "RetNet / Transformer"],
                          try throughput.map { row in
-                             [String(row.b), Format.fixed(row.retnet, 1), Format.fixed(try model(.retnet, batch: row.b).separate, 1),
-                              Format.fixed(row.transformer, 1), Format.fixed(try model(.transformer, batch: row.b).separate, 1),
+                             [String(row.b), Format.fixed(row.retnet, 1), Format.fixed(try model(.retnet, batch: row.b), 1),
+                              Format.fixed(row.transformer, 1), Format.fixed(try model(.transformer, batch: row.b), 1),
                               Format.fixed(row.retnet / row.transformer, 2) + "×"]
                          }, onPage: "")
 
         // The figures, with the machine and the date in their captions.
         let caption = "Measured on \(cpu), \(date) (\(load) when it started), release build, Float, the benchmark shape (L = 6, E = 512, V = 1024, "
-            + "h = 4, FFN 1024, vocabulary 256); RetNet on \(threads) thread(s), Transformer on 1; medians of 9 steps, "
+            + "h = 4, FFN 1024, vocabulary 256); both on \(threads) thread(s); medians of \(rounds) steps, "
             + "the two models alternating, from a state or cache of pseudo-random numbers at the context's position. "
             + "Model: max(bytes read / \(Format.fixed(bandwidth / 1e9, 1)) GB/s, flops / \(Format.fixed(peak / 1e9, 1)) GFLOP/s), "
             + "both measured here on one thread. `swift run -c release chapter09 --measure`."
@@ -114,27 +115,24 @@ enum DecodeMeasurement {
                       color: colors.transformer, dashed: true),
             ], caption: caption)
         var rates = throughput.flatMap { [$0.retnet, $0.transformer] }
-        var modelled: [(kind: MemoryBoundDecoding.Model, separate: [(x: Double, y: Double)], batched: [(x: Double, y: Double)])] = []
+        var modelled: [(kind: MemoryBoundDecoding.Model, points: [(x: Double, y: Double)])] = []
         for kind in MemoryBoundDecoding.Model.allCases {
-            let points = try batches.map { b in (b, try model(kind, batch: b)) }
-            modelled.append((kind, points.map { (Double($0.0), $0.1.separate) }, points.map { (Double($0.0), $0.1.batched) }))
-            rates += points.flatMap { [$0.1.separate, $0.1.batched] }
+            let points = try batches.map { b in (x: Double(b), y: try model(kind, batch: b)) }
+            modelled.append((kind, points))
+            rates += points.map(\.y)
         }
         let throughputPlot = LinePlot(
             title: "Tokens per second against the batch at \(Format.grouped(batchContext)) tokens of context",
-            x: try Axis("batch B (B separate single-sequence decoders)", range: 1...16, scale: .logarithmic),
+            x: try Axis("batch B", range: 1...16, scale: .logarithmic),
             y: try Axis("tokens per second", range: span(rates), scale: .logarithmic),
             series: [
                 .init("RetNet, measured", points: throughput.map { (Double($0.b), $0.retnet) }, color: colors.retnet),
                 .init("Transformer, measured", points: throughput.map { (Double($0.b), $0.transformer) }, color: colors.transformer),
             ] + modelled.flatMap { m in
                 let color = m.kind == .retnet ? colors.retnet : colors.transformer
-                return [LinePlot.Series("\(m.kind.rawValue), model (as run)", points: m.separate, color: color, dashed: true),
-                        LinePlot.Series("\(m.kind.rawValue), model if batched", points: m.batched, color: color == colors.retnet
-                            ? "#6baed6" : "#fc9272", dashed: true)]
+                return [LinePlot.Series("\(m.kind.rawValue), model", points: m.points, color: color, dashed: true)]
             },
-            caption: caption + " A batch is B separate decoders, each reading the weights itself; "
-                + "'if batched' is the model for a step that reads them once for all B.")
+            caption: caption + " A step of a batch reads the weights once for all B sequences, and each sequence's own state or cache.")
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         for (name, plot) in [("decode-latency-measured", latencyPlot), ("decode-throughput-measured", throughputPlot)] {
             let path = root.appendingPathComponent("Figures/\(name).svg")
@@ -143,10 +141,18 @@ enum DecodeMeasurement {
         }
     }
 
-    /// B decoders of one kind at context n, ready to step: a closure stepping each once.
+    /// A batch decoder of one kind for B sequences at context n, ready to step: a closure
+    /// advancing every sequence by one token. Each step reads the weights once for all B rows
+    /// (`FastRetNet.BatchDecoder`, `FastTransformer.Decoder`); the caches have room for the
+    /// untimed and timed rounds after position n.
     static func decoders(_ kind: MemoryBoundDecoding.Model, _ retnet: FastRetNet, _ transformer: FastTransformer, context n: Int,
-                         batch: Int, using rng: inout SplitMix64) throws -> Round {
+                         batch: Int, rounds: Int, using rng: inout SplitMix64) throws -> Round {
         let vocabulary = retnet.config.vocabSize
+        var token = 0
+        func tokens() -> [Int] {
+            defer { token = (token + 1) % vocabulary }
+            return (0..<batch).map { (token + $0) % vocabulary }
+        }
         switch kind {
         case .retnet:
             let layers = retnet.config.layers, heads = retnet.config.retentionHeads
@@ -157,12 +163,8 @@ enum DecodeMeasurement {
                                    position: n)
                 })
             })
-            let decoders = try (0..<batch).map { _ in try FastRetNet.Decoder(retnet, from: FastRetNetState(state)) }
-            var token = 0
-            return {
-                for decoder in decoders { try decoder.step(token) }
-                token = (token + 1) % vocabulary
-            }
+            let decoder = try FastRetNet.BatchDecoder(retnet, states: Array(repeating: FastRetNetState(state), count: batch))
+            return { try decoder.step(tokens()) }
         case .transformer:
             let config = transformer.config
             func rows(_ width: Int) -> Matrix<Float> {
@@ -173,19 +175,16 @@ enum DecodeMeasurement {
                                values: (0..<config.heads).map { _ in rows(config.headDim) })
             })
             // B copies of one cache: each becomes its own on its first step (copy on write).
-            var caches = Array(repeating: FastKVCache(reference), count: batch)
-            var token = 0
-            return {
-                for b in caches.indices { _ = try transformer.step(token, cache: &caches[b]) }
-                token = (token + 1) % vocabulary
-            }
+            let cache = try FastKVCache(reference, capacity: n + rounds + 1)
+            let decoder = try FastTransformer.Decoder(transformer, caches: Array(repeating: cache, count: batch))
+            return { try decoder.step(tokens()) }
         }
     }
 
     /// The median seconds of a RetNet round and of a Transformer round, timed alternately so that
     /// whatever else the machine does falls on both alike; one untimed round of each first (it
     /// makes the copies of a shared cache and brings the weights in).
-    static func seconds(_ retnet: Round, _ transformer: Round, rounds: Int = 9) throws -> (Double, Double) {
+    static func seconds(_ retnet: Round, _ transformer: Round, rounds: Int) throws -> (Double, Double) {
         try retnet()
         try transformer()
         var times: [(Double, Double)] = []

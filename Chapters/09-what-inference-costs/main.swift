@@ -80,8 +80,8 @@ struct Chapter09: ParsableCommand {
         }
         guard (1...64).contains(threads) else { throw ValidationError("--threads must be in 1...64, got \(threads).") }
         guard (128...4_096).contains(measureContext) else {
-            throw ValidationError("--measure-context must be in 128...4096 (16 Transformer caches of up to 151 MB each, "
-                                  + "doubled when they first grow), got \(measureContext).")
+            throw ValidationError("--measure-context must be in 128...4096 (16 Transformer caches of up to 151 MB each), "
+                                  + "got \(measureContext).")
         }
         if measure {
             guard !page.markdown && !page.writePage else {
@@ -456,8 +456,9 @@ struct Chapter09: ParsableCommand {
         nb.section("Measured on this machine")
         nb.prose("""
             Counting says what a step must read; a clock says what it takes. With
-            `swift run -c release chapter09 --measure` the fast Float decoders (`FastRetNet.Decoder`
-            and `FastTransformer.step`) of the benchmark shape are timed at contexts 128 … 8,192 and
+            `swift run -c release chapter09 --measure` the fast Float batch decoders (`FastRetNet.BatchDecoder`
+            and `FastTransformer.Decoder`, each step one read of the weights for all B sequences) of
+            the benchmark shape are timed at contexts 128 … 8,192 and
             batches 1 … 16, printed as tables and drawn into `Figures/decode-latency-measured.svg` and
             `Figures/decode-throughput-measured.svg` beside what these counts predict from the
             measured read bandwidth and FMA peak. The timings stay off this page: they differ from

@@ -15,11 +15,12 @@ struct FastKVCacheConversionTests {
         let fast = FastTransformer(model)
         let prompt = tokens(9, vocabulary: 20, seed: 2)
         let (_, reference) = try model.prefill(prompt)
-        var converted = FastKVCache(reference)
+        var converted = try FastKVCache(reference, capacity: 12)
         #expect(converted.position == 9)
+        #expect(converted.capacity == 12)
         #expect(converted.scalarCount == reference.scalarCount)
-        #expect(converted.keys[1][0] == reference.layers[1].keys[0].storage)
-        #expect(converted.values[0][1] == reference.layers[0].values[1].storage)
+        #expect(converted.keys(layer: 1, head: 0) == reference.layers[1].keys[0])
+        #expect(converted.values(layer: 0, head: 1) == reference.layers[0].values[1])
         // The next token's logits from the converted cache and from the reference step agree to
         // Float rounding (1e-5 relative, as the fast step's own test allows); a shifted or
         // transposed cache moves them by ≥ 1e-3.
@@ -27,5 +28,15 @@ struct FastKVCacheConversionTests {
         let (expected, _) = try model.step(4, cache: reference)
         expectClose(logits, expected, relative: 1e-5, "first step after the converted cache")
         #expect(converted.position == 10)
+    }
+
+    @Test("A capacity below the tokens the reference cache holds is refused")
+    func capacityTooSmall() throws {
+        let retnet = RetNetConfig(variant: .torchscale, embedDim: 8, valueEmbedDim: 16, retentionHeads: 2, ffnEmbedDim: 8,
+                                  layers: 1, vocabSize: 10)
+        let model = try Transformer<Float>.random(config: TransformerConfig(matching: retnet), seed: 1)
+        let (_, reference) = try model.prefill(tokens(5, vocabulary: 10, seed: 1))
+        #expect(throws: TransformerError.self) { _ = try FastKVCache(reference, capacity: 4) }
+        #expect(try FastKVCache(reference).capacity == 5)
     }
 }
