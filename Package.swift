@@ -175,12 +175,12 @@ let package = Package(
         ),
         // The JSON line every benchmark result is printed as (read back by BenchTests).
         .target(name: "Benchmarks"),
-        // `swift run -c release bench gemm|peak|retention|model …`: every benchmark, one JSON object per result.
+        // `swift run -c release bench gemm|peak|retention|model|training …`: every benchmark, one JSON object per result.
         .executableTarget(
             name: "bench",
             dependencies: ["Benchmarks", "Matrices", "Retention", "Kernels", "Measuring", "MultiScaleRetention", "RetNetModel",
-                           "TorchscaleCheckpoint", "FastRetNet", argumentParser],
-            exclude: ["compare_gemm.py", "compare_retnet.py", "peers.py"]
+                           "TorchscaleCheckpoint", "FastRetNet", "FastTraining", argumentParser],
+            exclude: ["compare_gemm.py", "compare_retnet.py", "compare_training.py", "peers.py"]
         ),
         // `swift run figures` writes Figures/*.dot, *.svg and *.png.
         .executableTarget(name: "figures", dependencies: ["RetentionFigures", "Graphs", "GraphvizRendering", argumentParser]),
