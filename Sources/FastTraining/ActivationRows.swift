@@ -22,6 +22,25 @@ enum ActivationRows {
         }
     }
 
+    /// The `count` ≤ 16 floats at p + c as a vector, zeros past them.
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>, _ c: Int, _ count: Int) -> Vector {
+        if count == 16 { return UnsafeRawPointer(p + c).loadUnaligned(as: Vector.self) }
+        var v = Vector()
+        for i in 0..<count { v[i] = p[c + i] }
+        return v
+    }
+
+    /// The first `count` ≤ 16 lanes of v into p + c.
+    @inline(__always)
+    static func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>, _ c: Int, _ count: Int) {
+        if count == 16 {
+            UnsafeMutableRawPointer(p + c).storeBytes(of: v, as: Vector.self)
+        } else {
+            for i in 0..<count { p[c + i] = v[i] }
+        }
+    }
+
     /// The backward pass of the FFN's middle for one row, given dP = ∂L/∂(act(H) [⊙ Gt]) (F
     /// entries) and the row of fc1 (and gate) outputs `expanded` (H, then Gt when gated):
     ///
@@ -31,19 +50,6 @@ enum ActivationRows {
     /// as `FeedForward.backward` computes them. The last, partial block of 16 is padded with zeros.
     static func feedForwardBackward(_ activation: Activation, expanded: UnsafePointer<Float>, gated: Bool, hidden f: Int,
                                     outputGradient dP: UnsafePointer<Float>, into dExpanded: UnsafeMutablePointer<Float>) {
-        func load(_ p: UnsafePointer<Float>, _ c: Int, _ count: Int) -> Vector {
-            if count == 16 { return UnsafeRawPointer(p + c).loadUnaligned(as: Vector.self) }
-            var v = Vector()
-            for i in 0..<count { v[i] = p[c + i] }
-            return v
-        }
-        func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>, _ c: Int, _ count: Int) {
-            if count == 16 {
-                UnsafeMutableRawPointer(p + c).storeBytes(of: v, as: Vector.self)
-            } else {
-                for i in 0..<count { p[c + i] = v[i] }
-            }
-        }
         var c = 0
         while c < f {
             let count = Swift.min(16, f - c)
@@ -64,10 +70,7 @@ enum ActivationRows {
         var c = 0
         while c < count {
             let width = Swift.min(16, count - c)
-            var x = Vector(), dy = Vector()
-            for i in 0..<width { (x[i], dy[i]) = (g[c + i], d[c + i]) }
-            let out = derivative(.swish, x) * dy
-            for i in 0..<width { d[c + i] = out[i] }
+            store(derivative(.swish, load(g, c, width)) * load(d, c, width), d, c, width)
             c += 16
         }
     }

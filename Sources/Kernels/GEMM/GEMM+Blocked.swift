@@ -184,7 +184,9 @@ extension GEMM {
             for p in 0..<depth {
                 let source = b + (p &* ldb &+ c0)
                 if valid == nr {
-                    out.update(from: source, count: nr)
+                    // One vector, not a call to memmove per 16 floats.
+                    UnsafeMutableRawPointer(out).storeBytes(of: UnsafeRawPointer(source).loadUnaligned(as: SIMD16<Float>.self),
+                                                            as: SIMD16<Float>.self)
                 } else {
                     out.update(from: source, count: valid)
                     (out + valid).update(repeating: 0, count: nr - valid)

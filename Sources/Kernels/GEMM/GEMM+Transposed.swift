@@ -60,13 +60,14 @@ extension GEMM {
         var r0 = 0
         while r0 < rows {
             let valid = Swift.min(mr, rows - r0)
+            // Element by element: a call to memmove per six floats costs more than the copy.
             for p in 0..<depth {
                 let source = a + (p &* lda &+ r0)
                 if valid == mr {
-                    out.update(from: source, count: mr)
+                    out[0] = source[0]; out[1] = source[1]; out[2] = source[2]
+                    out[3] = source[3]; out[4] = source[4]; out[5] = source[5]
                 } else {
-                    out.update(from: source, count: valid)
-                    (out + valid).update(repeating: 0, count: mr - valid)
+                    for r in 0..<mr { out[r] = r < valid ? source[r] : 0 }
                 }
                 out += mr
             }
@@ -76,8 +77,8 @@ extension GEMM {
 
     /// `packB` for a B read transposed: the depth×columns block of B is the transpose of the
     /// columns×depth matrix at `b` (row stride `ldb`), so strip s holds, for p = 0 … depth−1,
-    /// the 16 values b[(16s + l)·ldb + p], l = 0 … 15 (zeros past the last column). Each of the
-    /// 16 source rows is read front to back.
+    /// the 16 values b[(16s + l)·ldb + p], l = 0 … 15 (zeros past the last column): the 16 source
+    /// rows are read side by side, front to back, and the strip written in order.
     static func packB(transposed b: UnsafePointer<Float>, ldb: Int, depth: Int, columns: Int,
                       into packed: UnsafeMutablePointer<Float>) {
         let nr = tileColumns
@@ -85,15 +86,12 @@ extension GEMM {
         var c0 = 0
         while c0 < columns {
             let valid = Swift.min(nr, columns - c0)
-            for l in 0..<nr {
-                if l < valid {
-                    let source = b + (c0 &+ l) &* ldb
-                    for p in 0..<depth { out[p &* nr &+ l] = source[p] }
-                } else {
-                    for p in 0..<depth { out[p &* nr &+ l] = 0 }
-                }
+            let source = b + c0 &* ldb
+            for p in 0..<depth {
+                for l in 0..<valid { out[l] = source[l &* ldb &+ p] }
+                for l in valid..<nr { out[l] = 0 }
+                out += nr
             }
-            out += depth &* nr
             c0 &+= nr
         }
     }
