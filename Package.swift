@@ -4,7 +4,7 @@
 //
 //   foundation        Matrices                                   (dense matrices, seeded generator, formatting)
 //   chapter concepts  Recurrence → Diagonalisation → Retention → MultiScaleRetention → RetNetModel → Transformer
-//   fast path         Kernels → FastRetNet → FastTransformer, and Measuring         (SIMD GEMM and retention; bounds and timing)
+//   fast path         Kernels → FastRetNet → FastTransformer, FastTraining, and Measuring  (SIMD GEMM, retention, gradients; bounds, timing)
 //   interop           SafeTensors → TorchscaleCheckpoint          (torchscale 0.3.0 checkpoints)
 //   figures           Tracing, Graphs → GraphvizRendering, Plots, RetentionFigures
 //   the book          Notebook → ChapterSupport → chapterNN       (sources and pages in Chapters/NN-slug/)
@@ -51,6 +51,7 @@ let package = Package(
         .library(name: "Kernels", targets: ["Kernels"]),
         .library(name: "FastRetNet", targets: ["FastRetNet"]),
         .library(name: "FastTransformer", targets: ["FastTransformer"]),
+        .library(name: "FastTraining", targets: ["FastTraining"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "TorchscaleCheckpoint", targets: ["TorchscaleCheckpoint"]),
         // The commands.
@@ -113,6 +114,14 @@ let package = Package(
             swiftSettings: nativeCPU
         ),
 
+        // The loss and every weight's gradient of a RetNet<Float> for a batch of sequences, on the
+        // same kernels (chapter 10's backward pass, fast): what training steps on.
+        .target(
+            name: "FastTraining",
+            dependencies: ["Matrices", "Retention", "MultiScaleRetention", "RetNetModel", "Kernels", "FastRetNet"],
+            swiftSettings: nativeCPU
+        ),
+
         // MARK: Interop
 
         // safetensors I/O, written by hand (no Swift package for it is available).
@@ -166,12 +175,12 @@ let package = Package(
         ),
         // The JSON line every benchmark result is printed as (read back by BenchTests).
         .target(name: "Benchmarks"),
-        // `swift run -c release bench gemm|peak|retention|model …`: every benchmark, one JSON object per result.
+        // `swift run -c release bench gemm|peak|retention|model|training …`: every benchmark, one JSON object per result.
         .executableTarget(
             name: "bench",
             dependencies: ["Benchmarks", "Matrices", "Retention", "Kernels", "Measuring", "MultiScaleRetention", "RetNetModel",
-                           "TorchscaleCheckpoint", "FastRetNet", argumentParser],
-            exclude: ["compare_gemm.py", "compare_retnet.py", "peers.py"]
+                           "TorchscaleCheckpoint", "FastRetNet", "FastTraining", argumentParser],
+            exclude: ["compare_gemm.py", "compare_retnet.py", "compare_training.py", "peers.py"]
         ),
         // `swift run figures` writes Figures/*.dot, *.svg and *.png.
         .executableTarget(name: "figures", dependencies: ["RetentionFigures", "Graphs", "GraphvizRendering", argumentParser]),
@@ -202,6 +211,10 @@ let package = Package(
             name: "FastRetNetTests",
             dependencies: ["FastRetNet", "RetNetModel", "TorchscaleCheckpoint", "MultiScaleRetention", "Retention", "Kernels", "Matrices",
                            "TestSupport", "AllocationCounting"]
+        ),
+        .testTarget(
+            name: "FastTrainingTests",
+            dependencies: ["FastTraining", "RetNetModel", "MultiScaleRetention", "Matrices", "TestSupport"]
         ),
         .testTarget(name: "FastTransformerTests", dependencies: ["FastTransformer", "Transformer", "RetNetModel", "Matrices", "TestSupport"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),

@@ -14,7 +14,8 @@ struct Bench: ParsableCommand {
             median_seconds, and where they apply gflops, tokens_per_second and ms_per_token. Speeds \
             mean something only in a release build: swift run -c release bench gemm
             """,
-        subcommands: [GEMMBenchmark.self, PeakBenchmark.self, RetentionBenchmark.self, ModelBenchmark.self])
+        subcommands: [GEMMBenchmark.self, PeakBenchmark.self, RetentionBenchmark.self, ModelBenchmark.self,
+                      TrainingBenchmark.self])
 }
 
 Bench.main()
