@@ -114,11 +114,11 @@ let package = Package(
             swiftSettings: nativeCPU
         ),
 
-        // The loss and every weight's gradient of a RetNet<Float> for a batch of sequences, on the
-        // same kernels (chapter 10's backward pass, fast): what training steps on.
+        // The loss and every weight's gradient of a RetNet<Float> or a Transformer<Float> for a batch
+        // of sequences, on the same kernels (chapter 10's backward pass, fast): what training steps on.
         .target(
             name: "FastTraining",
-            dependencies: ["Matrices", "Retention", "MultiScaleRetention", "RetNetModel", "Kernels", "FastRetNet"],
+            dependencies: ["Matrices", "Retention", "MultiScaleRetention", "RetNetModel", "Transformer", "Kernels", "FastRetNet"],
             swiftSettings: nativeCPU
         ),
 
@@ -214,7 +214,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FastTrainingTests",
-            dependencies: ["FastTraining", "RetNetModel", "MultiScaleRetention", "Matrices", "TestSupport"]
+            dependencies: ["FastTraining", "RetNetModel", "Transformer", "MultiScaleRetention", "Matrices", "TestSupport"]
         ),
         .testTarget(name: "FastTransformerTests", dependencies: ["FastTransformer", "Transformer", "RetNetModel", "Matrices", "TestSupport"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),

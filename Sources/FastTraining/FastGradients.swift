@@ -47,71 +47,36 @@ public struct FastGradients: Sendable {
         let blocks = model.blocks.map(TrainingBlock.init)
 
         // cos and sin of nθ_j for the positions 0 … T−1 every sequence shares.
-        let rotation = model.blocks[0].retention.rotation
-        let pairs = rotation.angles.count
-        let (cosines, sines) = (FloatBuffer(length * pairs), FloatBuffer(length * pairs))
-        let table = RotationTable(pairs: pairs, cos: cosines.pointer, sin: sines.pointer)
-        table.fill(rotation, positions: 0..<length)
+        let rotations = PositionRotations(model.blocks[0].retention.rotation, length: length)
 
         // Forward: X⁰ = s · E[tokens], then every block, keeping what the backward pass reads.
         let embedScale = Float(model.config.embedScale)
         let hidden = (0...blocks.count).map { _ in FloatBuffer(rows * e) }
-        model.embedTokens.storage.withUnsafeBufferPointer { embed in
-            for (r, id) in batch.inputs.enumerated() {
-                for c in 0..<e { hidden[0].pointer[r * e + c] = embedScale * embed[id * e + c] }
-            }
-        }
+        ModelEnds.embed(model.embedTokens, inputs: batch.inputs, scale: embedScale, into: hidden[0].pointer)
         var kept: [BlockActivations] = []
         var heads: [HeadRetention] = []
         for (l, block) in blocks.enumerated() {
             kept.append(BlockActivations(block, rows: rows))
-            heads.append(HeadRetention(block: block, activations: kept[l], length: length, rotation: table))
+            heads.append(HeadRetention(block: block, activations: kept[l], length: length, rotation: rotations.table))
             block.forward(hidden[l].pointer, into: hidden[l + 1].pointer, keeping: kept[l], heads: heads[l], rows: rows,
                           threads: threads)
         }
-        let layerNorm = model.layerNorm, last = hidden[blocks.count]
-        let normed = FloatBuffer(rows * e)
-        Bands.run(rows, threads: threads) { band in RowNorms.block(layerNorm, last.pointer, into: normed.pointer, rows: band, width: e) }
-        let head = FloatBuffer(concatenating: [model.outputProjection.storage])
-        let logits = FloatBuffer(rows * vocabulary)
-        Linear.forward(normed.pointer, weight: head.pointer, into: logits.pointer, rows: rows, inputs: e, outputs: vocabulary,
-                       threads: threads)
 
-        // The loss, and ∂L/∂logits.
-        let losses = FloatBuffer(rows), dLogits = FloatBuffer(rows * vocabulary)
-        Bands.run(rows, threads: threads) { band in
-            LossRows.evaluate(logits.pointer, targets: batch.targets, rows: band, vocabulary: vocabulary, count: rows,
-                              losses: losses.pointer, gradient: dLogits.pointer)
-        }
-        var total: Double = 0
-        for r in 0..<rows { total += Double(losses.pointer[r]) }
-        let loss = Float(total / Double(rows))
-
-        // Backward: the output projection, the final norm, the blocks last first, the embedding.
+        // The loss, and the backward pass: the output projection and the final norm, the blocks
+        // last first, the embedding.
         let scratch = BackwardScratch(blocks[0], rows: rows)
-        Linear.inputGradient(dLogits.pointer, weight: head.pointer, into: scratch.dNormed.pointer, rows: rows, inputs: e,
-                             outputs: vocabulary, threads: threads)
-        let dHead = FloatBuffer(vocabulary * e)
-        Linear.weightGradient(dLogits.pointer, input: normed.pointer, into: dHead.pointer, rows: rows, inputs: e,
-                              outputs: vocabulary, threads: threads)
-        Bands.run(rows, threads: threads) { band in
-            NormRows.block(layerNorm, last.pointer, scratch.dNormed.pointer, into: scratch.dX.pointer,
-                           weightTerms: scratch.weightTerms.pointer, rows: band, width: e)
-        }
+        let end = ModelEnds.head(layerNorm: model.layerNorm, outputProjection: model.outputProjection,
+                                 last: hidden[blocks.count].pointer, targets: batch.targets, scratch: scratch, threads: threads)
         var gradients = RetNetGradients(zeroFor: model)
-        gradients.layerNorm = NormRows.gradients(layerNorm, weightTerms: scratch.weightTerms.pointer,
-                                                 outputGradient: scratch.dNormed.pointer, rows: rows, width: e)
-        gradients.outputProjection = Matrix(rows: vocabulary, columns: e, entries: dHead.array())
+        gradients.layerNorm = end.layerNorm
+        gradients.outputProjection = end.outputProjection
         for l in blocks.indices.reversed() {
             gradients.blocks[l] = blocks[l].backward(hidden[l].pointer, kept: kept[l], heads: heads[l], rows: rows,
                                                      scratch: scratch, threads: threads)
         }
-        // X⁰_r = s · E[token_r]: row r of dX⁰, times s, added into row token_r of dE, rows in order.
-        var dEmbed = [Float](repeating: 0, count: vocabulary * e)
-        for (r, id) in batch.inputs.enumerated() {
-            for c in 0..<e { dEmbed[id * e + c] += embedScale * scratch.dX.pointer[r * e + c] }
-        }
-        gradients.embedTokens = Matrix(rows: vocabulary, columns: e, entries: dEmbed)
-        return (loss, gradients)
+        gradients.embedTokens = ModelEnds.embeddingGradient(inputs: batch.inputs, scale: embedScale,
+                                                            outputGradient: scratch.dX.pointer, vocabulary: vocabulary, width: e)
+        withExtendedLifetime(rotations) {}  // the heads read its tables until here
+        return (end.loss, gradients)
     }
 }

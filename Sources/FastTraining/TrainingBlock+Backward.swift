@@ -17,17 +17,22 @@ final class BackwardScratch {
     /// Each row's terms of a norm's weight and bias gradients (R×max(E, V)), summed afterwards.
     let weightTerms: FloatBuffer, biasTerms: FloatBuffer
 
-    init(_ block: TrainingBlock, rows: Int) {
-        let (e, v) = (block.embed, block.value)
+    /// Buffers for R rows of a block of widths E, V, F, fc1 (and gate) outputs, and projections.
+    init(rows: Int, embed e: Int, value v: Int, hidden: Int, expandWidth: Int, projectionWidth: Int) {
         dX = FloatBuffer(rows * e)
         dY = FloatBuffer(rows * e)
         dNormed = FloatBuffer(rows * e)
-        dHidden = FloatBuffer(rows * block.hidden)
-        dExpanded = FloatBuffer(rows * block.expandWidth)
+        dHidden = FloatBuffer(rows * hidden)
+        dExpanded = FloatBuffer(rows * expandWidth)
         dGated = FloatBuffer(rows * v)
-        dProjected = FloatBuffer(rows * block.projectionWidth)
+        dProjected = FloatBuffer(rows * projectionWidth)
         weightTerms = FloatBuffer(rows * Swift.max(e, v))
         biasTerms = FloatBuffer(rows * v)
+    }
+
+    convenience init(_ block: TrainingBlock, rows: Int) {
+        self.init(rows: rows, embed: block.embed, value: block.value, hidden: block.hidden, expandWidth: block.expandWidth,
+                  projectionWidth: block.projectionWidth)
     }
 }
 
@@ -45,33 +50,9 @@ extension TrainingBlock {
     /// `x` is the block's input, `kept` what its forward pass kept.
     func backward(_ x: UnsafePointer<Float>, kept: BlockActivations, heads retention: HeadRetention, rows: Int,
                   scratch s: BackwardScratch, threads: Int) -> RetNetBlockGradients<Float> {
-        let (e, f, v, width, span) = (embed, hidden, value, projectionWidth, expandWidth)
-        let (activation, gated, retentionNorm, finalNorm) = (activation, gated, retentionNorm, finalNorm)
-        // FFN.
-        Linear.inputGradient(s.dX.pointer, weight: contract.pointer, into: s.dHidden.pointer, rows: rows, inputs: f,
-                             outputs: e, threads: threads)
-        let dContract = FloatBuffer(e * f)
-        Linear.weightGradient(s.dX.pointer, input: kept.activated.pointer, into: dContract.pointer, rows: rows, inputs: f,
-                              outputs: e, threads: threads)
-        Bands.run(rows, threads: threads) { band in
-            for t in band {
-                ActivationRows.feedForwardBackward(activation, expanded: kept.expanded.pointer + t * span, gated: gated,
-                                                   hidden: f, outputGradient: s.dHidden.pointer + t * f,
-                                                   into: s.dExpanded.pointer + t * span)
-            }
-        }
-        Linear.inputGradient(s.dExpanded.pointer, weight: expand.pointer, into: s.dNormed.pointer, rows: rows, inputs: e,
-                             outputs: span, threads: threads)
-        let dExpand = FloatBuffer(span * e)
-        Linear.weightGradient(s.dExpanded.pointer, input: kept.normedY.pointer, into: dExpand.pointer, rows: rows,
-                              inputs: e, outputs: span, threads: threads)
-        Bands.run(rows, threads: threads) { band in
-            NormRows.block(finalNorm, kept.y.pointer, s.dNormed.pointer, into: s.dY.pointer,
-                           weightTerms: s.weightTerms.pointer, rows: band, width: e)
-            for i in (band.lowerBound * e)..<(band.upperBound * e) { s.dY.pointer[i] = s.dX.pointer[i] + s.dY.pointer[i] }
-        }
-        let finalNormGradients = NormRows.gradients(finalNorm, weightTerms: s.weightTerms.pointer,
-                                                    outputGradient: s.dNormed.pointer, rows: rows, width: e)
+        let (e, v, width) = (embed, value, projectionWidth)
+        let secondHalf = feedForwardBackward(kept.y.pointer, normedY: kept.normedY, expanded: kept.expanded,
+                                             activated: kept.activated, rows: rows, scratch: s, threads: threads)
         // Multi-scale retention.
         Linear.inputGradient(s.dY.pointer, weight: output.pointer, into: s.dGated.pointer, rows: rows, inputs: v,
                              outputs: e, threads: threads)
@@ -92,28 +73,15 @@ extension TrainingBlock {
         let dProjections = FloatBuffer(width * e)
         Linear.weightGradient(s.dProjected.pointer, input: kept.normed.pointer, into: dProjections.pointer, rows: rows,
                               inputs: e, outputs: width, threads: threads)
-        Bands.run(rows, threads: threads) { band in
-            NormRows.block(retentionNorm, x, s.dNormed.pointer, into: s.dX.pointer, weightTerms: s.weightTerms.pointer,
-                           rows: band, width: e)
-            for i in (band.lowerBound * e)..<(band.upperBound * e) { s.dX.pointer[i] = s.dY.pointer[i] + s.dX.pointer[i] }
-        }
-        let retentionNormGradients = NormRows.gradients(retentionNorm, weightTerms: s.weightTerms.pointer,
-                                                        outputGradient: s.dNormed.pointer, rows: rows, width: e)
+        let retentionNormGradients = inputNormBackward(retentionNorm, x, rows: rows, scratch: s, threads: threads)
         // The stacked weights' gradients, cut back into one matrix per weight.
-        func matrix(_ buffer: FloatBuffer, firstRow: Int, rows: Int, columns: Int) -> Matrix<Float> {
-            Matrix(rows: rows, columns: columns, entries: buffer.array(from: firstRow * columns, count: rows * columns))
-        }
         let retentionGradients = MultiScaleRetentionGradients(
-            qProj: matrix(dProjections, firstRow: 0, rows: e, columns: e),
-            kProj: matrix(dProjections, firstRow: e, rows: e, columns: e),
-            vProj: matrix(dProjections, firstRow: 2 * e, rows: v, columns: e),
-            gProj: matrix(dProjections, firstRow: 2 * e + v, rows: v, columns: e),
-            outProj: matrix(dOutput, firstRow: 0, rows: e, columns: v), headNorm: headNormGradients)
-        let ffnGradients = FeedForwardGradients(
-            fc1: matrix(dExpand, firstRow: 0, rows: f, columns: e),
-            gate: gated ? matrix(dExpand, firstRow: f, rows: f, columns: e) : nil,
-            fc2: matrix(dContract, firstRow: 0, rows: e, columns: f))
+            qProj: dProjections.matrix(firstRow: 0, rows: e, columns: e),
+            kProj: dProjections.matrix(firstRow: e, rows: e, columns: e),
+            vProj: dProjections.matrix(firstRow: 2 * e, rows: v, columns: e),
+            gProj: dProjections.matrix(firstRow: 2 * e + v, rows: v, columns: e),
+            outProj: dOutput.matrix(firstRow: 0, rows: e, columns: v), headNorm: headNormGradients)
         return RetNetBlockGradients(retentionLayerNorm: retentionNormGradients, retention: retentionGradients,
-                                    finalLayerNorm: finalNormGradients, ffn: ffnGradients)
+                                    finalLayerNorm: secondHalf.norm, ffn: secondHalf.ffn)
     }
 }

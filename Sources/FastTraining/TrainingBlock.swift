@@ -33,15 +33,7 @@ final class TrainingBlock {
         headNorm = r.headNorm
         projections = FloatBuffer(concatenating: [r.qProj.storage, r.kProj.storage, r.vProj.storage, r.gProj.storage])
         output = FloatBuffer(concatenating: [r.outProj.storage])
-        switch block.ffn {
-        case .plain(let fc1, let fc2, let activation):
-            (expand, contract, self.activation, gated, hidden) =
-                (FloatBuffer(concatenating: [fc1.storage]), FloatBuffer(concatenating: [fc2.storage]), activation, false, fc1.rows)
-        case .glu(let fc1, let gate, let fc2, let activation):
-            (expand, contract, self.activation, gated, hidden) =
-                (FloatBuffer(concatenating: [fc1.storage, gate.storage]), FloatBuffer(concatenating: [fc2.storage]),
-                 activation, true, fc1.rows)
-        }
+        (expand, contract, activation, gated, hidden) = feedForwardLayout(block.ffn)
         decays = r.decays
         keyScale = r.keyScale
         (embed, value, heads, keyDimension, headDimension) = (r.embedDimension, r.valueDimension, r.heads, r.keyDimension,
@@ -50,9 +42,9 @@ final class TrainingBlock {
 
     /// 2E + 2V: the width of [Q K V G].
     var projectionWidth: Int { 2 * embed + 2 * value }
-    /// 2F (GLU) or F: the width of the fc1 (and gate) outputs.
-    var expandWidth: Int { gated ? 2 * hidden : hidden }
 }
+
+extension TrainingBlock: FeedForwardHalf {}
 
 /// What a block's forward pass keeps for its backward pass, for R = B·T rows (each buffer
 /// rows×width, row-major, unless said otherwise). The block's input X is the previous block's

@@ -1,0 +1,131 @@
+import FastRetNet
+import Kernels
+import Matrices
+import MultiScaleRetention
+import RetNetModel
+import Transformer
+
+/// One Transformer block's weights for a training step, laid out for the GEMMs (each [out, in],
+/// as stored):
+///
+///     [W_Q; W_K; W_V]        (2E + V)×E   one product for the three projections, and one for
+///                                         their input gradient and one for their weights'
+///     W_O                    E×V
+///     [fc1; gate] or fc1     2F×E or F×E  (`FeedForwardHalf`, shared with the RetNet's block)
+///     fc2                    E×F
+final class TransformerTrainingBlock: FeedForwardHalf {
+    let attentionNorm: BlockNorm<Float>
+    let finalNorm: BlockNorm<Float>
+    let projections: FloatBuffer
+    let output: FloatBuffer
+    let expand: FloatBuffer
+    let contract: FloatBuffer
+    let activation: Activation
+    let gated: Bool
+    /// E, V, h, d_k, d_v, F.
+    let embed: Int, value: Int, heads: Int, keyDimension: Int, headDimension: Int, hidden: Int
+
+    init(_ block: TransformerBlock<Float>) {
+        let a = block.attention
+        attentionNorm = block.attentionLayerNorm
+        finalNorm = block.finalLayerNorm
+        projections = FloatBuffer(concatenating: [a.qProj.storage, a.kProj.storage, a.vProj.storage])
+        output = FloatBuffer(concatenating: [a.outProj.storage])
+        (expand, contract, activation, gated, hidden) = feedForwardLayout(block.ffn)
+        (embed, value, heads, keyDimension, headDimension) = (a.embedDimension, a.valueDimension, a.heads, a.keyDimension,
+                                                               a.headDimension)
+    }
+
+    /// 2E + V: the width of [Q K V].
+    var projectionWidth: Int { 2 * embed + value }
+}
+
+/// What a Transformer block's forward pass keeps for its backward pass, for R = B·T rows (each
+/// buffer rows×width, row-major, unless said otherwise). The block's input X is the previous
+/// block's output, kept by the caller.
+final class AttentionActivations {
+    /// Norm₁(X), R×E.
+    let normed: FloatBuffer
+    /// [Q K V] = Norm₁(X) [W_Q W_K W_V]ᵀ as computed, before rotation, R×(2E + V).
+    let projected: FloatBuffer
+    /// Per sequence b and head i, at (b·h + i)·T·d: its rotated Q and K (T×d_k each) and its V
+    /// (T×d_v).
+    let q: FloatBuffer, k: FloatBuffer, v: FloatBuffer
+    /// [head_1 … head_h], R×V: the input of W_O.
+    let attended: FloatBuffer
+    /// Y = Attn(Norm₁(X)) + X and Norm₂(Y), R×E.
+    let y: FloatBuffer, normedY: FloatBuffer
+    /// The fc1 (and gate) outputs, R×2F (or R×F), and act(fc1 ·) [⊙ gate ·], R×F: the input of fc2.
+    let expanded: FloatBuffer, activated: FloatBuffer
+
+    init(_ block: TransformerTrainingBlock, rows: Int) {
+        normed = FloatBuffer(rows * block.embed)
+        projected = FloatBuffer(rows * block.projectionWidth)
+        q = FloatBuffer(rows * block.embed)
+        k = FloatBuffer(rows * block.embed)
+        v = FloatBuffer(rows * block.value)
+        attended = FloatBuffer(rows * block.value)
+        y = FloatBuffer(rows * block.embed)
+        normedY = FloatBuffer(rows * block.embed)
+        expanded = FloatBuffer(rows * block.expandWidth)
+        activated = FloatBuffer(rows * block.hidden)
+    }
+}
+
+extension TransformerTrainingBlock {
+    /// X′ = Block(X) for the R rows at `x` into `out`, keeping in `kept` what the backward pass reads:
+    ///
+    ///     Norm₁(X) → [Q K V] (one GEMM) → heads (pairs of sequence and head split between threads)
+    ///     Y = X + [head_1 … head_h] W_Oᵀ          (the GEMM adds into a copy of X)
+    ///     X′ = Y + FFN(Norm₂(Y))
+    func forward(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, keeping kept: AttentionActivations,
+                 heads attention: SoftmaxHeads, rows: Int, threads: Int) {
+        let (e, attentionNorm) = (embed, attentionNorm)
+        Bands.run(rows, threads: threads) { band in
+            RowNorms.block(attentionNorm, x, into: kept.normed.pointer, rows: band, width: e)
+        }
+        Linear.forward(kept.normed.pointer, weight: projections.pointer, into: kept.projected.pointer, rows: rows,
+                       inputs: e, outputs: projectionWidth, threads: threads)
+        Bands.run(rows / attention.length * heads, threads: threads) { items in attention.forward(items) }
+        kept.y.pointer.update(from: x, count: rows * e)
+        Linear.forward(kept.attended.pointer, weight: output.pointer, into: kept.y.pointer, rows: rows, inputs: value,
+                       outputs: e, accumulate: true, threads: threads)
+        feedForward(kept.y.pointer, normedY: kept.normedY, expanded: kept.expanded, activated: kept.activated, into: out,
+                    rows: rows, threads: threads)
+    }
+
+    /// The backward pass of `forward`: given dX′ in `scratch.dX`, leaves dX there and returns
+    /// ∂L/∂ every weight of the block (`TransformerBlock.backward`'s chain, each stage over all rows):
+    ///
+    ///     dY = dX′ + Norm₂ᵀ(FFNᵀ(dX′))                                  (`FeedForwardHalf`)
+    ///     dC = dY W_O,  dW_O = dYᵀ C,  heads (`SoftmaxHeads.backward`)
+    ///     dNorm₁ = d[Q K V] [W_Q; W_K; W_V],  d[W_Q; W_K; W_V] = d[Q K V]ᵀ Norm₁(X)
+    ///     dX = dY + Norm₁ᵀ(dNorm₁)
+    func backward(_ x: UnsafePointer<Float>, kept: AttentionActivations, heads attention: SoftmaxHeads, rows: Int,
+                  scratch s: BackwardScratch, threads: Int) -> TransformerBlockGradients<Float> {
+        let (e, v, width) = (embed, value, projectionWidth)
+        let secondHalf = feedForwardBackward(kept.y.pointer, normedY: kept.normedY, expanded: kept.expanded,
+                                             activated: kept.activated, rows: rows, scratch: s, threads: threads)
+        Linear.inputGradient(s.dY.pointer, weight: output.pointer, into: s.dGated.pointer, rows: rows, inputs: v,
+                             outputs: e, threads: threads)
+        let dOutput = FloatBuffer(e * v)
+        Linear.weightGradient(s.dY.pointer, input: kept.attended.pointer, into: dOutput.pointer, rows: rows, inputs: v,
+                              outputs: e, threads: threads)
+        Bands.run(rows / attention.length * heads, threads: threads) { items in
+            attention.backward(items, outputGradient: s.dGated.pointer, into: s.dProjected.pointer)
+        }
+        Linear.inputGradient(s.dProjected.pointer, weight: projections.pointer, into: s.dNormed.pointer, rows: rows,
+                             inputs: e, outputs: width, threads: threads)
+        let dProjections = FloatBuffer(width * e)
+        Linear.weightGradient(s.dProjected.pointer, input: kept.normed.pointer, into: dProjections.pointer, rows: rows,
+                              inputs: e, outputs: width, threads: threads)
+        let attentionNormGradients = inputNormBackward(attentionNorm, x, rows: rows, scratch: s, threads: threads)
+        let attentionGradients = AttentionGradients(
+            qProj: dProjections.matrix(firstRow: 0, rows: e, columns: e),
+            kProj: dProjections.matrix(firstRow: e, rows: e, columns: e),
+            vProj: dProjections.matrix(firstRow: 2 * e, rows: v, columns: e),
+            outProj: dOutput.matrix(firstRow: 0, rows: e, columns: v))
+        return TransformerBlockGradients(attentionLayerNorm: attentionNormGradients, attention: attentionGradients,
+                                         finalLayerNorm: secondHalf.norm, ffn: secondHalf.ffn)
+    }
+}
