@@ -6,6 +6,7 @@
 //   chapter concepts  Recurrence → Diagonalisation → Retention → MultiScaleRetention → RetNetModel → Transformer
 //   fast path         Kernels → FastRetNet → FastTransformer, FastTraining, and Measuring  (SIMD GEMM, retention, gradients; bounds, timing)
 //   interop           SafeTensors → TorchscaleCheckpoint          (torchscale 0.3.0 checkpoints)
+//   training          Training                                   (tiny Shakespeare, AdamW, checkpoints that resume)
 //   figures           Tracing, Graphs → GraphvizRendering, Plots, RetentionFigures
 //   the book          Notebook → ChapterSupport → chapterNN       (sources and pages in Chapters/NN-slug/)
 //   executables       retnet, bench (its JSON result type in Benchmarks), figures, pages
@@ -54,6 +55,7 @@ let package = Package(
         .library(name: "FastTraining", targets: ["FastTraining"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "TorchscaleCheckpoint", targets: ["TorchscaleCheckpoint"]),
+        .library(name: "Training", targets: ["Training"]),
         // The commands.
         .executable(name: "retnet", targets: ["retnet"]),
         .executable(name: "bench", targets: ["bench"]),
@@ -129,6 +131,16 @@ let package = Package(
         // Loading torchscale 0.3.0 RetNetDecoder checkpoints (config.json + model.safetensors).
         .target(name: "TorchscaleCheckpoint", dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "SafeTensors"]),
 
+        // MARK: Training (chapter 11)
+
+        // Training a RetNet<Float> on tiny Shakespeare (shipped as a resource, with its attribution):
+        // the character tokenizer, seeded batches, AdamW, the schedule, the trainer, checkpoints.
+        .target(
+            name: "Training",
+            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "SafeTensors", "TorchscaleCheckpoint", "FastRetNet"],
+            resources: [.copy("Resources/tinyshakespeare.txt"), .copy("Resources/README.md")]
+        ),
+
         // MARK: Figures
 
         // Records what the retention code paths compute, when asked to (the `trace:` arguments).
@@ -165,13 +177,15 @@ let package = Package(
         chapter("08", "08-simd-kernels", uses: ["Retention", "Kernels", "Measuring"], alsoExcluding: ["benchmarks"]),
         chapter("10", "10-gradients", uses: ["Diagonalisation", "Retention", "MultiScaleRetention", "RetNetModel",
                                              "TorchscaleCheckpoint", "SafeTensors"]),
+        chapter("11", "11-learning-shakespeare", uses: ["MultiScaleRetention", "RetNetModel", "FastRetNet", "TorchscaleCheckpoint", "Training", "Plots"]),
 
         // MARK: Executables
 
-        // `swift run -c release retnet logits|generate|inspect|gradients --checkpoint DIR …`
+        // `swift run -c release retnet logits|generate|inspect|gradients --checkpoint DIR …`, `retnet train --out DIR …`
         .executableTarget(
             name: "retnet",
-            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "SafeTensors", "TorchscaleCheckpoint", "FastRetNet", argumentParser]
+            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "SafeTensors", "TorchscaleCheckpoint", "FastRetNet", "Training",
+                           argumentParser]
         ),
         // The JSON line every benchmark result is printed as (read back by BenchTests).
         .target(name: "Benchmarks"),
@@ -221,6 +235,10 @@ let package = Package(
         .testTarget(
             name: "TorchscaleCheckpointTests",
             dependencies: ["TorchscaleCheckpoint", "RetNetModel", "MultiScaleRetention", "SafeTensors", "Matrices", "TestSupport"]
+        ),
+        .testTarget(
+            name: "TrainingTests",
+            dependencies: ["Training", "RetNetModel", "TorchscaleCheckpoint", "SafeTensors", "Matrices", "TestSupport"]
         ),
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "Retention", "MultiScaleRetention", "RetNetModel", "Matrices", "TestSupport"]),
         .testTarget(name: "GraphsTests", dependencies: ["Graphs"]),

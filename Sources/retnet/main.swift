@@ -6,6 +6,7 @@ import MultiScaleRetention
 import RetNetModel
 import SafeTensors
 import TorchscaleCheckpoint
+import Training
 
 /// `retnet`: run a torchscale RetNet checkpoint with this package's model, no Python needed.
 struct RetNetCommand: ParsableCommand {
@@ -13,7 +14,7 @@ struct RetNetCommand: ParsableCommand {
         commandName: "retnet",
         abstract: "Run a torchscale 0.3.0 RetNet checkpoint (config.json + model.safetensors) in Swift.",
         discussion: "Build it optimised: swift run -c release retnet …",
-        subcommands: [Logits.self, Generate.self, Inspect.self, Gradients.self])
+        subcommands: [Logits.self, Generate.self, Inspect.self, Gradients.self, Train.self])
 }
 
 /// The checkpoint directory, shared by every subcommand.
@@ -104,13 +105,20 @@ struct Logits: ParsableCommand {
 
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Read a prompt chunkwise, then decode recurrently; print the generated token ids.",
-        discussion: "Runs on the SIMD kernels (FastRetNet), which compute exact retention as the reference model does.")
+        abstract: "Read a prompt chunkwise, then decode recurrently; print the generated token ids (or text).",
+        discussion: """
+            Runs on the SIMD kernels (FastRetNet), which compute exact retention as the reference model does. \
+            With --prompt-text the checkpoint must hold a tokenizer.json (as `retnet train` writes): the \
+            prompt is encoded with it and the prompt and its continuation are printed as text.
+            """)
 
     @OptionGroup var checkpoint: CheckpointOptions
 
     @Option(help: "Comma-separated prompt token ids, e.g. 3,1,4.")
-    var prompt: String
+    var prompt: String?
+
+    @Option(help: "A text prompt, e.g. \"ROMEO:\" (needs the checkpoint's tokenizer.json).")
+    var promptText: String?
 
     @Option(help: "How many tokens to generate.")
     var maxNewTokens: Int
@@ -130,20 +138,44 @@ struct Generate: ParsableCommand {
             throw ValidationError("--temperature must be a finite number > 0, got \(temperature).")
         }
         if let chunkSize, chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize).") }
-        _ = try RetNetTool.tokens(prompt, flag: "--prompt")
+        switch (prompt, promptText) {
+        case (let ids?, nil): _ = try RetNetTool.tokens(ids, flag: "--prompt")
+        case (nil, let text?) where text.isEmpty: throw ValidationError("--prompt-text must hold at least one character.")
+        case (nil, _?): break
+        default: throw ValidationError("Give exactly one of --prompt (token ids) and --prompt-text (text).")
+        }
     }
 
     func run() throws {
-        let ids = try RetNetTool.tokens(prompt, flag: "--prompt")
+        let directory = URL(fileURLWithPath: checkpoint.checkpoint)
         let checkpoint = try checkpoint.load()
         let model: RetNet<Float> = try fail { () throws(CheckpointError) in try checkpoint.model(Float.self) }
+        var tokenizer: CharacterTokenizer?
+        let ids: [Int]
+        if let promptText {
+            let loaded = try fail { () throws(TrainingError) in
+                guard let found = try TrainingCheckpoint.tokenizer(in: directory) else {
+                    throw .checkpoint(path: directory.path, reason: "no tokenizer.json, so --prompt-text cannot be encoded "
+                                      + "(give token ids with --prompt)")
+                }
+                return found
+            }
+            tokenizer = loaded
+            ids = try fail { () throws(TrainingError) in try loaded.encode(promptText) }
+        } else {
+            ids = try RetNetTool.tokens(prompt ?? "", flag: "--prompt")
+        }
         let sampler: Sampler = temperature.map { .temperature($0, seed: seed) } ?? .greedy
         let chunk = chunkSize ?? checkpoint.config.recurrentChunkSize
         let generation = try fail { () throws(RetNetError) in
             try FastRetNet(model).generate(prompt: ids, count: maxNewTokens, sampler: sampler,
                                            prefill: .chunkwise(chunkSize: chunk))
         }
-        print(generation.tokens.map(String.init).joined(separator: ","))
+        if let tokenizer {
+            print(try fail { () throws(TrainingError) in try tokenizer.decode(ids + generation.tokens) })
+        } else {
+            print(generation.tokens.map(String.init).joined(separator: ","))
+        }
     }
 }
 

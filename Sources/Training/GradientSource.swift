@@ -1,0 +1,78 @@
+import Foundation
+import Matrices
+import RetNetModel
+
+/// Where the trainer gets the loss and the gradients of a batch: the mean next-token loss over
+/// all `sequences` and its gradient with respect to every weight.
+///
+/// `ReferenceGradients` is the model's own explicit backward pass (chapter 10), sequence by
+/// sequence: slow and plainly correct. A faster source on the SIMD kernels plugs in here by
+/// conforming to this protocol; nothing else in the trainer changes. Whatever the source, it
+/// must be deterministic — the same model and batch give the same bits — for a run to repeat
+/// and to resume bit for bit.
+public protocol GradientSource: Sendable {
+    /// The mean next-token loss over all sequences (each of the same length ≥ 2), and its gradients.
+    func lossAndGradients(_ model: RetNet<Float>, sequences: [[Int]]) throws(RetNetError)
+        -> (loss: Float, gradients: RetNetGradients<Float>)
+}
+
+/// The reference source: `RetNet.gradients(_:form:scaling:)` on every sequence (parallel form,
+/// exact retention), averaged. With `threads` > 1 the sequences are shared between threads, and
+/// the per-sequence results are summed afterwards in sequence order, so the bits do not depend
+/// on the number of threads.
+public struct ReferenceGradients: GradientSource {
+    public let threads: Int
+
+    /// Throws `.argument` for fewer than 1 thread.
+    public init(threads: Int = 1) throws(RetNetError) {
+        guard threads >= 1 else { throw .argument(name: "threads", expected: "at least 1", got: "\(threads)") }
+        self.threads = threads
+    }
+
+    public func lossAndGradients(_ model: RetNet<Float>, sequences: [[Int]]) throws(RetNetError)
+        -> (loss: Float, gradients: RetNetGradients<Float>)
+    {
+        guard !sequences.isEmpty else { throw .argument(name: "sequences", expected: "at least one sequence", got: "none") }
+        let results = ParallelMap.run(sequences.count, threads: threads) { i throws(RetNetError) in
+            try model.gradients(sequences[i], form: .parallel, scaling: .exact)
+        }
+        var loss: Float = 0
+        var sum = RetNetGradients(zeroFor: model)
+        for result in results {
+            let (l, g) = try result.get()
+            loss += l
+            sum.add(g)
+        }
+        let scale = 1 / Float(sequences.count)
+        sum.scale(by: scale)
+        return (loss * scale, sum)
+    }
+}
+
+/// Runs `body(i)` for i in 0..<count on up to `threads` threads and returns the results in index
+/// order (each index computed once, on whichever thread; the order of the results is fixed).
+enum ParallelMap {
+    static func run<T: Sendable, Failure: Error>(_ count: Int, threads: Int, _ body: @Sendable (Int) throws(Failure) -> T)
+        -> [Result<T, Failure>]
+    {
+        let workers = max(1, min(threads, count))
+        if workers == 1 { return (0..<count).map { i in Result { () throws(Failure) in try body(i) } } }
+        let slots = ResultSlots<Result<T, Failure>>(count)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for i in stride(from: worker, to: count, by: workers) {
+                slots.set(i, Result { () throws(Failure) in try body(i) })
+            }
+        }
+        return slots.values
+    }
+}
+
+/// One slot per index, each written by exactly one thread.
+private final class ResultSlots<T>: @unchecked Sendable {
+    private var slots: [T?]
+    private let lock = NSLock()
+    init(_ count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ value: T) { lock.withLock { slots[i] = value } }
+    /// Every slot, after `concurrentPerform` has returned (each was set once).
+    var values: [T] { lock.withLock { slots.compactMap { $0 } } }
+}

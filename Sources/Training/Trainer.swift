@@ -1,0 +1,154 @@
+import FastRetNet
+import Foundation
+import Matrices
+import RetNetModel
+
+/// Trains a `RetNet<Float>` on a corpus: seeded batches, gradients from a `GradientSource`,
+/// global-norm clipping, AdamW on the warm-up-then-cosine schedule; evaluations of both splits
+/// on fixed batches; a checkpoint after each evaluation.
+///
+/// The training runs the parallel form: a sequence of context + 1 = 65 tokens is short, and
+/// the parallel form's backward is a few large products. The chunkwise form is what the paper
+/// trains long sequences with (its memory grows with the chunk, not the sequence); the three
+/// forms give the same gradients up to rounding (chapter 10).
+///
+/// Deterministic: the batches are a function of (seed, step), the evaluation batches of the
+/// seed, every sum is taken in a fixed order, so the same settings give the same losses and
+/// weights bit for bit, and a run resumed from a checkpoint continues as if it had not stopped.
+public struct Trainer {
+    public let configuration: TrainingConfiguration
+    public let corpus: Corpus
+    public let source: any GradientSource
+    /// The model after `optimizer.step` steps.
+    public private(set) var model: RetNet<Float>
+    /// AdamW's step count and moments.
+    public private(set) var optimizer: AdamW.State
+    /// Every evaluation so far, in step order.
+    public private(set) var history: [Evaluation]
+
+    private let adamW: AdamW
+    private let schedule: LearningRateSchedule
+    private let batches: BatchSampler
+    private let trainEvaluation: [[Int]]
+    private let validationEvaluation: [[Int]]
+    private var parameters: [NamedTensor]
+
+    /// A run from `model` (its vocabulary must be the corpus tokenizer's), or a resumed one from
+    /// an optimiser state and history (see `TrainingCheckpoint`).
+    ///
+    /// Throws `.setting` for settings out of range or a corpus too short for the context, and
+    /// `.model` for a model whose vocabulary is not the tokenizer's.
+    public init(model: RetNet<Float>, corpus: Corpus, configuration: TrainingConfiguration, source: any GradientSource,
+                optimizer: AdamW.State? = nil, history: [Evaluation] = []) throws(TrainingError)
+    {
+        try configuration.validate()
+        guard model.config.vocabSize == corpus.tokenizer.count else {
+            throw .setting(name: "vocab_size", expected: "\(corpus.tokenizer.count) (the tokenizer's characters)",
+                           got: "\(model.config.vocabSize)")
+        }
+        let c = configuration
+        batches = try BatchSampler(tokens: corpus.train, context: c.context, batchSize: c.batchSize, seed: c.seed)
+        // The evaluation batches: fixed for the run, drawn from generators of their own.
+        let trainFixed = try BatchSampler(tokens: corpus.train, context: c.context, batchSize: c.batchSize, seed: c.seed ^ 0x7472_6169_6E00)
+        let valFixed = try BatchSampler(tokens: corpus.validation, context: c.context, batchSize: c.batchSize, seed: c.seed ^ 0x7661_6C00)
+        trainEvaluation = (0..<c.evalIterations).flatMap { trainFixed.batch($0) }
+        validationEvaluation = (0..<c.evalIterations).flatMap { valFixed.batch($0) }
+        (self.configuration, self.corpus, self.source, self.model) = (configuration, corpus, source, model)
+        parameters = model.parameters
+        adamW = try c.optimizer()
+        schedule = try c.schedule()
+        self.optimizer = optimizer ?? AdamW.State(zeroFor: parameters)
+        self.history = history
+        let moments = self.optimizer.firstMoments + self.optimizer.secondMoments
+        guard moments.count == 2 * parameters.count,
+              zip(moments, parameters + parameters).allSatisfy({ $0.name == $1.name && $0.shape == $1.shape })
+        else {
+            throw .setting(name: "optimiser state", expected: "moments named and shaped as the model's \(parameters.count) weights",
+                           got: "\(moments.count) tensors that do not match")
+        }
+    }
+
+    /// The number of steps taken.
+    public var step: Int { optimizer.step }
+    /// Whether every step of the configuration has been taken.
+    public var isFinished: Bool { step >= configuration.iterations }
+
+    /// One optimiser step on batch number `step`. Throws `.nonFinite` naming the step when the
+    /// loss or the gradients' norm is not a finite number, before anything is changed.
+    @discardableResult
+    public mutating func takeStep() throws(TrainingError) -> StepRecord {
+        let index = step
+        let rate = schedule.rate(at: index)
+        let (loss, grads): (Float, RetNetGradients<Float>)
+        do {
+            (loss, grads) = try source.lossAndGradients(model, sequences: batches.batch(index))
+        } catch {
+            throw .model(error)
+        }
+        guard loss.isFinite else { throw .nonFinite(what: "training loss", step: index, value: loss) }
+        var gradients = grads.tensors
+        let norm = GradientClipping.clip(&gradients, maxNorm: configuration.gradientClip)
+        guard norm.isFinite else { throw .nonFinite(what: "gradient norm", step: index, value: Float(norm)) }
+        var updated = parameters
+        var state = optimizer
+        try adamW.update(&updated, gradients: gradients, learningRate: rate, state: &state)
+        do {
+            model = try model.with(parameters: updated)
+        } catch {
+            throw .model(error)
+        }
+        parameters = updated
+        optimizer = state
+        return StepRecord(step: index, loss: loss, learningRate: rate, gradientNorm: norm)
+    }
+
+    /// The mean loss of the model over the fixed evaluation batches of both splits (the forward
+    /// pass only, on the SIMD kernels, parallel form).
+    public func evaluate() throws(TrainingError) -> Evaluation {
+        let fast: FastRetNet
+        do { fast = try FastRetNet(model) } catch { throw .model(error) }
+        func mean(_ sequences: [[Int]]) throws(TrainingError) -> Float {
+            var total = 0.0
+            for sequence in sequences {
+                let logits: Matrix<Float>
+                do { logits = try fast.forward(sequence).logits } catch { throw .model(error) }
+                total += Double(NextTokenLoss.evaluate(logits: logits, tokens: sequence).loss)
+            }
+            return Float(total / Double(sequences.count))
+        }
+        return Evaluation(step: step, trainLoss: try mean(trainEvaluation), validationLoss: try mean(validationEvaluation))
+    }
+
+    /// Evaluates and appends to the history (replacing an evaluation of the same step).
+    @discardableResult
+    public mutating func recordEvaluation() throws(TrainingError) -> Evaluation {
+        let evaluation = try evaluate()
+        history.removeAll { $0.step == evaluation.step }
+        history.append(evaluation)
+        guard evaluation.validationLoss.isFinite && evaluation.trainLoss.isFinite else {
+            throw .nonFinite(what: "evaluation loss", step: evaluation.step, value: evaluation.validationLoss)
+        }
+        return evaluation
+    }
+
+    /// Trains until `configuration.iterations` steps (or `stopAfter` steps, if smaller): evaluates
+    /// at step 0 (unless already evaluated), after every `evalInterval` steps and after the last;
+    /// after each evaluation calls `evaluated` (where a checkpoint is written). `stepped` sees
+    /// every step. A thrown error stops the run; what `evaluated` saved last is kept.
+    public mutating func run(stopAfter: Int? = nil, stepped: (StepRecord) -> Void = { _ in },
+                             evaluated: (Trainer, Evaluation) throws(TrainingError) -> Void = { _, _ in }) throws(TrainingError)
+    {
+        let end = min(configuration.iterations, stopAfter ?? Int.max)
+        if history.last?.step != step {
+            let evaluation = try recordEvaluation()
+            try evaluated(self, evaluation)
+        }
+        while step < end {
+            stepped(try takeStep())
+            if step % configuration.evalInterval == 0 || step == configuration.iterations || step == end {
+                let evaluation = try recordEvaluation()
+                try evaluated(self, evaluation)
+            }
+        }
+    }
+}

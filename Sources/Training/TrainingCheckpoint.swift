@@ -1,0 +1,189 @@
+import Foundation
+import Matrices
+import MultiScaleRetention
+import RetNetModel
+import SafeTensors
+import TorchscaleCheckpoint
+
+/// A training checkpoint: one directory that is both a torchscale 0.3.0 checkpoint and a run
+/// that can be resumed.
+///
+///     config.json          the model's RetNetConfig (torchscale's keys)
+///     model.safetensors    the weights under torchscale's state-dict names, F32, with the
+///                          retnet_rel_pos.angle and .decay buffers torchscale keeps
+///     tokenizer.json       the character vocabulary: {"kind": "characters", "vocabulary": [...]}
+///     optimizer.safetensors AdamW's moments, "exp_avg.<name>" and "exp_avg_sq.<name>" (PyTorch's names)
+///     training.json        the step, the settings (schedule, seed, ...), the batch generator's
+///                          position and the next learning rate, and the evaluations so far
+///
+/// `TorchscaleCheckpoint` (and `retnet logits|generate|inspect`) loads the directory as it
+/// loads one torchscale wrote. The batch generator's state is (seed, step) — batch k is drawn
+/// from those alone (`BatchSampler`) — and the schedule's position is the step, so the settings
+/// and the step are all a resumed run needs besides the weights and the moments.
+public enum TrainingCheckpoint {
+    /// What a checkpoint holds.
+    public struct Contents: Sendable {
+        public let model: RetNet<Float>
+        public let tokenizer: CharacterTokenizer
+        public let configuration: TrainingConfiguration
+        public let optimizer: AdamW.State
+        public let history: [Evaluation]
+    }
+
+    /// The record in training.json. `batches` and `learningRate` spell out the generator's state
+    /// and the schedule's position, which the step and the settings determine (checked on load).
+    struct Record: Codable {
+        var format = "retnet-training-checkpoint"
+        var step: Int
+        var configuration: TrainingConfiguration
+        var batches: BatchPosition
+        var learningRate: Double
+        var history: [Evaluation]
+
+        enum CodingKeys: String, CodingKey {
+            case format, step, configuration, batches, history
+            case learningRate = "next_learning_rate"
+        }
+    }
+
+    /// The batch generator's state: batch `next` is drawn from (seed, next) alone.
+    struct BatchPosition: Codable, Equatable {
+        var seed: UInt64
+        var next: Int
+    }
+
+    /// Writes the trainer's model, tokenizer, optimiser state and settings to `directory`
+    /// (created when missing; see `CheckpointDirectory` for how it is written and what is refused).
+    /// Only the torchscale variant is saved: that is the model torchscale can load.
+    public static func save(_ trainer: Trainer, to directory: URL) throws(TrainingError) {
+        let model = trainer.model, step = trainer.step
+        guard model.config.variant == .torchscale else {
+            throw .setting(name: "variant", expected: "the torchscale variant (a torchscale checkpoint)", got: model.config.variant.rawValue)
+        }
+        let metadata = ["format": "pt", "step": "\(step)"]
+        let config = model.config
+        let buffers = [
+            SafeTensors.Entry(name: "retnet_rel_pos.angle", shape: [config.keyDim],
+                              values: Rotation.float32Angles(pairs: config.keyDim / 2).flatMap { [$0, $0] }),
+            SafeTensors.Entry(name: "retnet_rel_pos.decay", shape: [config.retentionHeads],
+                              values: config.decaySchedule.float32LogGammas(heads: config.retentionHeads)),
+        ]
+        let weights = model.parameters.map { SafeTensors.Entry(name: $0.name, shape: $0.shape, values: $0.values) } + buffers
+        let moments = trainer.optimizer.firstMoments.map { SafeTensors.Entry(name: "exp_avg.\($0.name)", shape: $0.shape, values: $0.values) }
+            + trainer.optimizer.secondMoments.map { SafeTensors.Entry(name: "exp_avg_sq.\($0.name)", shape: $0.shape, values: $0.values) }
+        let files: [(name: String, data: Data)]
+        do {
+            let json = JSONEncoder()
+            json.outputFormatting = [.prettyPrinted, .sortedKeys]
+            files = [
+                ("model.safetensors", try SafeTensors.encode(weights, metadata: metadata)),
+                ("optimizer.safetensors", try SafeTensors.encode(moments, metadata: metadata)),
+                ("tokenizer.json", try json.encode(trainer.corpus.tokenizer)),
+                ("config.json", Data(try config.json().utf8)),
+                (CheckpointDirectory.marker, try json.encode(Record(
+                    step: step, configuration: trainer.configuration, batches: BatchPosition(seed: trainer.configuration.seed, next: step),
+                    learningRate: try trainer.configuration.schedule().rate(at: step), history: trainer.history))),
+            ]
+        } catch {
+            throw .checkpoint(path: directory.path, reason: "cannot encode: \(error)")
+        }
+        try CheckpointDirectory.write(files, to: directory)
+    }
+
+    /// Throws `.notACheckpoint` when `directory` exists, is not empty and is not a training
+    /// checkpoint: a directory `save` would refuse. Writes nothing.
+    public static func checkWritable(_ directory: URL) throws(TrainingError) {
+        try CheckpointDirectory.check(directory)
+    }
+
+    /// Whether `directory` holds a training checkpoint (its training.json).
+    public static func exists(at directory: URL) -> Bool {
+        FileManager.default.fileExists(atPath: directory.appendingPathComponent(CheckpointDirectory.marker).path)
+    }
+
+    /// The tokenizer of a checkpoint directory, or nil when it has no tokenizer.json.
+    public static func tokenizer(in directory: URL) throws(TrainingError) -> CharacterTokenizer? {
+        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("tokenizer.json").path) else { return nil }
+        let data = try CheckpointDirectory.read("tokenizer.json", in: directory)
+        do {
+            return try JSONDecoder().decode(CharacterTokenizer.self, from: data)
+        } catch {
+            throw .checkpoint(path: directory.path, reason: "tokenizer.json: \(error)")
+        }
+    }
+
+    /// Reads everything back. Throws `.checkpoint` for a missing or unreadable file, or files of
+    /// different steps (renames cut short), and `.torchscale` for what the model loader refuses.
+    public static func load(from directory: URL) throws(TrainingError) -> Contents {
+        guard exists(at: directory) else {
+            throw .checkpoint(path: directory.path, reason: "no \(CheckpointDirectory.marker) (not a training checkpoint)")
+        }
+        let record: Record
+        do {
+            record = try JSONDecoder().decode(Record.self, from: try CheckpointDirectory.read(CheckpointDirectory.marker, in: directory))
+        } catch let error as TrainingError {
+            throw error
+        } catch {
+            throw .checkpoint(path: directory.path, reason: "\(CheckpointDirectory.marker): \(error)")
+        }
+        guard record.batches == BatchPosition(seed: record.configuration.seed, next: record.step),
+              record.learningRate == (try record.configuration.schedule()).rate(at: record.step)
+        else {
+            throw .checkpoint(path: directory.path, reason: "\(CheckpointDirectory.marker): the batch position or the learning rate "
+                              + "does not follow from the step and the settings")
+        }
+        let torchscale: TorchscaleCheckpoint
+        let model: RetNet<Float>
+        do {
+            torchscale = try TorchscaleCheckpoint(directory: directory)
+            model = try torchscale.model(Float.self)
+        } catch {
+            throw .torchscale(error)
+        }
+        guard let tokenizer = try tokenizer(in: directory) else {
+            throw .checkpoint(path: directory.path, reason: "no tokenizer.json")
+        }
+        let moments: SafeTensors
+        do {
+            moments = try SafeTensors(contentsOf: directory.appendingPathComponent("optimizer.safetensors"))
+        } catch {
+            throw .checkpoint(path: directory.path, reason: "optimizer.safetensors: \(error)")
+        }
+        for (name, stored) in [("model.safetensors", torchscale.weights.metadata), ("optimizer.safetensors", moments.metadata)]
+        where stored["step"] != "\(record.step)" {
+            throw .checkpoint(path: directory.path, reason: "\(name) is from step \(stored["step"] ?? "?"), training.json from step "
+                              + "\(record.step) (a write was cut short)")
+        }
+        func read(_ prefix: String) throws(TrainingError) -> [NamedTensor] {
+            var out: [NamedTensor] = []
+            for parameter in model.parameters {
+                do {
+                    let tensor = try moments.tensor(prefix + parameter.name)
+                    guard tensor.shape == parameter.shape else {
+                        throw TrainingError.checkpoint(path: directory.path, reason: "optimizer.safetensors: \(prefix + parameter.name) "
+                                                       + "has shape \(tensor.shape), the weight \(parameter.shape)")
+                    }
+                    out.append(NamedTensor(name: parameter.name, shape: parameter.shape, values: try moments.floats(prefix + parameter.name)))
+                } catch let error as TrainingError {
+                    throw error
+                } catch {
+                    throw .checkpoint(path: directory.path, reason: "optimizer.safetensors: \(error)")
+                }
+            }
+            return out
+        }
+        let optimizer = AdamW.State(step: record.step, firstMoments: try read("exp_avg."), secondMoments: try read("exp_avg_sq."))
+        return Contents(model: model, tokenizer: tokenizer, configuration: record.configuration, optimizer: optimizer,
+                        history: record.history)
+    }
+}
+
+extension Trainer {
+    /// Resumes the run saved in `contents` on `text` (encoded with the checkpoint's tokenizer:
+    /// a character outside it is an error), with gradients from `source`.
+    public init(resuming contents: TrainingCheckpoint.Contents, text: String, source: any GradientSource) throws(TrainingError) {
+        let corpus = try Corpus(text: text, tokenizer: contents.tokenizer)
+        try self.init(model: contents.model, corpus: corpus, configuration: contents.configuration, source: source,
+                      optimizer: contents.optimizer, history: contents.history)
+    }
+}

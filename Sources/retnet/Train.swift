@@ -1,0 +1,149 @@
+import ArgumentParser
+import Foundation
+import RetNetModel
+import Training
+
+/// `retnet train`: a RetNet learns a text, character by character; a checkpoint after every
+/// evaluation (a torchscale checkpoint plus tokenizer and optimiser state) that `--resume`
+/// continues bit for bit.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a character-level RetNet on a text (default: the shipped tiny Shakespeare); write a checkpoint after every evaluation.",
+        discussion: """
+            Defaults are nanoGPT's CPU example for shakespeare_char (4 layers, 4 heads, width 128, \
+            context 64, batch 12, 2,000 iterations, learning rate 1e-3 with 100 warm-up steps and a \
+            cosine to 1e-4, weight decay 0.1, clip 1.0, no dropout). The output directory becomes a \
+            torchscale checkpoint (config.json, model.safetensors) with tokenizer.json, \
+            optimizer.safetensors and training.json; a directory that exists and is not a checkpoint \
+            is refused. With --resume the run continues from the directory's checkpoint, with its \
+            model and settings: the result is bit-identical to a run that never stopped. \
+            Build it optimised: swift run -c release retnet train --out DIR
+            """)
+
+    @Option(help: "The text to train on (UTF-8; default: the shipped tiny Shakespeare).")
+    var data: String?
+
+    @Option(help: "The checkpoint directory to write (and, with --resume, to continue).")
+    var out: String
+
+    @Flag(help: "Continue the run saved in --out (its model and settings; --data, --threads and --stop-after still apply).")
+    var resume = false
+
+    @Option(help: "Blocks (decoder_layers).") var layers = 4
+    @Option(help: "Retention heads per block (decoder_retention_heads).") var heads = 4
+    @Option(help: "Model width E (decoder_embed_dim).") var width = 128
+    @Option(help: "Value width V (decoder_value_embed_dim; default 2·width, the paper's).") var valueWidth: Int?
+    @Option(help: "FFN hidden width (decoder_ffn_embed_dim; default 2·width, the paper's).") var ffnWidth: Int?
+    @Option(help: "Context: tokens each prediction may look back over (nanoGPT's block_size).") var context = 64
+    @Option(help: "Sequences per step.") var batchSize = 12
+    @Option(help: "Optimiser steps.") var iterations = 2000
+    @Option(help: "Peak learning rate.") var learningRate = 1e-3
+    @Option(help: "Warm-up steps.") var warmup = 100
+    @Option(help: "Learning rate at the end of the cosine.") var minLearningRate = 1e-4
+    @Option(help: "AdamW's decoupled weight decay λ (matrices only).") var weightDecay = 0.1
+    @Option(help: "Largest global gradient norm (0: no clipping).") var clip = 1.0
+    @Option(help: "Seed of the initial weights and of the batches.") var seed: UInt64 = 1337
+    @Option(help: "Evaluate (and write a checkpoint) every this many steps.") var evalInterval = 250
+    @Option(help: "Batches per evaluation of each split.") var evalIterations = 20
+    @Option(help: "Threads for the gradients.") var threads = 1
+    @Option(help: "Stop after this many steps in all (the run can be resumed).") var stopAfter: Int?
+
+    func validate() throws {
+        for (flag, value) in [("--layers", layers), ("--heads", heads), ("--width", width), ("--context", context),
+                              ("--batch-size", batchSize), ("--iterations", iterations), ("--eval-interval", evalInterval),
+                              ("--eval-iterations", evalIterations), ("--threads", threads)] where value < 1 {
+            throw ValidationError("\(flag) must be at least 1, got \(value).")
+        }
+        for (flag, value) in [("--value-width", valueWidth), ("--ffn-width", ffnWidth), ("--stop-after", stopAfter)] {
+            if let value, value < 1 { throw ValidationError("\(flag) must be at least 1, got \(value).") }
+        }
+        guard learningRate > 0 && learningRate.isFinite else {
+            throw ValidationError("--learning-rate must be a finite number > 0, got \(learningRate).")
+        }
+        guard minLearningRate >= 0 && minLearningRate <= learningRate else {
+            throw ValidationError("--min-learning-rate must be in [0, --learning-rate], got \(minLearningRate).")
+        }
+        guard warmup >= 0 else { throw ValidationError("--warmup must be ≥ 0, got \(warmup).") }
+        guard weightDecay >= 0 && weightDecay.isFinite else { throw ValidationError("--weight-decay must be ≥ 0, got \(weightDecay).") }
+        guard clip >= 0 && clip.isFinite else { throw ValidationError("--clip must be ≥ 0 (0: off), got \(clip).") }
+        guard width % heads == 0 && (width / heads) % 2 == 0 else {
+            throw ValidationError("--width must be a multiple of --heads with an even width per head, got \(width) and \(heads).")
+        }
+        if let valueWidth, valueWidth % heads != 0 {
+            throw ValidationError("--value-width must be a multiple of --heads, got \(valueWidth) and \(heads).")
+        }
+    }
+
+    /// Where the gradients come from: the reference backward pass, shared between threads.
+    /// A faster `GradientSource` is plugged in here.
+    func gradientSource() throws -> any GradientSource {
+        try fail { () throws(RetNetError) in try ReferenceGradients(threads: threads) }
+    }
+
+    func settings() -> TrainingConfiguration {
+        var s = TrainingConfiguration()
+        (s.iterations, s.batchSize, s.context, s.learningRate, s.minLearningRate) = (iterations, batchSize, context, learningRate, minLearningRate)
+        (s.warmupIterations, s.weightDecay, s.gradientClip, s.seed) = (warmup, weightDecay, clip, seed)
+        (s.evalInterval, s.evalIterations) = (evalInterval, evalIterations)
+        return s
+    }
+
+    func run() throws {
+        let directory = URL(fileURLWithPath: out)
+        let text = try fail { () throws(TrainingError) in
+            if let data { return try TinyShakespeare.readText(URL(fileURLWithPath: data)) }
+            return try TinyShakespeare.text()
+        }
+        var trainer: Trainer
+        if resume {
+            let source = try gradientSource()
+            trainer = try fail { () throws(TrainingError) in
+                try Trainer(resuming: TrainingCheckpoint.load(from: directory), text: text, source: source)
+            }
+            print("resuming \(out) at step \(trainer.step) of \(trainer.configuration.iterations)")
+        } else {
+            try fail { () throws(TrainingError) in
+                try TrainingCheckpoint.checkWritable(directory)
+                if TrainingCheckpoint.exists(at: directory) {
+                    throw .setting(name: "--out", expected: "a new or empty directory (pass --resume to continue the checkpoint in it)",
+                                   got: "\(out), which holds a checkpoint")
+                }
+            }
+            let corpus = try fail { () throws(TrainingError) in try Corpus(text: text) }
+            let config = RetNetConfig(variant: .torchscale, embedDim: width, valueEmbedDim: valueWidth ?? 2 * width,
+                                      retentionHeads: heads, ffnEmbedDim: ffnWidth ?? 2 * width, layers: layers,
+                                      vocabSize: corpus.tokenizer.count)
+            let model = try fail { () throws(RetNetError) in try RetNet<Float>.random(config: config, seed: seed) }
+            let source = try gradientSource()
+            trainer = try fail { () throws(TrainingError) in
+                try Trainer(model: model, corpus: corpus, configuration: settings(), source: source)
+            }
+            let count = model.parameters.reduce(0) { $0 + $1.values.count }
+            print("training \(count) parameters on \(corpus.train.count) characters (\(corpus.validation.count) held out), "
+                  + "vocabulary \(corpus.tokenizer.count)")
+        }
+        let c = trainer.configuration
+        var progress = Progress(total: c.iterations, tokensPerStep: c.batchSize * c.context, every: c.evalInterval)
+        var lastSaved: Int?
+        var validation = trainer.history.last?.validationLoss
+        do {
+            try trainer.run(stopAfter: stopAfter, stepped: { record in
+                progress.update(step: record.step + 1, loss: record.loss, validation: validation)
+            }, evaluated: { trainer, evaluation throws(TrainingError) in
+                validation = evaluation.validationLoss
+                progress.interrupt()
+                try TrainingCheckpoint.save(trainer, to: directory)
+                lastSaved = trainer.step
+                print("step \(evaluation.step): train loss \(Progress.fixed(evaluation.trainLoss)), "
+                      + "val loss \(Progress.fixed(evaluation.validationLoss))")
+            })
+        } catch {
+            progress.interrupt()
+            let kept = lastSaved.map { "the last good checkpoint (step \($0)) is kept in \(out)" }
+                ?? (TrainingCheckpoint.exists(at: directory) ? "the checkpoint in \(out) is unchanged" : "no checkpoint was written")
+            FileHandle.standardError.write(Data("error: \(error); \(kept)\n".utf8))
+            throw ExitCode.failure
+        }
+        print("saved \(out) at step \(trainer.step)")
+    }
+}

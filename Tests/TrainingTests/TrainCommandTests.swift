@@ -1,0 +1,103 @@
+import Foundation
+import TestSupport
+import Testing
+import Training
+
+/// `retnet train` and `retnet generate --prompt-text`, run as a user would, on a model small
+/// enough for a debug build.
+@Suite struct TrainCommandTests {
+    static let tiny = ["--layers", "1", "--heads", "2", "--width", "8", "--context", "8", "--batch-size", "2",
+                       "--eval-interval", "2", "--eval-iterations", "1", "--learning-rate", "1e-2", "--warmup", "1"]
+
+    static func train(_ arguments: [String]) throws -> ProductRunner.Run {
+        try ProductRunner.run("retnet", ["train"] + arguments)
+    }
+
+    /// A small text file in a fresh folder.
+    static func textFile(_ text: String) throws -> URL {
+        let url = TinyModel.scratch("text").appendingPathExtension("txt")
+        try Data(text.utf8).write(to: url)
+        return url
+    }
+
+    @Test func trainsResumesBitIdenticallyAndGeneratesText() throws {
+        let whole = TinyModel.scratch("cli-whole"), parts = TinyModel.scratch("cli-parts")
+        defer { for url in [whole, parts] { try? FileManager.default.removeItem(at: url) } }
+        let run = try Self.train(Self.tiny + ["--iterations", "4", "--out", whole.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("step 4: train loss"), "\(run.stdout)")
+        #expect(run.stderr.contains("step 4/4"), "a progress line: \(run.stderr)")
+        // Stopped after 2 steps, then resumed on 2 threads: the same files, byte for byte.
+        let first = try Self.train(Self.tiny + ["--iterations", "4", "--stop-after", "2", "--out", parts.path])
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try Self.train(["--resume", "--threads", "2", "--out", parts.path])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("resuming") && second.stdout.contains("at step 2 of 4"), "\(second.stdout)")
+        for file in ["model.safetensors", "optimizer.safetensors", "training.json", "config.json", "tokenizer.json"] {
+            #expect(try Data(contentsOf: whole.appendingPathComponent(file)) == Data(contentsOf: parts.appendingPathComponent(file)),
+                    "\(file) differs between the whole run and the resumed one")
+        }
+        let text = try ProductRunner.run("retnet", ["generate", "--checkpoint", whole.path, "--prompt-text", "ROMEO:",
+                                                    "--max-new-tokens", "20", "--temperature", "0.8", "--seed", "3"])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.hasPrefix("ROMEO:") && text.stdout.unicodeScalars.count == "ROMEO:".count + 20 + 1, "\(text.stdout)")
+    }
+
+    @Test func badInputIsAClearErrorAndANonZeroExit() throws {
+        let foreign = TinyModel.scratch("cli-foreign")
+        try FileManager.default.createDirectory(at: foreign, withIntermediateDirectories: true)
+        try Data("keep me".utf8).write(to: foreign.appendingPathComponent("notes.txt"))
+        let empty = try Self.textFile("")
+        let short = try Self.textFile("To be, or not")
+        let out = TinyModel.scratch("cli-out")
+        defer { for url in [foreign, empty, short, out] { try? FileManager.default.removeItem(at: url) } }
+        let cases: [([String], Int32, String)] = [
+            (["--data", "/nonexistent/text.txt", "--out", out.path], 1, "/nonexistent/text.txt"),
+            (["--data", empty.path, "--out", out.path], 1, "holds no characters"),
+            (["--data", short.path, "--context", "64", "--out", out.path], 1, "context"),
+            (["--batch-size", "0", "--out", out.path], 64, "--batch-size"),
+            (["--learning-rate", "0", "--out", out.path], 64, "--learning-rate"),
+            (["--learning-rate", "-1e-3", "--out", out.path], 64, "--learning-rate"),
+            (["--heads", "3", "--out", out.path], 64, "--width"),
+            (["--out", foreign.path], 1, "is not a training checkpoint"),
+            (["--resume", "--out", out.path], 1, "not a training checkpoint"),
+        ]
+        for (arguments, status, message) in cases {
+            let run = try Self.train(Self.tiny + ["--iterations", "1"] + arguments)
+            #expect(run.status == status, "\(arguments): exit \(run.status), stderr \(run.stderr)")
+            #expect(run.stderr.contains(message), "\(arguments): stderr \(run.stderr)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: foreign.path) == ["notes.txt"])
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+    }
+
+    @Test func resumingOnATextWithOtherCharactersIsRefused() throws {
+        let out = TinyModel.scratch("cli-chars")
+        let other = try Self.textFile(String(repeating: "Zebra € and more text. ", count: 40))
+        defer { for url in [out, other] { try? FileManager.default.removeItem(at: url) } }
+        let first = try Self.train(Self.tiny + ["--iterations", "2", "--stop-after", "1", "--out", out.path])
+        #expect(first.status == 0, "\(first.stderr)")
+        let resumed = try Self.train(["--resume", "--data", other.path, "--out", out.path])
+        #expect(resumed.status == 1)
+        #expect(resumed.stderr.contains("is not in the tokenizer's vocabulary"), "\(resumed.stderr)")
+        let again = try Self.train(Self.tiny + ["--iterations", "2", "--out", out.path])
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("--resume"), "a second run into a checkpoint asks for --resume: \(again.stderr)")
+    }
+}
+
+@Suite struct GeneratePromptTextTests {
+    @Test(arguments: [
+        (["--prompt", "1,2", "--prompt-text", "RO"], Int32(64), "exactly one of --prompt"),
+        ([String](), 64, "exactly one of --prompt"),
+        (["--prompt-text", ""], 64, "--prompt-text must hold"),
+        (["--prompt-text", "RO"], 1, "no tokenizer.json"),
+    ])
+    func promptFlagsAreCheckedAndATokenizerIsNeeded(arguments: [String], status: Int32, message: String) throws {
+        let run = try ProductRunner.run("retnet", ["generate", "--checkpoint", Fixtures.directory("one-head-gelu").path,
+                                                   "--max-new-tokens", "3"] + arguments)
+        #expect(run.status == status, "\(arguments): exit \(run.status), \(run.stderr)")
+        #expect(run.stderr.contains(message), "\(arguments): \(run.stderr)")
+        #expect(run.stdout.isEmpty)
+    }
+}
