@@ -137,7 +137,8 @@ let package = Package(
         // the character tokenizer, seeded batches, AdamW, the schedule, the trainer, checkpoints.
         .target(
             name: "Training",
-            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "SafeTensors", "TorchscaleCheckpoint", "FastRetNet"],
+            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "Transformer", "SafeTensors", "TorchscaleCheckpoint",
+                           "FastRetNet", "FastTraining"],
             resources: [.copy("Resources/tinyshakespeare.txt"), .copy("Resources/README.md")]
         ),
 
@@ -184,8 +185,8 @@ let package = Package(
         // `swift run -c release retnet logits|generate|inspect|gradients --checkpoint DIR …`, `retnet train --out DIR …`
         .executableTarget(
             name: "retnet",
-            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "SafeTensors", "TorchscaleCheckpoint", "FastRetNet", "Training",
-                           argumentParser]
+            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "Transformer", "SafeTensors", "TorchscaleCheckpoint", "FastRetNet",
+                           "FastTraining", "Training", argumentParser]
         ),
         // The JSON line every benchmark result is printed as (read back by BenchTests).
         .target(name: "Benchmarks"),
@@ -238,7 +239,8 @@ let package = Package(
         ),
         .testTarget(
             name: "TrainingTests",
-            dependencies: ["Training", "RetNetModel", "TorchscaleCheckpoint", "SafeTensors", "Matrices", "TestSupport"]
+            dependencies: ["Training", "RetNetModel", "Transformer", "FastTraining", "TorchscaleCheckpoint", "SafeTensors", "Matrices",
+                           "TestSupport"]
         ),
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "Retention", "MultiScaleRetention", "RetNetModel", "Matrices", "TestSupport"]),
         .testTarget(name: "GraphsTests", dependencies: ["Graphs"]),

@@ -31,25 +31,10 @@ public struct FastTransformerGradients: Sendable {
     public func lossAndGradients(_ model: Transformer<Float>, sequences: [[Int]]) throws(TransformerError)
         -> (loss: Float, gradients: TransformerGradients<Float>)
     {
-        let batch: TrainingBatch
-        do { batch = try TrainingBatch(sequences, vocabularySize: model.config.vocabSize) } catch { throw TransformerError(error) }
-        let (rows, length, threads) = (batch.rows, batch.length, threads)
-        let (e, vocabulary) = (model.config.embedDim, model.config.vocabSize)
-        let blocks = model.blocks.map(TransformerTrainingBlock.init)
-        let rotations = PositionRotations(model.blocks[0].attention.rotation, length: length)
-
-        // Forward: X⁰ = s · E[tokens], then every block, keeping what the backward pass reads.
-        let embedScale = Float(model.config.embedScale)
-        let hidden = (0...blocks.count).map { _ in FloatBuffer(rows * e) }
-        ModelEnds.embed(model.embedTokens, inputs: batch.inputs, scale: embedScale, into: hidden[0].pointer)
-        var kept: [AttentionActivations] = []
-        var heads: [SoftmaxHeads] = []
-        for (l, block) in blocks.enumerated() {
-            kept.append(AttentionActivations(block, rows: rows))
-            heads.append(SoftmaxHeads(block: block, activations: kept[l], length: length, rotation: rotations.table))
-            block.forward(hidden[l].pointer, into: hidden[l + 1].pointer, keeping: kept[l], heads: heads[l], rows: rows,
-                          threads: threads)
-        }
+        let pass = try forward(model, sequences: sequences)
+        let (batch, rows, e, vocabulary, blocks) = (pass.batch, pass.batch.rows, model.config.embedDim, model.config.vocabSize,
+                                                    pass.blocks)
+        let (hidden, kept, heads, embedScale) = (pass.hidden, pass.kept, pass.heads, Float(model.config.embedScale))
 
         // The loss, and the backward pass: the output projection and the final norm, the blocks
         // last first, the embedding.
@@ -67,7 +52,46 @@ public struct FastTransformerGradients: Sendable {
         }
         gradients.embedTokens = ModelEnds.embeddingGradient(inputs: batch.inputs, scale: embedScale,
                                                             outputGradient: scratch.dX.pointer, vocabulary: vocabulary, width: e)
-        withExtendedLifetime(rotations) {}  // the heads read its tables until here
+        withExtendedLifetime(pass.rotations) {}  // the heads read its tables until here
         return (end.loss, gradients)
+    }
+
+    /// The mean next-token loss alone (the forward pass, and the loss's own gradient at the
+    /// output): the same number `lossAndGradients` returns, for evaluations. Throws as it does.
+    public func loss(_ model: Transformer<Float>, sequences: [[Int]]) throws(TransformerError) -> Float {
+        let pass = try forward(model, sequences: sequences)
+        let first = pass.blocks[0]
+        let scratch = BackwardScratch(rows: pass.batch.rows, embed: model.config.embedDim, value: first.value,
+                                      hidden: first.hidden, expandWidth: first.expandWidth, projectionWidth: first.projectionWidth)
+        let end = ModelEnds.head(layerNorm: model.layerNorm, outputProjection: model.outputProjection,
+                                 last: pass.hidden[pass.blocks.count].pointer, targets: pass.batch.targets, scratch: scratch,
+                                 threads: threads)
+        withExtendedLifetime(pass.rotations) {}
+        return end.loss
+    }
+
+    /// The forward pass: X⁰ = s · E[tokens], then every block, keeping what the backward pass reads.
+    private func forward(_ model: Transformer<Float>, sequences: [[Int]]) throws(TransformerError)
+        -> (batch: TrainingBatch, blocks: [TransformerTrainingBlock], rotations: PositionRotations, hidden: [FloatBuffer],
+            kept: [AttentionActivations], heads: [SoftmaxHeads])
+    {
+        let batch: TrainingBatch
+        do { batch = try TrainingBatch(sequences, vocabularySize: model.config.vocabSize) } catch { throw TransformerError(error) }
+        let (rows, length, threads) = (batch.rows, batch.length, threads)
+        let e = model.config.embedDim
+        let blocks = model.blocks.map(TransformerTrainingBlock.init)
+        let rotations = PositionRotations(model.blocks[0].attention.rotation, length: length)
+        let embedScale = Float(model.config.embedScale)
+        let hidden = (0...blocks.count).map { _ in FloatBuffer(rows * e) }
+        ModelEnds.embed(model.embedTokens, inputs: batch.inputs, scale: embedScale, into: hidden[0].pointer)
+        var kept: [AttentionActivations] = []
+        var heads: [SoftmaxHeads] = []
+        for (l, block) in blocks.enumerated() {
+            kept.append(AttentionActivations(block, rows: rows))
+            heads.append(SoftmaxHeads(block: block, activations: kept[l], length: length, rotation: rotations.table))
+            block.forward(hidden[l].pointer, into: hidden[l + 1].pointer, keeping: kept[l], heads: heads[l], rows: rows,
+                          threads: threads)
+        }
+        return (batch, blocks, rotations, hidden, kept, heads)
     }
 }
