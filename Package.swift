@@ -194,7 +194,7 @@ let package = Package(
         .executableTarget(
             name: "bench",
             dependencies: ["Benchmarks", "Matrices", "Retention", "Kernels", "Measuring", "MultiScaleRetention", "RetNetModel",
-                           "TorchscaleCheckpoint", "FastRetNet", "FastTraining", argumentParser],
+                           "TorchscaleCheckpoint", "FastRetNet", "Transformer", "FastTraining", argumentParser],
             exclude: ["compare_gemm.py", "compare_retnet.py", "compare_training.py", "peers.py"]
         ),
         // `swift run figures` writes Figures/*.dot, *.svg and *.png.

@@ -50,16 +50,12 @@ extension TrainingBlock {
     /// `x` is the block's input, `kept` what its forward pass kept.
     func backward(_ x: UnsafePointer<Float>, kept: BlockActivations, heads retention: HeadRetention, rows: Int,
                   scratch s: BackwardScratch, threads: Int) -> RetNetBlockGradients<Float> {
-        let (e, v, width) = (embed, value, projectionWidth)
+        let (e, v) = (embed, value)
         let secondHalf = feedForwardBackward(kept.y.pointer, normedY: kept.normedY, expanded: kept.expanded,
                                              activated: kept.activated, rows: rows, scratch: s, threads: threads)
         // Multi-scale retention.
-        Linear.inputGradient(s.dY.pointer, weight: output.pointer, into: s.dGated.pointer, rows: rows, inputs: v,
-                             outputs: e, threads: threads)
-        let dOutput = FloatBuffer(e * v)
-        Linear.weightGradient(s.dY.pointer, input: kept.gated.pointer, into: dOutput.pointer, rows: rows, inputs: v,
-                              outputs: e, threads: threads)
-        Bands.run(rows / retention.length * heads, threads: threads) { items in
+        let (dProjections, dOutput) = mixerBackward(normed: kept.normed, mixed: kept.gated, rows: rows,
+                                                    items: rows / retention.length * heads, scratch: s, threads: threads) { items in
             retention.backward(items, outputGradient: s.dGated.pointer, into: s.dProjected.pointer,
                                weightTerms: s.weightTerms.pointer, biasTerms: s.biasTerms.pointer)
         }
@@ -68,11 +64,6 @@ extension TrainingBlock {
                                        bias: NormRows.columnSums(s.biasTerms.pointer, rows: rows, width: v))
         case .rms: NormGradients(weight: [], bias: [])
         }
-        Linear.inputGradient(s.dProjected.pointer, weight: projections.pointer, into: s.dNormed.pointer, rows: rows,
-                             inputs: e, outputs: width, threads: threads)
-        let dProjections = FloatBuffer(width * e)
-        Linear.weightGradient(s.dProjected.pointer, input: kept.normed.pointer, into: dProjections.pointer, rows: rows,
-                              inputs: e, outputs: width, threads: threads)
         let retentionNormGradients = inputNormBackward(retentionNorm, x, rows: rows, scratch: s, threads: threads)
         // The stacked weights' gradients, cut back into one matrix per weight.
         let retentionGradients = MultiScaleRetentionGradients(

@@ -10,16 +10,8 @@ extension TrainingBlock {
     ///     X′ = Y + FFN(Norm₂(Y))
     func forward(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, keeping kept: BlockActivations,
                  heads retention: HeadRetention, rows: Int, threads: Int) {
-        let (e, retentionNorm) = (embed, retentionNorm)
-        Bands.run(rows, threads: threads) { band in
-            RowNorms.block(retentionNorm, x, into: kept.normed.pointer, rows: band, width: e)
-        }
-        Linear.forward(kept.normed.pointer, weight: projections.pointer, into: kept.projected.pointer, rows: rows,
-                       inputs: e, outputs: projectionWidth, threads: threads)
-        Bands.run(rows / retention.length * heads, threads: threads) { items in retention.forward(items) }
-        kept.y.pointer.update(from: x, count: rows * e)
-        Linear.forward(kept.gated.pointer, weight: output.pointer, into: kept.y.pointer, rows: rows, inputs: value,
-                       outputs: e, accumulate: true, threads: threads)
+        mixerForward(x, norm: retentionNorm, normed: kept.normed, projected: kept.projected, mixed: kept.gated, into: kept.y,
+                     rows: rows, items: rows / retention.length * heads, threads: threads) { items in retention.forward(items) }
         feedForward(kept.y.pointer, normedY: kept.normedY, expanded: kept.expanded, activated: kept.activated, into: out,
                     rows: rows, threads: threads)
     }

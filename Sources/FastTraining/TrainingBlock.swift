@@ -44,7 +44,7 @@ final class TrainingBlock {
     var projectionWidth: Int { 2 * embed + 2 * value }
 }
 
-extension TrainingBlock: FeedForwardHalf {}
+extension TrainingBlock: MixerHalf, FeedForwardHalf {}
 
 /// What a block's forward pass keeps for its backward pass, for R = B·T rows (each buffer
 /// rows×width, row-major, unless said otherwise). The block's input X is the previous block's

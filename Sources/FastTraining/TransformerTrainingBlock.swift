@@ -13,7 +13,7 @@ import Transformer
 ///     W_O                    E×V
 ///     [fc1; gate] or fc1     2F×E or F×E  (`FeedForwardHalf`, shared with the RetNet's block)
 ///     fc2                    E×F
-final class TransformerTrainingBlock: FeedForwardHalf {
+final class TransformerTrainingBlock: MixerHalf, FeedForwardHalf {
     let attentionNorm: BlockNorm<Float>
     let finalNorm: BlockNorm<Float>
     let projections: FloatBuffer
@@ -80,16 +80,10 @@ extension TransformerTrainingBlock {
     ///     X′ = Y + FFN(Norm₂(Y))
     func forward(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, keeping kept: AttentionActivations,
                  heads attention: SoftmaxHeads, rows: Int, threads: Int) {
-        let (e, attentionNorm) = (embed, attentionNorm)
-        Bands.run(rows, threads: threads) { band in
-            RowNorms.block(attentionNorm, x, into: kept.normed.pointer, rows: band, width: e)
+        mixerForward(x, norm: attentionNorm, normed: kept.normed, projected: kept.projected, mixed: kept.attended,
+                     into: kept.y, rows: rows, items: rows / attention.length * heads, threads: threads) { items in
+            attention.forward(items)
         }
-        Linear.forward(kept.normed.pointer, weight: projections.pointer, into: kept.projected.pointer, rows: rows,
-                       inputs: e, outputs: projectionWidth, threads: threads)
-        Bands.run(rows / attention.length * heads, threads: threads) { items in attention.forward(items) }
-        kept.y.pointer.update(from: x, count: rows * e)
-        Linear.forward(kept.attended.pointer, weight: output.pointer, into: kept.y.pointer, rows: rows, inputs: value,
-                       outputs: e, accumulate: true, threads: threads)
         feedForward(kept.y.pointer, normedY: kept.normedY, expanded: kept.expanded, activated: kept.activated, into: out,
                     rows: rows, threads: threads)
     }
@@ -103,22 +97,13 @@ extension TransformerTrainingBlock {
     ///     dX = dY + Norm₁ᵀ(dNorm₁)
     func backward(_ x: UnsafePointer<Float>, kept: AttentionActivations, heads attention: SoftmaxHeads, rows: Int,
                   scratch s: BackwardScratch, threads: Int) -> TransformerBlockGradients<Float> {
-        let (e, v, width) = (embed, value, projectionWidth)
+        let (e, v) = (embed, value)
         let secondHalf = feedForwardBackward(kept.y.pointer, normedY: kept.normedY, expanded: kept.expanded,
                                              activated: kept.activated, rows: rows, scratch: s, threads: threads)
-        Linear.inputGradient(s.dY.pointer, weight: output.pointer, into: s.dGated.pointer, rows: rows, inputs: v,
-                             outputs: e, threads: threads)
-        let dOutput = FloatBuffer(e * v)
-        Linear.weightGradient(s.dY.pointer, input: kept.attended.pointer, into: dOutput.pointer, rows: rows, inputs: v,
-                              outputs: e, threads: threads)
-        Bands.run(rows / attention.length * heads, threads: threads) { items in
+        let (dProjections, dOutput) = mixerBackward(normed: kept.normed, mixed: kept.attended, rows: rows,
+                                                    items: rows / attention.length * heads, scratch: s, threads: threads) { items in
             attention.backward(items, outputGradient: s.dGated.pointer, into: s.dProjected.pointer)
         }
-        Linear.inputGradient(s.dProjected.pointer, weight: projections.pointer, into: s.dNormed.pointer, rows: rows,
-                             inputs: e, outputs: width, threads: threads)
-        let dProjections = FloatBuffer(width * e)
-        Linear.weightGradient(s.dProjected.pointer, input: kept.normed.pointer, into: dProjections.pointer, rows: rows,
-                              inputs: e, outputs: width, threads: threads)
         let attentionNormGradients = inputNormBackward(attentionNorm, x, rows: rows, scratch: s, threads: threads)
         let attentionGradients = AttentionGradients(
             qProj: dProjections.matrix(firstRow: 0, rows: e, columns: e),

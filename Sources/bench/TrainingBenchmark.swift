@@ -6,8 +6,10 @@ import Matrices
 import Measuring
 import MultiScaleRetention
 import RetNetModel
+import Transformer
 
-/// `bench training`: one training step's loss and gradients (FastGradients), or the reference.
+/// `bench training`: one training step's loss and gradients (FastGradients), or the reference; of
+/// the RetNet, or of its Transformer baseline (FastTransformerGradients).
 struct TrainingBenchmark: Benchmark {
     static let configuration = CommandConfiguration(
         commandName: "training",
@@ -18,15 +20,24 @@ struct TrainingBenchmark: Benchmark {
             (forward and backward, no optimiser step) and tokens_per_second = batch × (length − 1) / \
             median, the predictions per second. --path reference averages RetNet<Float>.gradients over \
             the sequences instead (the explicit backward pass of chapter 10, one sequence at a time). \
-            Parameters: path, layers, heads, width, value_width, ffn, vocabulary, batch, length, seed.
+            --model transformer times the Transformer of the same width, layers and heads \
+            (TransformerConfig(matching:), W_G's weights in its FFN) through FastTransformerGradients, or \
+            Transformer.gradients for --path reference; repeat --model for both, side by side in one run. \
+            Parameters: model, path, layers, heads, width, value_width, ffn, vocabulary, batch, length, seed.
             """)
 
     enum Path: String, CaseIterable, ExpressibleByArgument {
         case fast, reference
     }
 
+    enum Model: String, CaseIterable, ExpressibleByArgument {
+        case retnet, transformer
+    }
+
     @Option(parsing: .singleValue, help: "fast or reference; repeat for both (default: fast).")
     var path: [Path] = [.fast]
+    @Option(parsing: .singleValue, help: "retnet or transformer; repeat for both (default: retnet).")
+    var model: [Model] = [.retnet]
     @Option(help: "Blocks (decoder_layers).") var layers = 4
     @Option(help: "Heads per layer (decoder_retention_heads).") var heads = 4
     @Option(help: "Model width E (decoder_embed_dim).") var width = 128
@@ -54,29 +65,38 @@ struct TrainingBenchmark: Benchmark {
         let config = RetNetConfig(variant: .torchscale, embedDim: width, valueEmbedDim: valueWidth ?? 2 * width,
                                   retentionHeads: heads, ffnEmbedDim: ffn ?? 4 * width, layers: layers, vocabSize: vocabulary)
         do { try config.validate() } catch { throw ValidationError("\(error)") }
-        let model = try RetNet<Float>.random(config: config, seed: UInt64(input.seed))
+        let retnet = try RetNet<Float>.random(config: config, seed: UInt64(input.seed))
+        let transformer = try Transformer<Float>.random(config: TransformerConfig(matching: config), seed: UInt64(input.seed))
         var rng = input.generator
         let sequences = (0..<batch).map { _ in (0..<length).map { _ in Int(rng.next() % UInt64(vocabulary)) } }
         let fast = try FastGradients(threads: threads.threads)
+        let fastTransformer = try FastTransformerGradients(threads: threads.threads)
+        for kind in model {
         for path in path {
-            progress("\(path.rawValue): \(layers) layers, E = \(width), V = \(config.valueEmbedDim), F = \(config.ffnEmbedDim), "
+            let ffnWidth = kind == .retnet ? config.ffnEmbedDim : transformer.config.ffnEmbedDim
+            progress("\(kind.rawValue) \(path.rawValue): \(layers) layers, E = \(width), V = \(config.valueEmbedDim), F = \(ffnWidth), "
                      + "\(batch) × \(length) tokens, \(threads.threads) thread(s)")
             let seconds = try median(repetitions: timing.repetitions) {
-                switch path {
-                case .fast:
-                    blackHole(try fast.lossAndGradients(model, sequences: sequences))
-                case .reference:
-                    for sequence in sequences { blackHole(try model.gradients(sequence)) }
+                switch (kind, path) {
+                case (.retnet, .fast):
+                    blackHole(try fast.lossAndGradients(retnet, sequences: sequences))
+                case (.retnet, .reference):
+                    for sequence in sequences { blackHole(try retnet.gradients(sequence)) }
+                case (.transformer, .fast):
+                    blackHole(try fastTransformer.lossAndGradients(transformer, sequences: sequences))
+                case (.transformer, .reference):
+                    for sequence in sequences { blackHole(try transformer.gradients(sequence)) }
                 }
             }
             let parameters: [String: Parameter] = [
-                "path": .text(path.rawValue), "layers": .integer(layers), "heads": .integer(heads), "width": .integer(width),
-                "value_width": .integer(config.valueEmbedDim), "ffn": .integer(config.ffnEmbedDim),
+                "model": .text(kind.rawValue), "path": .text(path.rawValue), "layers": .integer(layers), "heads": .integer(heads), "width": .integer(width),
+                "value_width": .integer(config.valueEmbedDim), "ffn": .integer(ffnWidth),
                 "vocabulary": .integer(vocabulary), "batch": .integer(batch), "length": .integer(length),
                 "seed": .integer(input.seed),
             ]
             try report(BenchmarkResult(benchmark: "training", parameters: parameters, threads: threads.threads,
                                        repetitions: timing.repetitions, medianSeconds: seconds, tokens: batch * (length - 1)))
+        }
         }
     }
 }
