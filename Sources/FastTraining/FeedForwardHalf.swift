@@ -31,14 +31,27 @@ func feedForwardLayout(_ ffn: FeedForward<Float>) -> (FloatBuffer, FloatBuffer, 
     }
 }
 
+/// What the FFN half keeps for its backward pass, for R rows: Y = X + Mixer(Norm₁(X)) and
+/// Norm₂(Y) (R×E), the fc1 (and gate) outputs (R×2F or R×F), and act(fc1 ·) [⊙ gate ·] (R×F, the
+/// input of fc2).
+final class FeedForwardActivations {
+    let y: FloatBuffer, normedY: FloatBuffer, expanded: FloatBuffer, activated: FloatBuffer
+
+    init(_ half: some FeedForwardHalf, rows: Int) {
+        y = FloatBuffer(rows * half.embed)
+        normedY = FloatBuffer(rows * half.embed)
+        expanded = FloatBuffer(rows * half.expandWidth)
+        activated = FloatBuffer(rows * half.hidden)
+    }
+}
+
 extension FeedForwardHalf {
     /// 2F (GLU) or F: the width of the fc1 (and gate) outputs.
     var expandWidth: Int { gated ? 2 * hidden : hidden }
 
-    /// X′ = Y + FFN(Norm₂(Y)) for the R rows of Y into `out`, keeping Norm₂(Y) (R×E), the fc1
-    /// (and gate) outputs (R×2F or R×F) and act(fc1 ·) [⊙ gate ·] (R×F, the input of fc2).
-    func feedForward(_ y: UnsafePointer<Float>, normedY: FloatBuffer, expanded: FloatBuffer, activated: FloatBuffer,
-                     into out: UnsafeMutablePointer<Float>, rows: Int, threads: Int) {
+    /// X′ = Y + FFN(Norm₂(Y)) for the R rows of Y (in `kept.y`) into `out`, keeping the rest of `kept`.
+    func feedForward(_ kept: FeedForwardActivations, into out: UnsafeMutablePointer<Float>, rows: Int, threads: Int) {
+        let (y, normedY, expanded, activated) = (UnsafePointer(kept.y.pointer), kept.normedY, kept.expanded, kept.activated)
         let (e, f, span, activation, gated, finalNorm) = (embed, hidden, expandWidth, activation, gated, finalNorm)
         Bands.run(rows, threads: threads) { band in
             RowNorms.block(finalNorm, y, into: normedY.pointer, rows: band, width: e)
@@ -62,10 +75,10 @@ extension FeedForwardHalf {
     ///     dP = dX′ fc2 (GEMM),  d fc2 = dX′ᵀ P (GEMM),  dH [dGt] row by row,
     ///     dNorm₂ = d[H Gt] [fc1; gate] (GEMM),  d[fc1; gate] = d[H Gt]ᵀ Norm₂(Y) (GEMM)
     ///     dY = dX′ + Norm₂ᵀ(dNorm₂)
-    func feedForwardBackward(_ y: UnsafePointer<Float>, normedY: FloatBuffer, expanded: FloatBuffer, activated: FloatBuffer,
-                             rows: Int, scratch s: BackwardScratch, threads: Int)
+    func feedForwardBackward(_ kept: FeedForwardActivations, rows: Int, scratch s: BackwardScratch, threads: Int)
         -> (norm: NormGradients<Float>, ffn: FeedForwardGradients<Float>)
     {
+        let (y, normedY, expanded, activated) = (UnsafePointer(kept.y.pointer), kept.normedY, kept.expanded, kept.activated)
         let (e, f, span, activation, gated, finalNorm) = (embed, hidden, expandWidth, activation, gated, finalNorm)
         Linear.inputGradient(s.dX.pointer, weight: contract.pointer, into: s.dHidden.pointer, rows: rows, inputs: f,
                              outputs: e, threads: threads)

@@ -51,8 +51,7 @@ extension TrainingBlock {
     func backward(_ x: UnsafePointer<Float>, kept: BlockActivations, heads retention: HeadRetention, rows: Int,
                   scratch s: BackwardScratch, threads: Int) -> RetNetBlockGradients<Float> {
         let (e, v) = (embed, value)
-        let secondHalf = feedForwardBackward(kept.y.pointer, normedY: kept.normedY, expanded: kept.expanded,
-                                             activated: kept.activated, rows: rows, scratch: s, threads: threads)
+        let secondHalf = feedForwardBackward(kept.feedForward, rows: rows, scratch: s, threads: threads)
         // Multi-scale retention.
         let (dProjections, dOutput) = mixerBackward(normed: kept.normed, mixed: kept.gated, rows: rows,
                                                     items: rows / retention.length * heads, scratch: s, threads: threads) { items in

@@ -10,9 +10,10 @@ extension TrainingBlock {
     ///     X′ = Y + FFN(Norm₂(Y))
     func forward(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, keeping kept: BlockActivations,
                  heads retention: HeadRetention, rows: Int, threads: Int) {
-        mixerForward(x, norm: retentionNorm, normed: kept.normed, projected: kept.projected, mixed: kept.gated, into: kept.y,
-                     rows: rows, items: rows / retention.length * heads, threads: threads) { items in retention.forward(items) }
-        feedForward(kept.y.pointer, normedY: kept.normedY, expanded: kept.expanded, activated: kept.activated, into: out,
-                    rows: rows, threads: threads)
+        mixerForward(x, norm: retentionNorm, normed: kept.normed, projected: kept.projected, mixed: kept.gated,
+                     into: kept.feedForward.y, rows: rows, items: rows / retention.length * heads, threads: threads) { items in
+            retention.forward(items)
+        }
+        feedForward(kept.feedForward, into: out, rows: rows, threads: threads)
     }
 }

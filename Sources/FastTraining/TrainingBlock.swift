@@ -59,10 +59,8 @@ final class BlockActivations {
     let q: FloatBuffer, k: FloatBuffer, v: FloatBuffer, retention: FloatBuffer
     /// swish(G) ⊙ HeadNorm(heads), R×V: the input of W_O.
     let gated: FloatBuffer
-    /// Y = MSR(Norm₁(X)) + X and Norm₂(Y), R×E.
-    let y: FloatBuffer, normedY: FloatBuffer
-    /// The fc1 (and gate) outputs, R×2F (or R×F), and act(fc1 ·) [⊙ gate ·], R×F: the input of fc2.
-    let expanded: FloatBuffer, activated: FloatBuffer
+    /// Y = MSR(Norm₁(X)) + X and what the FFN half keeps.
+    let feedForward: FeedForwardActivations
 
     init(_ block: TrainingBlock, rows: Int) {
         normed = FloatBuffer(rows * block.embed)
@@ -72,9 +70,6 @@ final class BlockActivations {
         v = FloatBuffer(rows * block.value)
         retention = FloatBuffer(rows * block.value)
         gated = FloatBuffer(rows * block.value)
-        y = FloatBuffer(rows * block.embed)
-        normedY = FloatBuffer(rows * block.embed)
-        expanded = FloatBuffer(rows * block.expandWidth)
-        activated = FloatBuffer(rows * block.hidden)
+        feedForward = FeedForwardActivations(block, rows: rows)
     }
 }

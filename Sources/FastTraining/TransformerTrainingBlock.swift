@@ -53,10 +53,8 @@ final class AttentionActivations {
     let q: FloatBuffer, k: FloatBuffer, v: FloatBuffer
     /// [head_1 … head_h], R×V: the input of W_O.
     let attended: FloatBuffer
-    /// Y = Attn(Norm₁(X)) + X and Norm₂(Y), R×E.
-    let y: FloatBuffer, normedY: FloatBuffer
-    /// The fc1 (and gate) outputs, R×2F (or R×F), and act(fc1 ·) [⊙ gate ·], R×F: the input of fc2.
-    let expanded: FloatBuffer, activated: FloatBuffer
+    /// Y = Attn(Norm₁(X)) + X and what the FFN half keeps.
+    let feedForward: FeedForwardActivations
 
     init(_ block: TransformerTrainingBlock, rows: Int) {
         normed = FloatBuffer(rows * block.embed)
@@ -65,10 +63,7 @@ final class AttentionActivations {
         k = FloatBuffer(rows * block.embed)
         v = FloatBuffer(rows * block.value)
         attended = FloatBuffer(rows * block.value)
-        y = FloatBuffer(rows * block.embed)
-        normedY = FloatBuffer(rows * block.embed)
-        expanded = FloatBuffer(rows * block.expandWidth)
-        activated = FloatBuffer(rows * block.hidden)
+        feedForward = FeedForwardActivations(block, rows: rows)
     }
 }
 
@@ -81,11 +76,10 @@ extension TransformerTrainingBlock {
     func forward(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, keeping kept: AttentionActivations,
                  heads attention: SoftmaxHeads, rows: Int, threads: Int) {
         mixerForward(x, norm: attentionNorm, normed: kept.normed, projected: kept.projected, mixed: kept.attended,
-                     into: kept.y, rows: rows, items: rows / attention.length * heads, threads: threads) { items in
+                     into: kept.feedForward.y, rows: rows, items: rows / attention.length * heads, threads: threads) { items in
             attention.forward(items)
         }
-        feedForward(kept.y.pointer, normedY: kept.normedY, expanded: kept.expanded, activated: kept.activated, into: out,
-                    rows: rows, threads: threads)
+        feedForward(kept.feedForward, into: out, rows: rows, threads: threads)
     }
 
     /// The backward pass of `forward`: given dX′ in `scratch.dX`, leaves dX there and returns
@@ -98,8 +92,7 @@ extension TransformerTrainingBlock {
     func backward(_ x: UnsafePointer<Float>, kept: AttentionActivations, heads attention: SoftmaxHeads, rows: Int,
                   scratch s: BackwardScratch, threads: Int) -> TransformerBlockGradients<Float> {
         let (e, v) = (embed, value)
-        let secondHalf = feedForwardBackward(kept.y.pointer, normedY: kept.normedY, expanded: kept.expanded,
-                                             activated: kept.activated, rows: rows, scratch: s, threads: threads)
+        let secondHalf = feedForwardBackward(kept.feedForward, rows: rows, scratch: s, threads: threads)
         let (dProjections, dOutput) = mixerBackward(normed: kept.normed, mixed: kept.attended, rows: rows,
                                                     items: rows / attention.length * heads, scratch: s, threads: threads) { items in
             attention.backward(items, outputGradient: s.dGated.pointer, into: s.dProjected.pointer)

@@ -20,6 +20,10 @@ import TorchscaleCheckpoint
 /// loads one torchscale wrote. The batch generator's state is (seed, step) — batch k is drawn
 /// from those alone (`BatchSampler`) — and the schedule's position is the step, so the settings
 /// and the step are all a resumed run needs besides the weights and the moments.
+///
+/// A Transformer run's directory (`retnet train --model transformer`) holds transformer.json (its
+/// `TransformerConfig`) and model.safetensors under this project's names in place of config.json
+/// and torchscale's (`TrainableModel.checkpointFiles`); `load` reads RetNet checkpoints only.
 public enum TrainingCheckpoint {
     /// What a checkpoint holds.
     public struct Contents: Sendable {
