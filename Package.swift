@@ -4,7 +4,7 @@
 //
 //   foundation        Matrices                                   (dense matrices, seeded generator, formatting)
 //   chapter concepts  Recurrence → Diagonalisation → Retention → MultiScaleRetention → RetNetModel → Transformer
-//   fast path         Kernels → FastRetNet → FastTransformer, and Measuring         (SIMD GEMM and retention; bounds and timing)
+//   fast path         Kernels → FastRetNet → FastTransformer, FastTraining, and Measuring  (SIMD GEMM, retention, gradients; bounds, timing)
 //   interop           SafeTensors → TorchscaleCheckpoint          (torchscale 0.3.0 checkpoints)
 //   training          Training                                   (tiny Shakespeare, AdamW, checkpoints that resume)
 //   figures           Tracing, Graphs → GraphvizRendering, Plots, RetentionFigures
@@ -52,6 +52,7 @@ let package = Package(
         .library(name: "Kernels", targets: ["Kernels"]),
         .library(name: "FastRetNet", targets: ["FastRetNet"]),
         .library(name: "FastTransformer", targets: ["FastTransformer"]),
+        .library(name: "FastTraining", targets: ["FastTraining"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "TorchscaleCheckpoint", targets: ["TorchscaleCheckpoint"]),
         .library(name: "Training", targets: ["Training"]),
@@ -115,6 +116,14 @@ let package = Package(
             swiftSettings: nativeCPU
         ),
 
+        // The loss and every weight's gradient of a RetNet<Float> or a Transformer<Float> for a batch
+        // of sequences, on the same kernels (chapter 10's backward pass, fast): what training steps on.
+        .target(
+            name: "FastTraining",
+            dependencies: ["Matrices", "Retention", "MultiScaleRetention", "RetNetModel", "Transformer", "Kernels", "FastRetNet"],
+            swiftSettings: nativeCPU
+        ),
+
         // MARK: Interop
 
         // safetensors I/O, written by hand (no Swift package for it is available).
@@ -128,7 +137,8 @@ let package = Package(
         // the character tokenizer, seeded batches, AdamW, the schedule, the trainer, checkpoints.
         .target(
             name: "Training",
-            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "SafeTensors", "TorchscaleCheckpoint", "FastRetNet"],
+            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "Transformer", "SafeTensors", "TorchscaleCheckpoint",
+                           "FastRetNet", "FastTraining"],
             resources: [.copy("Resources/tinyshakespeare.txt"), .copy("Resources/README.md")]
         ),
 
@@ -178,17 +188,17 @@ let package = Package(
         // `swift run -c release retnet logits|generate|inspect|gradients --checkpoint DIR …`, `retnet train --out DIR …`
         .executableTarget(
             name: "retnet",
-            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "SafeTensors", "TorchscaleCheckpoint", "FastRetNet", "Training",
-                           argumentParser]
+            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "Transformer", "SafeTensors", "TorchscaleCheckpoint", "FastRetNet",
+                           "FastTraining", "Training", argumentParser]
         ),
         // The JSON line every benchmark result is printed as (read back by BenchTests).
         .target(name: "Benchmarks"),
-        // `swift run -c release bench gemm|peak|retention|model|decode …`: every benchmark, one JSON object per result.
+        // `swift run -c release bench gemm|peak|retention|model|decode|training …`: every benchmark, one JSON object per result.
         .executableTarget(
             name: "bench",
             dependencies: ["Benchmarks", "Matrices", "Retention", "Kernels", "Measuring", "MultiScaleRetention", "RetNetModel",
-                           "TorchscaleCheckpoint", "FastRetNet", "Transformer", "FastTransformer", argumentParser],
-            exclude: ["compare_gemm.py", "compare_retnet.py", "compare_decode.py", "peers.py"]
+                           "TorchscaleCheckpoint", "FastRetNet", "Transformer", "FastTransformer", "FastTraining", argumentParser],
+            exclude: ["compare_gemm.py", "compare_retnet.py", "compare_decode.py", "compare_training.py", "peers.py"]
         ),
         // `swift run figures` writes Figures/*.dot, *.svg and *.png.
         .executableTarget(name: "figures", dependencies: ["RetentionFigures", "Graphs", "GraphvizRendering", argumentParser]),
@@ -221,6 +231,10 @@ let package = Package(
             dependencies: ["FastRetNet", "RetNetModel", "TorchscaleCheckpoint", "MultiScaleRetention", "Retention", "Kernels", "Matrices",
                            "TestSupport"]
         ),
+        .testTarget(
+            name: "FastTrainingTests",
+            dependencies: ["FastTraining", "RetNetModel", "Transformer", "MultiScaleRetention", "Matrices", "TestSupport"]
+        ),
         .testTarget(name: "FastTransformerTests", dependencies: ["FastTransformer", "Transformer", "RetNetModel", "Matrices", "TestSupport"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
         .testTarget(
@@ -229,7 +243,8 @@ let package = Package(
         ),
         .testTarget(
             name: "TrainingTests",
-            dependencies: ["Training", "RetNetModel", "TorchscaleCheckpoint", "SafeTensors", "Matrices", "TestSupport"]
+            dependencies: ["Training", "RetNetModel", "Transformer", "FastTraining", "TorchscaleCheckpoint", "SafeTensors", "Matrices",
+                           "TestSupport"]
         ),
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "Retention", "MultiScaleRetention", "RetNetModel", "Matrices", "TestSupport"]),
         .testTarget(name: "GraphsTests", dependencies: ["Graphs"]),

@@ -7,10 +7,10 @@ import MultiScaleRetention
 ///
 ///     swish(x) = x / (1 + e^{−x})        gelu(x) = x (1 + erf(x / √2)) / 2
 package enum FloatActivation {
-    typealias Vector = SIMD16<Float>
+    package typealias Vector = SIMD16<Float>
 
     @inline(__always)
-    static func apply(_ activation: Activation, _ x: Vector) -> Vector {
+    package static func apply(_ activation: Activation, _ x: Vector) -> Vector {
         switch activation {
         case .swish: x / (1 + VectorMath.exp(-x))
         case .gelu: x * (1 + VectorMath.erf(x * (1 / Float.sqrt(2)))) / 2

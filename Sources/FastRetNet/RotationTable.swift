@@ -51,4 +51,18 @@ package struct RotationTable {
             x[2 * j + 1] = a * s + b * c
         }
     }
+
+    /// The transpose of `rotate`: turns each pair back by −nθ_j, (a, b) ↦ (a c + b s, b c − a s),
+    /// with the same cos and sin (`Rotation.backward`'s arithmetic). A backward pass takes the
+    /// gradient of rotated rows through it.
+    @inline(__always)
+    package func rotateBack(_ x: UnsafeMutablePointer<Float>, row: Int) {
+        let (cos, sin) = (self.cos + row * pairs, self.sin + row * pairs)
+        for j in 0..<pairs {
+            let c = cos[j], s = sin[j]
+            let a = x[2 * j], b = x[2 * j + 1]
+            x[2 * j] = a * c + b * s
+            x[2 * j + 1] = b * c - a * s
+        }
+    }
 }

@@ -32,7 +32,7 @@ package enum RowNorms {
 
     /// The per-head norm of one head's row of d_v outputs (in place); `channel` is the head's
     /// first column in the layer's h·d_v channels (for GroupNorm's weight and bias).
-    static func head(_ norm: HeadNorm<Float>, _ row: UnsafeMutablePointer<Float>, width dv: Int, channel: Int) {
+    package static func head(_ norm: HeadNorm<Float>, _ row: UnsafeMutablePointer<Float>, width dv: Int, channel: Int) {
         switch norm {
         case .groupNorm(let weight, let bias, let eps):
             var sum: Float = 0

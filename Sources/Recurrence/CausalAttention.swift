@@ -18,14 +18,20 @@ public enum CausalAttention {
     /// every earlier key and value, so a decoder must keep all of them (a KV cache that grows with n).
     public static func softmax<E: RealScalar>(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>) throws(ShapeError) -> Matrix<E> {
         try LinearRecurrence.validate(q: q, k: k, v: v)
+        return softmaxWeights(q: q, k: k) * v
+    }
+
+    /// The weights P = softmax(Q Kᵀ/√d, masked) of `softmax` (n×n, zero above the diagonal, each
+    /// row summing to 1): the row's largest score is subtracted before exponentiating. Q and K
+    /// were checked by the caller (same rows, same columns).
+    static func softmaxWeights<E: RealScalar>(q: Matrix<E>, k: Matrix<E>) -> Matrix<E> {
         let n = q.rows
         let scores = (1 / E.sqrt(E(q.columns))) * (q * k.transposed)
-        let weights = Matrix<E>(rows: n, columns: n) { row, column in
+        return Matrix<E>(rows: n, columns: n) { row, column in
             guard column <= row else { return 0 }
-            let peak = (0...row).map { scores[row, $0] }.max()!
+            let peak = (0...row).reduce(scores[row, 0]) { Swift.max($0, scores[row, $1]) }
             let total = (0...row).reduce(E.zero) { $0 + E.exp(scores[row, $1] - peak) }
             return E.exp(scores[row, column] - peak) / total
         }
-        return weights * v
     }
 }

@@ -66,7 +66,7 @@ extension RetNet {
 
     /// The backward pass of the embedding X⁰_n = s · E[tokens[n]]: row n of dX⁰, times s, is
     /// added into row tokens[n] of dE. The ids were checked by the forward pass.
-    static func embeddingBackward(tokens: [Int], outputGradient dX: Matrix<E>, scale: E, into dE: inout Matrix<E>) {
+    package static func embeddingBackward(tokens: [Int], outputGradient dX: Matrix<E>, scale: E, into dE: inout Matrix<E>) {
         for (n, token) in tokens.enumerated() {
             for c in 0..<dX.columns { dE[token, c] += scale * dX[n, c] }
         }

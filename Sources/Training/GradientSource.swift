@@ -3,17 +3,18 @@ import Matrices
 import RetNetModel
 
 /// Where the trainer gets the loss and the gradients of a batch: the mean next-token loss over
-/// all `sequences` and its gradient with respect to every weight.
+/// all `sequences` and its gradient with respect to every weight of a `Model`.
 ///
-/// `ReferenceGradients` is the model's own explicit backward pass (chapter 10), sequence by
-/// sequence: slow and plainly correct. A faster source on the SIMD kernels plugs in here by
-/// conforming to this protocol; nothing else in the trainer changes. Whatever the source, it
-/// must be deterministic — the same model and batch give the same bits — for a run to repeat
-/// and to resume bit for bit.
-public protocol GradientSource: Sendable {
+/// `ReferenceGradients` is the RetNet's own explicit backward pass (chapter 10), sequence by
+/// sequence: slow and plainly correct. `FastGradients` and `FastTransformerGradients` (module
+/// `FastTraining`) are the RetNet's and the Transformer's on the SIMD kernels. Whatever the
+/// source, it must be deterministic — the same model and batch give the same bits — for a run
+/// to repeat and to resume bit for bit.
+public protocol GradientSource<Model>: Sendable {
+    associatedtype Model: TrainableModel = RetNet<Float>
+    associatedtype Gradients: NamedGradients
     /// The mean next-token loss over all sequences (each of the same length ≥ 2), and its gradients.
-    func lossAndGradients(_ model: RetNet<Float>, sequences: [[Int]]) throws(RetNetError)
-        -> (loss: Float, gradients: RetNetGradients<Float>)
+    func lossAndGradients(_ model: Model, sequences: [[Int]]) throws -> (loss: Float, gradients: Gradients)
 }
 
 /// The reference source: `RetNet.gradients(_:form:scaling:)` on every sequence (parallel form,

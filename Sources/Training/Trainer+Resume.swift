@@ -1,7 +1,12 @@
-extension Trainer {
+import Matrices
+import RetNetModel
+
+extension Trainer where Model == RetNet<Float> {
     /// Resumes the run saved in `contents` on `text` (encoded with the checkpoint's tokenizer:
     /// a character outside it is an error), with gradients from `source`.
-    public init(resuming contents: TrainingCheckpoint.Contents, text: String, source: any GradientSource) throws(TrainingError) {
+    public init(resuming contents: TrainingCheckpoint.Contents, text: String, source: any GradientSource<RetNet<Float>>)
+        throws(TrainingError)
+    {
         let corpus = try Corpus(text: text, tokenizer: contents.tokenizer)
         try self.init(model: contents.model, corpus: corpus, configuration: contents.configuration, source: source,
                       optimizer: contents.optimizer, history: contents.history)

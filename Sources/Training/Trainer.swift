@@ -3,7 +3,8 @@ import Foundation
 import Matrices
 import RetNetModel
 
-/// Trains a `RetNet<Float>` on a corpus: seeded batches, gradients from a `GradientSource`,
+/// Trains a model — a `RetNet<Float>`, or its Transformer baseline alike (`TrainableModel`) — on a
+/// corpus: seeded batches, gradients from a `GradientSource`,
 /// global-norm clipping, AdamW on the warm-up-then-cosine schedule; evaluations of both splits
 /// on fixed batches; a checkpoint after each evaluation.
 ///
@@ -15,12 +16,12 @@ import RetNetModel
 /// Deterministic: the batches are a function of (seed, step), the evaluation batches of the
 /// seed, every sum is taken in a fixed order, so the same settings give the same losses and
 /// weights bit for bit, and a run resumed from a checkpoint continues as if it had not stopped.
-public struct Trainer {
+public struct Trainer<Model: TrainableModel> {
     public let configuration: TrainingConfiguration
     public let corpus: Corpus
-    public let source: any GradientSource
+    public let source: any GradientSource<Model>
     /// The model after `optimizer.step` steps.
-    public private(set) var model: RetNet<Float>
+    public private(set) var model: Model
     /// AdamW's step count and moments.
     public private(set) var optimizer: AdamW.State
     /// Every evaluation so far, in step order.
@@ -38,13 +39,13 @@ public struct Trainer {
     ///
     /// Throws `.setting` for settings out of range or a corpus too short for the context, and
     /// `.model` for a model whose vocabulary is not the tokenizer's.
-    public init(model: RetNet<Float>, corpus: Corpus, configuration: TrainingConfiguration, source: any GradientSource,
+    public init(model: Model, corpus: Corpus, configuration: TrainingConfiguration, source: any GradientSource<Model>,
                 optimizer: AdamW.State? = nil, history: [Evaluation] = []) throws(TrainingError)
     {
         try configuration.validate()
-        guard model.config.vocabSize == corpus.tokenizer.count else {
+        guard model.vocabularySize == corpus.tokenizer.count else {
             throw .setting(name: "vocab_size", expected: "\(corpus.tokenizer.count) (the tokenizer's characters)",
-                           got: "\(model.config.vocabSize)")
+                           got: "\(model.vocabularySize)")
         }
         let c = configuration
         batches = try BatchSampler(tokens: corpus.train, context: c.context, batchSize: c.batchSize, seed: c.seed)
@@ -79,14 +80,15 @@ public struct Trainer {
     public mutating func takeStep() throws(TrainingError) -> StepRecord {
         let index = step
         let rate = schedule.rate(at: index)
-        let (loss, grads): (Float, RetNetGradients<Float>)
+        let loss: Float, gradientsByName: [NamedTensor]
         do {
-            (loss, grads) = try source.lossAndGradients(model, sequences: batches.batch(index))
+            let result = try source.lossAndGradients(model, sequences: batches.batch(index))
+            (loss, gradientsByName) = (result.loss, result.gradients.tensors)
         } catch {
-            throw .model(error)
+            throw TrainingError(modelError: error)
         }
         guard loss.isFinite else { throw .nonFinite(what: "training loss", step: index, value: loss) }
-        var gradients = grads.tensors
+        var gradients = gradientsByName
         let norm = GradientClipping.clip(&gradients, maxNorm: configuration.gradientClip)
         guard norm.isFinite else { throw .nonFinite(what: "gradient norm", step: index, value: Float(norm)) }
         var updated = parameters
@@ -95,7 +97,7 @@ public struct Trainer {
         do {
             model = try model.with(parameters: updated)
         } catch {
-            throw .model(error)
+            throw TrainingError(modelError: error)
         }
         parameters = updated
         optimizer = state
@@ -103,18 +105,10 @@ public struct Trainer {
     }
 
     /// The mean loss of the model over the fixed evaluation batches of both splits (the forward
-    /// pass only, on the SIMD kernels, parallel form).
+    /// pass only, on the SIMD kernels: `TrainableModel.meanLoss`).
     public func evaluate() throws(TrainingError) -> Evaluation {
-        let fast: FastRetNet
-        do { fast = try FastRetNet(model) } catch { throw .model(error) }
         func mean(_ sequences: [[Int]]) throws(TrainingError) -> Float {
-            var total = 0.0
-            for sequence in sequences {
-                let logits: Matrix<Float>
-                do { logits = try fast.forward(sequence).logits } catch { throw .model(error) }
-                total += Double(NextTokenLoss.evaluate(logits: logits, tokens: sequence).loss)
-            }
-            return Float(total / Double(sequences.count))
+            do { return try model.meanLoss(sequences) } catch { throw TrainingError(modelError: error) }
         }
         return Evaluation(step: step, trainLoss: try mean(trainEvaluation), validationLoss: try mean(validationEvaluation))
     }
@@ -136,7 +130,7 @@ public struct Trainer {
     /// after each evaluation calls `evaluated` (where a checkpoint is written). `stepped` sees
     /// every step. A thrown error stops the run; what `evaluated` saved last is kept.
     public mutating func run(stopAfter: Int? = nil, stepped: (StepRecord) -> Void = { _ in },
-                             evaluated: (Trainer, Evaluation) throws(TrainingError) -> Void = { _, _ in }) throws(TrainingError)
+                             evaluated: (Self, Evaluation) throws(TrainingError) -> Void = { _, _ in }) throws(TrainingError)
     {
         let end = min(configuration.iterations, stopAfter ?? Int.max)
         if history.last?.step != step {

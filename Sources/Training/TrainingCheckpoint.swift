@@ -20,6 +20,10 @@ import TorchscaleCheckpoint
 /// loads one torchscale wrote. The batch generator's state is (seed, step) — batch k is drawn
 /// from those alone (`BatchSampler`) — and the schedule's position is the step, so the settings
 /// and the step are all a resumed run needs besides the weights and the moments.
+///
+/// A Transformer run's directory (`retnet train --model transformer`) holds transformer.json (its
+/// `TransformerConfig`) and model.safetensors under this project's names in place of config.json
+/// and torchscale's (`TrainableModel.checkpointFiles`); `load` reads RetNet checkpoints only.
 public enum TrainingCheckpoint {
     /// What a checkpoint holds.
     public struct Contents: Sendable {
@@ -54,36 +58,26 @@ public enum TrainingCheckpoint {
 
     /// Writes the trainer's model, tokenizer, optimiser state and settings to `directory`
     /// (created when missing; see `CheckpointDirectory` for how it is written and what is refused).
-    /// Only the torchscale variant is saved: that is the model torchscale can load.
-    public static func save(_ trainer: Trainer, to directory: URL) throws(TrainingError) {
-        let model = trainer.model, step = trainer.step
-        guard model.config.variant == .torchscale else {
-            throw .setting(name: "variant", expected: "the torchscale variant (a torchscale checkpoint)", got: model.config.variant.rawValue)
-        }
+    /// The model's own files are `TrainableModel.checkpointFiles`: for a RetNet a torchscale
+    /// checkpoint (only the torchscale variant is saved: that is the model torchscale can load).
+    public static func save<Model>(_ trainer: Trainer<Model>, to directory: URL) throws(TrainingError) {
+        let step = trainer.step
         let metadata = ["format": "pt", "step": "\(step)"]
-        let config = model.config
-        let buffers = [
-            SafeTensors.Entry(name: "retnet_rel_pos.angle", shape: [config.keyDim],
-                              values: Rotation.float32Angles(pairs: config.keyDim / 2).flatMap { [$0, $0] }),
-            SafeTensors.Entry(name: "retnet_rel_pos.decay", shape: [config.retentionHeads],
-                              values: config.decaySchedule.float32LogGammas(heads: config.retentionHeads)),
-        ]
-        let weights = model.parameters.map { SafeTensors.Entry(name: $0.name, shape: $0.shape, values: $0.values) } + buffers
         let moments = trainer.optimizer.firstMoments.map { SafeTensors.Entry(name: "exp_avg.\($0.name)", shape: $0.shape, values: $0.values) }
             + trainer.optimizer.secondMoments.map { SafeTensors.Entry(name: "exp_avg_sq.\($0.name)", shape: $0.shape, values: $0.values) }
         let files: [(name: String, data: Data)]
         do {
             let json = JSONEncoder()
             json.outputFormatting = [.prettyPrinted, .sortedKeys]
-            files = [
-                ("model.safetensors", try SafeTensors.encode(weights, metadata: metadata)),
+            files = try trainer.model.checkpointFiles(metadata: metadata) + [
                 ("optimizer.safetensors", try SafeTensors.encode(moments, metadata: metadata)),
                 ("tokenizer.json", try json.encode(trainer.corpus.tokenizer)),
-                ("config.json", Data(try config.json().utf8)),
                 (CheckpointDirectory.marker, try json.encode(Record(
                     step: step, configuration: trainer.configuration, batches: BatchPosition(seed: trainer.configuration.seed, next: step),
                     learningRate: try trainer.configuration.schedule().rate(at: step), history: trainer.history))),
             ]
+        } catch let error as TrainingError {
+            throw error
         } catch {
             throw .checkpoint(path: directory.path, reason: "cannot encode: \(error)")
         }

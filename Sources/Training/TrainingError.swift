@@ -1,4 +1,5 @@
 import RetNetModel
+import Transformer
 import TorchscaleCheckpoint
 
 /// Why training, its data or a training checkpoint was refused. Each message names the value,
@@ -22,6 +23,8 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
     case checkpoint(path: String, reason: String)
     /// The model refused something (a shape, a token).
     case model(RetNetError)
+    /// The Transformer refused something (a shape, a token).
+    case transformer(TransformerError)
     /// The torchscale checkpoint loader refused the model files.
     case torchscale(CheckpointError)
 
@@ -46,6 +49,8 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
             "checkpoint \(path): \(reason)"
         case .model(let error):
             "model: \(error)"
+        case .transformer(let error):
+            "transformer: \(error)"
         case .torchscale(let error):
             "\(error)"
         }

@@ -130,7 +130,7 @@ public struct CausalSelfAttention<E: RealScalar>: Sendable, Equatable {
         return rows.dropFirst().reduce(rows[0]) { $0.stacked(above: $1) }.applyingLinear(outProj)
     }
 
-    private func checkWidth(_ x: Matrix<E>) throws(TransformerError) {
+    func checkWidth(_ x: Matrix<E>) throws(TransformerError) {
         guard x.columns == embedDimension else {
             throw .argument(name: "x", expected: "\(embedDimension) columns (E)", got: "\(x.shape)")
         }
@@ -138,7 +138,7 @@ public struct CausalSelfAttention<E: RealScalar>: Sendable, Equatable {
 
     /// x rotated as rows at positions offset, offset + 1, …; the rotation's width was checked
     /// against d_k when the layer was made, so an error here would be reported, not trapped.
-    private func rotated(_ x: Matrix<E>, offset: Int) throws(TransformerError) -> Matrix<E> {
+    func rotated(_ x: Matrix<E>, offset: Int) throws(TransformerError) -> Matrix<E> {
         do {
             return try rotation.apply(x, offset: offset)
         } catch {

@@ -155,13 +155,13 @@ public struct Transformer<E: RealScalar>: Sendable, Equatable {
         return (layerNorm.apply(x).applyingLinear(outputProjection), grown)
     }
 
-    private func check(_ tokens: [Int]) throws(TransformerError) {
+    func check(_ tokens: [Int]) throws(TransformerError) {
         for (position, id) in tokens.enumerated() where id < 0 || id >= config.vocabSize {
             throw .token(position: position, id: id, vocabularySize: config.vocabSize)
         }
     }
 
-    private func embedded(_ tokens: [Int]) -> Matrix<E> {
+    func embedded(_ tokens: [Int]) -> Matrix<E> {
         let scale = E(config.embedScale)
         return Matrix(rows: tokens.count, columns: config.embedDim) { n, c in scale * embedTokens[tokens[n], c] }
     }

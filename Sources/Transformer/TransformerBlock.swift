@@ -39,7 +39,7 @@ public struct TransformerBlock<E: RealScalar>: Sendable, Equatable {
     }
 
     /// The norms trap on a row of another width: checked first, as a typed error.
-    private func checkWidth(_ x: Matrix<E>) throws(TransformerError) {
+    func checkWidth(_ x: Matrix<E>) throws(TransformerError) {
         guard x.columns == attention.embedDimension else {
             throw .argument(name: "x", expected: "\(attention.embedDimension) columns (E)", got: "\(x.shape)")
         }

@@ -35,7 +35,7 @@ public enum TransformerError: Error, Equatable, Sendable, CustomStringConvertibl
 
     /// The same complaint about a shared part (a norm, an FFN, the rotation), checked by the
     /// RetNet's own validators.
-    init(_ error: RetNetError) {
+    package init(_ error: RetNetError) {
         switch error {
         case .config(let f, let e, let g): self = .config(field: f, expected: e, got: g)
         case .weight(let f, let e, let g): self = .weight(field: f, expected: e, got: g)

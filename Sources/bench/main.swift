@@ -15,7 +15,7 @@ struct Bench: ParsableCommand {
             mean something only in a release build: swift run -c release bench gemm
             """,
         subcommands: [GEMMBenchmark.self, PeakBenchmark.self, RetentionBenchmark.self, ModelBenchmark.self,
-                      DecodeBenchmark.self])
+                      DecodeBenchmark.self, TrainingBenchmark.self])
 }
 
 Bench.main()

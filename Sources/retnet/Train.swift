@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import RetNetModel
+import FastTraining
 import Training
+import Transformer
 
 /// `retnet train`: a RetNet learns a text, character by character; a checkpoint after every
 /// evaluation (a torchscale checkpoint plus tokenizer and optimiser state) that `--resume`
@@ -28,6 +30,24 @@ struct Train: ParsableCommand {
 
     @Flag(help: "Continue the run saved in --out (its model and settings; --data, --threads and --stop-after still apply).")
     var resume = false
+
+    /// The models `retnet train` trains.
+    enum ModelKind: String, ExpressibleByArgument, CaseIterable { case retnet, transformer }
+    /// Where the gradients come from.
+    enum GradientKind: String, ExpressibleByArgument, CaseIterable { case reference, kernels }
+
+    @Option(help: """
+        The model: retnet, or transformer — the baseline of the same width, layers and heads (softmax attention, \
+        W_G's weights in the FFN), trained identically: the same batches, optimiser, schedule and seed. Its \
+        checkpoint is this project's (model.safetensors, transformer.json), not torchscale's.
+        """)
+    var model: ModelKind = .retnet
+
+    @Option(help: """
+        The gradients: reference (the explicit backward pass, sequences shared between threads) or kernels \
+        (FastTraining on the SIMD kernels, the default; the Transformer is trained on the kernels only).
+        """)
+    var gradients: GradientKind = .kernels
 
     @Option(help: "Blocks (decoder_layers).") var layers = 4
     @Option(help: "Retention heads per block (decoder_retention_heads).") var heads = 4
@@ -69,15 +89,24 @@ struct Train: ParsableCommand {
         guard width % heads == 0 && (width / heads) % 2 == 0 else {
             throw ValidationError("--width must be a multiple of --heads with an even width per head, got \(width) and \(heads).")
         }
+        if model == .transformer && gradients == .reference {
+            throw ValidationError("--gradients reference: the Transformer is trained on the kernels only (--gradients kernels).")
+        }
+        if model == .transformer && resume {
+            throw ValidationError("--resume continues RetNet checkpoints only (a Transformer run cannot be resumed yet).")
+        }
         if let valueWidth, valueWidth % heads != 0 {
             throw ValidationError("--value-width must be a multiple of --heads, got \(valueWidth) and \(heads).")
         }
     }
 
-    /// Where the gradients come from: the reference backward pass, shared between threads.
-    /// A faster `GradientSource` is plugged in here.
-    func gradientSource() throws -> any GradientSource {
-        try fail { () throws(RetNetError) in try ReferenceGradients(threads: threads) }
+    /// Where the RetNet's gradients come from: the reference backward pass, shared between
+    /// threads, or the kernels.
+    func gradientSource() throws -> any GradientSource<RetNet<Float>> {
+        switch gradients {
+        case .reference: try fail { () throws(RetNetError) in try ReferenceGradients(threads: threads) }
+        case .kernels: try fail { () throws(RetNetError) in try FastGradients(threads: threads) }
+        }
     }
 
     func settings() -> TrainingConfiguration {
@@ -94,7 +123,7 @@ struct Train: ParsableCommand {
             if let data { return try TinyShakespeare.readText(URL(fileURLWithPath: data)) }
             return try TinyShakespeare.text()
         }
-        var trainer: Trainer
+        var trainer: Trainer<RetNet<Float>>
         if resume {
             let source = try gradientSource()
             trainer = try fail { () throws(TrainingError) in
@@ -113,15 +142,37 @@ struct Train: ParsableCommand {
             let config = RetNetConfig(variant: .torchscale, embedDim: width, valueEmbedDim: valueWidth ?? 2 * width,
                                       retentionHeads: heads, ffnEmbedDim: ffnWidth ?? 2 * width, layers: layers,
                                       vocabSize: corpus.tokenizer.count)
-            let model = try fail { () throws(RetNetError) in try RetNet<Float>.random(config: config, seed: seed) }
+            if model == .transformer {
+                let transformer = try fail { () throws(TransformerError) in
+                    try Transformer<Float>.random(config: TransformerConfig(matching: config), seed: seed)
+                }
+                let source = try fail { () throws(TransformerError) in try FastTransformerGradients(threads: threads) }
+                var baseline = try fail { () throws(TrainingError) in
+                    try Trainer(model: transformer, corpus: corpus, configuration: settings(), source: source)
+                }
+                announce(baseline, corpus: corpus)
+                try train(&baseline, directory: directory)
+                return
+            }
+            let retnet = try fail { () throws(RetNetError) in try RetNet<Float>.random(config: config, seed: seed) }
             let source = try gradientSource()
             trainer = try fail { () throws(TrainingError) in
-                try Trainer(model: model, corpus: corpus, configuration: settings(), source: source)
+                try Trainer(model: retnet, corpus: corpus, configuration: settings(), source: source)
             }
-            let count = model.parameters.reduce(0) { $0 + $1.values.count }
-            print("training \(count) parameters on \(corpus.train.count) characters (\(corpus.validation.count) held out), "
-                  + "vocabulary \(corpus.tokenizer.count)")
+            announce(trainer, corpus: corpus)
         }
+        try train(&trainer, directory: directory)
+    }
+
+    private func announce<Model>(_ trainer: Trainer<Model>, corpus: Corpus) {
+        let count = trainer.model.parameters.reduce(0) { $0 + $1.values.count }
+        let which = model == .transformer ? " of the Transformer baseline" : ""
+        print("training \(count) parameters\(which) on \(corpus.train.count) characters (\(corpus.validation.count) held out), "
+              + "vocabulary \(corpus.tokenizer.count)")
+    }
+
+    /// Runs `trainer` to the end (or --stop-after), a checkpoint after every evaluation.
+    private func train<Model>(_ trainer: inout Trainer<Model>, directory: URL) throws {
         let c = trainer.configuration
         var progress = Progress(total: c.iterations, tokensPerStep: c.batchSize * c.context, every: c.evalInterval)
         var lastSaved: Int?

@@ -101,3 +101,29 @@ import Training
         #expect(run.stdout.isEmpty)
     }
 }
+
+/// `retnet train --model transformer`: the baseline trained by the same command.
+@Suite struct TrainTransformerCommandTests {
+    @Test func trainsTheTransformerAndWritesItsCheckpoint() throws {
+        let out = TinyModel.scratch("cli-transformer")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let run = try TrainCommandTests.train(TrainCommandTests.tiny + ["--model", "transformer", "--iterations", "4", "--out", out.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("of the Transformer baseline") && run.stdout.contains("step 4: train loss"), "\(run.stdout)")
+        for file in ["model.safetensors", "transformer.json", "optimizer.safetensors", "tokenizer.json", "training.json"] {
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file)")
+        }
+    }
+
+    @Test func whatTheTransformerCannotDoIsAUsageError() throws {
+        let out = TinyModel.scratch("cli-transformer-bad")
+        defer { try? FileManager.default.removeItem(at: out) }
+        for (arguments, message) in [(["--gradients", "reference"], "--gradients reference"), (["--resume"], "--resume"),
+                                     (["--model", "gpt"], "--model")] {
+            let run = try TrainCommandTests.train(
+                (arguments.first == "--model" ? [] : ["--model", "transformer"]) + arguments + ["--out", out.path])
+            #expect(run.status == 64, "\(arguments): \(run.stderr)")
+            #expect(run.stderr.contains(message), "\(arguments): \(run.stderr)")
+        }
+    }
+}

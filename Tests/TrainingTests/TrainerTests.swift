@@ -22,7 +22,7 @@ final class FailingSource: GradientSource, @unchecked Sendable {
 @Suite struct TrainerTests {
     static func lossBits(_ records: [StepRecord]) -> [UInt32] { records.map(\.loss.bitPattern) }
 
-    static func train(threads: Int, iterations: Int = 6) throws -> (Trainer, [StepRecord]) {
+    static func train(threads: Int, iterations: Int = 6) throws -> (Trainer<RetNet<Float>>, [StepRecord]) {
         var trainer = try Trainer(model: TinyModel.model(), corpus: TinyModel.corpus(),
                                   configuration: TinyModel.settings(iterations: iterations),
                                   source: ReferenceGradients(threads: threads))

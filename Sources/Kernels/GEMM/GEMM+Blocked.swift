@@ -62,10 +62,12 @@ extension GEMM {
     /// p₀, kb deep), pack A's columns p₀ … p₀+kb−1 for all m rows; for each panel of
     /// `panelColumns` columns (from j₀, nb wide), get the packed panel from `panel(p₀, kb, j₀,
     /// nb)`, then run the micro-kernel over every pair of A strip and B strip.
+    /// With `transposedA`, A is read as the transpose of the k×m matrix at `a` (row stride
+    /// `lda`): A_ip = a[p·lda + i] (`packA(transposed:…)`).
     @inline(__always)
-    private static func blocks(_ a: UnsafePointer<Float>, lda: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int,
-                               m: Int, n: Int, k: Int, accumulate: Bool,
-                               panel: (Int, Int, Int, Int) -> UnsafePointer<Float>) {
+    static func blocks(_ a: UnsafePointer<Float>, lda: Int, transposedA: Bool = false, _ c: UnsafeMutablePointer<Float>,
+                       ldc: Int, m: Int, n: Int, k: Int, accumulate: Bool,
+                       panel: (Int, Int, Int, Int) -> UnsafePointer<Float>) {
         guard m > 0, n > 0 else { return }
         guard k > 0 else {
             // An empty sum: C = 0, or C unchanged when accumulating.
@@ -82,7 +84,11 @@ extension GEMM {
             let kb = Swift.min(kc, k - pc)
             let add = accumulate || pc > 0
             // All m rows of this block of k, packed once and reused for every panel of B.
-            packA(a + pc, lda: lda, rows: m, depth: kb, into: packedA)
+            if transposedA {
+                packA(transposed: a + pc &* lda, lda: lda, rows: m, depth: kb, into: packedA)
+            } else {
+                packA(a + pc, lda: lda, rows: m, depth: kb, into: packedA)
+            }
             var jc = 0
             while jc < n {
                 let nb = Swift.min(panelColumns, n - jc)
@@ -179,7 +185,9 @@ extension GEMM {
             for p in 0..<depth {
                 let source = b + (p &* ldb &+ c0)
                 if valid == nr {
-                    out.update(from: source, count: nr)
+                    // One vector, not a call to memmove per 16 floats.
+                    UnsafeMutableRawPointer(out).storeBytes(of: UnsafeRawPointer(source).loadUnaligned(as: SIMD16<Float>.self),
+                                                            as: SIMD16<Float>.self)
                 } else {
                     out.update(from: source, count: valid)
                     (out + valid).update(repeating: 0, count: nr - valid)

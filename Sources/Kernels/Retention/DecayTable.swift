@@ -11,11 +11,11 @@ import Retention
 /// table: 15 for the row-wise kernel's 16-wide reads, a tile's width less one for the tiled
 /// kernels. Read from the front, the same table is ζ_m = γ^{n−1−m}, the weights of a state
 /// built from n rows. Each power is `Decay.power`, one `pow` call, as in the reference's D.
-struct DecayTable {
-    let length: Int
-    let values: [Float]
+package struct DecayTable {
+    package let length: Int
+    package let values: [Float]
 
-    init(length n: Int, decay: Decay<Float>, trailingZeros: Int = 15) {
+    package init(length n: Int, decay: Decay<Float>, trailingZeros: Int = 15) {
         length = n
         var values = [Float](repeating: 0, count: n + trailingZeros)
         for j in 0..<n { values[j] = decay.power(n - 1 - j) }

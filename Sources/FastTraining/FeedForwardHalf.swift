@@ -1,0 +1,135 @@
+import FastRetNet
+import Kernels
+import Matrices
+import MultiScaleRetention
+import RetNetModel
+
+/// The second half of a pre-norm block, X′ = Y + FFN(Norm₂(Y)), the same in the RetNet's block
+/// (`TrainingBlock`) and the Transformer's (`TransformerTrainingBlock`): its weights laid out for
+/// the GEMMs — [fc1; gate] (2F×E) or fc1 (F×E) as `expand`, fc2 (E×F) as `contract` — and its
+/// forward and backward passes over all rows.
+protocol FeedForwardHalf {
+    var finalNorm: BlockNorm<Float> { get }
+    var expand: FloatBuffer { get }
+    var contract: FloatBuffer { get }
+    var activation: Activation { get }
+    /// Whether the FFN is torchscale's GLU (fc1 and gate) rather than the paper's plain FFN.
+    var gated: Bool { get }
+    /// E and F.
+    var embed: Int { get }
+    var hidden: Int { get }
+}
+
+/// The FFN's weights as `FeedForwardHalf` lays them out: (expand, contract, activation, gated, F).
+func feedForwardLayout(_ ffn: FeedForward<Float>) -> (FloatBuffer, FloatBuffer, Activation, Bool, Int) {
+    switch ffn {
+    case .plain(let fc1, let fc2, let activation):
+        (FloatBuffer(concatenating: [fc1.storage]), FloatBuffer(concatenating: [fc2.storage]), activation, false, fc1.rows)
+    case .glu(let fc1, let gate, let fc2, let activation):
+        (FloatBuffer(concatenating: [fc1.storage, gate.storage]), FloatBuffer(concatenating: [fc2.storage]), activation,
+         true, fc1.rows)
+    }
+}
+
+/// What the FFN half keeps for its backward pass, for R rows: Y = X + Mixer(Norm₁(X)) and
+/// Norm₂(Y) (R×E), the fc1 (and gate) outputs (R×2F or R×F), and act(fc1 ·) [⊙ gate ·] (R×F, the
+/// input of fc2).
+final class FeedForwardActivations {
+    let y: FloatBuffer, normedY: FloatBuffer, expanded: FloatBuffer, activated: FloatBuffer
+
+    init(_ half: some FeedForwardHalf, rows: Int) {
+        y = FloatBuffer(rows * half.embed)
+        normedY = FloatBuffer(rows * half.embed)
+        expanded = FloatBuffer(rows * half.expandWidth)
+        activated = FloatBuffer(rows * half.hidden)
+    }
+}
+
+extension FeedForwardHalf {
+    /// 2F (GLU) or F: the width of the fc1 (and gate) outputs.
+    var expandWidth: Int { gated ? 2 * hidden : hidden }
+
+    /// X′ = Y + FFN(Norm₂(Y)) for the R rows of Y (in `kept.y`) into `out`, keeping the rest of `kept`.
+    func feedForward(_ kept: FeedForwardActivations, into out: UnsafeMutablePointer<Float>, rows: Int, threads: Int) {
+        let (y, normedY, expanded, activated) = (UnsafePointer(kept.y.pointer), kept.normedY, kept.expanded, kept.activated)
+        let (e, f, span, activation, gated, finalNorm) = (embed, hidden, expandWidth, activation, gated, finalNorm)
+        Bands.run(rows, threads: threads) { band in
+            RowNorms.block(finalNorm, y, into: normedY.pointer, rows: band, width: e)
+        }
+        Linear.forward(normedY.pointer, weight: expand.pointer, into: expanded.pointer, rows: rows, inputs: e, outputs: span,
+                       threads: threads)
+        Bands.run(rows, threads: threads) { band in
+            for t in band {
+                let row = expanded.pointer + t * span
+                FloatActivation.apply(activation, row, times: gated ? row + f : nil, into: activated.pointer + t * f, count: f)
+            }
+        }
+        out.update(from: y, count: rows * e)
+        Linear.forward(activated.pointer, weight: contract.pointer, into: out, rows: rows, inputs: f, outputs: e,
+                       accumulate: true, threads: threads)
+    }
+
+    /// The backward pass of `feedForward`: given dX′ in `s.dX`, leaves dY = dX′ + Norm₂ᵀ(FFNᵀ(dX′))
+    /// in `s.dY` and returns the gradients of Norm₂ and the FFN:
+    ///
+    ///     dP = dX′ fc2 (GEMM),  d fc2 = dX′ᵀ P (GEMM),  dH [dGt] row by row,
+    ///     dNorm₂ = d[H Gt] [fc1; gate] (GEMM),  d[fc1; gate] = d[H Gt]ᵀ Norm₂(Y) (GEMM)
+    ///     dY = dX′ + Norm₂ᵀ(dNorm₂)
+    func feedForwardBackward(_ kept: FeedForwardActivations, rows: Int, scratch s: BackwardScratch, threads: Int)
+        -> (norm: NormGradients<Float>, ffn: FeedForwardGradients<Float>)
+    {
+        let (y, normedY, expanded, activated) = (UnsafePointer(kept.y.pointer), kept.normedY, kept.expanded, kept.activated)
+        let (e, f, span, activation, gated, finalNorm) = (embed, hidden, expandWidth, activation, gated, finalNorm)
+        Linear.inputGradient(s.dX.pointer, weight: contract.pointer, into: s.dHidden.pointer, rows: rows, inputs: f,
+                             outputs: e, threads: threads)
+        let dContract = FloatBuffer(e * f)
+        Linear.weightGradient(s.dX.pointer, input: activated.pointer, into: dContract.pointer, rows: rows, inputs: f,
+                              outputs: e, threads: threads)
+        Bands.run(rows, threads: threads) { band in
+            for t in band {
+                ActivationRows.feedForwardBackward(activation, expanded: expanded.pointer + t * span, gated: gated,
+                                                   hidden: f, outputGradient: s.dHidden.pointer + t * f,
+                                                   into: s.dExpanded.pointer + t * span)
+            }
+        }
+        Linear.inputGradient(s.dExpanded.pointer, weight: expand.pointer, into: s.dNormed.pointer, rows: rows, inputs: e,
+                             outputs: span, threads: threads)
+        let dExpand = FloatBuffer(span * e)
+        Linear.weightGradient(s.dExpanded.pointer, input: normedY.pointer, into: dExpand.pointer, rows: rows,
+                              inputs: e, outputs: span, threads: threads)
+        Bands.run(rows, threads: threads) { band in
+            NormRows.block(finalNorm, y, s.dNormed.pointer, into: s.dY.pointer, weightTerms: s.weightTerms.pointer,
+                           rows: band, width: e)
+            for i in (band.lowerBound * e)..<(band.upperBound * e) { s.dY.pointer[i] = s.dX.pointer[i] + s.dY.pointer[i] }
+        }
+        let norm = NormRows.gradients(finalNorm, weightTerms: s.weightTerms.pointer, outputGradient: s.dNormed.pointer,
+                                      rows: rows, width: e)
+        let ffn = FeedForwardGradients(
+            fc1: dExpand.matrix(firstRow: 0, rows: f, columns: e),
+            gate: gated ? dExpand.matrix(firstRow: f, rows: f, columns: e) : nil,
+            fc2: dContract.matrix(firstRow: 0, rows: e, columns: f))
+        return (norm, ffn)
+    }
+
+    /// The first half's last step: dX = dY + Norm₁ᵀ(dNorm₁) for `norm` = Norm₁ of the block's
+    /// input `x`, given dNorm₁ in `s.dNormed` and dY in `s.dY`; dX into `s.dX`, and Norm₁'s gradients.
+    func inputNormBackward(_ norm: BlockNorm<Float>, _ x: UnsafePointer<Float>, rows: Int, scratch s: BackwardScratch,
+                           threads: Int) -> NormGradients<Float> {
+        let e = embed
+        Bands.run(rows, threads: threads) { band in
+            NormRows.block(norm, x, s.dNormed.pointer, into: s.dX.pointer, weightTerms: s.weightTerms.pointer,
+                           rows: band, width: e)
+            for i in (band.lowerBound * e)..<(band.upperBound * e) { s.dX.pointer[i] = s.dY.pointer[i] + s.dX.pointer[i] }
+        }
+        return NormRows.gradients(norm, weightTerms: s.weightTerms.pointer, outputGradient: s.dNormed.pointer, rows: rows,
+                                  width: e)
+    }
+}
+
+extension FloatBuffer {
+    /// Rows [firstRow, firstRow + rows) of the buffer read as a matrix of `columns` columns: one
+    /// weight's gradient cut out of a stacked product.
+    func matrix(firstRow: Int, rows: Int, columns: Int) -> Matrix<Float> {
+        Matrix(rows: rows, columns: columns, entries: array(from: firstRow * columns, count: rows * columns))
+    }
+}

@@ -1,0 +1,35 @@
+/// Floats on the heap, zero-filled, freed with the value: the activations a forward pass keeps
+/// for the backward pass, the gradients flowing back, and the weights of one step laid out for
+/// the kernels. Threads write disjoint rows, heads or columns of a buffer while one call runs.
+final class FloatBuffer {
+    let count: Int
+    let pointer: UnsafeMutablePointer<Float>
+
+    /// `count` zeros.
+    init(_ count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: Swift.max(1, count))
+        pointer.initialize(repeating: 0, count: Swift.max(1, count))
+    }
+
+    /// The concatenation of `parts`, in order.
+    convenience init(concatenating parts: [[Float]]) {
+        self.init(parts.reduce(0) { $0 + $1.count })
+        var next = pointer
+        for part in parts {
+            part.withUnsafeBufferPointer { source in
+                if let base = source.baseAddress { next.update(from: base, count: part.count) }
+            }
+            next += part.count
+        }
+    }
+
+    /// The floats [start, start + count) as an array.
+    func array(from start: Int = 0, count: Int? = nil) -> [Float] {
+        Array(UnsafeBufferPointer(start: pointer + start, count: count ?? self.count - start))
+    }
+
+    deinit {
+        pointer.deallocate()
+    }
+}

@@ -1,0 +1,83 @@
+import FastRetNet
+import Kernels
+import Matrices
+import MultiScaleRetention
+import RetNetModel
+
+/// The two ends a language model has around its blocks, the same for the RetNet and the
+/// Transformer: the embedding X⁰ = s · E[tokens] at the start, and at the end
+/// logits = Norm(Xᴸ) W_outᵀ with the mean next-token loss — each with its backward pass over all
+/// R = B·T rows of a batch.
+enum ModelEnds {
+    /// X⁰ = s · E[inputs] into x (R×E).
+    static func embed(_ embedTokens: Matrix<Float>, inputs: [Int], scale: Float, into x: UnsafeMutablePointer<Float>) {
+        let e = embedTokens.columns
+        embedTokens.storage.withUnsafeBufferPointer { embed in
+            for (r, id) in inputs.enumerated() {
+                for c in 0..<e { x[r * e + c] = scale * embed[id * e + c] }
+            }
+        }
+    }
+
+    /// The mean loss of the R rows of Xᴸ against their targets, and the backward pass down to
+    /// dXᴸ (into `s.dX`):
+    ///
+    ///     logits = Norm(Xᴸ) W_outᵀ (GEMM),  L and dlogits row by row (`LossRows`), summed in row order
+    ///     dNorm = dlogits W_out,  dW_out = dlogitsᵀ Norm(Xᴸ) (GEMMs),  dXᴸ = Normᵀ(dNorm)
+    static func head(layerNorm: BlockNorm<Float>, outputProjection: Matrix<Float>, last: UnsafePointer<Float>, targets: [Int],
+                     scratch s: BackwardScratch, threads: Int)
+        -> (loss: Float, layerNorm: NormGradients<Float>, outputProjection: Matrix<Float>)
+    {
+        let (rows, e, vocabulary) = (targets.count, outputProjection.columns, outputProjection.rows)
+        let normed = FloatBuffer(rows * e)
+        Bands.run(rows, threads: threads) { band in RowNorms.block(layerNorm, last, into: normed.pointer, rows: band, width: e) }
+        let head = FloatBuffer(concatenating: [outputProjection.storage])
+        let logits = FloatBuffer(rows * vocabulary)
+        Linear.forward(normed.pointer, weight: head.pointer, into: logits.pointer, rows: rows, inputs: e, outputs: vocabulary,
+                       threads: threads)
+        let losses = FloatBuffer(rows), dLogits = FloatBuffer(rows * vocabulary)
+        Bands.run(rows, threads: threads) { band in
+            LossRows.evaluate(logits.pointer, targets: targets, rows: band, vocabulary: vocabulary, count: rows,
+                              losses: losses.pointer, gradient: dLogits.pointer)
+        }
+        var total: Double = 0
+        for r in 0..<rows { total += Double(losses.pointer[r]) }
+        Linear.inputGradient(dLogits.pointer, weight: head.pointer, into: s.dNormed.pointer, rows: rows, inputs: e,
+                             outputs: vocabulary, threads: threads)
+        let dHead = FloatBuffer(vocabulary * e)
+        Linear.weightGradient(dLogits.pointer, input: normed.pointer, into: dHead.pointer, rows: rows, inputs: e,
+                              outputs: vocabulary, threads: threads)
+        Bands.run(rows, threads: threads) { band in
+            NormRows.block(layerNorm, last, s.dNormed.pointer, into: s.dX.pointer, weightTerms: s.weightTerms.pointer,
+                           rows: band, width: e)
+        }
+        let normGradients = NormRows.gradients(layerNorm, weightTerms: s.weightTerms.pointer, outputGradient: s.dNormed.pointer,
+                                               rows: rows, width: e)
+        return (Float(total / Double(rows)), normGradients, dHead.matrix(firstRow: 0, rows: vocabulary, columns: e))
+    }
+
+    /// dE for X⁰_r = s · E[inputs[r]] given dX⁰ (R×E): row r, times s, added into row inputs[r],
+    /// rows in order.
+    static func embeddingGradient(inputs: [Int], scale: Float, outputGradient dX: UnsafePointer<Float>, vocabulary: Int,
+                                  width e: Int) -> Matrix<Float> {
+        var dEmbed = [Float](repeating: 0, count: vocabulary * e)
+        for (r, id) in inputs.enumerated() {
+            for c in 0..<e { dEmbed[id * e + c] += scale * dX[r * e + c] }
+        }
+        return Matrix(rows: vocabulary, columns: e, entries: dEmbed)
+    }
+}
+
+/// cos and sin of nθ_j for the positions 0 … T−1 every sequence of a batch shares, with the
+/// buffers that hold them.
+final class PositionRotations {
+    let table: RotationTable
+    private let cosines: FloatBuffer, sines: FloatBuffer
+
+    init(_ rotation: Rotation, length: Int) {
+        let pairs = rotation.angles.count
+        (cosines, sines) = (FloatBuffer(length * pairs), FloatBuffer(length * pairs))
+        table = RotationTable(pairs: pairs, cos: cosines.pointer, sin: sines.pointer)
+        table.fill(rotation, positions: 0..<length)
+    }
+}

@@ -1,0 +1,44 @@
+import FastRetNet
+import FastTraining
+import Foundation
+import Matrices
+import MultiScaleRetention
+import RetNetModel
+import SafeTensors
+
+extension RetNet: TrainableModel where E == Float {
+    public var vocabularySize: Int { config.vocabSize }
+
+    /// The mean over the sequences of each one's loss, on the SIMD kernels (`FastRetNet`,
+    /// parallel form), summed in Double in sequence order.
+    public func meanLoss(_ sequences: [[Int]]) throws -> Float {
+        let fast = try FastRetNet(self)
+        var total = 0.0
+        for sequence in sequences {
+            total += Double(NextTokenLoss.evaluate(logits: try fast.forward(sequence).logits, tokens: sequence).loss)
+        }
+        return Float(total / Double(sequences.count))
+    }
+
+    /// A torchscale checkpoint: model.safetensors (with torchscale's buffers) and config.json.
+    /// Only the torchscale variant is saved: that is the model torchscale can load.
+    public func checkpointFiles(metadata: [String: String]) throws -> [(name: String, data: Data)] {
+        guard config.variant == .torchscale else {
+            throw TrainingError.setting(name: "variant", expected: "the torchscale variant (a torchscale checkpoint)",
+                                        got: config.variant.rawValue)
+        }
+        let buffers = [
+            SafeTensors.Entry(name: "retnet_rel_pos.angle", shape: [config.keyDim],
+                              values: Rotation.float32Angles(pairs: config.keyDim / 2).flatMap { [$0, $0] }),
+            SafeTensors.Entry(name: "retnet_rel_pos.decay", shape: [config.retentionHeads],
+                              values: config.decaySchedule.float32LogGammas(heads: config.retentionHeads)),
+        ]
+        let weights = parameters.map { SafeTensors.Entry(name: $0.name, shape: $0.shape, values: $0.values) } + buffers
+        return [("model.safetensors", try SafeTensors.encode(weights, metadata: metadata)),
+                ("config.json", Data(try config.json().utf8))]
+    }
+}
+
+extension RetNetGradients: NamedGradients where E == Float {}
+
+extension FastGradients: GradientSource {}

@@ -1,0 +1,38 @@
+import Foundation
+import RetNetModel
+import Transformer
+
+/// What the trainer needs of a model, so that a RetNet and its Transformer baseline are trained
+/// by the same code — the same batches, optimiser, schedule, clipping and evaluations:
+/// its weights by name (what AdamW updates), the model with new weights, its mean loss on
+/// evaluation sequences, and the files of its checkpoint.
+public protocol TrainableModel: Sendable, Equatable {
+    /// The number of token ids the model reads (must be the tokenizer's).
+    var vocabularySize: Int { get }
+    /// Every weight under its checkpoint name, in the order of its gradients' names.
+    var parameters: [NamedTensor] { get }
+    /// The same model with every weight replaced by the tensor of its name in `parameters`.
+    func with(parameters: [NamedTensor]) throws -> Self
+    /// The mean next-token loss over `sequences` (each of the same length ≥ 2), forward only.
+    func meanLoss(_ sequences: [[Int]]) throws -> Float
+    /// The model's own files of a checkpoint (weights and configuration), each a name and its bytes.
+    func checkpointFiles(metadata: [String: String]) throws -> [(name: String, data: Data)]
+}
+
+/// Gradients the trainer can read: one `NamedTensor` per weight, named and ordered as the
+/// model's `parameters`.
+public protocol NamedGradients {
+    var tensors: [NamedTensor] { get }
+}
+
+extension TrainingError {
+    /// A model's or a gradient source's error as a training error.
+    init(modelError error: any Error) {
+        switch error {
+        case let error as TrainingError: self = error
+        case let error as RetNetError: self = .model(error)
+        case let error as TransformerError: self = .transformer(error)
+        default: self = .setting(name: "model", expected: "no error", got: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import Matrices
+import MultiScaleRetention
+import RetNetModel
+
+extension Transformer {
+    /// Every weight under its checkpoint name, with its shape, in the order and with the names of
+    /// `TransformerGradients.named`: entry i of one is the weight whose gradient is entry i of
+    /// the other.
+    public var named: [(name: String, shape: [Int], values: [E])] {
+        TransformerGradients(weightsOf: self).named
+    }
+
+    /// The same model with every weight named in `weights` replaced by the given values (row
+    /// major; the configuration, the rotation and the activations kept). Weights not named keep
+    /// their values.
+    ///
+    /// Throws `.argument` for a name the model does not have or given twice, and `.weight` for
+    /// values of another count than the weight's.
+    public func with(named weights: [(name: String, values: [E])]) throws(TransformerError) -> Transformer {
+        var byName: [String: [E]] = [:]
+        for (name, values) in weights {
+            guard byName.updateValue(values, forKey: name) == nil else {
+                throw .argument(name: "weights", expected: "each name once", got: "'\(name)' twice")
+            }
+        }
+        var replaced = TransformerGradients(weightsOf: self)
+        try replaced.forEachTensor { name, shape, values throws(TransformerError) in
+            guard let given = byName.removeValue(forKey: name) else { return }
+            guard given.count == values.count else {
+                throw .weight(field: name, expected: "\(values.count) values (\(shape))", got: "\(given.count)")
+            }
+            values = given
+        }
+        if let stray = byName.keys.sorted().first {
+            throw .argument(name: "weights", expected: "the model's weight names", got: "'\(stray)'")
+        }
+        func norm(_ g: NormGradients<E>, like n: BlockNorm<E>) -> BlockNorm<E> {
+            switch n {
+            case .layerNorm(_, _, let eps): .layerNorm(weight: g.weight, bias: g.bias, eps: eps)
+            case .rms(_, let eps): .rms(weight: g.weight, eps: eps)
+            }
+        }
+        var newBlocks: [TransformerBlock<E>] = []
+        for (i, (block, g)) in zip(blocks, replaced.blocks).enumerated() {
+            let a = block.attention
+            let attention = try CausalSelfAttention(heads: a.heads, qProj: g.attention.qProj, kProj: g.attention.kProj,
+                                                    vProj: g.attention.vProj, outProj: g.attention.outProj,
+                                                    rotation: a.rotation, field: "layers.\(i).attention")
+            let ffn: FeedForward<E> = switch block.ffn {
+            case .plain(_, _, let activation): .plain(fc1: g.ffn.fc1, fc2: g.ffn.fc2, activation: activation)
+            case .glu(_, let gate, _, let activation):
+                .glu(fc1: g.ffn.fc1, gate: g.ffn.gate ?? gate, fc2: g.ffn.fc2, activation: activation)
+            }
+            newBlocks.append(TransformerBlock(attentionLayerNorm: norm(g.attentionLayerNorm, like: block.attentionLayerNorm),
+                                              attention: attention,
+                                              finalLayerNorm: norm(g.finalLayerNorm, like: block.finalLayerNorm), ffn: ffn))
+        }
+        return try Transformer(config: config, embedTokens: replaced.embedTokens, blocks: newBlocks,
+                               layerNorm: norm(replaced.layerNorm, like: layerNorm),
+                               outputProjection: replaced.outputProjection)
+    }
+}

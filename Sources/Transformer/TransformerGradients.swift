@@ -1,0 +1,131 @@
+import Matrices
+import MultiScaleRetention
+import RetNetModel
+
+/// ∂L/∂ the weights of one attention layer, each shaped as its weight: W_Q, W_K [E, E],
+/// W_V [V, E], W_O [E, V].
+public struct AttentionGradients<E: RealScalar>: Equatable, Sendable {
+    public var qProj: Matrix<E>, kProj: Matrix<E>, vProj: Matrix<E>, outProj: Matrix<E>
+
+    public init(qProj: Matrix<E>, kProj: Matrix<E>, vProj: Matrix<E>, outProj: Matrix<E>) {
+        (self.qProj, self.kProj, self.vProj, self.outProj) = (qProj, kProj, vProj, outProj)
+    }
+
+    /// Zero gradients shaped like `attention`'s weights.
+    public init(zeroFor attention: CausalSelfAttention<E>) {
+        func zero(_ m: Matrix<E>) -> Matrix<E> { Matrix(rows: m.rows, columns: m.columns) }
+        self.init(qProj: zero(attention.qProj), kProj: zero(attention.kProj), vProj: zero(attention.vProj),
+                  outProj: zero(attention.outProj))
+    }
+}
+
+/// ∂L/∂ every weight of one Transformer block, in the block's own structure.
+public struct TransformerBlockGradients<E: RealScalar>: Equatable, Sendable {
+    public var attentionLayerNorm: NormGradients<E>
+    public var attention: AttentionGradients<E>
+    public var finalLayerNorm: NormGradients<E>
+    public var ffn: FeedForwardGradients<E>
+
+    public init(attentionLayerNorm: NormGradients<E>, attention: AttentionGradients<E>, finalLayerNorm: NormGradients<E>,
+                ffn: FeedForwardGradients<E>)
+    {
+        (self.attentionLayerNorm, self.attention, self.finalLayerNorm, self.ffn) = (attentionLayerNorm, attention,
+                                                                                    finalLayerNorm, ffn)
+    }
+
+    /// Zero gradients shaped like `block`'s weights.
+    public init(zeroFor block: TransformerBlock<E>) {
+        self.init(attentionLayerNorm: NormGradients(zeroFor: block.attentionLayerNorm),
+                  attention: AttentionGradients(zeroFor: block.attention),
+                  finalLayerNorm: NormGradients(zeroFor: block.finalLayerNorm), ffn: FeedForwardGradients(zeroFor: block.ffn))
+    }
+}
+
+/// ∂L/∂ every weight of a Transformer, one gradient per stored weight and shaped as it is
+/// (`embedTokens` [vocab, E], one `TransformerBlockGradients` per block, the final norm's,
+/// `outputProjection` [vocab, E]): what `Transformer.gradients` returns. Backward passes add
+/// into it.
+public struct TransformerGradients<E: RealScalar>: Equatable, Sendable {
+    public var embedTokens: Matrix<E>
+    public var blocks: [TransformerBlockGradients<E>]
+    public var layerNorm: NormGradients<E>
+    public var outputProjection: Matrix<E>
+
+    /// Zero gradients shaped like `model`'s weights.
+    public init(zeroFor model: Transformer<E>) {
+        self.init(weightsOf: model)
+        forEachTensor { _, _, values in values = [E](repeating: 0, count: values.count) }
+    }
+
+    /// The model's own weights held in the gradients' structure (one array per stored weight,
+    /// the same shapes): what the model's `named` view and `with(named:)` walk.
+    init(weightsOf model: Transformer<E>) {
+        func norm(_ n: BlockNorm<E>) -> NormGradients<E> {
+            switch n {
+            case .layerNorm(let w, let b, _): NormGradients(weight: w, bias: b)
+            case .rms(let w, _): NormGradients(weight: w, bias: [])
+            }
+        }
+        func ffn(_ f: FeedForward<E>) -> FeedForwardGradients<E> {
+            switch f {
+            case .plain(let fc1, let fc2, _): FeedForwardGradients(fc1: fc1, gate: nil, fc2: fc2)
+            case .glu(let fc1, let gate, let fc2, _): FeedForwardGradients(fc1: fc1, gate: gate, fc2: fc2)
+            }
+        }
+        embedTokens = model.embedTokens
+        blocks = model.blocks.map { block in
+            let a = block.attention
+            return TransformerBlockGradients(
+                attentionLayerNorm: norm(block.attentionLayerNorm),
+                attention: AttentionGradients(qProj: a.qProj, kProj: a.kProj, vProj: a.vProj, outProj: a.outProj),
+                finalLayerNorm: norm(block.finalLayerNorm), ffn: ffn(block.ffn))
+        }
+        layerNorm = norm(model.layerNorm)
+        outputProjection = model.outputProjection
+    }
+
+    /// Every gradient under its weight's checkpoint name, with its shape: `embed_tokens.weight`;
+    /// per layer i `layers.i.attention.{q,k,v,out}_proj.weight`,
+    /// `layers.i.attention_layer_norm.weight` (and `.bias` for LayerNorm),
+    /// `layers.i.final_layer_norm.…`, `layers.i.ffn.fc1.weight`, `….fc2.weight` (and
+    /// `….gate.weight` for a GLU); `layer_norm.…`; `output_projection.weight`. The names follow
+    /// the RetNet's (`RetNetGradients.named`) with `attention` for `retention`.
+    public var named: [(name: String, shape: [Int], values: [E])] {
+        var out: [(name: String, shape: [Int], values: [E])] = []
+        var copy = self
+        copy.forEachTensor { name, shape, values in out.append((name, shape, values)) }
+        return out
+    }
+
+    /// Calls `body` with every tensor's name, shape and values, in the order of `named`; `body`
+    /// may replace the values by as many others.
+    mutating func forEachTensor<Failure: Error>(_ body: (String, [Int], inout [E]) throws(Failure) -> Void) throws(Failure) {
+        func matrix(_ name: String, _ m: inout Matrix<E>) throws(Failure) {
+            var values = m.storage
+            try body(name, [m.rows, m.columns], &values)
+            m = Matrix(rows: m.rows, columns: m.columns, entries: values)
+        }
+        func norm(_ name: String, _ g: inout NormGradients<E>) throws(Failure) {
+            try body(name + ".weight", [g.weight.count], &g.weight)
+            if !g.bias.isEmpty { try body(name + ".bias", [g.bias.count], &g.bias) }
+        }
+        try matrix("embed_tokens.weight", &embedTokens)
+        for i in blocks.indices {
+            let p = "layers.\(i)."
+            try matrix(p + "attention.q_proj.weight", &blocks[i].attention.qProj)
+            try matrix(p + "attention.k_proj.weight", &blocks[i].attention.kProj)
+            try matrix(p + "attention.v_proj.weight", &blocks[i].attention.vProj)
+            try matrix(p + "attention.out_proj.weight", &blocks[i].attention.outProj)
+            try norm(p + "attention_layer_norm", &blocks[i].attentionLayerNorm)
+            try norm(p + "final_layer_norm", &blocks[i].finalLayerNorm)
+            try matrix(p + "ffn.fc1.weight", &blocks[i].ffn.fc1)
+            try matrix(p + "ffn.fc2.weight", &blocks[i].ffn.fc2)
+            if var gate = blocks[i].ffn.gate {
+                try matrix(p + "ffn.gate.weight", &gate)
+                blocks[i].ffn.gate = gate
+            }
+        }
+        try norm("layer_norm", &layerNorm)
+        try matrix("output_projection.weight", &outputProjection)
+    }
+}

@@ -1,0 +1,102 @@
+import ArgumentParser
+import Benchmarks
+import FastTraining
+import Foundation
+import Matrices
+import Measuring
+import MultiScaleRetention
+import RetNetModel
+import Transformer
+
+/// `bench training`: one training step's loss and gradients (FastGradients), or the reference; of
+/// the RetNet, or of its Transformer baseline (FastTransformerGradients).
+struct TrainingBenchmark: Benchmark {
+    static let configuration = CommandConfiguration(
+        commandName: "training",
+        abstract: "One training step's loss and gradients of a random RetNet<Float> (FastGradients), or the reference's.",
+        discussion: """
+            A torchscale-variant model with seeded random weights (RetNet.random) and --batch seeded \
+            sequences of --length tokens; median_seconds is one lossAndGradients call over the batch \
+            (forward and backward, no optimiser step) and tokens_per_second = batch × (length − 1) / \
+            median, the predictions per second. --path reference averages RetNet<Float>.gradients over \
+            the sequences instead (the explicit backward pass of chapter 10, one sequence at a time). \
+            --model transformer times the Transformer of the same width, layers and heads \
+            (TransformerConfig(matching:), W_G's weights in its FFN) through FastTransformerGradients, or \
+            Transformer.gradients for --path reference; repeat --model for both, side by side in one run. \
+            Parameters: model, path, layers, heads, width, value_width, ffn, vocabulary, batch, length, seed.
+            """)
+
+    enum Path: String, CaseIterable, ExpressibleByArgument {
+        case fast, reference
+    }
+
+    enum Model: String, CaseIterable, ExpressibleByArgument {
+        case retnet, transformer
+    }
+
+    @Option(parsing: .singleValue, help: "fast or reference; repeat for both (default: fast).")
+    var path: [Path] = [.fast]
+    @Option(parsing: .singleValue, help: "retnet or transformer; repeat for both (default: retnet).")
+    var model: [Model] = [.retnet]
+    @Option(help: "Blocks (decoder_layers).") var layers = 4
+    @Option(help: "Heads per layer (decoder_retention_heads).") var heads = 4
+    @Option(help: "Model width E (decoder_embed_dim).") var width = 128
+    @Option(help: "Value width V (decoder_value_embed_dim; default 2E, the paper's).") var valueWidth: Int?
+    @Option(help: "FFN hidden width F (decoder_ffn_embed_dim; default 4E).") var ffn: Int?
+    @Option(help: "Vocabulary size.") var vocabulary = 65
+    @Option(help: "Sequences per step.") var batch = 12
+    @Option(help: "Tokens per sequence (T + 1: T predictions).") var length = 65
+
+    @OptionGroup var threads: ThreadOptions
+    @OptionGroup var timing: RepetitionOptions
+    @OptionGroup var input: SeedOptions
+
+    func validate() throws {
+        for (value, name) in [(layers, "--layers"), (heads, "--heads"), (width, "--width"), (vocabulary, "--vocabulary"),
+                              (batch, "--batch")] {
+            try requireSize(value, in: 1...65_536, name)
+        }
+        try requireSize(length, in: 2...65_536, "--length")
+        if let valueWidth { try requireSize(valueWidth, in: 1...65_536, "--value-width") }
+        if let ffn { try requireSize(ffn, in: 1...65_536, "--ffn") }
+    }
+
+    func measure(report: (BenchmarkResult) throws -> Void) throws {
+        let config = RetNetConfig(variant: .torchscale, embedDim: width, valueEmbedDim: valueWidth ?? 2 * width,
+                                  retentionHeads: heads, ffnEmbedDim: ffn ?? 4 * width, layers: layers, vocabSize: vocabulary)
+        do { try config.validate() } catch { throw ValidationError("\(error)") }
+        let retnet = try RetNet<Float>.random(config: config, seed: UInt64(input.seed))
+        let transformer = try Transformer<Float>.random(config: TransformerConfig(matching: config), seed: UInt64(input.seed))
+        var rng = input.generator
+        let sequences = (0..<batch).map { _ in (0..<length).map { _ in Int(rng.next() % UInt64(vocabulary)) } }
+        let fast = try FastGradients(threads: threads.threads)
+        let fastTransformer = try FastTransformerGradients(threads: threads.threads)
+        for kind in model {
+        for path in path {
+            let ffnWidth = kind == .retnet ? config.ffnEmbedDim : transformer.config.ffnEmbedDim
+            progress("\(kind.rawValue) \(path.rawValue): \(layers) layers, E = \(width), V = \(config.valueEmbedDim), F = \(ffnWidth), "
+                     + "\(batch) × \(length) tokens, \(threads.threads) thread(s)")
+            let seconds = try median(repetitions: timing.repetitions) {
+                switch (kind, path) {
+                case (.retnet, .fast):
+                    blackHole(try fast.lossAndGradients(retnet, sequences: sequences))
+                case (.retnet, .reference):
+                    for sequence in sequences { blackHole(try retnet.gradients(sequence)) }
+                case (.transformer, .fast):
+                    blackHole(try fastTransformer.lossAndGradients(transformer, sequences: sequences))
+                case (.transformer, .reference):
+                    for sequence in sequences { blackHole(try transformer.gradients(sequence)) }
+                }
+            }
+            let parameters: [String: Parameter] = [
+                "model": .text(kind.rawValue), "path": .text(path.rawValue), "layers": .integer(layers), "heads": .integer(heads), "width": .integer(width),
+                "value_width": .integer(config.valueEmbedDim), "ffn": .integer(ffnWidth),
+                "vocabulary": .integer(vocabulary), "batch": .integer(batch), "length": .integer(length),
+                "seed": .integer(input.seed),
+            ]
+            try report(BenchmarkResult(benchmark: "training", parameters: parameters, threads: threads.threads,
+                                       repetitions: timing.repetitions, medianSeconds: seconds, tokens: batch * (length - 1)))
+        }
+        }
+    }
+}
