@@ -8,13 +8,14 @@ For each size (512³, 1024³) and thread count (1, 2) it runs, round after round
 `bench gemm --size N --threads T` (the threaded rung; its JSON line's gflops, from the median of
 its repetitions) and the same product in numpy (float32 `a @ b`, median of as many repetitions,
 also reported as one JSON line), each in its own process, then prints the CPU both ran on, the
-median over rounds, the spread, and the ratio ours / numpy per configuration. Interleaving puts
-both under the same machine load; the spread says how noisy it was.
+median over rounds, the spread, and the ratio ours / numpy per configuration, beside the kernel
+each side ran: our register tile and block sizes (from bench's JSON) and the kernel OpenBLAS chose
+for this CPU. Interleaving puts both under the same machine load; the spread says how noisy it was.
 
 numpy runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its environment (some
 machines set them to work around old OpenBLAS bugs, and they slow a current one down), its
 thread count set with threadpoolctl when installed (OPENBLAS_NUM_THREADS otherwise), and the
-kernel OpenBLAS picked is printed.
+kernel OpenBLAS picked is printed (threadpoolctl names it: `pip install threadpoolctl`).
 """
 import os
 import statistics
@@ -24,7 +25,7 @@ import sys
 import peers
 from peers import json_lines, spread
 
-NUMPY_PROBE = r"""
+NUMPY_PROBE = peers.OPENBLAS_KERNEL + r"""
 import json, statistics, sys, time
 import numpy as np
 n, threads, repetitions = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
@@ -32,11 +33,11 @@ rng = np.random.default_rng(1)
 a = rng.standard_normal((n, n), dtype=np.float32)
 b = rng.standard_normal((n, n), dtype=np.float32)
 try:
-    from threadpoolctl import threadpool_info, threadpool_limits
+    from threadpoolctl import threadpool_limits
     limits = threadpool_limits(threads)
-    info = [[i.get("internal_api"), i.get("architecture"), i.get("num_threads")] for i in threadpool_info()]
 except ImportError:
-    info = "threadpoolctl not installed; OPENBLAS_NUM_THREADS=%s" % threads
+    pass  # OPENBLAS_NUM_THREADS, set by the caller, holds
+info = openblas_kernel()
 a @ b
 times = []
 for _ in range(repetitions):
@@ -49,13 +50,13 @@ print(json.dumps({"openblas": info, "median_seconds": median, "gflops": 2 * n **
 
 
 def ours(bench, n, threads, repetitions):
-    """`bench gemm`'s one result: its gflops and the CPU it names."""
+    """`bench gemm`'s one result: its gflops, the CPU it names and the tile it ran."""
     out = subprocess.run([bench, "gemm", "--rung", "threaded", "--size", str(n), "--threads", str(threads),
                           "--repetitions", str(repetitions)], check=True, capture_output=True, text=True).stdout
     [result] = json_lines(out)
     if result["build"] != "release":
         sys.exit(f"{bench} is a {result['build']} build: its speeds say nothing (swift build -c release --product bench)")
-    return result["gflops"], result["cpu"]
+    return result["gflops"], result["cpu"], peers.tile(result)
 
 
 def numpy(n, threads, repetitions):
@@ -81,27 +82,29 @@ def main():
     if args.rounds < 1 or args.repetitions < 1:
         sys.exit("--rounds and --repetitions must be at least 1")
 
-    results = {}
-    kernel, cpu = None, None
+    results, kernels = {}, {}
+    cpu = None
     for round_ in range(args.rounds):
         for n in args.sizes:
             for t in args.threads:
-                mine, cpu = ours(args.bench, n, t, args.repetitions)
+                mine, cpu, tile = ours(args.bench, n, t, args.repetitions)
                 theirs, kernel = numpy(n, t, args.repetitions)
                 results.setdefault((n, t), []).append((mine, theirs))
+                kernels[(n, t)] = (tile, kernel)
         print(f"round {round_ + 1}/{args.rounds} done", file=sys.stderr)
 
     print(f"CPU: {cpu}")
-    print(f"numpy {__import__('numpy').__version__}, OpenBLAS: {kernel}")
+    print(f"numpy {__import__('numpy').__version__}")
     print(f"{'size':>6} {'threads':>7} {'ours GFLOP/s':>13} {'spread':>7} {'numpy GFLOP/s':>14} {'spread':>7}"
-          f" {'ratio':>6} {'ratio range':>13}")
+          f" {'ratio':>6} {'ratio range':>13}  ours: tile / numpy: kernel")
     for (n, t), pairs in results.items():
         mine = [p[0] for p in pairs]
         theirs = [p[1] for p in pairs]
         ratios = [p[0] / p[1] for p in pairs]
+        tile, kernel = kernels[(n, t)]
         print(f"{n:>5}³ {t:>7} {statistics.median(mine):>13.1f} {spread(mine):>6.0f}% "
               f"{statistics.median(theirs):>14.1f} {spread(theirs):>6.0f}% {statistics.median(ratios):>5.2f}× "
-              f"{min(ratios):>5.2f}–{max(ratios):.2f}×")
+              f"{min(ratios):>5.2f}–{max(ratios):.2f}×  {tile} / {kernel}")
 
 
 if __name__ == "__main__":
