@@ -158,40 +158,47 @@ struct Chapter08: ParsableCommand {
             column of the packed A strip (its rows), and adds their outer product to the tile with
             rows × columns/16 SIMD16 FMAs. Two constraints size the tile. Its accumulators, the B
             vectors and a broadcast must all stay in vector registers. And it must hold enough
-            independent chains to keep the FMA units busy: an FMA's result is ready only a few cycles
-            (its latency, 4 on the x86-64 cores measured here) after it issues, and a core issues up to
-            two per cycle, so at least latency × units = 8 accumulators of the register's width must be
-            in flight.
+            independent chains to keep the FMA units busy: an FMA's result is ready only some cycles
+            after it issues (its latency, 4 on current x86-64 cores), and a core has two FMA units, so
+            latency × units = 8 chains of the units' width must be in flight.
 
-            AVX2 has 16 registers of 256 bits, and a SIMD16 of Float takes two. AVX-512 has 32 registers
-            of 512 bits, one SIMD16 each: on it, the 6×16 tile uses 8 of 32 registers and keeps only 6
-            chains in flight, too few for two 512-bit FMA units.
+            AVX2 has 16 registers of 256 bits, and a SIMD16 of Float takes two: the 6×16 tile's six
+            accumulators are 12 registers and 12 chains. AVX-512 has 32 registers of 512 bits, one
+            SIMD16 each: there the 6×16 tile uses 8 of 32 registers and keeps 6 chains in flight — too
+            few for two 512-bit FMA units (Intel's server cores), just enough where a 512-bit FMA runs
+            on two 256-bit units (AMD Zen 4: 4 chains needed), and even there it spends a load or a
+            broadcast on every FMA and a bit more. The 12×32 tile, two SIMD16s per row, keeps 24
+            chains in flight in 27 registers, and every broadcast of A feeds two FMAs.
             """)
         nb.table(["tile", "SIMD16 accumulators", "flops per step / floats loaded", "AVX2 registers (of 16)",
                   "AVX-512 registers (of 32)", "chains in flight (AVX2 / AVX-512)"],
                  RegisterTile.allCases.map { tile in
-            let vectors = tile.accumulators + tile.columns / 16 + 1  // accumulators, B, one broadcast
+            // Accumulators and B vectors, one broadcast register: a SIMD16 is two AVX2 registers.
+            let avx2 = 2 * (tile.accumulators + tile.columns / 16) + 1, avx512 = tile.accumulators + tile.columns / 16 + 1
             return ["\(tile.rows)×\(tile.columns)", "\(tile.accumulators)",
                     "\(2 * tile.rows * tile.columns) / \(tile.rows + tile.columns)",
-                    2 * vectors <= 16 ? "\(2 * vectors)" : "\(2 * vectors): spills",
-                    "\(vectors)", "\(2 * tile.accumulators) / \(tile.accumulators)"]
+                    avx2 <= 16 ? "\(avx2)" : "\(avx2): spills", "\(avx512)",
+                    (avx2 <= 16 ? "\(2 * tile.accumulators)" : "–") + " / \(tile.accumulators)"]
         })
+        let (narrow, wide) = (RegisterTile.avx2, RegisterTile.avx512)
+        let narrowRegisters = 2 * (narrow.accumulators + narrow.columns / 16) + 1
+        let wideRegisters = wide.accumulators + wide.columns / 16 + 1
         nb.check("the 6×16 tile fits AVX2's 16 registers, with 8 or more chains in flight",
-                 2 * (RegisterTile.avx2.accumulators + 2) <= 16 && 2 * RegisterTile.avx2.accumulators >= 8,
-                 "\(2 * (RegisterTile.avx2.accumulators + 2)) registers, \(2 * RegisterTile.avx2.accumulators) chains")
+                 narrowRegisters <= 16 && 2 * narrow.accumulators >= 8,
+                 "\(narrowRegisters) registers, \(2 * narrow.accumulators) chains")
         nb.check("the 12×32 tile fits AVX-512's 32 registers, with 8 or more chains in flight",
-                 RegisterTile.avx512.accumulators + 3 <= 32 && RegisterTile.avx512.accumulators >= 8,
-                 "\(RegisterTile.avx512.accumulators + 3) registers, \(RegisterTile.avx512.accumulators) chains")
+                 wideRegisters <= 32 && wide.accumulators >= 8, "\(wideRegisters) registers, \(wide.accumulators) chains")
         nb.prose("""
             Swift cannot compile conditionally on CPU features (there is `#if arch(x86_64)`, nothing
             like `#if avx512f`), so the package chooses when it runs, once: the 12×32 tile where the
             CPU reports AVX-512 Foundation (`avx512f` in Linux's /proc/cpuinfo), 6×16 everywhere else.
             Release builds target the building machine's CPU (`-march=native`), so the machine that runs
             them reports what they were compiled for. The block sizes follow the caches Linux reports in
-            /sys/devices/system/cpu/cpu0/cache: k_c so that an A strip takes half the L1 data cache, n_c
-            so that a B panel takes half of L2, m_c so that a block of A takes half the core's share of
-            L3 — with k_c = n_c = 384 where the caches cannot be read. Both depend on the machine, so
-            they are shown only in a terminal:
+            /sys/devices/system/cpu/cpu0/cache: k_c so that a strip of A for the tallest tile (12 rows)
+            takes half the L1 data cache — one k_c for both tiles, so that the tile never changes a
+            rounding — n_c so that a B panel takes half of L2, m_c so that a block of A takes half the
+            core's share of L3; k_c = n_c = 384 where the caches cannot be read. Both depend on the
+            machine, so they are shown only in a terminal:
             """)
         let blocking = GEMMBlocking.selected
         let features = CPUFeatures.current

@@ -83,11 +83,12 @@ import Measuring
     }
 
     @Test func eachTileFitsTheRegistersOfItsInstructionSet() {
-        // Accumulators, the B vectors and one broadcast, in SIMD16s: AVX2 holds a SIMD16 in two
-        // of its 16 registers, AVX-512 in one of its 32.
+        // Accumulators and the B vectors, in SIMD16s, and one broadcast register: AVX2 holds a
+        // SIMD16 in two of its 16 registers, AVX-512 in one of its 32.
         let avx2 = RegisterTile.avx2, avx512 = RegisterTile.avx512
-        #expect(2 * (avx2.accumulators + avx2.columns / 16 + 1) <= 16, "6×16: \(avx2.accumulators) accumulators")
+        #expect(2 * (avx2.accumulators + avx2.columns / 16) + 1 <= 16, "6×16: \(avx2.accumulators) accumulators")
         #expect(avx512.accumulators + avx512.columns / 16 + 1 <= 32, "12×32: \(avx512.accumulators) accumulators")
+        #expect(2 * (avx512.accumulators + avx512.columns / 16) + 1 > 16, "12×32 would spill on AVX2")
         // … and has enough independent chains for two FMA units of 4 cycles' latency: 8 vectors
         // of the instruction set's width.
         #expect(2 * avx2.accumulators >= 8 && avx512.accumulators >= 8)

@@ -31,6 +31,31 @@ protocol MicroKernel {
                     c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool)
 }
 
+/// Writes a micro-kernel's accumulators to C: `put(r, j, v)` stores (or, when accumulating, adds)
+/// v as the j-th `SIMD16` of row r of the tile at `c`.
+struct TileStore {
+    let out: UnsafeMutableRawPointer
+    /// Bytes from one row of C to the next.
+    let stride: Int
+    let accumulate: Bool
+
+    @inline(__always)
+    init(c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        (out, stride, self.accumulate) = (UnsafeMutableRawPointer(c), ldc &* 4, accumulate)
+    }
+
+    @inline(__always)
+    func callAsFunction(_ row: Int, _ column: Int, _ v: SIMD16<Float>) {
+        let offset = row &* stride &+ column &* 64
+        if accumulate {
+            out.storeBytes(of: out.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self) + v,
+                           toByteOffset: offset, as: SIMD16<Float>.self)
+        } else {
+            out.storeBytes(of: v, toByteOffset: offset, as: SIMD16<Float>.self)
+        }
+    }
+}
+
 /// The 6×16 tile (`RegisterTile.avx2`): six `SIMD16` accumulators, 12 AVX2 registers.
 enum MicroKernel6x16: MicroKernel {
     static var rows: Int { 6 }
@@ -59,16 +84,7 @@ enum MicroKernel6x16: MicroKernel {
             pa += 6
             pb += 64
         }
-        let out = UnsafeMutableRawPointer(c)
-        let stride = ldc &* 4
-        @inline(__always) func put(_ row: Int, _ column: Int, _ v: V) {
-            let offset = row &* stride &+ column &* 64
-            if accumulate {
-                out.storeBytes(of: out.loadUnaligned(fromByteOffset: offset, as: V.self) + v, toByteOffset: offset, as: V.self)
-            } else {
-                out.storeBytes(of: v, toByteOffset: offset, as: V.self)
-            }
-        }
+        let put = TileStore(c: c, ldc: ldc, accumulate: accumulate)
         put(0, 0, c0_0)
         put(1, 0, c1_0)
         put(2, 0, c2_0)
@@ -131,16 +147,7 @@ enum MicroKernel12x32: MicroKernel {
             pa += 12
             pb += 128
         }
-        let out = UnsafeMutableRawPointer(c)
-        let stride = ldc &* 4
-        @inline(__always) func put(_ row: Int, _ column: Int, _ v: V) {
-            let offset = row &* stride &+ column &* 64
-            if accumulate {
-                out.storeBytes(of: out.loadUnaligned(fromByteOffset: offset, as: V.self) + v, toByteOffset: offset, as: V.self)
-            } else {
-                out.storeBytes(of: v, toByteOffset: offset, as: V.self)
-            }
-        }
+        let put = TileStore(c: c, ldc: ldc, accumulate: accumulate)
         put(0, 0, c0_0); put(0, 1, c0_1)
         put(1, 0, c1_0); put(1, 1, c1_1)
         put(2, 0, c2_0); put(2, 1, c2_1)

@@ -5,15 +5,15 @@
 /// floats of B, `rows` broadcasts of A, rows × columns/16 fused multiply–adds of `SIMD16<Float>`.
 /// Two things size it. The accumulators must stay in registers, with room for the B vectors and a
 /// broadcast; and there must be enough of them, independent, to keep every FMA unit busy through
-/// the FMA's latency: at least latency × FMAs issued per cycle (4 cycles × 2 units on the
-/// x86-64 cores measured here).
+/// the FMA's latency: at least latency × FMA units (4 cycles × 2 units on current x86-64 cores).
 ///
 /// - `avx2`, 6×16: AVX2 has 16 registers of 256 bits, and a `SIMD16<Float>` takes two. Six
 ///   accumulators are 12 registers, B 2, a broadcast 1: 15 of 16, and 12 independent 256-bit
 ///   chains, more than the 8 needed.
 /// - `avx512`, 12×32: AVX-512 has 32 registers of 512 bits, one `SIMD16` each. 6×16 would use 8
-///   of them, and its 6 chains fall short of the 8 two 512-bit FMA units need; 12 rows of two
-///   `SIMD16`s are 24 accumulators, B 2, broadcasts: 27 of 32, and every broadcast of A feeds
+///   of them, and its 6 chains fall short of the 8 two 512-bit FMA units need (Intel's server
+///   cores; AMD Zen 4 runs a 512-bit FMA on two 256-bit units and needs 4); 12 rows of two
+///   `SIMD16`s are 24 accumulators, B 2, a broadcast 1: 27 of 32, and every broadcast of A feeds
 ///   two FMAs.
 package enum RegisterTile: String, CaseIterable, Sendable {
     case avx2 = "6x16"
