@@ -195,16 +195,16 @@ struct Chapter08: ParsableCommand {
             Release builds target the building machine's CPU (`-march=native`), so the machine that runs
             them reports what they were compiled for. The block sizes follow the caches Linux reports in
             /sys/devices/system/cpu/cpu0/cache: k_c so that a strip of A for the tallest tile (12 rows)
-            takes half the L1 data cache — one k_c for both tiles, so that the tile never changes a
-            rounding — n_c so that a B panel takes half of L2, m_c so that a block of A takes half the
-            core's share of L3; k_c = n_c = 384 where the caches cannot be read. Both depend on the
-            machine, so they are shown only in a terminal:
+            fills all but two ways of the L1 data cache, as BLIS sizes its L1 operand — one k_c for both
+            tiles, so that the tile never changes a rounding — n_c so that a B panel takes half of L2,
+            m_c so that a block of A takes half the core's share of L3; k_c = n_c = 384 where the caches
+            cannot be read. Both depend on the machine, so they are shown only in a terminal:
             """)
         let blocking = GEMMBlocking.selected
         let features = CPUFeatures.current
         let reported = ["avx2", "fma", "avx512f"].map { "\($0) \(features.has($0) ? "yes" : "no")" }.joined(separator: ", ")
         let caches = CacheSizes.current.map { c in
-            "L1d \(Format.grouped(c.level1 / 1024)) KiB, L2 \(Format.grouped(c.level2 / 1024)) KiB"
+            "L1d \(Format.grouped(c.level1 / 1024)) KiB (\(c.level1Ways)-way), L2 \(Format.grouped(c.level2 / 1024)) KiB"
                 + (c.level3.map { ", L3 \(Format.grouped($0 / 1024)) KiB shared by \(c.level3Sharing) CPUs" } ?? ", no L3")
         } ?? "unreadable (the fallback sizes apply)"
         nb.measured("""

@@ -1,19 +1,22 @@
 import Foundation
 
 /// The data caches one core sees, in bytes, as Linux reports them in
-/// /sys/devices/system/cpu/cpu0/cache/index*/ (`level`, `type`, `size`, `shared_cpu_list`):
-/// what `GEMMBlocking.derived(tile:caches:)` sizes the packed panels by.
+/// /sys/devices/system/cpu/cpu0/cache/index*/ (`level`, `type`, `size`, `ways_of_associativity`,
+/// `shared_cpu_list`): what `GEMMBlocking.derived(tile:caches:)` sizes the packed panels by.
 package struct CacheSizes: Sendable, Equatable {
-    /// The level-1 data cache.
+    /// The level-1 data cache, and its ways (lines of one set).
     package var level1: Int
+    package var level1Ways: Int
     /// The level-2 cache (data or unified).
     package var level2: Int
     /// The level-3 cache, if there is one, and how many CPUs share it.
     package var level3: Int?
     package var level3Sharing: Int
 
-    package init(level1: Int, level2: Int, level3: Int?, level3Sharing: Int = 1) {
-        (self.level1, self.level2, self.level3, self.level3Sharing) = (level1, level2, level3, Swift.max(1, level3Sharing))
+    /// Caches of these sizes; an L1 whose ways are not known is taken as 8-way, as most are.
+    package init(level1: Int, level1Ways: Int = 8, level2: Int, level3: Int?, level3Sharing: Int = 1) {
+        (self.level1, self.level1Ways, self.level2) = (level1, Swift.max(1, level1Ways), level2)
+        (self.level3, self.level3Sharing) = (level3, Swift.max(1, level3Sharing))
     }
 
     /// Where Linux describes CPU 0's caches.
@@ -27,7 +30,7 @@ package struct CacheSizes: Sendable, Equatable {
     /// level-1 data cache and a level-2 cache are not both found with sizes that parse.
     package static func read(from directory: String) -> CacheSizes? {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return nil }
-        var sizes: [Int: (bytes: Int, sharing: Int)] = [:]
+        var sizes: [Int: (bytes: Int, ways: Int?, sharing: Int)] = [:]
         for entry in entries where entry.hasPrefix("index") {
             let folder = directory + "/" + entry + "/"
             func field(_ name: String) -> String? {
@@ -36,10 +39,12 @@ package struct CacheSizes: Sendable, Equatable {
             guard let level = field("level").flatMap({ Int($0) }), let type = field("type"), type != "Instruction",
                   let bytes = field("size").flatMap(Self.bytes)
             else { continue }
-            sizes[level] = (bytes, field("shared_cpu_list").flatMap(Self.cpuCount) ?? 1)
+            let ways = field("ways_of_associativity").flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
+            sizes[level] = (bytes, ways, field("shared_cpu_list").flatMap(Self.cpuCount) ?? 1)
         }
-        guard let level1 = sizes[1]?.bytes, let level2 = sizes[2]?.bytes else { return nil }
-        return CacheSizes(level1: level1, level2: level2, level3: sizes[3]?.bytes, level3Sharing: sizes[3]?.sharing ?? 1)
+        guard let level1 = sizes[1], let level2 = sizes[2]?.bytes else { return nil }
+        return CacheSizes(level1: level1.bytes, level1Ways: level1.ways ?? 8, level2: level2,
+                          level3: sizes[3]?.bytes, level3Sharing: sizes[3]?.sharing ?? 1)
     }
 
     /// A sysfs cache size in bytes: "32K", "1024K", "32M", "512" (bytes); nil for anything else

@@ -38,10 +38,10 @@ extension GEMM {
                               blocking: GEMMBlocking = .selected) {
         // One packed panel: at most k_c rows of n_c columns (n rounded up to whole tiles if less).
         let panel = UnsafeMutablePointer<Float>.allocate(
-            capacity: Swift.max(1, Swift.min(blocking.depth, k) * Swift.min(blocking.columns, paddedWidth(n, blocking))))
+            capacity: Swift.max(1, blocking.blockDepth(k) * Swift.min(blocking.columns, paddedWidth(n, blocking))))
         defer { panel.deallocate() }
         blocks(a, lda: lda, c, ldc: ldc, m: m, n: n, k: k, accumulate: accumulate, blocking: blocking) { pc, kb, jc, nb in
-            packB(b + (pc &* ldb &+ jc), ldb: ldb, depth: kb, columns: nb, tileColumns: blocking.tile.columns, into: panel)
+            packB(b + (pc &* ldb &+ jc), ldb: ldb, depth: kb, columns: nb, tile: blocking.tile, into: panel)
             return UnsafePointer(panel)
         }
     }
@@ -73,7 +73,7 @@ extension GEMM {
         }
     }
 
-    /// For each block of k_c rows of B (from p₀, kb deep) and each block of m_c rows of A (from
+    /// For each block of rows of B (from p₀, kb ≤ `blockDepth(k)` deep) and each block of m_c rows of A (from
     /// i₀), pack A's rows i₀ … and columns p₀ … p₀+kb−1 into strips; for each panel of n_c
     /// columns (from j₀, nb wide), get the packed panel from `panel(p₀, kb, j₀, nb)`, then run
     /// `Kernel` over every pair of A strip and B strip.
@@ -89,7 +89,7 @@ extension GEMM {
             return
         }
         let (mr, nr) = (Kernel.rows, Kernel.columns)
-        let kc = Swift.min(blocking.depth, k)
+        let kc = blocking.blockDepth(k)
         let mc = Swift.min(blocking.rows, (m + mr - 1) / mr * mr)
         let packedA = UnsafeMutablePointer<Float>.allocate(capacity: mc * kc)
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: mr * nr)
@@ -147,12 +147,12 @@ extension GEMM {
     }
 
     /// Packs all of B (depth×columns, row stride `ldb`) for `blockedKernel(_:lda:packed:…)`:
-    /// block by block of k_c rows, and within a block panel by panel of n_c columns (`packB`),
+    /// block by block of rows (`blockDepth(k)` each, the last may be less), and within a block panel by panel of n_c columns (`packB`),
     /// one after another. The block of rows p₀ … and columns j₀ … starts at p₀ n̄ + kb j₀ (n̄:
     /// columns rounded up to whole tiles; kb: the block's depth).
     static func packB(all b: UnsafePointer<Float>, ldb: Int, depth k: Int, columns n: Int,
                       into packed: UnsafeMutablePointer<Float>, blocking: GEMMBlocking = .selected) {
-        let kc = Swift.min(blocking.depth, k)
+        let kc = blocking.blockDepth(k)
         let paddedColumns = paddedWidth(n, blocking)
         var pc = 0
         while pc < k {
@@ -160,7 +160,7 @@ extension GEMM {
             var jc = 0
             while jc < n {
                 let nb = Swift.min(blocking.columns, n - jc)
-                packB(b + (pc &* ldb &+ jc), ldb: ldb, depth: kb, columns: nb, tileColumns: blocking.tile.columns,
+                packB(b + (pc &* ldb &+ jc), ldb: ldb, depth: kb, columns: nb, tile: blocking.tile,
                       into: packed + (pc &* paddedColumns &+ kb &* jc))
                 jc &+= nb
             }
@@ -196,10 +196,23 @@ extension GEMM {
         }
     }
 
-    /// Copies depth×columns of B into strips of `nr` columns: strip s holds, for p = 0 … depth−1,
-    /// the nr values B[p, nr·s … nr·s + nr − 1] side by side (zeros past the last column).
-    static func packB(_ b: UnsafePointer<Float>, ldb: Int, depth: Int, columns: Int, tileColumns nr: Int,
+    /// Copies depth×columns of B into strips of the tile's columns (nr): strip s holds, for
+    /// p = 0 … depth−1, the nr values B[p, nr·s … nr·s + nr − 1] side by side (zeros past the
+    /// last column).
+    static func packB(_ b: UnsafePointer<Float>, ldb: Int, depth: Int, columns: Int, tile: RegisterTile,
                       into packed: UnsafeMutablePointer<Float>) {
+        switch tile {
+        case .avx2: packB(MicroKernel6x16.self, b, ldb: ldb, depth: depth, columns: columns, into: packed)
+        case .avx512: packB(MicroKernel12x32.self, b, ldb: ldb, depth: depth, columns: columns, into: packed)
+        }
+    }
+
+    /// `packB` for `Kernel`'s columns, a constant here: a whole row of a strip is one fixed-size
+    /// copy, not a call to `memmove`.
+    @inline(__always)
+    private static func packB<Kernel: MicroKernel>(_: Kernel.Type, _ b: UnsafePointer<Float>, ldb: Int, depth: Int,
+                                                   columns: Int, into packed: UnsafeMutablePointer<Float>) {
+        let nr = Kernel.columns
         var out = packed
         var c0 = 0
         while c0 < columns {
