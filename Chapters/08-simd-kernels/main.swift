@@ -220,10 +220,12 @@ struct Chapter08: ParsableCommand {
         nb.prose("""
             Each rung's median time over a few runs, as GFLOP/s (2n³ flops per product) and as a share
             of the peak measured above (one thread's peak, or all threads' for the last rung). For a
-            peer, `Sources/bench/compare_gemm.py` runs the packed kernel and numpy's OpenBLAS side by
-            side and prints their ratios; a dated record of those ratios, and of the whole model against
-            torchscale, on one named machine is kept beside this page in
-            `benchmarks/2026-12-01-amd-epyc-zen4.md` (timings stay off the page itself: they change
+            peer, `Sources/bench/compare_gemm.py` runs the packed kernel (`--tiles 6x16 12x32`: with
+            each tile) and numpy's OpenBLAS side by side and prints their ratios beside the tile we ran
+            and the kernel OpenBLAS chose; dated records of those ratios, and of the whole model against
+            torchscale, each on one named machine, are kept beside this page in `benchmarks/` — the
+            6×16 tile alone in `2026-12-01-amd-epyc-zen4.md`, both tiles in
+            `2026-12-01-amd-epyc-zen4-register-tiles.md` (timings stay off the page itself: they change
             from run to run).
             """)
         try nb.measuredTable(["rung", "median time", "GFLOP/s", "% of peak"], try GEMM.Rung.allCases.map { rung in
