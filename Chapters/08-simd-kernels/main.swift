@@ -9,7 +9,7 @@ import Retention
 struct Chapter08: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chapter08",
-        abstract: "08 — SIMD kernels: a ladder from naive loops to a packed micro-kernel on two threads, each rung checked, then timed.",
+        abstract: "08 — SIMD kernels: a ladder from naive loops to packed micro-kernels (a register tile per instruction set) on two threads, each rung checked, then timed.",
         discussion: "Speeds mean something only in a release build: swift run -c release chapter08 --size 1024")
 
     @Option(help: "n: the GEMM ladder multiplies n×n matrices (small by default, so that a debug build runs fast).")
@@ -76,9 +76,9 @@ struct Chapter08: ParsableCommand {
                     + "\(Format.fixed(peakAll / 1e9, 1)) GFLOP/s on \(threads)" + build,
                     onPage: "FMA peak: measured when run in a terminal.")
 
-        nb.section("Five rungs, one product")
+        nb.section("Six rungs, one product")
         nb.prose("""
-            C = A B for n×n Float matrices, C_ij = Σ_p A_ip B_pj, five ways (each one function of the
+            C = A B for n×n Float matrices, C_ij = Σ_p A_ip B_pj, six ways (each one function of the
             `Kernels` module, `GEMM.naive` … `GEMM.threaded`):
 
             1. **naive** (loops i, j, k): a dot product per entry; the inner loop walks down a column of B,
@@ -86,9 +86,13 @@ struct Chapter08: ParsableCommand {
             2. **loop order** (i, k, j): the same products and sums in the same order — only the memory
                walk changes, along rows of B and C.
             3. **SIMD16**: the i-k-j loops, 16 columns of C per `SIMD16<Float>` fused multiply–add.
-            4. **packed micro-kernel**: blocks of A and B copied into strips laid out in the order they
-               are read, and a 6×16 tile of C kept in six SIMD16 registers for 384 terms at a time.
-            5. **threads**: the rows of C split between threads, each running rung 4 on its band.
+            4. **packed 6×16 micro-kernel**: blocks of A and B copied into strips laid out in the order
+               they are read, and a 6×16 tile of C kept in six SIMD16 accumulators for a block of k_c
+               terms at a time — the tile sized for AVX2's registers.
+            5. **packed 12×32 micro-kernel**: the same packing, a 12×32 tile in 24 accumulators — the
+               tile sized for AVX-512's.
+            6. **threads**: the rows of C split between threads, each running the packed kernel with
+               the tile this machine picks (below) on its band.
             """)
         nb.prose("""
             Every rung sums the same k terms, in some order, with some roundings. Whatever the order,
@@ -115,47 +119,113 @@ struct Chapter08: ParsableCommand {
         nb.table(["rung (\(n)×\(n)×\(n))", "max |Δ|/(|A||B|)", "bound γ_k"], rows)
         nb.prose("""
             Three claims are stronger than the bound. The loop order performs the naive rung's very
-            operations in the very order, so it is bit for bit the same. The SIMD rung and the packed
-            kernel both run each entry's fused chain from 0 through the terms in order, so they agree
-            bit for bit as long as k fits one 384-term panel. And threads only split rows, never a sum:
-            the threaded product is bit for bit the one-thread product, for any thread count.
+            operations in the very order, so it is bit for bit the same. The SIMD rung and both packed
+            kernels run each entry's fused chain from 0 through the terms in order, so they agree bit
+            for bit as long as k fits one block of k_c terms (k_c is at least 128, and n here is
+            smaller): the tile decides which entries are computed together, never in what order an
+            entry's terms are added. And threads only split rows, never a sum: the threaded product is
+            bit for bit the one-thread product with the same tile, for any thread count.
             """)
         let identical = { (x: [Float], y: [Float]) in x.count == y.count && zip(x, y).allSatisfy { $0.bitPattern == $1.bitPattern } }
         nb.check("loop order = naive, bit for bit", identical(products[.loopOrder]!, products[.naive]!), "all \(Format.grouped(n * n)) entries")
-        if n <= 384 {
-            nb.check("packed micro-kernel = SIMD16, bit for bit (k ≤ 384)", identical(products[.blocked]!, products[.simd]!),
-                     "all \(Format.grouped(n * n)) entries")
+        let depths = GEMM.Rung.allCases.compactMap { $0.blocking?.depth }
+        if depths.allSatisfy({ n <= $0 }) {
+            for rung in [GEMM.Rung.blocked, .blockedWide] {
+                nb.check("\(rung.title) = SIMD16, bit for bit (k within one block)", identical(products[rung]!, products[.simd]!),
+                         "all \(Format.grouped(n * n)) entries")
+            }
         }
-        nb.check("\(threads) threads = 1 thread, bit for bit", identical(products[.threaded]!, products[.blocked]!),
+        let oneThread = try GEMM.product(.threaded, a, b, m: n, n: n, k: n, threads: 1)
+        nb.check("\(threads) threads = 1 thread, bit for bit", identical(products[.threaded]!, oneThread),
                  "all \(Format.grouped(n * n)) entries")
 
         nb.section("What a product asks of the machine")
         nb.prose("""
             Before the clock, the facts that do not change from run to run: the work, the data, and the
-            tile the packed kernel keeps in registers. Every rung does the same 2n³ flops on the same
+            tiles the packed kernels keep in registers. Every rung does the same 2n³ flops on the same
             3n² floats; what separates them is how often each float comes back from memory.
             """)
         let bytes = 3 * n * n * MemoryLayout<Float>.size
-        let (tileRows, tileColumns) = (GEMM.tileRows, GEMM.tileColumns)
         nb.table(["", "value"], [
             ["flops per product, 2n³", Format.grouped(2 * n * n * n)],
             ["bytes of A, B and C, 3n²·4", Format.grouped(bytes)],
             ["flops per byte if each float were read once", Format.fixed(Double(2 * n * n * n) / Double(bytes), 1)],
-            ["register tile of C (packed kernel)", "\(tileRows)×\(tileColumns) floats: \(tileRows) SIMD16 accumulators"],
-            ["flops per packed strip load (a \(tileRows)-row by \(tileColumns)-column step)",
-             "\(2 * tileRows * tileColumns) for \(tileRows + tileColumns) floats read"],
-            ["panel depth k_c, A strip", "\(GEMM.panelDepth) terms: \(Format.grouped(tileRows * GEMM.panelDepth * 4 / 1024)) KiB of A per strip"],
-            ["packed B panel", "\(GEMM.panelDepth)×\(GEMM.panelColumns) floats = \(Format.grouped(GEMM.panelDepth * GEMM.panelColumns * 4 / 1024)) KiB"],
         ])
+
+        nb.section("A register tile per instruction set")
+        nb.prose("""
+            A micro-kernel step loads a row of the packed B strip (the tile's columns), broadcasts a
+            column of the packed A strip (its rows), and adds their outer product to the tile with
+            rows × columns/16 SIMD16 FMAs. Two constraints size the tile. Its accumulators, the B
+            vectors and a broadcast must all stay in vector registers. And it must hold enough
+            independent chains to keep the FMA units busy: an FMA's result is ready only some cycles
+            after it issues (its latency, 4 on current x86-64 cores), and a core has two FMA units, so
+            latency × units = 8 chains of the units' width must be in flight.
+
+            AVX2 has 16 registers of 256 bits, and a SIMD16 of Float takes two: the 6×16 tile's six
+            accumulators are 12 registers and 12 chains. AVX-512 has 32 registers of 512 bits, one
+            SIMD16 each: there the 6×16 tile uses 8 of 32 registers and keeps 6 chains in flight — too
+            few for two 512-bit FMA units (Intel's server cores), just enough where a 512-bit FMA runs
+            on two 256-bit units (AMD Zen 4: 4 chains needed), and even there it spends a load or a
+            broadcast on every FMA and a bit more. The 12×32 tile, two SIMD16s per row, keeps 24
+            chains in flight in 27 registers, and every broadcast of A feeds two FMAs.
+            """)
+        nb.table(["tile", "SIMD16 accumulators", "flops per step / floats loaded", "AVX2 registers (of 16)",
+                  "AVX-512 registers (of 32)", "chains in flight (AVX2 / AVX-512)"],
+                 RegisterTile.allCases.map { tile in
+            // Accumulators and B vectors, one broadcast register: a SIMD16 is two AVX2 registers.
+            let avx2 = 2 * (tile.accumulators + tile.columns / 16) + 1, avx512 = tile.accumulators + tile.columns / 16 + 1
+            return ["\(tile.rows)×\(tile.columns)", "\(tile.accumulators)",
+                    "\(2 * tile.rows * tile.columns) / \(tile.rows + tile.columns)",
+                    avx2 <= 16 ? "\(avx2)" : "\(avx2): spills", "\(avx512)",
+                    (avx2 <= 16 ? "\(2 * tile.accumulators)" : "–") + " / \(tile.accumulators)"]
+        })
+        let (narrow, wide) = (RegisterTile.avx2, RegisterTile.avx512)
+        let narrowRegisters = 2 * (narrow.accumulators + narrow.columns / 16) + 1
+        let wideRegisters = wide.accumulators + wide.columns / 16 + 1
+        nb.check("the 6×16 tile fits AVX2's 16 registers, with 8 or more chains in flight",
+                 narrowRegisters <= 16 && 2 * narrow.accumulators >= 8,
+                 "\(narrowRegisters) registers, \(2 * narrow.accumulators) chains")
+        nb.check("the 12×32 tile fits AVX-512's 32 registers, with 8 or more chains in flight",
+                 wideRegisters <= 32 && wide.accumulators >= 8, "\(wideRegisters) registers, \(wide.accumulators) chains")
+        nb.prose("""
+            Swift cannot compile conditionally on CPU features (there is `#if arch(x86_64)`, nothing
+            like `#if avx512f`), so the package chooses when it runs, once: the 12×32 tile where the
+            CPU reports AVX-512 Foundation (`avx512f` in Linux's /proc/cpuinfo), 6×16 everywhere else.
+            Release builds target the building machine's CPU (`-march=native`), so the machine that runs
+            them reports what they were compiled for. The block sizes follow the caches Linux reports in
+            /sys/devices/system/cpu/cpu0/cache: k_c so that a strip of A for the tallest tile (12 rows)
+            fills all but two ways of the L1 data cache, as BLIS sizes its L1 operand — one k_c for both
+            tiles, so that the tile never changes a rounding — n_c so that a B panel takes half of L2,
+            m_c so that a block of A takes half the core's share of L3; k_c = n_c = 384 where the caches
+            cannot be read. Both depend on the machine, so they are shown only in a terminal:
+            """)
+        let blocking = GEMMBlocking.selected
+        let features = CPUFeatures.current
+        let reported = ["avx2", "fma", "avx512f"].map { "\($0) \(features.has($0) ? "yes" : "no")" }.joined(separator: ", ")
+        let caches = CacheSizes.current.map { c in
+            "L1d \(Format.grouped(c.level1 / 1024)) KiB (\(c.level1Ways)-way), L2 \(Format.grouped(c.level2 / 1024)) KiB"
+                + (c.level3.map { ", L3 \(Format.grouped($0 / 1024)) KiB shared by \(c.level3Sharing) CPUs" } ?? ", no L3")
+        } ?? "unreadable (the fallback sizes apply)"
+        nb.measured("""
+            this machine reports \(reported): the \(blocking.tile.rows)×\(blocking.tile.columns) tile \
+            (\(blocking.tile.instructionSet)).
+            caches: \(caches).
+            blocks: k_c = \(blocking.depth) (A strip \(Format.grouped(blocking.tile.rows * blocking.depth * 4 / 1024)) KiB), \
+            n_c = \(blocking.columns) (B panel \(Format.grouped(blocking.depth * blocking.columns * 4 / 1024)) KiB), \
+            m_c = \(blocking.rows) rows.
+            """, onPage: "This machine's tile, caches and block sizes: shown when run in a terminal.")
 
         nb.section("How fast each rung runs here")
         nb.prose("""
             Each rung's median time over a few runs, as GFLOP/s (2n³ flops per product) and as a share
             of the peak measured above (one thread's peak, or all threads' for the last rung). For a
-            peer, `Sources/bench/compare_gemm.py` runs the packed kernel and numpy's OpenBLAS side by
-            side and prints their ratios; a dated record of those ratios, and of the whole model against
-            torchscale, on one named machine is kept beside this page in
-            `benchmarks/2026-12-01-amd-epyc-zen4.md` (timings stay off the page itself: they change
+            peer, `Sources/bench/compare_gemm.py` runs the packed kernel (`--tiles 6x16 12x32`: with
+            each tile) and numpy's OpenBLAS side by side and prints their ratios beside the tile we ran
+            and the kernel OpenBLAS chose; dated records of those ratios, and of the whole model against
+            torchscale, each on one named machine, are kept beside this page in `benchmarks/` — the
+            6×16 tile alone in `2026-12-01-amd-epyc-zen4.md`, both tiles in
+            `2026-12-01-amd-epyc-zen4-register-tiles.md` (timings stay off the page itself: they change
             from run to run).
             """)
         try nb.measuredTable(["rung", "median time", "GFLOP/s", "% of peak"], try GEMM.Rung.allCases.map { rung in
@@ -165,7 +235,8 @@ struct Chapter08: ParsableCommand {
             }
             let rate = GEMM.flops(m: n, n: n, k: n) / seconds
             let peak = rung == .threaded ? peakAll : peakOne
-            return [rung.title + (rung == .threaded ? " (\(threads))" : ""), Format.fixed(seconds * 1e3, 2) + " ms",
+            let tile = rung == .threaded ? ", \(GEMMBlocking.selected.tile.rawValue)" : ""
+            return [rung.title + (rung == .threaded ? " (\(threads)\(tile))" : ""), Format.fixed(seconds * 1e3, 2) + " ms",
                     Format.fixed(rate / 1e9, 1), Format.fixed(100 * rate / peak, 1) + "%"]
         }, onPage: "(timings: measured when run in a terminal)")
 

@@ -12,7 +12,7 @@ import Matrices
 ///
 /// Both compute y_j = Σ_p x_p W_jp with terms in increasing p, each column by one thread, so
 /// the thread count changes nothing; the two layouts may differ from each other by rounding
-/// (the GEMM adds its blocks of 384 terms one after another). The panels also serve several
+/// (the GEMM adds its blocks of k_c terms one after another). The panels also serve several
 /// rows at once (`apply(…, streaming: true)`, a batch of decoding steps): each panel is read
 /// from memory once and used by every row while it is in cache, and every row's sums are the
 /// one-row chain, so a row's result does not depend on the rows beside it.

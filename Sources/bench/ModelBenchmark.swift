@@ -2,6 +2,7 @@ import ArgumentParser
 import Benchmarks
 import FastRetNet
 import Foundation
+import Kernels
 import Matrices
 import Measuring
 import MultiScaleRetention
@@ -19,7 +20,7 @@ struct ModelBenchmark: Benchmark {
             --length tokens decoded one at a time by a FastRetNet.Decoder (its buffers reused, nothing allocated per step), each step timed (repetitions \
             = length); median_seconds is the median step and ms_per_token = 1000 × it. Parameters: mode, \
             length, chunk_size (chunkwise only), weight_bytes (the fast model's weights, read once per \
-            decoded token), checkpoint, seed.
+            decoded token), checkpoint, seed, tile (the GEMM's register tile on this machine, 6x16 or 12x32).
             """)
 
     /// The retention form of the whole model, by its flag name.
@@ -59,6 +60,7 @@ struct ModelBenchmark: Benchmark {
             var parameters: [String: Parameter] = [
                 "mode": .text(mode.rawValue), "length": .integer(length), "weight_bytes": .integer(model.weightBytes),
                 "checkpoint": .text(self.checkpoint), "seed": .integer(input.seed),
+                "tile": .text(GEMMBlocking.selected.tile.rawValue),
             ]
             progress("\(mode.rawValue), \(length) tokens, \(threads.threads) thread(s)")
             let result: BenchmarkResult

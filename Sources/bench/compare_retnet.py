@@ -11,7 +11,9 @@ the temporary directory. For T = 2048 it measures, round after round and interle
 own process: a parallel forward, a chunkwise forward (B = 256) and recurrent decoding of T tokens
 one at a time with the state carried (median time per token); `bench model` reports each as one
 JSON line (tokens_per_second, ms_per_token, the weight bytes and the CPU), the torch probe too. It
-prints the CPU, the median over rounds, the spread, and ours/theirs speed ratios; and the
+prints the CPU, the median over rounds, the spread, and ours/theirs speed ratios beside the kernels
+each side ran (our GEMM's register tile, torch's CPU capability: the instruction set its kernels
+were dispatched for, and whether oneDNN is there); and the
 memory-bandwidth floor of decoding: the weight bytes a step must read divided by the read
 bandwidth measured here (torch sum over a 1 GiB float32 array on the same threads, median of 5).
 """
@@ -29,7 +31,7 @@ CONFIG = {"decoder_embed_dim": 512, "decoder_value_embed_dim": 1024, "decoder_re
           "decoder_ffn_embed_dim": 1024, "decoder_layers": 6, "vocab_size": 256, "layernorm_eps": 1e-6,
           "activation_fn": "gelu"}
 
-TORCH_PROBE = r"""
+TORCH_PROBE = peers.TORCH_KERNEL + r"""
 import json, statistics, sys, time, warnings
 warnings.filterwarnings("ignore")
 import torch
@@ -63,7 +65,8 @@ with torch.inference_mode():
             model(tokens)
             times.append(time.perf_counter() - start)
         ms = 1000 * statistics.median(times) / length
-print(json.dumps({"threads": torch.get_num_threads(), "ms_per_token": ms, "tokens_per_second": 1000 / ms}))
+print(json.dumps({"threads": torch.get_num_threads(), "ms_per_token": ms, "tokens_per_second": 1000 / ms,
+                  "kernel": torch_kernel()}))
 """
 
 BANDWIDTH_PROBE = r"""
@@ -118,19 +121,22 @@ def main():
     folder = checkpoint(sys.executable)
     print(f"checkpoint {folder}: {json.dumps(CONFIG)}")
     print(f"T = {args.length}, B = {args.chunk_size}, threads = {args.threads}, rounds = {args.rounds}\n")
-    print(f"{'mode':<10} {'ours tok/s':>11} {'spread':>7} {'torchscale tok/s':>17} {'spread':>7} {'ours/theirs':>12}")
+    print(f"{'mode':<10} {'ours tok/s':>11} {'spread':>7} {'torchscale tok/s':>17} {'spread':>7} {'ours/theirs':>12}"
+          f"  ours: GEMM tile / torch: kernels")
     weight_bytes, ours_decode_ms, cpu = None, None, None
     for mode in args.modes:
         mine, other = [], []
         for _ in range(args.rounds):
             result = ours(args.bench, folder, mode, args.length, args.chunk_size, args.threads)
-            weight_bytes, cpu = result["parameters"]["weight_bytes"], result["cpu"]
+            weight_bytes, cpu, tile = result["parameters"]["weight_bytes"], result["cpu"], peers.tile(result)
             mine.append(result["tokens_per_second"])
-            other.append(theirs(folder, mode, args.length, args.chunk_size, args.threads)["tokens_per_second"])
+            probe = theirs(folder, mode, args.length, args.chunk_size, args.threads)
+            other.append(probe["tokens_per_second"])
         a, b = statistics.median(mine), statistics.median(other)
         if mode == "recurrent":
             ours_decode_ms = 1000 / a
-        print(f"{mode:<10} {a:>11.1f} {spread(mine):>6.0f}% {b:>17.1f} {spread(other):>6.0f}% {a / b:>11.2f}×")
+        print(f"{mode:<10} {a:>11.1f} {spread(mine):>6.0f}% {b:>17.1f} {spread(other):>6.0f}% {a / b:>11.2f}×"
+              f"  {tile} / {probe['kernel']}")
     print(f"CPU (as bench model names it): {cpu}")
     bandwidth = [float(subprocess.run([sys.executable, "-c", BANDWIDTH_PROBE, str(args.threads)], check=True,
                                       capture_output=True, text=True).stdout.strip()) for _ in range(3)]

@@ -1,6 +1,7 @@
-"""What the peer scripts (compare_gemm.py, compare_retnet.py, compare_decode.py) share: running
-`bench` and a Python probe, reading their JSON lines, the spread of repeated timings, and the
-command line's common start."""
+"""What the peer scripts (compare_gemm.py, compare_retnet.py, compare_decode.py, compare_training.py)
+share: running `bench` and a Python probe, reading their JSON lines, the spread of repeated
+timings, the command line's common start, and the names of the kernels each side ran (our
+register tile; the kernel OpenBLAS and torch chose for this CPU)."""
 import argparse
 import json
 import os
@@ -45,3 +46,33 @@ def probe(code, arguments):
                          text=True).stdout
     [result] = json_lines(out)
     return result
+
+
+def tile(result):
+    """Our GEMM's register tile as `bench` reports it in a result's parameters ("12x32"), with the
+    block sizes when given ("12x32 kc=336 nc=384 mc=6240"); "?" for a bench that does not say."""
+    parameters = result.get("parameters", {})
+    name = parameters.get("tile", "?")
+    blocks = " ".join(f"{key}={parameters[key]}" for key in ("kc", "nc", "mc") if key in parameters)
+    return f"{name} {blocks}".strip()
+
+
+# Run inside a peer's probe: the kernel OpenBLAS chose for this CPU, through threadpoolctl.
+OPENBLAS_KERNEL = r"""
+def openblas_kernel():
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "OpenBLAS kernel unknown (pip install threadpoolctl)"
+    pools = [p for p in threadpool_info() if p.get("internal_api") == "openblas"]
+    return "; ".join(f"OpenBLAS {p.get('version')} {p.get('architecture')} kernel, {p.get('num_threads')} threads"
+                     for p in pools) or "no OpenBLAS loaded"
+"""
+
+# Run inside a peer's probe: the instruction set torch dispatches its CPU kernels for.
+TORCH_KERNEL = r"""
+def torch_kernel():
+    import torch
+    onednn = "oneDNN" if torch.backends.mkldnn.is_available() else "no oneDNN"
+    return f"torch {torch.__version__} CPU capability {torch.backends.cpu.get_cpu_capability()}, {onednn}"
+"""

@@ -41,6 +41,14 @@ enum BenchCommand {
     }
 }
 
+extension BenchCommand {
+    /// Whether /proc/cpuinfo's flags name avx512f: the CPUs the 12×32 tile is chosen for.
+    static var cpuReportsAVX512F: Bool {
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        return info.split(separator: "\n").contains { $0.hasPrefix("flags") && $0.split(separator: " ").contains("avx512f") }
+    }
+}
+
 @Suite struct BenchCommandTests {
     @Test func cpuIsTheModelNameFromProcCPUInfo() throws {
         let results = try BenchCommand.results(["gemm", "--size", "2", "--repetitions", "1"])
@@ -51,7 +59,7 @@ enum BenchCommand {
     }
 
     @Test func gemmReportsEveryRungAskedFor() throws {
-        let rungs = ["naive", "loop-order", "simd", "blocked", "threaded"]
+        let rungs = ["naive", "loop-order", "simd", "blocked", "blocked-wide", "threaded"]
         let n = 8
         let results = try BenchCommand.results(["gemm", "--size", String(n), "--threads", "2", "--repetitions", "2"]
                                                + rungs.flatMap { ["--rung", $0] })
@@ -63,7 +71,27 @@ enum BenchCommand {
             #expect(result.repetitions == 2)
             #expect(BenchCommand.agrees(result.gflops, 2 * Double(n * n * n) / result.medianSeconds / 1e9))
             #expect(result.tokensPerSecond == nil && result.msPerToken == nil)
+            // The packed rungs name their register tile and block sizes.
+            let tile = result.parameters["tile"]?.text
+            switch result.parameters["rung"]?.text {
+            case "blocked": #expect(tile == "6x16")
+            case "blocked-wide": #expect(tile == "12x32")
+            case "threaded": #expect(tile == (BenchCommand.cpuReportsAVX512F ? "12x32" : "6x16"))
+            default: #expect(tile == nil && result.parameters["kc"] == nil)
+            }
+            if tile != nil {
+                #expect(["kc", "nc", "mc"].allSatisfy { (result.parameters[$0]?.integer ?? 0) >= 1 })
+            }
         }
+    }
+
+    @Test func gemmRunsTheTileAndBlocksAskedFor() throws {
+        let results = try BenchCommand.results(["gemm", "--size", "9", "--repetitions", "1", "--tile", "6x16",
+                                                "--kc", "5", "--nc", "40", "--mc", "13"])
+        let parameters = try #require(results.first?.parameters)
+        // n_c and m_c rounded down to whole tiles: 32 columns, 12 rows.
+        #expect(parameters["tile"] == .text("6x16") && parameters["kc"] == .integer(5)
+                && parameters["nc"] == .integer(32) && parameters["mc"] == .integer(12))
     }
 
     @Test func peakCountsItsFlopsOnEveryThread() throws {
@@ -98,6 +126,7 @@ enum BenchCommand {
             #expect(result.benchmark == "model" && result.threads == 2 && result.gflops == nil)
             #expect(result.parameters["length"] == .integer(9))
             #expect((result.parameters["weight_bytes"]?.integer ?? 0) > 0)
+            #expect(result.parameters["tile"] == .text(BenchCommand.cpuReportsAVX512F ? "12x32" : "6x16"))
             #expect(result.parameters["chunk_size"] == (result.parameters["mode"] == .text("chunkwise") ? .integer(4) : nil))
             if result.parameters["mode"] == .text("recurrent") {
                 // Every decoding step is timed; the median is one step, one token.
@@ -161,6 +190,8 @@ enum BenchCommand {
         (["gemm", "--size", "8193"], 64, "--size must be in 1...8192, got 8193"),
         (["gemm", "--threads", "0"], 64, "--threads must be in 1...256, got 0"),
         (["gemm", "--rung", "fastest"], 64, "'fastest' is invalid for '--rung"),
+        (["gemm", "--tile", "4x4"], 64, "'4x4' is invalid for '--tile"),
+        (["gemm", "--kc", "0"], 64, "--kc must be in 1...1048576, got 0"),
         (["gemm", "--repetitions", "0"], 64, "--repetitions must be at least 1, got 0"),
         (["gemm", "--seed=-1"], 64, "--seed must be at least 0, got -1"),
         (["peak", "--threads", "0"], 64, "--threads must be in 1...256, got 0"),

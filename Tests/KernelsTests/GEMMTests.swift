@@ -17,9 +17,10 @@ func firstBitDifference(_ x: [Float], _ y: [Float]) -> Int? {
     return x.indices.first { x[$0].bitPattern != y[$0].bitPattern }
 }
 
-/// Every rung, at sizes that are not multiples of the 6×16 tile (1, 7, 33, 97 in every
-/// combination), is within the rounding bound of the exact product; the rungs that perform the
-/// same operations in the same order are bit-for-bit equal.
+/// Every rung, at sizes that are not multiples of any register tile (1, 7, 33, 97 in every
+/// combination: neither of 6 or 12 rows nor of 16 or 32 columns), is within the rounding bound
+/// of the exact product; the rungs that perform the same operations in the same order are
+/// bit-for-bit equal.
 @Suite struct GEMMLadderTests {
     static let sizes = [1, 7, 33, 97]
     static let shapes = sizes.flatMap { m in sizes.flatMap { n in sizes.map { k in [m, n, k] } } }
@@ -38,15 +39,19 @@ func firstBitDifference(_ x: [Float], _ y: [Float]) -> Int? {
             results[rung] = c
         }
         // Same products and sums in the same order: naive and loop order; the fused chains of
-        // the SIMD rung and of the blocked kernel while k fits one panel; blocked on 1 and 2 threads.
+        // the SIMD rung and of the blocked kernels (either tile) while k fits one block; the
+        // blocked kernel on 1 and 2 threads.
         #expect(firstBitDifference(results[.loopOrder]!, results[.naive]!) == nil, "loop order ≠ naive bitwise")
-        #expect(k <= GEMM.panelDepth)
+        let depths = GEMM.Rung.allCases.compactMap { $0.blocking?.depth }
+        #expect(depths.allSatisfy { k <= $0 }, "k = \(k) exceeds a block depth \(depths)")
         #expect(firstBitDifference(results[.blocked]!, results[.simd]!) == nil, "blocked ≠ SIMD bitwise")
+        #expect(firstBitDifference(results[.blockedWide]!, results[.simd]!) == nil, "blocked 12×32 ≠ SIMD bitwise")
         #expect(firstBitDifference(results[.threaded]!, results[.blocked]!) == nil, "2 threads ≠ 1 bitwise")
     }
 
     @Test func aDepthOfSeveralPanelsStaysWithinTheBound() throws {
-        // k = 1,000 is two full panels of 384 and a ragged one of 232.
+        // k = 1,000 is several blocks of k_c (at most 1,024 by construction, 384 without caches)
+        // on most machines, and a ragged last one.
         let (m, n, k) = (13, 35, 1_000)
         let (a, b) = operands(m: m, n: n, k: k, seed: 7)
         let accuracy = try GEMMAccuracy(a, b, m: m, n: n, k: k)
@@ -68,15 +73,17 @@ func firstBitDifference(_ x: [Float], _ y: [Float]) -> Int? {
         #expect(firstBitDifference(try GEMM.blocked(a, b, m: m, n: n, k: k), one) == nil)
     }
 
-    @Test func rowBandsCoverEveryRowOnce() {
+    @Test(arguments: RegisterTile.allCases)
+    func rowBandsCoverEveryRowOnce(tile: RegisterTile) {
+        let mr = tile.rows
         for m in 1...60 {
             for threads in 1...7 {
-                let tiles = (m + GEMM.tileRows - 1) / GEMM.tileRows
-                let bands = (0..<threads).map { GEMM.rows(ofTiles: Bands.band($0, of: threads, count: tiles), in: m) }
+                let tiles = (m + mr - 1) / mr
+                let bands = (0..<threads).map { GEMM.rows(ofTiles: Bands.band($0, of: threads, count: tiles), in: m, tileRows: mr) }
                 let covered = bands.flatMap { Array($0) }
                 #expect(covered == Array(0..<m), "m = \(m), threads = \(threads): \(bands)")
                 // Every band but the one holding row m − 1 is whole tiles.
-                #expect(bands.allSatisfy { $0.isEmpty || $0.lowerBound % GEMM.tileRows == 0 })
+                #expect(bands.allSatisfy { $0.isEmpty || $0.lowerBound % mr == 0 })
             }
         }
     }
@@ -84,8 +91,9 @@ func firstBitDifference(_ x: [Float], _ y: [Float]) -> Int? {
     /// The blocked kernel on blocks inside larger buffers: A and B surrounded by NaN (any read
     /// outside the block would turn a result NaN), C by sentinels (any write outside would
     /// change one). Both accumulate modes.
-    @Test(arguments: [[1, 1, 1], [7, 33, 97], [97, 7, 33], [13, 17, 384], [13, 17, 400]])
-    func theBlockedKernelTouchesNothingOutsideItsBlocks(shape: [Int]) throws {
+    @Test(arguments: [[1, 1, 1], [7, 33, 97], [97, 7, 33], [13, 17, 384], [13, 17, 400], [25, 70, 50]],
+          RegisterTileTests.blockings)
+    func theBlockedKernelTouchesNothingOutsideItsBlocks(shape: [Int], blocking: GEMMBlocking) throws {
         let (m, n, k) = (shape[0], shape[1], shape[2])
         let (a, b) = operands(m: m, n: n, k: k, seed: 11)
         let (lda, ldb, ldc, margin) = (k + 5, n + 3, n + 7, 64)
@@ -94,13 +102,14 @@ func firstBitDifference(_ x: [Float], _ y: [Float]) -> Int? {
         var guardedC = [Float](repeating: -12_345, count: margin * 2 + m * ldc)
         for i in 0..<m { for p in 0..<k { guardedA[margin + i * lda + p] = a[i * k + p] } }
         for p in 0..<k { for j in 0..<n { guardedB[margin + p * ldb + j] = b[p * n + j] } }
-        let expected = try GEMM.blocked(a, b, m: m, n: n, k: k)
+        let expected = try GEMM.product(.blocked, a, b, m: m, n: n, k: k, blocking: blocking)
         for accumulate in [false, true] {
             guardedA.withUnsafeBufferPointer { pa in
                 guardedB.withUnsafeBufferPointer { pb in
                     guardedC.withUnsafeMutableBufferPointer { pc in
                         GEMM.blockedKernel(pa.baseAddress! + margin, lda: lda, pb.baseAddress! + margin, ldb: ldb,
-                                           pc.baseAddress! + margin, ldc: ldc, m: m, n: n, k: k, accumulate: accumulate)
+                                           pc.baseAddress! + margin, ldc: ldc, m: m, n: n, k: k, accumulate: accumulate,
+                                           blocking: blocking)
                     }
                 }
             }
@@ -112,8 +121,8 @@ func firstBitDifference(_ x: [Float], _ y: [Float]) -> Int? {
                     #expect(guardedC[index] == -12_345, "wrote outside C at buffer index \(index)")
                 } else if accumulate {
                     // The second pass added A B to the first pass's A B: exactly 2 A B while k fits
-                    // one panel (one addition per entry); deeper, each panel is added in turn.
-                    guard k <= GEMM.panelDepth else { continue }
+                    // one block (one addition per entry); deeper, each block is added in turn.
+                    guard k <= blocking.depth else { continue }
                     let once = expected[i * n + j]
                     #expect(guardedC[index] == once + once, "C[\(i), \(j)] = \(guardedC[index]), expected 2 × \(once)")
                 } else {

@@ -34,7 +34,7 @@ private func transposed(_ x: [Float], rows: Int, columns: Int) -> [Float] {
             }
         }
         // Accumulating onto C = 1 adds the product (k ≤ one panel deep: a single rounding per entry).
-        guard k <= GEMM.panelDepth else { return }
+        guard k <= GEMMBlocking.selected.depth else { return }
         var c = [Float](repeating: 1, count: m * n)
         aT.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in

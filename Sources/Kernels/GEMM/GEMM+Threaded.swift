@@ -1,6 +1,7 @@
 extension GEMM {
-    /// Rung 5, threads: C's rows split into `threads` contiguous bands of whole 6-row tiles (the
-    /// last tile may be short), each band computed by the blocked kernel on its own thread
+    /// Rung 6, threads: C's rows split into `threads` contiguous bands of whole tiles of rows (the
+    /// last tile may be short), each band computed by the blocked kernel with this machine's
+    /// register tile (`RegisterTile.selected`: 12×32 where AVX-512 exists, 6×16 elsewhere) on its own thread
     /// (`Bands.run`), with its own packed panels. Each thread packs B's
     /// panels for itself, just before it uses them: measured faster here than packing B once
     /// for all threads, whose panels are then no longer in the core's own cache. (A B used
@@ -8,23 +9,25 @@ extension GEMM {
     ///
     /// Only the work is split, never a sum: every entry of C is computed by one thread, with the
     /// same block depth and the same order of terms as `blocked`, so the result is bit-for-bit
-    /// the same for any thread count.
+    /// the same for any thread count (and the same as `blocked`'s for the same k_c).
     public static func threaded(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, threads: Int) throws(KernelError)
         -> [Float]
     {
         try product(.threaded, a, b, m: m, n: n, k: k, threads: threads)
     }
 
-    /// Rows [6·first, 6·end) of C for the tiles first..<end, the last ending at m: the bands of
-    /// rows that `Bands` deals out as whole 6-row tiles (the last tile may be short).
-    static func rows(ofTiles tiles: Range<Int>, in m: Int) -> Range<Int> {
+    /// Rows [r·first, r·end) of C for the tiles first..<end of r = `tileRows` rows, the last
+    /// ending at m: the bands of rows that `Bands` deals out as whole tiles (the last may be short).
+    static func rows(ofTiles tiles: Range<Int>, in m: Int, tileRows: Int) -> Range<Int> {
         Swift.min(tiles.lowerBound * tileRows, m)..<Swift.min(tiles.upperBound * tileRows, m)
     }
 
-    /// Runs `body` on bands of C's m rows on up to `threads` threads: the 6-row tiles split by
-    /// `Bands.run`, each band handed over as rows. The body computes its band of C from A's
-    /// same rows and all of B (packed per panel by each thread, or packed once beforehand).
-    static func rowBands(_ m: Int, threads: Int, _ body: (Range<Int>) -> Void) {
-        Bands.run((m + tileRows - 1) / tileRows, threads: threads) { tiles in body(rows(ofTiles: tiles, in: m)) }
+    /// Runs `body` on bands of C's m rows on up to `threads` threads: the tiles of `tileRows`
+    /// rows split by `Bands.run`, each band handed over as rows. The body computes its band of C
+    /// from A's same rows and all of B (packed per panel by each thread, or packed once beforehand).
+    static func rowBands(_ m: Int, threads: Int, tileRows: Int, _ body: (Range<Int>) -> Void) {
+        Bands.run((m + tileRows - 1) / tileRows, threads: threads) { tiles in
+            body(rows(ofTiles: tiles, in: m, tileRows: tileRows))
+        }
     }
 }

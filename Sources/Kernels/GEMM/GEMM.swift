@@ -21,9 +21,12 @@ public enum GEMM {
         case loopOrder = "loop-order"
         /// i-k-j with 16 columns of C per `SIMD16<Float>` fused multiply–add (`GEMM.simd`).
         case simd
-        /// Packed panels and a 6×16 register tile (`GEMM.blocked`).
+        /// Packed panels and a 6×16 register tile, sized for AVX2 (`GEMM.blocked`).
         case blocked
-        /// The blocked kernel on several threads, rows split between them (`GEMM.threaded`).
+        /// Packed panels and a 12×32 register tile, sized for AVX-512 (`GEMM.blockedWide`).
+        case blockedWide = "blocked-wide"
+        /// The blocked kernel with this machine's tile on several threads, rows split between
+        /// them (`GEMM.threaded`).
         case threaded
 
         /// How the ladder names the rung in tables.
@@ -33,7 +36,20 @@ public enum GEMM {
             case .loopOrder: "loop order (i-k-j)"
             case .simd: "SIMD16 inner loop"
             case .blocked: "packed 6×16 micro-kernel"
+            case .blockedWide: "packed 12×32 micro-kernel"
             case .threaded: "micro-kernel, threads"
+            }
+        }
+
+        /// The blocking a packed rung uses on this machine: its own tile for `blocked` and
+        /// `blockedWide`, the machine's tile (`RegisterTile.selected`) for `threaded`; nil for the
+        /// rungs without packing.
+        package var blocking: GEMMBlocking? {
+            switch self {
+            case .naive, .loopOrder, .simd: nil
+            case .blocked: .forThisMachine(tile: .avx2)
+            case .blockedWide: .forThisMachine(tile: .avx512)
+            case .threaded: .selected
             }
         }
     }
@@ -42,6 +58,13 @@ public enum GEMM {
     /// already has that size). `threads` is used by `.threaded` only and must be ≥ 1 for all.
     public static func multiply(_ rung: Rung, _ a: [Float], _ b: [Float], into c: inout [Float],
                                 m: Int, n: Int, k: Int, threads: Int = 1) throws(KernelError) {
+        try multiply(rung, a, b, into: &c, m: m, n: n, k: k, threads: threads, blocking: rung.blocking ?? .selected)
+    }
+
+    /// C = A B by `rung`, the packed rungs cut as `blocking` says (its tile included) rather than
+    /// as they are on this machine: for tests of every tile and for tuning (`bench gemm --tile`).
+    package static func multiply(_ rung: Rung, _ a: [Float], _ b: [Float], into c: inout [Float],
+                                 m: Int, n: Int, k: Int, threads: Int, blocking: GEMMBlocking) throws(KernelError) {
         try checkArguments(a, b, m: m, n: n, k: k, threads: threads)
         let count = m * n
         if c.count != count { c = [Float](repeating: 0, count: count) }
@@ -53,11 +76,13 @@ public enum GEMM {
                     case .naive: naiveKernel(pa, pb, pc, m: m, n: n, k: k)
                     case .loopOrder: loopOrderKernel(pa, pb, pc, m: m, n: n, k: k)
                     case .simd: simdKernel(pa, pb, pc, m: m, n: n, k: k)
-                    case .blocked: blockedKernel(pa, lda: k, pb, ldb: n, pc, ldc: n, m: m, n: n, k: k, accumulate: false)
+                    case .blocked, .blockedWide:
+                        blockedKernel(pa, lda: k, pb, ldb: n, pc, ldc: n, m: m, n: n, k: k, accumulate: false,
+                                      blocking: blocking)
                     case .threaded:
-                        rowBands(m, threads: threads) { band in
+                        rowBands(m, threads: threads, tileRows: blocking.tile.rows) { band in
                             blockedKernel(pa + band.lowerBound * k, lda: k, pb, ldb: n, pc + band.lowerBound * n, ldc: n,
-                                          m: band.count, n: n, k: k, accumulate: false)
+                                          m: band.count, n: n, k: k, accumulate: false, blocking: blocking)
                         }
                     }
                 }
@@ -70,6 +95,14 @@ public enum GEMM {
                                threads: Int = 1) throws(KernelError) -> [Float] {
         var c: [Float] = []
         try multiply(rung, a, b, into: &c, m: m, n: n, k: k, threads: threads)
+        return c
+    }
+
+    /// C = A B by `rung` cut as `blocking` says, as a new m·n buffer.
+    package static func product(_ rung: Rung, _ a: [Float], _ b: [Float], m: Int, n: Int, k: Int,
+                                threads: Int = 1, blocking: GEMMBlocking) throws(KernelError) -> [Float] {
+        var c: [Float] = []
+        try multiply(rung, a, b, into: &c, m: m, n: n, k: k, threads: threads, blocking: blocking)
         return c
     }
 

@@ -9,6 +9,8 @@ public struct PackedMatrix: Sendable {
     public let rows: Int
     /// n: columns of B.
     public let columns: Int
+    /// The tile and block sizes B is packed for, which every product with it uses.
+    package let blocking: GEMMBlocking
     let storage: [Float]
 
     /// Packs B, k×n, row-major. Throws for k or n < 1 or a buffer without k·n floats.
@@ -19,15 +21,16 @@ public struct PackedMatrix: Sendable {
         self.init(unchecked: b, rows: k, columns: n)
     }
 
-    /// Packs B, unchecked: b holds k·n floats, k, n ≥ 0, as the caller knows.
-    package init(unchecked b: [Float], rows k: Int, columns n: Int) {
-        var storage = [Float](repeating: 0, count: GEMM.packedCount(k: k, n: n))
+    /// Packs B, unchecked: b holds k·n floats, k, n ≥ 0, as the caller knows; for `blocking`
+    /// (this machine's tile and caches unless told otherwise).
+    package init(unchecked b: [Float], rows k: Int, columns n: Int, blocking: GEMMBlocking = .selected) {
+        var storage = [Float](repeating: 0, count: GEMM.packedCount(k: k, n: n, blocking: blocking))
         b.withUnsafeBufferPointer { b in
             storage.withUnsafeMutableBufferPointer { packed in
-                GEMM.packB(all: b.baseAddress!, ldb: n, depth: k, columns: n, into: packed.baseAddress!)
+                GEMM.packB(all: b.baseAddress!, ldb: n, depth: k, columns: n, into: packed.baseAddress!, blocking: blocking)
             }
         }
-        (rows, columns, self.storage) = (k, n, storage)
+        (rows, columns, self.blocking, self.storage) = (k, n, blocking, storage)
     }
 }
 
@@ -57,9 +60,9 @@ extension GEMM {
         let (k, n) = (b.rows, b.columns)
         b.storage.withUnsafeBufferPointer { packed in
             let pb = packed.baseAddress!
-            rowBands(m, threads: threads) { band in
+            rowBands(m, threads: threads, tileRows: b.blocking.tile.rows) { band in
                 blockedKernel(a + band.lowerBound * k, lda: k, packed: pb, c + band.lowerBound * n, ldc: n,
-                              m: band.count, n: n, k: k, accumulate: false)
+                              m: band.count, n: n, k: k, accumulate: false, blocking: b.blocking)
             }
         }
     }

@@ -11,7 +11,7 @@ extension RetentionKernels {
     /// (`lowerTriangleTiles`: GEMM tiles, decay applied between them, tiles above the diagonal
     /// skipped); the cross-chunk part Q_[i] R_{i−1} (b×d_k times d_k×d_v) and
     /// the state update K_[i]ᵀ (V_[i] ⊙ ζ) (d_k×b times b×d_v, added to γ^b R_{i−1}) are the
-    /// blocked GEMM (`GEMM.blocked`'s packed micro-kernel). A last chunk shorter than B is
+    /// blocked GEMM (the packed micro-kernel with this machine's register tile). A last chunk shorter than B is
     /// computed with its own b, without padding; B > n is one chunk.
     ///
     /// Starts from `state` (zero when nil) and returns the n×d_v outputs and R of the last
@@ -41,10 +41,12 @@ extension RetentionKernels {
     /// The chunkwise form on raw memory, unchecked, the state updated in place: Q, K (n×d_k)
     /// and V (n×d_v) row-major, the n×d_v outputs written into `out`, and R (d_k×d_v) at `state`
     /// carried from R_{−1} to R of the last chunk. The caller checks B ≥ 1 and advances the
-    /// position. Any size may be 0.
+    /// position. Any size may be 0. The GEMMs are cut as `blocking` says: this machine's tile
+    /// unless told.
     package static func chunkwise(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                   rows n: Int, dk: Int, dv: Int, decay: Decay<Float>, chunkSize: Int,
-                                  into out: UnsafeMutablePointer<Float>, state r: UnsafeMutablePointer<Float>) {
+                                  into out: UnsafeMutablePointer<Float>, state r: UnsafeMutablePointer<Float>,
+                                  blocking: GEMMBlocking = .selected) {
         guard n > 0, dv > 0 else { return }
         // The inner part adds into the outputs, tile after tile, from 0.
         out.update(repeating: 0, count: n * dv)
@@ -70,11 +72,11 @@ extension RetentionKernels {
                             plan.table.values.withUnsafeBufferPointer { table in
                                 lowerTriangleTiles(q: qi, kT: kT.baseAddress!, ldk: stride, v: vi, out: oi,
                                                    rows: b, dk: dk, dv: dv, table: table.baseAddress!,
-                                                   scores: scores.baseAddress!)
+                                                   scores: scores.baseAddress!, blocking: blocking)
                             }
                             // Cross: o_j += ξ_j (Q_[i] R_{i−1})_j.
                             GEMM.blockedKernel(qi, lda: dk, r, ldb: dv, cross.baseAddress!, ldc: dv,
-                                               m: b, n: dv, k: dk, accumulate: false)
+                                               m: b, n: dv, k: dk, accumulate: false, blocking: blocking)
                             for j in 0..<b {
                                 let xi = plan.xi[j]
                                 for c in 0..<dv { oi[j * dv + c] = oi[j * dv + c].addingProduct(xi, cross[j * dv + c]) }
@@ -86,7 +88,7 @@ extension RetentionKernels {
                             }
                             for index in 0..<(dk * dv) { r[index] *= plan.gammaToB }
                             GEMM.blockedKernel(kT.baseAddress!, lda: stride, weighted.baseAddress!, ldb: dv,
-                                               r, ldc: dv, m: dk, n: dv, k: b, accumulate: true)
+                                               r, ldc: dv, m: dk, n: dv, k: b, accumulate: true, blocking: blocking)
                             start += b
                         }
                     }

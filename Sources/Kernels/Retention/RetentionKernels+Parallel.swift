@@ -33,9 +33,8 @@ extension RetentionKernels {
             return
         }
         let table = DecayTable(length: n, decay: decay)
-        // Each row of Kᵀ holds the n keys padded up to whole blocks of 16, one SIMD16 each: the
-        // width the GEMM pads its packed strips to.
-        let stride = GEMM.paddedWidth(n)
+        // Each row of Kᵀ holds the n keys padded up to whole blocks of 16, one SIMD16 each.
+        let stride = (n + 15) / 16 * 16
         var kT = [Float](repeating: 0, count: dk * stride)
         var scores = [Float](repeating: 0, count: stride)
         table.values.withUnsafeBufferPointer { table in

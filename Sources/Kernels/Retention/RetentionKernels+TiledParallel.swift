@@ -3,8 +3,8 @@ import Retention
 
 extension RetentionKernels {
     /// The side of the square tiles of the tiled parallel form: large enough that each tile
-    /// product is a real GEMM (the packed micro-kernel's 6×16 tiles fill it), small enough that a
-    /// tile of scores stays in the L2 cache.
+    /// product is a real GEMM (the packed micro-kernel's register tiles, 6×16 or 12×32, fill
+    /// it), small enough that a tile of scores stays in the L2 cache.
     package static let parallelTile = 128
 
     /// The parallel form (paper Eq. 5), (Q Kᵀ ⊙ D) V, as tiles of GEMMs over the lower triangle:
@@ -37,10 +37,11 @@ extension RetentionKernels {
     /// The tiled parallel form on raw memory, unchecked: Q, K (n×d_k) and V (n×d_v) row-major,
     /// the n×d_v outputs written into `out` and S_{n−1} (d_k×d_v) into `state`, whatever it held
     /// (the parallel form starts from the zero state). The caller sets the position to n. Any
-    /// size may be 0.
+    /// size may be 0. The GEMMs are cut as `blocking` says: this machine's tile unless told.
     package static func tiledParallel(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                       rows n: Int, dk: Int, dv: Int, decay: Decay<Float>,
-                                      into out: UnsafeMutablePointer<Float>, state s: UnsafeMutablePointer<Float>) {
+                                      into out: UnsafeMutablePointer<Float>, state s: UnsafeMutablePointer<Float>,
+                                      blocking: GEMMBlocking = .selected) {
         // The tiles add into the outputs from 0; S is a sum over no rows until there are some.
         out.update(repeating: 0, count: n * dv)
         s.update(repeating: 0, count: dk * dv)
@@ -55,7 +56,7 @@ extension RetentionKernels {
             scores.withUnsafeMutableBufferPointer { scores in
                 table.values.withUnsafeBufferPointer { table in
                     lowerTriangleTiles(q: q, kT: kT.baseAddress!, ldk: n, v: v, out: out, rows: n, dk: dk, dv: dv,
-                                       table: table.baseAddress!, scores: scores.baseAddress!)
+                                       table: table.baseAddress!, scores: scores.baseAddress!, blocking: blocking)
                 }
             }
             // The state after the last row: S = Kᵀ (V ⊙ ζ), ζ_m = γ^{n−1−m}.
@@ -65,7 +66,7 @@ extension RetentionKernels {
                     for c in 0..<dv { weighted[m * dv + c] = zeta * v[m * dv + c] }
                 }
                 GEMM.blockedKernel(kT.baseAddress!, lda: n, weighted.baseAddress!, ldb: dv,
-                                   s, ldc: dv, m: dk, n: dv, k: n, accumulate: false)
+                                   s, ldc: dv, m: dk, n: dv, k: n, accumulate: false, blocking: blocking)
             }
         }
     }
@@ -78,23 +79,24 @@ extension RetentionKernels {
     /// table[n − 1 − t + m], which is γ^{t−m} for m ≤ t and 0 above the diagonal, so one
     /// vectorisable product per row applies decay and mask together. `kT` is Kᵀ with row stride
     /// `ldk` ≥ n; `scores` is scratch for a tile (T² floats). Used by `tiledParallel` over the
-    /// whole sequence and by `chunkwise` in each chunk.
+    /// whole sequence and by `chunkwise` in each chunk, with their `blocking`.
     static func lowerTriangleTiles(q: UnsafePointer<Float>, kT: UnsafePointer<Float>, ldk: Int, v: UnsafePointer<Float>,
                                    out: UnsafeMutablePointer<Float>, rows n: Int, dk: Int, dv: Int,
-                                   table: UnsafePointer<Float>, scores: UnsafeMutablePointer<Float>) {
+                                   table: UnsafePointer<Float>, scores: UnsafeMutablePointer<Float>,
+                                   blocking: GEMMBlocking) {
         let tile = parallelTile
-        let packedK = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedCount(k: dk, n: tile))
-        let packedV = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedCount(k: tile, n: dv))
+        let packedK = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedCount(k: dk, n: tile, blocking: blocking))
+        let packedV = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedCount(k: tile, n: dv, blocking: blocking))
         defer { packedK.deallocate(); packedV.deallocate() }
         for columnStart in stride(from: 0, to: n, by: tile) {
             let columns = Swift.min(tile, n - columnStart)
-            GEMM.packB(all: kT + columnStart, ldb: ldk, depth: dk, columns: columns, into: packedK)
-            GEMM.packB(all: v + columnStart * dv, ldb: dv, depth: columns, columns: dv, into: packedV)
+            GEMM.packB(all: kT + columnStart, ldb: ldk, depth: dk, columns: columns, into: packedK, blocking: blocking)
+            GEMM.packB(all: v + columnStart * dv, ldb: dv, depth: columns, columns: dv, into: packedV, blocking: blocking)
             for rowStart in stride(from: columnStart, to: n, by: tile) {
                 let rows = Swift.min(tile, n - rowStart)
                 // S = Q_i K_jᵀ (rows×columns).
                 GEMM.blockedKernel(q + rowStart * dk, lda: dk, packed: packedK, scores, ldc: columns,
-                                   m: rows, n: columns, k: dk, accumulate: false)
+                                   m: rows, n: columns, k: dk, accumulate: false, blocking: blocking)
                 // S ⊙ D_ij, row by row.
                 for r in 0..<rows {
                     let decay = table + (n - 1 - (rowStart + r) + columnStart), row = scores + r * columns
@@ -102,7 +104,7 @@ extension RetentionKernels {
                 }
                 // O_i += (S ⊙ D_ij) V_j.
                 GEMM.blockedKernel(scores, lda: columns, packed: packedV, out + rowStart * dv, ldc: dv,
-                                   m: rows, n: dv, k: columns, accumulate: true)
+                                   m: rows, n: dv, k: columns, accumulate: true, blocking: blocking)
             }
         }
     }
