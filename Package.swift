@@ -101,7 +101,8 @@ let package = Package(
         // Float SIMD kernels: the GEMM ladder (GEMM/), retention's three forms (Retention/),
         // vectorised exp and erf (VectorMath/), work split between threads (Threads/).
         .target(name: "Kernels", dependencies: ["Matrices", "Retention"], swiftSettings: nativeCPU),
-        // Measuring the kernels: rounding-error bounds against exact references, the FMA peak, a stopwatch.
+        // Measuring the kernels: rounding-error bounds against exact references, the FMA peak, a stopwatch,
+        // and the machine a measurement names (its CPU, load and date).
         .target(name: "Measuring", dependencies: ["Matrices", "Retention", "Kernels"], swiftSettings: nativeCPU),
         // A RetNet<Float> on the kernels: GEMMs for every projection, retention kernels per head, decoding.
         .target(
@@ -134,7 +135,7 @@ let package = Package(
         // MARK: Training (chapter 11)
 
         // Training a RetNet<Float> on tiny Shakespeare (shipped as a resource, with its attribution):
-        // the character tokenizer, seeded batches, AdamW, the schedule, the trainer, checkpoints.
+        // the character tokenizer, seeded batches, AdamW, the schedule, the trainer, checkpoints, a progress line.
         .target(
             name: "Training",
             dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "Transformer", "SafeTensors", "TorchscaleCheckpoint",
@@ -181,7 +182,8 @@ let package = Package(
                                                         "FastTransformer", "Measuring", "Plots"]),
         chapter("10", "10-gradients", uses: ["Diagonalisation", "Retention", "MultiScaleRetention", "RetNetModel",
                                              "TorchscaleCheckpoint", "SafeTensors"]),
-        chapter("11", "11-learning-shakespeare", uses: ["MultiScaleRetention", "RetNetModel", "FastRetNet", "TorchscaleCheckpoint", "Training", "Plots"]),
+        chapter("11", "11-learning-shakespeare", uses: ["MultiScaleRetention", "RetNetModel", "Transformer", "FastRetNet", "FastTraining",
+                                                        "TorchscaleCheckpoint", "Training", "Measuring", "Plots"]),
 
         // MARK: Executables
 

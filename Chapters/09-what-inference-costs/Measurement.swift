@@ -31,7 +31,7 @@ enum DecodeMeasurement {
 
     static func run(_ nb: Notebook, shape: RetNetConfig, threads: Int, batchContext: Int, seed: UInt64) throws {
         let rounds = 9
-        let cpu = cpuName(), date = today(), load = loadAverage()
+        let cpu = Machine.cpuName(), date = Machine.today(), load = Machine.loadAverage()
         let bandwidth = readBandwidth()
         let peak = try FMAPeak.measure(threads: 1)
         nb.say("\(cpu), \(date), \(load): read bandwidth \(Format.fixed(bandwidth / 1e9, 1)) GB/s (one thread, fastest of 5 passes "
@@ -225,30 +225,5 @@ enum DecodeMeasurement {
         let low = positive.min() ?? 1, high = positive.max() ?? 10
         return Double.pow(10, Double.log10(low).rounded(.down))...Double.pow(10, max(Double.log10(high).rounded(.up),
                                                                                    Double.log10(low).rounded(.down) + 1))
-    }
-
-    /// The CPU's model name from /proc/cpuinfo ("an unnamed CPU" where there is none).
-    static func cpuName() -> String {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
-              let colon = line.firstIndex(of: ":")
-        else { return "an unnamed CPU" }
-        return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-    }
-
-    /// The machine's 1-minute load average and its cores ("load 1.2 on 2 cores"): how much else
-    /// was running, which the timings cannot show by themselves.
-    static func loadAverage() -> String {
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
-        guard let first = text.split(separator: " ").first, let load = Double(first) else { return "\(cores) cores" }
-        return "load \(Format.fixed(load, 1)) on \(cores) cores"
-    }
-
-    /// Today's date (UTC), as 2026-12-01.
-    static func today() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withFullDate]
-        return formatter.string(from: Date())
     }
 }

@@ -128,7 +128,9 @@ public struct Trainer<Model: TrainableModel> {
     /// Trains until `configuration.iterations` steps (or `stopAfter` steps, if smaller): evaluates
     /// at step 0 (unless already evaluated), after every `evalInterval` steps and after the last;
     /// after each evaluation calls `evaluated` (where a checkpoint is written). `stepped` sees
-    /// every step. A thrown error stops the run; what `evaluated` saved last is kept.
+    /// every step, after that step's evaluation and `evaluated` when it has one, so that what it
+    /// reports of a step can include the step's evaluation. A thrown error stops the run; what
+    /// `evaluated` saved last is kept.
     public mutating func run(stopAfter: Int? = nil, stepped: (StepRecord) -> Void = { _ in },
                              evaluated: (Self, Evaluation) throws(TrainingError) -> Void = { _, _ in }) throws(TrainingError)
     {
@@ -138,11 +140,12 @@ public struct Trainer<Model: TrainableModel> {
             try evaluated(self, evaluation)
         }
         while step < end {
-            stepped(try takeStep())
+            let record = try takeStep()
             if step % configuration.evalInterval == 0 || step == configuration.iterations || step == end {
                 let evaluation = try recordEvaluation()
                 try evaluated(self, evaluation)
             }
+            stepped(record)
         }
     }
 }

@@ -171,25 +171,16 @@ struct Train: ParsableCommand {
               + "vocabulary \(corpus.tokenizer.count)")
     }
 
-    /// Runs `trainer` to the end (or --stop-after), a checkpoint after every evaluation.
+    /// Runs `trainer` to the end (or --stop-after), a checkpoint after every evaluation, its
+    /// progress reported as it goes (`Trainer.runReporting`).
     private func train<Model>(_ trainer: inout Trainer<Model>, directory: URL) throws {
-        let c = trainer.configuration
-        var progress = Progress(total: c.iterations, tokensPerStep: c.batchSize * c.context, every: c.evalInterval)
         var lastSaved: Int?
-        var validation = trainer.history.last?.validationLoss
         do {
-            try trainer.run(stopAfter: stopAfter, stepped: { record in
-                progress.update(step: record.step + 1, loss: record.loss, validation: validation)
-            }, evaluated: { trainer, evaluation throws(TrainingError) in
-                validation = evaluation.validationLoss
-                progress.interrupt()
+            try trainer.runReporting(stopAfter: stopAfter, evaluated: { trainer, _ throws(TrainingError) in
                 try TrainingCheckpoint.save(trainer, to: directory)
                 lastSaved = trainer.step
-                print("step \(evaluation.step): train loss \(Progress.fixed(evaluation.trainLoss)), "
-                      + "val loss \(Progress.fixed(evaluation.validationLoss))")
             })
         } catch {
-            progress.interrupt()
             let kept = lastSaved.map { "the last good checkpoint (step \($0)) is kept in \(out)" }
                 ?? (TrainingCheckpoint.exists(at: directory) ? "the checkpoint in \(out) is unchanged" : "no checkpoint was written")
             FileHandle.standardError.write(Data("error: \(error); \(kept)\n".utf8))

@@ -140,3 +140,28 @@ import Testing
         }
     }
 }
+
+/// `chapter11 --full-run` is a measurement: never on a page, never in a debug build, never with
+/// a step count out of range — each a usage error before anything is trained.
+@Suite struct FullRunFlagTests {
+    @Test(arguments: [
+        (["--full-run", "--markdown"], "cannot go on a page"),
+        (["--full-run", "--write-page"], "cannot go on a page"),
+        (["--full-run-iterations", "0"], "--full-run-iterations"),
+    ])
+    func refusedFlags(arguments: [String], message: String) throws {
+        let run = try Chapter.run("11", arguments)
+        #expect(run.status == 64, "exit \(run.status) for \(arguments): \(run.stderr)")
+        #expect(run.stderr.contains(message), "\(arguments): \(run.stderr)")
+        #expect(run.stdout.isEmpty)
+    }
+
+    #if DEBUG
+    @Test func aDebugBuildRefusesTheFullRun() throws {
+        let run = try Chapter.run("11", ["--full-run", "--full-run-iterations", "1"])
+        #expect(run.status == 64, "exit \(run.status): \(run.stderr)")
+        #expect(run.stderr.contains("swift run -c release chapter11 --full-run"), "\(run.stderr)")
+        #expect(run.stdout.isEmpty)
+    }
+    #endif
+}

@@ -43,6 +43,25 @@ import Training
         #expect(text.stdout.hasPrefix("ROMEO:") && text.stdout.unicodeScalars.count == "ROMEO:".count + 20 + 1, "\(text.stdout)")
     }
 
+    /// Off a terminal a progress line is printed every evaluation interval: the line of an
+    /// evaluated step shows that step's validation loss, not the previous evaluation's.
+    @Test func theProgressLineOfAnEvaluatedStepShowsItsEvaluation() throws {
+        let out = TinyModel.scratch("cli-progress")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let run = try Self.train(Self.tiny + ["--iterations", "4", "--out", out.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        func validation(at step: Int) -> String? {
+            run.stdout.split(separator: "\n").first { $0.hasPrefix("step \(step): ") }?.components(separatedBy: "val loss ").last
+        }
+        for step in [2, 4] {
+            let line = run.stderr.split(separator: "\n").first { $0.hasPrefix("step \(step)/4 ") }
+            let evaluated = try #require(validation(at: step), "no evaluation at step \(step): \(run.stdout)")
+            #expect(line?.contains("  val \(evaluated)  ") == true, "step \(step)'s evaluation \(evaluated), progress line: \(line ?? "none")")
+            // The evaluations differ, so the line could not show the previous one by accident.
+            #expect(validation(at: step - 2) != evaluated, "validation loss unchanged from step \(step - 2)")
+        }
+    }
+
     @Test func badInputIsAClearErrorAndANonZeroExit() throws {
         let foreign = TinyModel.scratch("cli-foreign")
         try FileManager.default.createDirectory(at: foreign, withIntermediateDirectories: true)

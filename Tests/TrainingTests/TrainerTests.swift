@@ -31,6 +31,18 @@ final class FailingSource: GradientSource, @unchecked Sendable {
         return (trainer, records)
     }
 
+    /// `stepped` comes after its step's evaluation, so a progress line can show it: with an
+    /// evaluation every 3 of 6 steps, steps 3 and 6 see their own, the others the one before.
+    @Test func steppedSeesTheEvaluationOfItsStep() throws {
+        var trainer = try Trainer(model: TinyModel.model(), corpus: TinyModel.corpus(), configuration: TinyModel.settings(),
+                                  source: ReferenceGradients())
+        var lastEvaluated: Int?
+        var seen: [Int?] = []
+        try trainer.run(stepped: { _ in seen.append(lastEvaluated) },
+                        evaluated: { _, evaluation throws(TrainingError) in lastEvaluated = evaluation.step })
+        #expect(seen == [0, 0, 3, 3, 3, 6])
+    }
+
     @Test func sameSeedSameBitsOnOneAndTwoThreads() throws {
         let (a, recordsA) = try Self.train(threads: 1)
         let (b, recordsB) = try Self.train(threads: 2)
