@@ -199,7 +199,8 @@ let package = Package(
         .executableTarget(
             name: "bench",
             dependencies: ["Benchmarks", "Matrices", "Retention", "Kernels", "Measuring", "MultiScaleRetention", "RetNetModel",
-                           "TorchscaleCheckpoint", "FastRetNet", "Transformer", "FastTransformer", "FastTraining", argumentParser],
+                           "TorchscaleCheckpoint", "FastRetNet", "Transformer", "FastTransformer", "FastTraining", "Training",
+                           argumentParser],
             exclude: ["compare_gemm.py", "compare_retnet.py", "compare_decode.py", "compare_training.py", "peers.py"]
         ),
         // `swift run figures` writes Figures/*.dot, *.svg and *.png.

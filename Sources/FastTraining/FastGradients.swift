@@ -19,11 +19,16 @@ import RetNetModel
 ///   over rows (the norms' weight gradients, the embedding's scatter-add, the loss) are taken
 ///   in row order afterwards.
 ///
+/// A value keeps the buffers of its last call (tens of megabytes at nanoGPT's CPU shape) and
+/// reuses them for the next call of the same shape, as a training loop makes them.
+///
 /// Only work is split, never a sum: the loss and the gradients are bit-for-bit the same on any
 /// number of threads. Retention is exact, (Q Kᵀ ⊙ D) V, as the reference's `.exact` scaling.
 public struct FastGradients: Sendable {
     /// Threads for every product, head and row-wise step (≥ 1).
     public let threads: Int
+    /// The buffers of the last call, for the next of the same shape (shared by copies of this value).
+    private let cache = WorkspaceCache()
 
     /// Throws `.argument` for threads < 1.
     public init(threads: Int = 1) throws(RetNetError) {
@@ -44,19 +49,18 @@ public struct FastGradients: Sendable {
         let batch = try TrainingBatch(sequences, vocabularySize: model.config.vocabSize)
         let (rows, length, threads) = (batch.rows, batch.length, threads)
         let (e, vocabulary) = (model.config.embedDim, model.config.vocabSize)
-        let blocks = model.blocks.map(TrainingBlock.init)
+        let workspace = cache.take(model, batch: batch)
+        defer { cache.keep(workspace) }
+        let (blocks, hidden, kept, scratch) = (workspace.blocks, workspace.hidden, workspace.kept, workspace.scratch)
 
         // cos and sin of nθ_j for the positions 0 … T−1 every sequence shares.
         let rotations = PositionRotations(model.blocks[0].retention.rotation, length: length)
 
         // Forward: X⁰ = s · E[tokens], then every block, keeping what the backward pass reads.
         let embedScale = Float(model.config.embedScale)
-        let hidden = (0...blocks.count).map { _ in FloatBuffer(rows * e) }
         ModelEnds.embed(model.embedTokens, inputs: batch.inputs, scale: embedScale, into: hidden[0].pointer)
-        var kept: [BlockActivations] = []
         var heads: [HeadRetention] = []
         for (l, block) in blocks.enumerated() {
-            kept.append(BlockActivations(block, rows: rows))
             heads.append(HeadRetention(block: block, activations: kept[l], length: length, rotation: rotations.table))
             block.forward(hidden[l].pointer, into: hidden[l + 1].pointer, keeping: kept[l], heads: heads[l], rows: rows,
                           threads: threads)
@@ -64,9 +68,9 @@ public struct FastGradients: Sendable {
 
         // The loss, and the backward pass: the output projection and the final norm, the blocks
         // last first, the embedding.
-        let scratch = BackwardScratch(blocks[0], rows: rows)
         let end = ModelEnds.head(layerNorm: model.layerNorm, outputProjection: model.outputProjection,
-                                 last: hidden[blocks.count].pointer, targets: batch.targets, scratch: scratch, threads: threads)
+                                 last: hidden[blocks.count].pointer, targets: batch.targets, buffers: workspace.head,
+                                 scratch: scratch, threads: threads)
         var gradients = RetNetGradients(zeroFor: model)
         gradients.layerNorm = end.layerNorm
         gradients.outputProjection = end.outputProjection

@@ -42,7 +42,9 @@ public struct FastTransformerGradients: Sendable {
         let scratch = BackwardScratch(rows: rows, embed: e, value: first.value, hidden: first.hidden,
                                       expandWidth: first.expandWidth, projectionWidth: first.projectionWidth)
         let end = ModelEnds.head(layerNorm: model.layerNorm, outputProjection: model.outputProjection,
-                                 last: hidden[blocks.count].pointer, targets: batch.targets, scratch: scratch, threads: threads)
+                                 last: hidden[blocks.count].pointer, targets: batch.targets,
+                                 buffers: HeadBuffers(rows: rows, embed: e, vocabulary: vocabulary), scratch: scratch,
+                                 threads: threads)
         var gradients = TransformerGradients(zeroFor: model)
         gradients.layerNorm = end.layerNorm
         gradients.outputProjection = end.outputProjection
@@ -64,8 +66,10 @@ public struct FastTransformerGradients: Sendable {
         let scratch = BackwardScratch(rows: pass.batch.rows, embed: model.config.embedDim, value: first.value,
                                       hidden: first.hidden, expandWidth: first.expandWidth, projectionWidth: first.projectionWidth)
         let end = ModelEnds.head(layerNorm: model.layerNorm, outputProjection: model.outputProjection,
-                                 last: pass.hidden[pass.blocks.count].pointer, targets: pass.batch.targets, scratch: scratch,
-                                 threads: threads)
+                                 last: pass.hidden[pass.blocks.count].pointer, targets: pass.batch.targets,
+                                 buffers: HeadBuffers(rows: pass.batch.rows, embed: model.config.embedDim,
+                                                      vocabulary: model.config.vocabSize),
+                                 scratch: scratch, threads: threads)
         withExtendedLifetime(pass.rotations) {}
         return end.loss
     }

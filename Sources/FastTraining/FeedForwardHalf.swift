@@ -20,14 +20,19 @@ protocol FeedForwardHalf {
     var hidden: Int { get }
 }
 
-/// The FFN's weights as `FeedForwardHalf` lays them out: (expand, contract, activation, gated, F).
-func feedForwardLayout(_ ffn: FeedForward<Float>) -> (FloatBuffer, FloatBuffer, Activation, Bool, Int) {
+/// The FFN's weights as `FeedForwardHalf` lays them out: (expand, contract, activation, gated, F),
+/// in the buffers of `previous` when given and of the same sizes.
+func feedForwardLayout(_ ffn: FeedForward<Float>, reusing previous: (some FeedForwardHalf)?)
+    -> (FloatBuffer, FloatBuffer, Activation, Bool, Int)
+{
+    let (expand, contract) = (previous?.expand, previous?.contract)
     switch ffn {
     case .plain(let fc1, let fc2, let activation):
-        (FloatBuffer(concatenating: [fc1.storage]), FloatBuffer(concatenating: [fc2.storage]), activation, false, fc1.rows)
+        return (.reusing(expand, concatenating: [fc1.storage]), .reusing(contract, concatenating: [fc2.storage]), activation,
+                false, fc1.rows)
     case .glu(let fc1, let gate, let fc2, let activation):
-        (FloatBuffer(concatenating: [fc1.storage, gate.storage]), FloatBuffer(concatenating: [fc2.storage]), activation,
-         true, fc1.rows)
+        return (.reusing(expand, concatenating: [fc1.storage, gate.storage]), .reusing(contract, concatenating: [fc2.storage]),
+                activation, true, fc1.rows)
     }
 }
 
@@ -54,7 +59,7 @@ extension FeedForwardHalf {
         let (y, normedY, expanded, activated) = (UnsafePointer(kept.y.pointer), kept.normedY, kept.expanded, kept.activated)
         let (e, f, span, activation, gated, finalNorm) = (embed, hidden, expandWidth, activation, gated, finalNorm)
         Bands.run(rows, threads: threads) { band in
-            RowNorms.block(finalNorm, y, into: normedY.pointer, rows: band, width: e)
+            NormRows.block(finalNorm, y, into: normedY.pointer, rows: band, width: e)
         }
         Linear.forward(normedY.pointer, weight: expand.pointer, into: expanded.pointer, rows: rows, inputs: e, outputs: span,
                        threads: threads)
@@ -82,7 +87,7 @@ extension FeedForwardHalf {
         let (e, f, span, activation, gated, finalNorm) = (embed, hidden, expandWidth, activation, gated, finalNorm)
         Linear.inputGradient(s.dX.pointer, weight: contract.pointer, into: s.dHidden.pointer, rows: rows, inputs: f,
                              outputs: e, threads: threads)
-        let dContract = FloatBuffer(e * f)
+        let (dContract, dExpand) = (s.dContract, s.dExpand)
         Linear.weightGradient(s.dX.pointer, input: activated.pointer, into: dContract.pointer, rows: rows, inputs: f,
                               outputs: e, threads: threads)
         Bands.run(rows, threads: threads) { band in
@@ -94,7 +99,6 @@ extension FeedForwardHalf {
         }
         Linear.inputGradient(s.dExpanded.pointer, weight: expand.pointer, into: s.dNormed.pointer, rows: rows, inputs: e,
                              outputs: span, threads: threads)
-        let dExpand = FloatBuffer(span * e)
         Linear.weightGradient(s.dExpanded.pointer, input: normedY.pointer, into: dExpand.pointer, rows: rows,
                               inputs: e, outputs: span, threads: threads)
         Bands.run(rows, threads: threads) { band in

@@ -15,6 +15,22 @@ final class FloatBuffer {
     /// The concatenation of `parts`, in order.
     convenience init(concatenating parts: [[Float]]) {
         self.init(parts.reduce(0) { $0 + $1.count })
+        fill(concatenating: parts)
+    }
+
+    /// `previous` refilled with the concatenation of `parts` when it holds exactly that many
+    /// floats (no allocation, no clearing), else a new buffer: a call's weights laid out in the
+    /// buffers of the last call's.
+    static func reusing(_ previous: FloatBuffer?, concatenating parts: [[Float]]) -> FloatBuffer {
+        guard let previous, previous.count == parts.reduce(0, { $0 + $1.count }) else {
+            return FloatBuffer(concatenating: parts)
+        }
+        previous.fill(concatenating: parts)
+        return previous
+    }
+
+    /// Overwrites the first floats with the concatenation of `parts` (at most `count` floats).
+    func fill(concatenating parts: [[Float]]) {
         var next = pointer
         for part in parts {
             part.withUnsafeBufferPointer { source in

@@ -11,9 +11,11 @@ import Retention
 ///                dV = Aᵀ dO,  dA = (dO Vᵀ) ⊙ D,  dQ = dA K,  dK = dAᵀ Q
 ///                then the rotation turned back and K's scale on dQ and dK
 ///
-/// (`ParallelRetention.backward` and `MultiScaleRetentionLayer.backward`, chapter 10). A is
-/// recomputed in the backward pass, one T×T×d_k product, rather than kept: T² floats per head
-/// and sequence would be the largest activation at long contexts. The mask D multiplies the
+/// (`ParallelRetention.backward` and `MultiScaleRetentionLayer.backward`, chapter 10). Y and
+/// swish(G) are kept from the forward pass, and so is A for short sequences (T ≤ d_k + d_v,
+/// where its T² floats per head and sequence take no more room than Q and V); for longer ones A
+/// is recomputed in the backward pass, one T×T×d_k product, rather than kept: it would be the
+/// largest activation at long contexts. The mask D multiplies the
 /// scores row by row from one `DecayTable`. Each (sequence, head) pair is one item of work,
 /// writing only its own rows and columns: pairs are split between threads.
 struct HeadRetention {
@@ -62,9 +64,10 @@ struct HeadRetention {
     func forward(_ items: Range<Int>) {
         let (n, e, v, dk, dv) = (length, block.embed, block.value, block.keyDimension, block.headDimension)
         let width = block.projectionWidth
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
-        defer { scores.deallocate() }
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
+        defer { scratch.deallocate() }
         for item in items {
+            let scores = activations.scores.map { $0.pointer + item * n * n } ?? scratch
             let (first, h) = place(item)
             let q = activations.q.pointer + item * n * dk, k = activations.k.pointer + item * n * dk
             let values = activations.v.pointer + item * n * dv, o = activations.retention.pointer + item * n * dv
@@ -81,11 +84,14 @@ struct HeadRetention {
             GEMM.multiply(unchecked: .plain(scores, stride: n), .plain(values, stride: dv), into: o, ldc: dv, m: n, n: dv,
                           k: n, accumulate: false, threads: 1)
             for t in 0..<n {
-                let target = activations.gated.pointer + (first + t) * v + h * dv
-                target.update(from: o + t * dv, count: dv)
-                RowNorms.head(block.headNorm, target, width: dv, channel: h * dv)
+                let column = (first + t) * v + h * dv
+                let (normalised, swish) = (activations.normalised.pointer + column, activations.swish.pointer + column)
+                normalised.update(from: o + t * dv, count: dv)
+                NormRows.head(block.headNorm, normalised, width: dv, channel: h * dv)
                 let g = activations.projected.pointer + (first + t) * width + 2 * e + v + h * dv
-                FloatActivation.apply(.swish, g, times: target, into: target, count: dv)
+                FloatActivation.apply(.swish, g, times: nil, into: swish, count: dv)
+                let gated = activations.gated.pointer + column
+                for c in 0..<dv { gated[c] = swish[c] * normalised[c] }
             }
         }
     }
@@ -98,12 +104,12 @@ struct HeadRetention {
                   weightTerms: UnsafeMutablePointer<Float>, biasTerms: UnsafeMutablePointer<Float>) {
         let (n, e, v, dk, dv) = (length, block.embed, block.value, block.keyDimension, block.headDimension)
         let width = block.projectionWidth
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * n * n + 2 * n * dv + 2 * n * dk + 2 * dv)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * n * n + 2 * n * dv + 2 * n * dk + dv)
         defer { scratch.deallocate() }
-        let (scores, dScores) = (scratch, scratch + n * n)
+        let dScores = scratch + n * n
         let (dO, dV) = (dScores + n * n, dScores + n * n + n * dv)
         let (dQ, dK) = (dV + n * dv, dV + n * dv + n * dk)
-        let (normalised, swish) = (dK + n * dk, dK + n * dk + dv)
+        let dY = dK + n * dk
         let (centred, eps): (Bool, Float) = switch block.headNorm {
         case .groupNorm(_, _, let eps): (true, eps)
         case .rms(let eps): (false, eps)
@@ -118,12 +124,10 @@ struct HeadRetention {
             for t in 0..<n {
                 let r = first + t
                 let g = activations.projected.pointer + r * width + 2 * e + v + h * dv
-                let dp = dP + r * v + h * dv
-                normalised.update(from: o + t * dv, count: dv)
-                RowNorms.head(block.headNorm, normalised, width: dv, channel: h * dv)
-                FloatActivation.apply(.swish, g, times: nil, into: swish, count: dv)
+                let column = r * v + h * dv
+                let (dp, normalised, swish) = (dP + column, activations.normalised.pointer + column,
+                                               activations.swish.pointer + column)
                 let dG = dProjected + r * width + 2 * e + v + h * dv
-                let dY = swish  // dP ⊙ swish(G), in place once swish(G) is read
                 for c in 0..<dv {
                     dG[c] = dp[c] * normalised[c]
                     dY[c] = dp[c] * swish[c]
@@ -135,8 +139,9 @@ struct HeadRetention {
                 NormRows.backward(o + t * dv, dY, count: dv, centred: centred, eps: eps, weight: weight,
                                   into: dO + t * dv, weightTerms: weight == nil ? nil : weightTerms + r * v + h * dv)
             }
-            // Retention: A again, then the four products.
-            self.scores(q: q, k: k, head: h, into: scores)
+            // Retention: A (kept, or again), then the four products.
+            let scores = activations.scores.map { $0.pointer + item * n * n } ?? scratch
+            if activations.scores == nil { self.scores(q: q, k: k, head: h, into: scores) }
             GEMM.multiply(unchecked: .transposed(scores, stride: n), .plain(dO, stride: dv), into: dV, ldc: dv,
                           m: n, n: dv, k: n, accumulate: false, threads: 1)
             GEMM.multiply(unchecked: .plain(dO, stride: dv), .transposed(values, stride: dv), into: dScores, ldc: n,

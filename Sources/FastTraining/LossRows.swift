@@ -1,25 +1,48 @@
+import Kernels
+
 /// `NextTokenLoss` on rows of a flat Float buffer, for rows that each have a target: with
 /// logsumexp taken after subtracting the row's largest logit,
 ///
 ///     ℓ_r = logsumexp(logits_r) − logits_r[target_r],     ∂L/∂logits_r = (softmax(logits_r) − e_target)/R
 ///
 /// for the mean L = Σ_r ℓ_r / R over all R rows of the batch. Rows are independent; the caller
-/// splits them between threads and adds the ℓ_r in row order.
+/// splits them between threads and adds the ℓ_r in row order. Sixteen logits at a time, e^x by
+/// `VectorMath.exp`; the last, partial block of a row is padded with −∞ (e^−∞ = 0).
 enum LossRows {
+    typealias Vector = SIMD16<Float>
+
     /// ℓ_r into `losses[r]` and ∂L/∂logits_r into `gradient` for the rows `rows` of the
     /// rows×`vocabulary` logits; `count` is R.
     static func evaluate(_ logits: UnsafePointer<Float>, targets: [Int], rows: Range<Int>, vocabulary: Int, count: Int,
                          losses: UnsafeMutablePointer<Float>, gradient: UnsafeMutablePointer<Float>) {
         let scale = 1 / Float(count)
+        let blocks = (vocabulary + 15) / 16
+        // Block j of a row: its 16 logits, −∞ past the row's end.
+        func load(_ row: UnsafePointer<Float>, _ j: Int) -> Vector {
+            let start = j * 16
+            if start + 16 <= vocabulary { return UnsafeRawPointer(row + start).loadUnaligned(as: Vector.self) }
+            var v = Vector(repeating: -.infinity)
+            for i in 0..<(vocabulary - start) { v[i] = row[start + i] }
+            return v
+        }
         for r in rows {
             let row = logits + r * vocabulary, out = gradient + r * vocabulary
-            var largest = -Float.infinity
-            for c in 0..<vocabulary { largest = Swift.max(largest, row[c]) }
-            var sum: Float = 0
-            for c in 0..<vocabulary { sum += Float.exp(row[c] - largest) }
-            let logSum = largest + Float.log(sum)
+            var largestLanes = Vector(repeating: -.infinity)
+            for j in 0..<blocks { largestLanes = pointwiseMax(largestLanes, load(row, j)) }
+            let largest = largestLanes.max()
+            var sumLanes = Vector()
+            for j in 0..<blocks { sumLanes += VectorMath.exp(load(row, j) - largest) }
+            let logSum = largest + Float.log(sumLanes.sum())
             losses[r] = logSum - row[targets[r]]
-            for c in 0..<vocabulary { out[c] = Float.exp(row[c] - logSum) * scale }
+            for j in 0..<blocks {
+                let p = VectorMath.exp(load(row, j) - logSum) * scale
+                let start = j * 16
+                if start + 16 <= vocabulary {
+                    UnsafeMutableRawPointer(out + start).storeBytes(of: p, as: Vector.self)
+                } else {
+                    for i in 0..<(vocabulary - start) { out[start + i] = p[i] }
+                }
+            }
             out[targets[r]] -= scale
         }
     }

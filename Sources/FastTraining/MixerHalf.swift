@@ -24,7 +24,7 @@ extension MixerHalf {
                       mixed: FloatBuffer, into y: FloatBuffer, rows: Int, items: Int, threads: Int,
                       heads: (Range<Int>) -> Void) {
         let e = embed
-        Bands.run(rows, threads: threads) { band in RowNorms.block(norm, x, into: normed.pointer, rows: band, width: e) }
+        Bands.run(rows, threads: threads) { band in NormRows.block(norm, x, into: normed.pointer, rows: band, width: e) }
         Linear.forward(normed.pointer, weight: projections.pointer, into: projected.pointer, rows: rows, inputs: e,
                        outputs: projectionWidth, threads: threads)
         Bands.run(items, threads: threads, heads)
@@ -38,19 +38,19 @@ extension MixerHalf {
     ///     dM = dY W_O (into s.dGated),  dW_O = dYᵀ M,  heads (d[projections] into s.dProjected)
     ///     dNorm₁ = d[projections] [W_Q; W_K; …],  d[W_Q; W_K; …] = d[projections]ᵀ Norm₁(X)
     ///
-    /// Returns the stacked projections' gradient (projectionWidth × E) and W_O's (E×V).
+    /// Returns the stacked projections' gradient (projectionWidth × E) and W_O's (E×V), in
+    /// `s.dProjections` and `s.dOutput`.
     func mixerBackward(normed: FloatBuffer, mixed: FloatBuffer, rows: Int, items: Int, scratch s: BackwardScratch,
                        threads: Int, heads: (Range<Int>) -> Void) -> (projections: FloatBuffer, output: FloatBuffer) {
         let (e, v, width) = (embed, value, projectionWidth)
         Linear.inputGradient(s.dY.pointer, weight: output.pointer, into: s.dGated.pointer, rows: rows, inputs: v,
                              outputs: e, threads: threads)
-        let dOutput = FloatBuffer(e * v)
+        let (dOutput, dProjections) = (s.dOutput, s.dProjections)
         Linear.weightGradient(s.dY.pointer, input: mixed.pointer, into: dOutput.pointer, rows: rows, inputs: v,
                               outputs: e, threads: threads)
         Bands.run(items, threads: threads, heads)
         Linear.inputGradient(s.dProjected.pointer, weight: projections.pointer, into: s.dNormed.pointer, rows: rows,
                              inputs: e, outputs: width, threads: threads)
-        let dProjections = FloatBuffer(width * e)
         Linear.weightGradient(s.dProjected.pointer, input: normed.pointer, into: dProjections.pointer, rows: rows,
                               inputs: e, outputs: width, threads: threads)
         return (dProjections, dOutput)

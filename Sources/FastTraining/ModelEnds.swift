@@ -24,18 +24,19 @@ enum ModelEnds {
     ///
     ///     logits = Norm(Xᴸ) W_outᵀ (GEMM),  L and dlogits row by row (`LossRows`), summed in row order
     ///     dNorm = dlogits W_out,  dW_out = dlogitsᵀ Norm(Xᴸ) (GEMMs),  dXᴸ = Normᵀ(dNorm)
+    ///
+    /// `buffers` holds Norm(Xᴸ), the logits, the losses and the gradients on the way.
     static func head(layerNorm: BlockNorm<Float>, outputProjection: Matrix<Float>, last: UnsafePointer<Float>, targets: [Int],
-                     scratch s: BackwardScratch, threads: Int)
+                     buffers: HeadBuffers, scratch s: BackwardScratch, threads: Int)
         -> (loss: Float, layerNorm: NormGradients<Float>, outputProjection: Matrix<Float>)
     {
         let (rows, e, vocabulary) = (targets.count, outputProjection.columns, outputProjection.rows)
-        let normed = FloatBuffer(rows * e)
-        Bands.run(rows, threads: threads) { band in RowNorms.block(layerNorm, last, into: normed.pointer, rows: band, width: e) }
-        let head = FloatBuffer(concatenating: [outputProjection.storage])
-        let logits = FloatBuffer(rows * vocabulary)
+        let (normed, head, logits) = (buffers.normed, buffers.head, buffers.logits)
+        let (losses, dLogits, dHead) = (buffers.losses, buffers.dLogits, buffers.dHead)
+        Bands.run(rows, threads: threads) { band in NormRows.block(layerNorm, last, into: normed.pointer, rows: band, width: e) }
+        head.fill(concatenating: [outputProjection.storage])
         Linear.forward(normed.pointer, weight: head.pointer, into: logits.pointer, rows: rows, inputs: e, outputs: vocabulary,
                        threads: threads)
-        let losses = FloatBuffer(rows), dLogits = FloatBuffer(rows * vocabulary)
         Bands.run(rows, threads: threads) { band in
             LossRows.evaluate(logits.pointer, targets: targets, rows: band, vocabulary: vocabulary, count: rows,
                               losses: losses.pointer, gradient: dLogits.pointer)
@@ -44,7 +45,6 @@ enum ModelEnds {
         for r in 0..<rows { total += Double(losses.pointer[r]) }
         Linear.inputGradient(dLogits.pointer, weight: head.pointer, into: s.dNormed.pointer, rows: rows, inputs: e,
                              outputs: vocabulary, threads: threads)
-        let dHead = FloatBuffer(vocabulary * e)
         Linear.weightGradient(dLogits.pointer, input: normed.pointer, into: dHead.pointer, rows: rows, inputs: e,
                               outputs: vocabulary, threads: threads)
         Bands.run(rows, threads: threads) { band in
@@ -65,6 +65,21 @@ enum ModelEnds {
             for c in 0..<e { dEmbed[id * e + c] += scale * dX[r * e + c] }
         }
         return Matrix(rows: vocabulary, columns: e, entries: dEmbed)
+    }
+}
+
+/// The buffers `ModelEnds.head` writes for R rows: Norm(Xᴸ) (R×E), W_out laid out for the
+/// GEMMs and its gradient (vocabulary×E), the logits and their gradient (R×vocabulary), each
+/// row's loss (R). Each is written in full before it is read: one serves call after call.
+final class HeadBuffers {
+    let normed: FloatBuffer, head: FloatBuffer, dHead: FloatBuffer, logits: FloatBuffer, dLogits: FloatBuffer
+    let losses: FloatBuffer
+
+    init(rows: Int, embed e: Int, vocabulary: Int) {
+        normed = FloatBuffer(rows * e)
+        (head, dHead) = (FloatBuffer(vocabulary * e), FloatBuffer(vocabulary * e))
+        (logits, dLogits) = (FloatBuffer(rows * vocabulary), FloatBuffer(rows * vocabulary))
+        losses = FloatBuffer(rows)
     }
 }
 

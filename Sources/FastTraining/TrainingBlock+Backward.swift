@@ -16,6 +16,10 @@ final class BackwardScratch {
     let dGated: FloatBuffer, dProjected: FloatBuffer
     /// Each row's terms of a norm's weight and bias gradients (R×max(E, V)), summed afterwards.
     let weightTerms: FloatBuffer, biasTerms: FloatBuffer
+    /// One block's weight gradients, as the GEMMs write them, before they are copied out: the
+    /// stacked projections' (projectionWidth×E), W_O's (E×V), [fc1; gate]'s or fc1's
+    /// (expandWidth×E), fc2's (E×F).
+    let dProjections: FloatBuffer, dOutput: FloatBuffer, dExpand: FloatBuffer, dContract: FloatBuffer
 
     /// Buffers for R rows of a block of widths E, V, F, fc1 (and gate) outputs, and projections.
     init(rows: Int, embed e: Int, value v: Int, hidden: Int, expandWidth: Int, projectionWidth: Int) {
@@ -28,6 +32,10 @@ final class BackwardScratch {
         dProjected = FloatBuffer(rows * projectionWidth)
         weightTerms = FloatBuffer(rows * Swift.max(e, v))
         biasTerms = FloatBuffer(rows * v)
+        dProjections = FloatBuffer(projectionWidth * e)
+        dOutput = FloatBuffer(e * v)
+        dExpand = FloatBuffer(expandWidth * e)
+        dContract = FloatBuffer(e * hidden)
     }
 
     convenience init(_ block: TrainingBlock, rows: Int) {

@@ -31,7 +31,7 @@ final class TransformerTrainingBlock: MixerHalf, FeedForwardHalf {
         finalNorm = block.finalLayerNorm
         projections = FloatBuffer(concatenating: [a.qProj.storage, a.kProj.storage, a.vProj.storage])
         output = FloatBuffer(concatenating: [a.outProj.storage])
-        (expand, contract, activation, gated, hidden) = feedForwardLayout(block.ffn)
+        (expand, contract, activation, gated, hidden) = feedForwardLayout(block.ffn, reusing: nil as TransformerTrainingBlock?)
         (embed, value, heads, keyDimension, headDimension) = (a.embedDimension, a.valueDimension, a.heads, a.keyDimension,
                                                                a.headDimension)
     }

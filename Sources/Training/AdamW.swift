@@ -79,15 +79,21 @@ public struct AdamW: Sendable, Equatable, Codable {
         let shrink = Float(1 - learningRate * weightDecay)
         for i in parameters.indices {
             let decays = Self.decays(shape: parameters[i].shape)
-            let g = gradients[i].values
-            parameters[i].values.withUnsafeMutableBufferPointer { w in
-                state.firstMoments[i].values.withUnsafeMutableBufferPointer { m in
-                    state.secondMoments[i].values.withUnsafeMutableBufferPointer { v in
-                        for j in 0..<w.count {
-                            if decays { w[j] *= shrink }
-                            m[j] = b1 * m[j] + (1 - b1) * g[j]
-                            v[j] = b2 * v[j] + (1 - b2) * g[j] * g[j]
-                            w[j] -= stepSize * m[j] / (v[j].squareRoot() / correction2 + e)
+            // Raw pointers (the counts were checked above): no bounds check in the loop, which
+            // then runs on vectors; the same operations in the same order for every entry.
+            gradients[i].values.withUnsafeBufferPointer { g in
+                parameters[i].values.withUnsafeMutableBufferPointer { w in
+                    state.firstMoments[i].values.withUnsafeMutableBufferPointer { m in
+                        state.secondMoments[i].values.withUnsafeMutableBufferPointer { v in
+                            let count = w.count
+                            guard let g = g.baseAddress, let w = w.baseAddress, let m = m.baseAddress,
+                                  let v = v.baseAddress else { return }
+                            for j in 0..<count {
+                                if decays { w[j] *= shrink }
+                                m[j] = b1 * m[j] + (1 - b1) * g[j]
+                                v[j] = b2 * v[j] + (1 - b2) * g[j] * g[j]
+                                w[j] -= stepSize * m[j] / (v[j].squareRoot() / correction2 + e)
+                            }
                         }
                     }
                 }

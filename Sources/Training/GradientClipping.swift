@@ -8,7 +8,9 @@ public enum GradientClipping {
     public static func globalNorm(_ gradients: [NamedTensor]) -> Double {
         var sum = 0.0
         for tensor in gradients {
-            for g in tensor.values { sum += Double(g) * Double(g) }
+            tensor.values.withUnsafeBufferPointer { values in
+                for g in values { sum += Double(g) * Double(g) }
+            }
         }
         return sum.squareRoot()
     }
@@ -21,7 +23,9 @@ public enum GradientClipping {
         guard maxNorm > 0 && norm > maxNorm else { return norm }
         let factor = Float(maxNorm / (norm + 1e-6))
         for i in gradients.indices {
-            for j in gradients[i].values.indices { gradients[i].values[j] *= factor }
+            gradients[i].values.withUnsafeMutableBufferPointer { values in
+                for j in values.indices { values[j] *= factor }
+            }
         }
         return norm
     }

@@ -6,6 +6,7 @@ import Matrices
 import Measuring
 import MultiScaleRetention
 import RetNetModel
+import Training
 import Transformer
 
 /// `bench training`: one training step's loss and gradients (FastGradients), or the reference; of
@@ -23,7 +24,11 @@ struct TrainingBenchmark: Benchmark {
             --model transformer times the Transformer of the same width, layers and heads \
             (TransformerConfig(matching:), W_G's weights in its FFN) through FastTransformerGradients, or \
             Transformer.gradients for --path reference; repeat --model for both, side by side in one run. \
-            Parameters: model, path, layers, heads, width, value_width, ffn, vocabulary, batch, length, seed.
+            --optimizer times a whole training step instead, as `retnet train` takes it (Trainer.takeStep: \
+            the loss and gradients, global-norm clipping at 1, AdamW and the model with its new weights), \
+            on a seeded random text over --vocabulary characters, the model's weights changing from step \
+            to step. \
+            Parameters: model, path, layers, heads, width, value_width, ffn, vocabulary, batch, length, seed, step.
             """)
 
     enum Path: String, CaseIterable, ExpressibleByArgument {
@@ -46,6 +51,8 @@ struct TrainingBenchmark: Benchmark {
     @Option(help: "Vocabulary size.") var vocabulary = 65
     @Option(help: "Sequences per step.") var batch = 12
     @Option(help: "Tokens per sequence (T + 1: T predictions).") var length = 65
+    @Flag(help: "Time a whole training step (loss and gradients, clipping, AdamW, new weights), not the gradients alone.")
+    var optimizer = false
 
     @OptionGroup var threads: ThreadOptions
     @OptionGroup var timing: RepetitionOptions
@@ -75,8 +82,8 @@ struct TrainingBenchmark: Benchmark {
         for path in path {
             let ffnWidth = kind == .retnet ? config.ffnEmbedDim : transformer.config.ffnEmbedDim
             progress("\(kind.rawValue) \(path.rawValue): \(layers) layers, E = \(width), V = \(config.valueEmbedDim), F = \(ffnWidth), "
-                     + "\(batch) × \(length) tokens, \(threads.threads) thread(s)")
-            let seconds = try median(repetitions: timing.repetitions) {
+                     + "\(batch) × \(length) tokens, \(threads.threads) thread(s)" + (optimizer ? ", whole training steps" : ""))
+            let seconds = optimizer ? try stepSeconds(kind, path, retnet, transformer) : try median(repetitions: timing.repetitions) {
                 switch (kind, path) {
                 case (.retnet, .fast):
                     blackHole(try fast.lossAndGradients(retnet, sequences: sequences))
@@ -92,11 +99,36 @@ struct TrainingBenchmark: Benchmark {
                 "model": .text(kind.rawValue), "path": .text(path.rawValue), "layers": .integer(layers), "heads": .integer(heads), "width": .integer(width),
                 "value_width": .integer(config.valueEmbedDim), "ffn": .integer(ffnWidth),
                 "vocabulary": .integer(vocabulary), "batch": .integer(batch), "length": .integer(length),
-                "seed": .integer(input.seed),
+                "seed": .integer(input.seed), "step": .text(optimizer ? "gradients, clipping, AdamW" : "gradients"),
             ]
             try report(BenchmarkResult(benchmark: "training", parameters: parameters, threads: threads.threads,
                                        repetitions: timing.repetitions, medianSeconds: seconds, tokens: batch * (length - 1)))
         }
+        }
+    }
+
+    /// The median seconds of a whole training step (`Trainer.takeStep`) of `kind` with the
+    /// gradients of `path`, on a seeded random text of --vocabulary characters.
+    func stepSeconds(_ kind: Model, _ path: Path, _ retnet: RetNet<Float>, _ transformer: Transformer<Float>) throws -> Double {
+        var settings = TrainingConfiguration()
+        (settings.batchSize, settings.context, settings.evalIterations, settings.seed) = (batch, length - 1, 1, UInt64(input.seed))
+        // Every character once (the tokenizer is the model's vocabulary), then random ones: enough
+        // text for both splits to hold a batch of sequences.
+        var rng = input.generator
+        let characters = (0..<vocabulary).map { Character(Unicode.Scalar(UInt32(0x1_0000 + $0)) ?? "?") }
+        let text = String(characters + (0..<(20 * batch * length)).map { _ in characters[Int(rng.next() % UInt64(vocabulary))] })
+        let corpus = try Corpus(text: text)
+        let n = threads.threads
+        switch kind {
+        case .retnet:
+            let source: any GradientSource<RetNet<Float>> = path == .fast ? try FastGradients(threads: n) : try ReferenceGradients(threads: n)
+            var trainer = try Trainer(model: retnet, corpus: corpus, configuration: settings, source: source)
+            return try median(repetitions: timing.repetitions) { try trainer.takeStep() }
+        case .transformer:
+            guard path == .fast else { throw ValidationError("--optimizer times the Transformer with --path fast only") }
+            var trainer = try Trainer(model: transformer, corpus: corpus, configuration: settings,
+                                      source: try FastTransformerGradients(threads: n))
+            return try median(repetitions: timing.repetitions) { try trainer.takeStep() }
         }
     }
 }

@@ -69,6 +69,13 @@ struct FastGradientsParityTests {
         try compare(model, batch(1, length: 20, vocabulary: 37, seed: 10), threads: 2, label: "B = 1")
     }
 
+    @Test("short sequences keep their decay-masked scores, longer ones compute them again: both within the bound")
+    func keptAndRecomputedScores() throws {
+        let model = try floatModel(raggedConfig(.paper), seed: 20)  // d_k + d_v = 4 + 6 = 10
+        try compare(model, batch(2, length: 11, vocabulary: 37, seed: 21), threads: 2, label: "T = 10, scores kept")
+        try compare(model, batch(2, length: 16, vocabulary: 37, seed: 22), threads: 2, label: "T = 15, scores computed again")
+    }
+
     @Test("a token repeated across sequences adds into one embedding row")
     func repeatedTokens() throws {
         let model = try floatModel(raggedConfig(.torchscale), seed: 11)
@@ -94,7 +101,7 @@ struct FastGradientsDeterminismTests {
         }
     }
 
-    @Test("the same call twice gives the same bits")
+    @Test("the same call again gives the same bits, with or without the kept buffers")
     func repeatable() throws {
         let model = try floatModel(raggedConfig(.paper), seed: 14)
         let sequences = batch(2, length: 9, vocabulary: 37, seed: 15)
@@ -103,6 +110,28 @@ struct FastGradientsDeterminismTests {
         let second = try fast.lossAndGradients(model, sequences: sequences)
         #expect(first.loss.bitPattern == second.loss.bitPattern)
         #expect(first.gradients == second.gradients)
+        // A call of another shape in between (its own buffers), then the first shape again
+        // (the kept buffers, whatever the last call left in them).
+        let otherBatch = batch(3, length: 5, vocabulary: 37, seed: 16)
+        let other = try fast.lossAndGradients(model, sequences: otherBatch)
+        let otherFresh = try FastGradients(threads: 1).lossAndGradients(model, sequences: otherBatch)
+        #expect(other.loss.bitPattern == otherFresh.loss.bitPattern && other.gradients == otherFresh.gradients)
+        let third = try fast.lossAndGradients(model, sequences: sequences)
+        let fourth = try fast.lossAndGradients(model, sequences: sequences)
+        #expect(third.loss.bitPattern == first.loss.bitPattern && fourth.loss.bitPattern == first.loss.bitPattern)
+        #expect(third.gradients == first.gradients && fourth.gradients == first.gradients)
+    }
+
+    @Test("kept buffers take the next model's weights: a second model gives its own gradients")
+    func anotherModelSameShape() throws {
+        let (a, b) = (try floatModel(wideConfig(.torchscale), seed: 17), try floatModel(wideConfig(.torchscale), seed: 18))
+        let sequences = batch(3, length: 17, vocabulary: 70, seed: 19)
+        let fast = try FastGradients(threads: 2)
+        _ = try fast.lossAndGradients(a, sequences: sequences)
+        let reused = try fast.lossAndGradients(b, sequences: sequences)
+        let fresh = try FastGradients(threads: 2).lossAndGradients(b, sequences: sequences)
+        #expect(reused.loss.bitPattern == fresh.loss.bitPattern)
+        #expect(reused.gradients == fresh.gradients)
     }
 }
 
