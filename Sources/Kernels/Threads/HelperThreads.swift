@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Threads started once and kept, that split the parts of one parallel region at a time with
 /// the thread that asks (`Bands.run`'s work), as OpenMP's pool does, rather than
@@ -11,6 +12,12 @@ import Foundation
 /// a helper — would wait forever: it gets `false` from `run` and splits its work otherwise.
 /// Parts go to whichever thread asks next, the caller included, so a helper slow to wake delays
 /// nothing; which thread computes a part never changes what it computes.
+///
+/// Between regions a helper, and a caller whose parts are done, first spin for a while on an
+/// atomic copy of the counter they wait for, and only then sleep on the condition: a decoding
+/// step runs some thirty short regions back to back, and waking a sleeping thread costs about
+/// as much as a region's work (a futex call on each side), where a spinning one sees the next
+/// region at once.
 final class HelperThreads: @unchecked Sendable {
     /// Why `@unchecked Sendable` is safe: every stored property below `entry` is read and
     /// written only while `condition` is locked, except `task`, which the caller sets before it
@@ -34,6 +41,12 @@ final class HelperThreads: @unchecked Sendable {
     /// Parts of the current region: how many (0 between regions), the next one to hand out,
     /// those not yet done.
     private var parts = 0, next = 0, unfinished = 0
+    /// `generation` and `unfinished`, stored whenever they change (under the lock) and read
+    /// without it by a thread spinning before it sleeps; the lock and the condition still decide.
+    private let announced = Atomic<Int>(0), remaining = Atomic<Int>(0)
+    /// How many times a waiting thread reads its atomic before it sleeps: some tens of
+    /// microseconds, longer than the gap between a decoding step's regions.
+    private static let spins = 20_000
 
     private init() {}
 
@@ -57,8 +70,15 @@ final class HelperThreads: @unchecked Sendable {
             task = (UnsafeRawPointer(work), Work.self)
             (self.parts, next, unfinished) = (parts, 0, parts)
             generation &+= 1
+            remaining.store(parts, ordering: .releasing)
+            announced.store(generation, ordering: .releasing)
             condition.broadcast()
             takeParts()
+            if unfinished > 0 {
+                condition.unlock()
+                spin(until: { remaining.load(ordering: .acquiring) == 0 })
+                condition.lock()
+            }
             while unfinished > 0 { condition.wait() }
             (task, self.parts, next, owner) = (nil, 0, 0, nil)
             condition.unlock()
@@ -88,6 +108,7 @@ final class HelperThreads: @unchecked Sendable {
             perform(index)
             condition.lock()
             unfinished -= 1
+            remaining.store(unfinished, ordering: .releasing)
             if unfinished == 0 { condition.broadcast() }
         }
     }
@@ -98,12 +119,24 @@ final class HelperThreads: @unchecked Sendable {
         task.kind.perform(task.work, part: index)
     }
 
+    /// Returns when `done()` holds or after `spins` tries, whichever first; `condition` is not
+    /// locked meanwhile.
+    private func spin(until done: () -> Bool) {
+        var tries = 0
+        while tries < Self.spins && !done() { tries &+= 1 }
+    }
+
     /// A helper's life: wait for a region it has not seen, take parts of it, wait again.
     private func helping() {
         var seen = 0
         condition.lock()
         helpers.append(pthread_self())
         while true {
+            if generation == seen {
+                condition.unlock()
+                spin(until: { announced.load(ordering: .acquiring) != seen })
+                condition.lock()
+            }
             while generation == seen { condition.wait() }
             seen = generation
             takeParts()
