@@ -204,26 +204,11 @@ extension GEMM {
 
     /// `packA` for an A read transposed: the rows×depth block of A is the transpose of the
     /// depth×rows matrix at `a` (row stride `lda`), so strip s holds, for p = 0 … depth−1, the
-    /// mr values a[p·lda + mr·s … mr·s + mr − 1], contiguous in memory (zeros past the last row).
+    /// mr values a[p·lda + mr·s … mr·s + mr − 1]: the strips `packB` makes of that matrix, mr wide.
     @inline(__always)
     private static func packA<Kernel: MicroKernel>(_: Kernel.Type, transposed a: UnsafePointer<Float>, lda: Int, rows: Int,
                                                    depth: Int, into packed: UnsafeMutablePointer<Float>) {
-        let mr = Kernel.rows
-        var out = packed
-        var r0 = 0
-        while r0 < rows {
-            let valid = Swift.min(mr, rows - r0)
-            for p in 0..<depth {
-                let source = a + (p &* lda &+ r0)
-                if valid == mr {
-                    out.update(from: source, count: mr)
-                } else {
-                    for r in 0..<mr { out[r] = r < valid ? source[r] : 0 }
-                }
-                out += mr
-            }
-            r0 &+= mr
-        }
+        packStrips(a, stride: lda, depth: depth, count: rows, width: Kernel.rows, into: packed)
     }
 
     /// Copies depth×columns of B into strips of the tile's columns (nr): strip s holds, for
@@ -242,22 +227,31 @@ extension GEMM {
     @inline(__always)
     private static func packB<Kernel: MicroKernel>(_: Kernel.Type, _ b: UnsafePointer<Float>, ldb: Int, depth: Int,
                                                    columns: Int, into packed: UnsafeMutablePointer<Float>) {
-        let nr = Kernel.columns
+        packStrips(b, stride: ldb, depth: depth, count: columns, width: Kernel.columns, into: packed)
+    }
+
+    /// Copies depth rows of `count` values (row stride `stride`) into strips `width` wide: strip s
+    /// holds, for p = 0 … depth−1, the values at p·stride + width·s … + width − 1 side by side
+    /// (zeros past the last). `width` is a kernel's constant, so a whole strip row is one
+    /// fixed-size copy, not a call to `memmove`.
+    @inline(__always)
+    private static func packStrips(_ source: UnsafePointer<Float>, stride: Int, depth: Int, count: Int, width: Int,
+                                   into packed: UnsafeMutablePointer<Float>) {
         var out = packed
         var c0 = 0
-        while c0 < columns {
-            let valid = Swift.min(nr, columns - c0)
+        while c0 < count {
+            let valid = Swift.min(width, count - c0)
             for p in 0..<depth {
-                let source = b + (p &* ldb &+ c0)
-                if valid == nr {
-                    out.update(from: source, count: nr)
+                let row = source + (p &* stride &+ c0)
+                if valid == width {
+                    out.update(from: row, count: width)
                 } else {
-                    out.update(from: source, count: valid)
-                    (out + valid).update(repeating: 0, count: nr - valid)
+                    out.update(from: row, count: valid)
+                    (out + valid).update(repeating: 0, count: width - valid)
                 }
-                out += nr
+                out += width
             }
-            c0 &+= nr
+            c0 &+= width
         }
     }
 
