@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Testing
 @testable import Kernels
 
@@ -45,6 +46,41 @@ struct HelperThreadsTests {
 
     @Test func workStartedInsideABandCompletes() {
         #expect(Self.counts(items: 6, threads: 2, inner: 4, repeats: 5) == [Int](repeating: 25, count: 6))
+    }
+
+    /// Many short regions back to back, their part counts changing: a helper still looking at
+    /// a region that has ended must not take a part of the next one (each part is counted once).
+    @Test func manyShortRegionsInARow() {
+        var counts = [Int](repeating: 0, count: 9)
+        counts.withUnsafeMutableBufferPointer { counts in
+            for round in 0..<20_000 {
+                let items = 2 + round % 8
+                Bands.run(items, threads: 2 + round % 3, Count(counts: counts.baseAddress!, threads: 1, inner: 0))
+            }
+        }
+        // Item i is in the regions of items > i: rounds with 2 + round % 8 > i.
+        let expected = (0..<9).map { i in (0..<20_000).filter { 2 + $0 % 8 > i }.count }
+        #expect(counts == expected)
+    }
+
+    /// Parts that outlast the spin (a few milliseconds each), and pauses between regions as
+    /// long: the threads waiting for them go to sleep, and must be woken.
+    @Test func sleepingThreadsAreWoken() {
+        struct Slow: BandWork {
+            let counts: UnsafeMutablePointer<Int>
+            func callAsFunction(_ band: Range<Int>) {
+                usleep(UInt32(3_000 * (band.lowerBound + 1)))
+                for i in band { counts[i] += 1 }
+            }
+        }
+        var counts = [Int](repeating: 0, count: 3)
+        counts.withUnsafeMutableBufferPointer { counts in
+            for _ in 0..<10 {
+                Bands.run(3, threads: 3, Slow(counts: counts.baseAddress!))
+                usleep(3_000)
+            }
+        }
+        #expect(counts == [10, 10, 10])
     }
 
     @Test func regionsFromSeveralThreadsAtOnce() {

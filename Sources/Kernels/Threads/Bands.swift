@@ -31,7 +31,7 @@ package enum Bands {
     /// have started, nothing here allocates, but for work started inside a band (which goes to
     /// Dispatch's threads).
     package static func run<Work: BandWork>(_ count: Int, threads: Int, _ work: Work) {
-        let workers = Swift.min(threads, count)
+        let workers = Swift.min(threads, count, HelperThreads.maximumParts)
         guard workers > 1 else {
             if count > 0 { work(0..<count) }
             return

@@ -13,76 +13,84 @@ import Synchronization
 /// Parts go to whichever thread asks next, the caller included, so a helper slow to wake delays
 /// nothing; which thread computes a part never changes what it computes.
 ///
-/// Between regions a helper, and a caller whose parts are done, first spin for a while on an
-/// atomic copy of the counter they wait for, and only then sleep on the condition: a decoding
-/// step runs some thirty short regions back to back, and waking a sleeping thread costs about
-/// as much as a region's work (a futex call on each side), where a spinning one sees the next
-/// region at once.
+/// The parts of a region are handed out without a lock: one atomic word holds the region's
+/// number, its part count and the next part, and a thread takes a part by a compare-and-swap
+/// that fails if the region has changed meanwhile. Between regions a helper, and a caller whose
+/// parts are done, spin on that word (or on the count of unfinished parts) for up to a
+/// millisecond, offering their core to other threads every few microseconds (`sched_yield`),
+/// and only then sleep on a condition: a decoding step runs some thirty regions back to back,
+/// of a few tens to hundreds of microseconds each, and a thread woken from sleep costs a futex
+/// call on each side and its wake-up latency, in every region. A thread that sleeps says so
+/// first (`sleepers`), and only then is the condition signalled: a region whose helpers all
+/// spin makes no system call at all.
 final class HelperThreads: @unchecked Sendable {
-    /// Why `@unchecked Sendable` is safe: every stored property below `entry` is read and
-    /// written only while `condition` is locked, except `task`, which the caller sets before it
-    /// announces a region and clears after every part has finished, while no helper reads it;
-    /// and the parts of a region write disjoint items (see `Bands`).
+    /// Why `@unchecked Sendable` is safe: `started`, `helpers` and `owner` are read and written
+    /// only while `condition` is locked; `task` is written by the caller before it publishes a
+    /// region in `state` (releasing) and read by a thread only after its compare-and-swap on
+    /// `state` (acquiring) won it a part, while the region cannot end; and the parts of a region
+    /// write disjoint items (see `Bands`).
     static let shared = HelperThreads()
 
     /// Held by the region that has the helpers.
     private let entry = NSLock()
-    /// Guards the state below; helpers wait on it for a region, the caller for its parts.
+    /// Guards `started`, `helpers` and `owner`; sleeping threads wait on it.
     private let condition = NSCondition()
     /// Helper threads started so far, and those that have begun to run, by id.
     private var started = 0, helpers: [pthread_t] = []
     /// The thread whose region has the helpers, nil between regions.
     private var owner: pthread_t?
-    /// Counts regions, so that a helper knows a new one from the one it has seen.
-    private var generation = 0
-    /// The current region's work, and the type that knows how to run its parts; nil between
-    /// regions. A pointer to the caller's value, not a closure: nothing to convert or allocate.
+    /// The current region's work, and the type that knows how to run its parts. A pointer to
+    /// the caller's value, not a closure: nothing to convert or allocate.
     private var task: (work: UnsafeRawPointer, kind: any ParallelParts.Type)?
-    /// Parts of the current region: how many (0 between regions), the next one to hand out,
-    /// those not yet done.
-    private var parts = 0, next = 0, unfinished = 0
-    /// `generation` and `unfinished`, stored whenever they change (under the lock) and read
-    /// without it by a thread spinning before it sleeps; the lock and the condition still decide.
-    private let announced = Atomic<Int>(0), remaining = Atomic<Int>(0)
-    /// How many times a waiting thread reads its atomic before it sleeps: some tens of
-    /// microseconds, longer than the gap between a decoding step's regions.
-    private static let spins = 20_000
+    /// The region: its number (bits 32 and up), its part count (bits 16–31) and the next part
+    /// to hand out (bits 0–15). A region has at most `maximumParts` parts.
+    private let state = Atomic<Int>(0)
+    /// Parts of the current region not yet done.
+    private let remaining = Atomic<Int>(0)
+    /// Threads asleep on `condition`, or about to be.
+    private let sleepers = Atomic<Int>(0)
+    /// How long a waiting thread spins before it sleeps, and how many reads of its atomic it
+    /// makes between looks at the clock; every `looksPerYield`-th look offers its core to other
+    /// threads, so that on a machine with more runnable threads than cores a spinning thread
+    /// does not keep one that the thread it waits for needs.
+    private static let spinNanoseconds = 1_000_000
+    private static let readsPerLook = 1024, looksPerYield = 8
+    static let maximumParts = 0xFFFF
 
     private init() {}
 
     /// Runs `work.part(0)`, …, `work.part(parts − 1)` on the caller and up to parts − 1 helpers,
     /// and returns when all are done, after waiting for the helpers if another thread's region
     /// has them; or returns false at once, having run nothing, when called from a part of the
-    /// running region. Starts the helpers it lacks (the only allocation, once).
+    /// running region. Starts the helpers it lacks (the only allocation, once). At most
+    /// `maximumParts` parts.
     func run<Work: ParallelParts>(_ parts: Int, _ work: Work) -> Bool {
+        precondition(parts <= Self.maximumParts, "a region of more than \(Self.maximumParts) parts")
         guard !insideRegion() else { return false }
         entry.lock()
         defer { entry.unlock() }
-        withUnsafePointer(to: work) { work in
-            condition.lock()
-            owner = pthread_self()
-            while started < parts - 1 {
-                started += 1
-                let thread = Thread { [unowned self] in helping() }
-                thread.name = "Kernels helper \(started)"
-                thread.start()
-            }
-            task = (UnsafeRawPointer(work), Work.self)
-            (self.parts, next, unfinished) = (parts, 0, parts)
-            generation &+= 1
-            remaining.store(parts, ordering: .releasing)
-            announced.store(generation, ordering: .releasing)
-            condition.broadcast()
-            takeParts()
-            if unfinished > 0 {
-                condition.unlock()
-                spin(until: { remaining.load(ordering: .acquiring) == 0 })
-                condition.lock()
-            }
-            while unfinished > 0 { condition.wait() }
-            (task, self.parts, next, owner) = (nil, 0, 0, nil)
-            condition.unlock()
+        condition.lock()
+        owner = pthread_self()
+        while started < parts - 1 {
+            started += 1
+            let thread = Thread { [unowned self] in helping() }
+            thread.name = "Kernels helper \(started)"
+            thread.start()
         }
+        condition.unlock()
+        withUnsafePointer(to: work) { work in
+            task = (UnsafeRawPointer(work), Work.self)
+            remaining.store(parts, ordering: .relaxed)
+            let region = (state.load(ordering: .relaxed) >> 32) &+ 1
+            state.store(region << 32 | parts << 16, ordering: .sequentiallyConsistent)
+            wakeSleepers()
+            takeParts(of: region)
+            wait(until: { remaining.load(ordering: .acquiring) == 0 })
+            task = nil
+        }
+        condition.lock()
+        owner = nil
+        condition.unlock()
         return true
     }
 
@@ -98,48 +106,83 @@ final class HelperThreads: @unchecked Sendable {
         return false
     }
 
-    /// Runs parts of the current region until none is left to hand out; `condition` is locked
-    /// on entry and on return, and unlocked while a part runs.
-    private func takeParts() {
-        while next < parts {
-            let index = next
-            next += 1
-            condition.unlock()
-            perform(index)
-            condition.lock()
-            unfinished -= 1
-            remaining.store(unfinished, ordering: .releasing)
-            if unfinished == 0 { condition.broadcast() }
+    /// Runs parts of region `region` until none is left to hand out or the region has changed.
+    private func takeParts(of region: Int) {
+        var current = state.load(ordering: .acquiring)
+        while current >> 32 == region && current & 0xFFFF < (current >> 16) & 0xFFFF {
+            let (exchanged, original) = state.compareExchange(expected: current, desired: current &+ 1,
+                                                              ordering: .acquiringAndReleasing)
+            guard exchanged else {
+                current = original
+                continue
+            }
+            // Part `current & 0xFFFF` of `region` is this thread's, and the region cannot end
+            // before it is done: `task` is the region's.
+            if let task { task.kind.perform(task.work, part: current & 0xFFFF) }
+            if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { wakeSleepers() }
+            current = state.load(ordering: .acquiring)
         }
     }
 
-    /// One part of the current region.
-    private func perform(_ index: Int) {
-        guard let task else { return }
-        task.kind.perform(task.work, part: index)
+    /// Signals the threads asleep on `condition`, if any: called after a change a sleeper may be
+    /// waiting for (a new region, the last part done).
+    private func wakeSleepers() {
+        guard sleepers.load(ordering: .sequentiallyConsistent) > 0 else { return }
+        condition.lock()
+        condition.broadcast()
+        condition.unlock()
     }
 
-    /// Returns when `done()` holds or after `spins` tries, whichever first; `condition` is not
-    /// locked meanwhile.
-    private func spin(until done: () -> Bool) {
-        var tries = 0
-        while tries < Self.spins && !done() { tries &+= 1 }
+    /// Returns when `done()` holds: spins for a while, then sleeps on `condition` until woken by
+    /// a change (`wakeSleepers`). A sleeper counts itself before it looks again, under the lock,
+    /// and a changer publishes its change before it looks at the count: either the sleeper sees
+    /// the change or the changer sees the sleeper, and its signal cannot come between the
+    /// sleeper's look and its wait, which the lock joins.
+    private func wait(until done: () -> Bool) {
+        if spin(until: done) { return }
+        condition.lock()
+        sleepers.add(1, ordering: .sequentiallyConsistent)
+        while !done() { condition.wait() }
+        sleepers.subtract(1, ordering: .sequentiallyConsistent)
+        condition.unlock()
+    }
+
+    /// Whether `done()` came to hold within `spinNanoseconds`.
+    private func spin(until done: () -> Bool) -> Bool {
+        var reads = 0, looks = 0, deadline = 0
+        while !done() {
+            reads &+= 1
+            guard reads == Self.readsPerLook else { continue }
+            reads = 0
+            looks &+= 1
+            let now = Self.nanoseconds()
+            if deadline == 0 {
+                deadline = now &+ Self.spinNanoseconds
+            } else if now > deadline {
+                return false
+            }
+            if looks % Self.looksPerYield == 0 { sched_yield() }
+        }
+        return true
+    }
+
+    /// The monotonic clock, in nanoseconds.
+    private static func nanoseconds() -> Int {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return time.tv_sec &* 1_000_000_000 &+ time.tv_nsec
     }
 
     /// A helper's life: wait for a region it has not seen, take parts of it, wait again.
     private func helping() {
-        var seen = 0
         condition.lock()
         helpers.append(pthread_self())
+        condition.unlock()
+        var seen = 0
         while true {
-            if generation == seen {
-                condition.unlock()
-                spin(until: { announced.load(ordering: .acquiring) != seen })
-                condition.lock()
-            }
-            while generation == seen { condition.wait() }
-            seen = generation
-            takeParts()
+            wait(until: { state.load(ordering: .sequentiallyConsistent) >> 32 != seen })
+            seen = state.load(ordering: .acquiring) >> 32
+            takeParts(of: seen)
         }
     }
 }
