@@ -5,6 +5,7 @@ import Matrices
 import MultiScaleRetention
 import RetNetModel
 import SafeTensors
+import TorchscaleCheckpoint
 
 extension RetNet: TrainableModel where E == Float {
     public var vocabularySize: Int { config.vocabSize }
@@ -36,6 +37,21 @@ extension RetNet: TrainableModel where E == Float {
         let weights = parameters.map { SafeTensors.Entry(name: $0.name, shape: $0.shape, values: $0.values) } + buffers
         return [("model.safetensors", try SafeTensors.encode(weights, metadata: metadata)),
                 ("config.json", Data(try config.json().utf8))]
+    }
+}
+
+extension RetNet where E == Float {
+    public static var configurationFile: String { "config.json" }
+
+    /// The torchscale checkpoint in `directory`, as `TorchscaleCheckpoint` loads it; throws
+    /// `.torchscale` for what that loader refuses.
+    public static func loadCheckpoint(from directory: URL) throws(TrainingError) -> (model: RetNet, metadata: [String: String]) {
+        do {
+            let torchscale = try TorchscaleCheckpoint(directory: directory)
+            return (try torchscale.model(Float.self), torchscale.weights.metadata)
+        } catch {
+            throw .torchscale(error)
+        }
     }
 }
 

@@ -5,7 +5,7 @@ import Transformer
 /// What the trainer needs of a model, so that a RetNet and its Transformer baseline are trained
 /// by the same code — the same batches, optimiser, schedule, clipping and evaluations:
 /// its weights by name (what AdamW updates), the model with new weights, its mean loss on
-/// evaluation sequences, and the files of its checkpoint.
+/// evaluation sequences, and the files of its checkpoint, written and read back.
 public protocol TrainableModel: Sendable, Equatable {
     /// The number of token ids the model reads (must be the tokenizer's).
     var vocabularySize: Int { get }
@@ -17,6 +17,13 @@ public protocol TrainableModel: Sendable, Equatable {
     func meanLoss(_ sequences: [[Int]]) throws -> Float
     /// The model's own files of a checkpoint (weights and configuration), each a name and its bytes.
     func checkpointFiles(metadata: [String: String]) throws -> [(name: String, data: Data)]
+    /// The file of `checkpointFiles` that holds the model's configuration: which of these files a
+    /// checkpoint directory holds tells which model it is.
+    static var configurationFile: String { get }
+    /// The model `checkpointFiles` wrote to `directory`, and the metadata of its weights file
+    /// (where the step it belongs to is kept). Throws, never traps, for a missing or malformed
+    /// file, a weight missing, left over or of another shape.
+    static func loadCheckpoint(from directory: URL) throws(TrainingError) -> (model: Self, metadata: [String: String])
 }
 
 /// Gradients the trainer can read: one `NamedTensor` per weight, named and ordered as the

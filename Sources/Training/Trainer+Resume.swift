@@ -1,10 +1,7 @@
-import Matrices
-import RetNetModel
-
-extension Trainer where Model == RetNet<Float> {
+extension Trainer {
     /// Resumes the run saved in `contents` on `text` (encoded with the checkpoint's tokenizer:
     /// a character outside it is an error), with gradients from `source`.
-    public init(resuming contents: TrainingCheckpoint.Contents, text: String, source: any GradientSource<RetNet<Float>>)
+    public init(resuming contents: TrainingCheckpoint.Contents<Model>, text: String, source: any GradientSource<Model>)
         throws(TrainingError)
     {
         let corpus = try Corpus(text: text, tokenizer: contents.tokenizer)

@@ -3,7 +3,6 @@ import Matrices
 import MultiScaleRetention
 import RetNetModel
 import SafeTensors
-import TorchscaleCheckpoint
 
 /// A training checkpoint: one directory that is both a torchscale 0.3.0 checkpoint and a run
 /// that can be resumed.
@@ -23,11 +22,13 @@ import TorchscaleCheckpoint
 ///
 /// A Transformer run's directory (`retnet train --model transformer`) holds transformer.json (its
 /// `TransformerConfig`) and model.safetensors under this project's names in place of config.json
-/// and torchscale's (`TrainableModel.checkpointFiles`); `load` reads RetNet checkpoints only.
+/// and torchscale's (`TrainableModel.checkpointFiles`); `load(_:from:)` reads either back, and
+/// which of the two configuration files a directory holds tells which model it is
+/// (`holds(_:in:)`).
 public enum TrainingCheckpoint {
     /// What a checkpoint holds.
-    public struct Contents: Sendable {
-        public let model: RetNet<Float>
+    public struct Contents<Model: TrainableModel>: Sendable {
+        public let model: Model
         public let tokenizer: CharacterTokenizer
         public let configuration: TrainingConfiguration
         public let optimizer: AdamW.State
@@ -106,9 +107,21 @@ public enum TrainingCheckpoint {
         }
     }
 
+    /// Whether the checkpoint in `directory` is of a `Model`: whether it holds that model's
+    /// configuration file (`TrainableModel.configurationFile`).
+    public static func holds<Model: TrainableModel>(_ model: Model.Type, in directory: URL) -> Bool {
+        FileManager.default.fileExists(atPath: directory.appendingPathComponent(model.configurationFile).path)
+    }
+
+    /// A RetNet's checkpoint read back: `load(RetNet<Float>.self, from: directory)`.
+    public static func load(from directory: URL) throws(TrainingError) -> Contents<RetNet<Float>> {
+        try load(RetNet<Float>.self, from: directory)
+    }
+
     /// Reads everything back. Throws `.checkpoint` for a missing or unreadable file, or files of
-    /// different steps (renames cut short), and `.torchscale` for what the model loader refuses.
-    public static func load(from directory: URL) throws(TrainingError) -> Contents {
+    /// different steps (renames cut short), and what the model's loader throws
+    /// (`TrainableModel.loadCheckpoint`: `.torchscale` for a RetNet).
+    public static func load<Model: TrainableModel>(_ kind: Model.Type, from directory: URL) throws(TrainingError) -> Contents<Model> {
         guard exists(at: directory) else {
             throw .checkpoint(path: directory.path, reason: "no \(CheckpointDirectory.marker) (not a training checkpoint)")
         }
@@ -126,14 +139,7 @@ public enum TrainingCheckpoint {
             throw .checkpoint(path: directory.path, reason: "\(CheckpointDirectory.marker): the batch position or the learning rate "
                               + "does not follow from the step and the settings")
         }
-        let torchscale: TorchscaleCheckpoint
-        let model: RetNet<Float>
-        do {
-            torchscale = try TorchscaleCheckpoint(directory: directory)
-            model = try torchscale.model(Float.self)
-        } catch {
-            throw .torchscale(error)
-        }
+        let (model, modelMetadata) = try Model.loadCheckpoint(from: directory)
         guard let tokenizer = try tokenizer(in: directory) else {
             throw .checkpoint(path: directory.path, reason: "no tokenizer.json")
         }
@@ -143,7 +149,7 @@ public enum TrainingCheckpoint {
         } catch {
             throw .checkpoint(path: directory.path, reason: "optimizer.safetensors: \(error)")
         }
-        for (name, stored) in [("model.safetensors", torchscale.weights.metadata), ("optimizer.safetensors", moments.metadata)]
+        for (name, stored) in [("model.safetensors", modelMetadata), ("optimizer.safetensors", moments.metadata)]
         where stored["step"] != "\(record.step)" {
             throw .checkpoint(path: directory.path, reason: "\(name) is from step \(stored["step"] ?? "?"), training.json from step "
                               + "\(record.step) (a write was cut short)")

@@ -46,6 +46,60 @@ extension Transformer: TrainableModel where E == Float {
     }
 }
 
+extension Transformer where E == Float {
+    public static var configurationFile: String { "transformer.json" }
+
+    /// The Transformer `checkpointFiles` wrote to `directory`: its configuration from
+    /// transformer.json, then every weight `parameters` names from model.safetensors, of the
+    /// shape the configuration gives it. Throws `.checkpoint` for a file missing or malformed and
+    /// for a weight missing, of another shape, or one the model has not; `.transformer` for a
+    /// configuration the model refuses.
+    public static func loadCheckpoint(from directory: URL) throws(TrainingError) -> (model: Transformer, metadata: [String: String]) {
+        func refuse(_ reason: String) -> TrainingError { .checkpoint(path: directory.path, reason: reason) }
+        let config: TransformerConfig
+        do {
+            config = try JSONDecoder().decode(TransformerConfig.self, from: try CheckpointDirectory.read(configurationFile, in: directory))
+        } catch let error as TrainingError {
+            throw error
+        } catch {
+            throw refuse("\(configurationFile): \(error)")
+        }
+        // A model of the configuration's shapes, whose weights are all replaced below.
+        let shaped: Transformer
+        do { shaped = try .random(config: config, seed: 0) } catch { throw .transformer(error) }
+        let weights: SafeTensors
+        do {
+            weights = try SafeTensors(contentsOf: directory.appendingPathComponent("model.safetensors"))
+        } catch {
+            throw refuse("model.safetensors: \(error)")
+        }
+        let expected = shaped.parameters
+        let known = Set(expected.map(\.name))
+        if let stray = weights.names.first(where: { !known.contains($0) }) {
+            throw refuse("model.safetensors holds '\(stray)', which the Transformer of \(configurationFile) has not")
+        }
+        var parameters: [NamedTensor] = []
+        for wanted in expected {
+            guard let stored = weights.tensors[wanted.name] else {
+                throw refuse("model.safetensors has no '\(wanted.name)' (a tensor of shape \(wanted.shape))")
+            }
+            guard stored.shape == wanted.shape else {
+                throw refuse("model.safetensors: '\(wanted.name)' has shape \(stored.shape), the configuration's is \(wanted.shape)")
+            }
+            do {
+                parameters.append(NamedTensor(name: wanted.name, shape: wanted.shape, values: try weights.floats(wanted.name)))
+            } catch {
+                throw refuse("model.safetensors: \(error)")
+            }
+        }
+        do {
+            return (try shaped.with(parameters: parameters), weights.metadata)
+        } catch {
+            throw .transformer(error)
+        }
+    }
+}
+
 extension TransformerGradients: NamedGradients where E == Float {
     /// The gradients as `NamedTensor`s, named and ordered as `Transformer.parameters`.
     public var tensors: [NamedTensor] {

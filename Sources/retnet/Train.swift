@@ -5,9 +5,9 @@ import FastTraining
 import Training
 import Transformer
 
-/// `retnet train`: a RetNet learns a text, character by character; a checkpoint after every
-/// evaluation (a torchscale checkpoint plus tokenizer and optimiser state) that `--resume`
-/// continues bit for bit.
+/// `retnet train`: a RetNet (or its Transformer baseline) learns a text, character by character;
+/// a checkpoint after every evaluation (a torchscale checkpoint, or the Transformer's own files,
+/// plus tokenizer and optimiser state) that `--resume` continues bit for bit.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a character-level RetNet on a text (default: the shipped tiny Shakespeare); write a checkpoint after every evaluation.",
@@ -18,7 +18,9 @@ struct Train: ParsableCommand {
             torchscale checkpoint (config.json, model.safetensors) with tokenizer.json, \
             optimizer.safetensors and training.json; a directory that exists and is not a checkpoint \
             is refused. With --resume the run continues from the directory's checkpoint, with its \
-            model and settings: the result is bit-identical to a run that never stopped. \
+            model and settings: the result is bit-identical to a run that never stopped. A Transformer \
+            run (--model transformer) resumes the same way; which model a directory holds is told by its \
+            files (transformer.json or config.json). \
             Build it optimised: swift run -c release retnet train --out DIR
             """)
 
@@ -28,20 +30,29 @@ struct Train: ParsableCommand {
     @Option(help: "The checkpoint directory to write (and, with --resume, to continue).")
     var out: String
 
-    @Flag(help: "Continue the run saved in --out (its model and settings; --data, --threads and --stop-after still apply).")
+    @Flag(help: """
+        Continue the run saved in --out (its model and settings; --data, --threads and --stop-after still apply). \
+        The model is the directory's: a --model that disagrees with it is an error.
+        """)
     var resume = false
 
     /// The models `retnet train` trains.
-    enum ModelKind: String, ExpressibleByArgument, CaseIterable { case retnet, transformer }
+    enum ModelKind: String, ExpressibleByArgument, CaseIterable {
+        case retnet, transformer
+
+        /// The name a message gives the model.
+        var title: String { self == .retnet ? "a RetNet" : "a Transformer" }
+    }
     /// Where the gradients come from.
     enum GradientKind: String, ExpressibleByArgument, CaseIterable { case reference, kernels }
 
     @Option(help: """
         The model: retnet, or transformer — the baseline of the same width, layers and heads (softmax attention, \
         W_G's weights in the FFN), trained identically: the same batches, optimiser, schedule and seed. Its \
-        checkpoint is this project's (model.safetensors, transformer.json), not torchscale's.
+        checkpoint is this project's (model.safetensors, transformer.json), not torchscale's. Default: retnet, \
+        or with --resume the directory's model.
         """)
-    var model: ModelKind = .retnet
+    var model: ModelKind?
 
     @Option(help: """
         The gradients: reference (the explicit backward pass, sequences shared between threads) or kernels \
@@ -92,9 +103,6 @@ struct Train: ParsableCommand {
         if model == .transformer && gradients == .reference {
             throw ValidationError("--gradients reference: the Transformer is trained on the kernels only (--gradients kernels).")
         }
-        if model == .transformer && resume {
-            throw ValidationError("--resume continues RetNet checkpoints only (a Transformer run cannot be resumed yet).")
-        }
         if let valueWidth, valueWidth % heads != 0 {
             throw ValidationError("--value-width must be a multiple of --heads, got \(valueWidth) and \(heads).")
         }
@@ -123,44 +131,76 @@ struct Train: ParsableCommand {
             if let data { return try TinyShakespeare.readText(URL(fileURLWithPath: data)) }
             return try TinyShakespeare.text()
         }
-        var trainer: Trainer<RetNet<Float>>
         if resume {
-            let source = try gradientSource()
-            trainer = try fail { () throws(TrainingError) in
-                try Trainer(resuming: TrainingCheckpoint.load(from: directory), text: text, source: source)
-            }
-            print("resuming \(out) at step \(trainer.step) of \(trainer.configuration.iterations)")
-        } else {
-            try fail { () throws(TrainingError) in
-                try TrainingCheckpoint.checkWritable(directory)
-                if TrainingCheckpoint.exists(at: directory) {
-                    throw .setting(name: "--out", expected: "a new or empty directory (pass --resume to continue the checkpoint in it)",
-                                   got: "\(out), which holds a checkpoint")
+            switch try fail({ () throws(TrainingError) in try checkpointModel(in: directory) }) {
+            case .retnet: try resume(source: gradientSource(), text: text, directory: directory)
+            case .transformer:
+                if gradients == .reference {
+                    throw ValidationError("--gradients reference: the Transformer is trained on the kernels only (--gradients kernels).")
                 }
+                try resume(source: fail { () throws(TransformerError) in try FastTransformerGradients(threads: threads) },
+                           text: text, directory: directory)
             }
-            let corpus = try fail { () throws(TrainingError) in try Corpus(text: text) }
-            let config = RetNetConfig(variant: .torchscale, embedDim: width, valueEmbedDim: valueWidth ?? 2 * width,
-                                      retentionHeads: heads, ffnEmbedDim: ffnWidth ?? 2 * width, layers: layers,
-                                      vocabSize: corpus.tokenizer.count)
-            if model == .transformer {
-                let transformer = try fail { () throws(TransformerError) in
-                    try Transformer<Float>.random(config: TransformerConfig(matching: config), seed: seed)
-                }
-                let source = try fail { () throws(TransformerError) in try FastTransformerGradients(threads: threads) }
-                var baseline = try fail { () throws(TrainingError) in
-                    try Trainer(model: transformer, corpus: corpus, configuration: settings(), source: source)
-                }
-                announce(baseline, corpus: corpus)
-                try train(&baseline, directory: directory)
-                return
-            }
-            let retnet = try fail { () throws(RetNetError) in try RetNet<Float>.random(config: config, seed: seed) }
-            let source = try gradientSource()
-            trainer = try fail { () throws(TrainingError) in
-                try Trainer(model: retnet, corpus: corpus, configuration: settings(), source: source)
-            }
-            announce(trainer, corpus: corpus)
+            return
         }
+        try fail { () throws(TrainingError) in
+            try TrainingCheckpoint.checkWritable(directory)
+            if TrainingCheckpoint.exists(at: directory) {
+                throw .setting(name: "--out", expected: "a new or empty directory (pass --resume to continue the checkpoint in it)",
+                               got: "\(out), which holds a checkpoint")
+            }
+        }
+        let corpus = try fail { () throws(TrainingError) in try Corpus(text: text) }
+        let config = RetNetConfig(variant: .torchscale, embedDim: width, valueEmbedDim: valueWidth ?? 2 * width,
+                                  retentionHeads: heads, ffnEmbedDim: ffnWidth ?? 2 * width, layers: layers,
+                                  vocabSize: corpus.tokenizer.count)
+        if model == .transformer {
+            let transformer = try fail { () throws(TransformerError) in
+                try Transformer<Float>.random(config: TransformerConfig(matching: config), seed: seed)
+            }
+            let source = try fail { () throws(TransformerError) in try FastTransformerGradients(threads: threads) }
+            var baseline = try fail { () throws(TrainingError) in
+                try Trainer(model: transformer, corpus: corpus, configuration: settings(), source: source)
+            }
+            announce(baseline, corpus: corpus)
+            try train(&baseline, directory: directory)
+            return
+        }
+        let retnet = try fail { () throws(RetNetError) in try RetNet<Float>.random(config: config, seed: seed) }
+        let source = try gradientSource()
+        var trainer = try fail { () throws(TrainingError) in
+            try Trainer(model: retnet, corpus: corpus, configuration: settings(), source: source)
+        }
+        announce(trainer, corpus: corpus)
+        try train(&trainer, directory: directory)
+    }
+
+    /// The model of the checkpoint in `directory`, told by its configuration file
+    /// (`TrainableModel.configurationFile`); a `--model` that disagrees is an error. A directory
+    /// with neither file is taken for a RetNet's, whose loader says what is missing.
+    func checkpointModel(in directory: URL) throws(TrainingError) -> ModelKind {
+        let found: ModelKind
+        switch (TrainingCheckpoint.holds(RetNet<Float>.self, in: directory), TrainingCheckpoint.holds(Transformer<Float>.self, in: directory)) {
+        case (true, true):
+            throw .checkpoint(path: directory.path, reason: "it holds both \(RetNet<Float>.configurationFile) (a RetNet's) and "
+                              + "\(Transformer<Float>.configurationFile) (a Transformer's): which model it is cannot be told")
+        case (false, true): found = .transformer
+        default: found = .retnet
+        }
+        if let model, model != found, TrainingCheckpoint.exists(at: directory) {
+            throw .setting(name: "--model", expected: "\(found.rawValue) (\(out) holds \(found.title)'s checkpoint) or no --model",
+                           got: model.rawValue)
+        }
+        return found
+    }
+
+    /// Continues the run saved in the checkpoint of `directory`.
+    private func resume<Model: TrainableModel>(source: any GradientSource<Model>, text: String, directory: URL) throws {
+        var trainer = try fail { () throws(TrainingError) in
+            try Trainer(resuming: TrainingCheckpoint.load(Model.self, from: directory), text: text, source: source)
+        }
+        let which = Model.self == Transformer<Float>.self ? " (the Transformer baseline)" : ""
+        print("resuming \(out)\(which) at step \(trainer.step) of \(trainer.configuration.iterations)")
         try train(&trainer, directory: directory)
     }
 
