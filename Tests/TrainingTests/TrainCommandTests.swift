@@ -137,12 +137,61 @@ import Training
     @Test func whatTheTransformerCannotDoIsAUsageError() throws {
         let out = TinyModel.scratch("cli-transformer-bad")
         defer { try? FileManager.default.removeItem(at: out) }
-        for (arguments, message) in [(["--gradients", "reference"], "--gradients reference"), (["--resume"], "--resume"),
-                                     (["--model", "gpt"], "--model")] {
+        for (arguments, message) in [(["--gradients", "reference"], "--gradients reference"), (["--model", "gpt"], "--model")] {
             let run = try TrainCommandTests.train(
                 (arguments.first == "--model" ? [] : ["--model", "transformer"]) + arguments + ["--out", out.path])
             #expect(run.status == 64, "\(arguments): \(run.stderr)")
             #expect(run.stderr.contains(message), "\(arguments): \(run.stderr)")
         }
+    }
+
+    /// Stopped after 2 of 4 steps, then resumed on 2 threads (the model told by the directory's
+    /// files): the same files, byte for byte, as the run that never stopped.
+    @Test func resumesBitIdentically() throws {
+        let whole = TinyModel.scratch("cli-transformer-whole"), parts = TinyModel.scratch("cli-transformer-parts")
+        defer { for url in [whole, parts] { try? FileManager.default.removeItem(at: url) } }
+        let settings = TrainCommandTests.tiny + ["--model", "transformer", "--iterations", "4"]
+        let run = try TrainCommandTests.train(settings + ["--out", whole.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let first = try TrainCommandTests.train(settings + ["--stop-after", "2", "--out", parts.path])
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try TrainCommandTests.train(["--resume", "--threads", "2", "--out", parts.path])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("(the Transformer baseline) at step 2 of 4"), "\(second.stdout)")
+        #expect(second.stdout.contains("step 4: train loss"), "\(second.stdout)")
+        for file in ["model.safetensors", "optimizer.safetensors", "training.json", "transformer.json", "tokenizer.json"] {
+            #expect(try Data(contentsOf: whole.appendingPathComponent(file)) == Data(contentsOf: parts.appendingPathComponent(file)),
+                    "\(file) differs between the whole run and the resumed one")
+        }
+        #expect(!FileManager.default.fileExists(atPath: parts.appendingPathComponent("config.json").path))
+    }
+
+    /// `--resume` takes the directory's model: a `--model` naming the other one is an error that
+    /// leaves the checkpoint as it was; naming the same one is allowed.
+    @Test func aModelThatDisagreesWithTheCheckpointIsRefused() throws {
+        let transformer = TinyModel.scratch("cli-transformer-kind"), retnet = TinyModel.scratch("cli-retnet-kind")
+        defer { for url in [transformer, retnet] { try? FileManager.default.removeItem(at: url) } }
+        for (model, out) in [("transformer", transformer), ("retnet", retnet)] {
+            let run = try TrainCommandTests.train(TrainCommandTests.tiny + ["--model", model, "--iterations", "2", "--stop-after", "1",
+                                                                            "--out", out.path])
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        let before = try TransformerCheckpointTests.files(transformer)
+        let cases: [(URL, [String], Int32, String)] = [
+            (transformer, ["--model", "retnet"], 1, "--model: expected transformer (\(transformer.path) holds a Transformer's checkpoint)"),
+            (retnet, ["--model", "transformer"], 1, "--model: expected retnet (\(retnet.path) holds a RetNet's checkpoint)"),
+            (transformer, ["--gradients", "reference"], 64, "the Transformer is trained on the kernels only"),
+        ]
+        for (out, arguments, status, message) in cases {
+            let run = try TrainCommandTests.train(["--resume", "--out", out.path] + arguments)
+            #expect(run.status == status, "\(arguments): exit \(run.status), \(run.stderr)")
+            #expect(run.stderr.contains(message), "\(arguments): \(run.stderr)")
+            #expect(!run.stdout.contains("resuming"), "\(arguments): \(run.stdout)")
+        }
+        #expect(try TransformerCheckpointTests.files(transformer) == before)
+        let agreeing = try TrainCommandTests.train(["--resume", "--model", "transformer", "--out", transformer.path])
+        #expect(agreeing.status == 0, "\(agreeing.stderr)")
+        #expect(agreeing.stdout.contains("at step 1 of 2") && agreeing.stdout.contains("saved \(transformer.path) at step 2"),
+                "\(agreeing.stdout)")
     }
 }
