@@ -7,6 +7,7 @@ import RetNetModel
 import SafeTensors
 import TorchscaleCheckpoint
 import Training
+import Transformer
 
 /// `retnet`: run a torchscale RetNet checkpoint with this package's model, no Python needed.
 struct RetNetCommand: ParsableCommand {
@@ -110,6 +111,14 @@ struct Generate: ParsableCommand {
             Runs on the SIMD kernels (FastRetNet), which compute exact retention as the reference model does. \
             With --prompt-text the checkpoint must hold a tokenizer.json (as `retnet train` writes): the \
             prompt is encoded with it and the prompt and its continuation are printed as text.
+
+            --checkpoint may also be a Transformer's training checkpoint (transformer.json, as \
+            `retnet train --model transformer` writes), run by the reference Transformer. It was trained on \
+            windows of a fixed context (training.json's), so it generates as nanoGPT does, with a sliding \
+            window: each new token is predicted from the last `context` tokens only, and what leaves the \
+            window is forgotten (a longer prompt is cut to its last `context` tokens). While the text fits \
+            in the window each token is decoded against the KV cache; past it, the window is read again \
+            for every token. --chunk-size does not apply to it.
             """)
 
     @OptionGroup var checkpoint: CheckpointOptions
@@ -148,33 +157,55 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         let directory = URL(fileURLWithPath: checkpoint.checkpoint)
+        if TrainingCheckpoint.holds(Transformer<Float>.self, in: directory) && !TrainingCheckpoint.holds(RetNet<Float>.self, in: directory) {
+            try generateWithTransformer(directory)
+            return
+        }
         let checkpoint = try checkpoint.load()
         let model: RetNet<Float> = try fail { () throws(CheckpointError) in try checkpoint.model(Float.self) }
-        var tokenizer: CharacterTokenizer?
-        let ids: [Int]
-        if let promptText {
-            let loaded = try fail { () throws(TrainingError) in
-                guard let found = try TrainingCheckpoint.tokenizer(in: directory) else {
-                    throw .checkpoint(path: directory.path, reason: "no tokenizer.json, so --prompt-text cannot be encoded "
-                                      + "(give token ids with --prompt)")
-                }
-                return found
+        let (ids, tokenizer) = try encodedPrompt { () throws(TrainingError) in
+            guard let found = try TrainingCheckpoint.tokenizer(in: directory) else {
+                throw .checkpoint(path: directory.path, reason: "no tokenizer.json, so --prompt-text cannot be encoded "
+                                  + "(give token ids with --prompt)")
             }
-            tokenizer = loaded
-            ids = try fail { () throws(TrainingError) in try loaded.encode(promptText) }
-        } else {
-            ids = try RetNetTool.tokens(prompt ?? "", flag: "--prompt")
+            return found
         }
-        let sampler: Sampler = temperature.map { .temperature($0, seed: seed) } ?? .greedy
         let chunk = chunkSize ?? checkpoint.config.recurrentChunkSize
         let generation = try fail { () throws(RetNetError) in
-            try FastRetNet(model).generate(prompt: ids, count: maxNewTokens, sampler: sampler,
-                                           prefill: .chunkwise(chunkSize: chunk))
+            try FastRetNet(model).generate(prompt: ids, count: maxNewTokens, sampler: sampler, prefill: .chunkwise(chunkSize: chunk))
         }
+        try show(prompt: ids, generated: generation.tokens, tokenizer: tokenizer)
+    }
+
+    /// A Transformer training checkpoint: its model, tokenizer and training context read back
+    /// (`TrainingCheckpoint.load`), the text generated with a window of that context.
+    func generateWithTransformer(_ directory: URL) throws {
+        if chunkSize != nil {
+            throw ValidationError("--chunk-size: \(self.checkpoint.checkpoint) holds a Transformer, which reads its prompt in one pass.")
+        }
+        let contents = try fail { () throws(TrainingError) in try TrainingCheckpoint.load(Transformer<Float>.self, from: directory) }
+        let (ids, tokenizer) = try encodedPrompt { () throws(TrainingError) in contents.tokenizer }
+        let tokens = try fail { () throws(TransformerError) in
+            try contents.model.generate(prompt: ids, count: maxNewTokens, context: contents.configuration.context, sampler: sampler).tokens
+        }
+        try show(prompt: ids, generated: tokens, tokenizer: tokenizer)
+    }
+
+    var sampler: Sampler { temperature.map { .temperature($0, seed: seed) } ?? .greedy }
+
+    /// The prompt's token ids, and the tokenizer that encoded --prompt-text (read only then).
+    func encodedPrompt(tokenizer: () throws(TrainingError) -> CharacterTokenizer) throws -> (ids: [Int], tokenizer: CharacterTokenizer?) {
+        guard let promptText else { return (try RetNetTool.tokens(prompt ?? "", flag: "--prompt"), nil) }
+        let loaded = try fail(tokenizer)
+        return (try fail { () throws(TrainingError) in try loaded.encode(promptText) }, loaded)
+    }
+
+    /// The prompt and its continuation as text when the prompt was text, else the generated token ids.
+    func show(prompt: [Int], generated: [Int], tokenizer: CharacterTokenizer?) throws {
         if let tokenizer {
-            print(try fail { () throws(TrainingError) in try tokenizer.decode(ids + generation.tokens) })
+            print(try fail { () throws(TrainingError) in try tokenizer.decode(prompt + generated) })
         } else {
-            print(generation.tokens.map(String.init).joined(separator: ","))
+            print(generated.map(String.init).joined(separator: ","))
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 import Training
+import Transformer
 
 /// `retnet train` and `retnet generate --prompt-text`, run as a user would, on a model small
 /// enough for a debug build.
@@ -164,6 +165,27 @@ import Training
                     "\(file) differs between the whole run and the resumed one")
         }
         #expect(!FileManager.default.fileExists(atPath: parts.appendingPathComponent("config.json").path))
+        try Self.generatesWithTheTrainingContext(whole)
+    }
+
+    /// `retnet generate` on the checkpoint: the text `Transformer.generate` gives with the
+    /// checkpoint's model, tokenizer and training context (8, so 20 new tokens after "ROMEO:" go
+    /// past it).
+    static func generatesWithTheTrainingContext(_ directory: URL) throws {
+        let run = try ProductRunner.run("retnet", ["generate", "--checkpoint", directory.path, "--prompt-text", "ROMEO:",
+                                                   "--max-new-tokens", "20", "--temperature", "0.8", "--seed", "3"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let contents = try TrainingCheckpoint.load(Transformer<Float>.self, from: directory)
+        #expect(contents.configuration.context == 8)
+        let prompt = try contents.tokenizer.encode("ROMEO:")
+        let tokens = try contents.model.generate(prompt: prompt, count: 20, context: 8, sampler: .temperature(0.8, seed: 3)).tokens
+        #expect(run.stdout == (try contents.tokenizer.decode(prompt + tokens)) + "\n", "\(run.stdout)")
+        let ids = try ProductRunner.run("retnet", ["generate", "--checkpoint", directory.path, "--prompt", "1,2,3", "--max-new-tokens", "10"])
+        let greedy = try contents.model.generate(prompt: [1, 2, 3], count: 10, context: 8).tokens
+        #expect(ids.status == 0 && ids.stdout == greedy.map(String.init).joined(separator: ",") + "\n", "\(ids.stdout) \(ids.stderr)")
+        let chunked = try ProductRunner.run("retnet", ["generate", "--checkpoint", directory.path, "--prompt", "1", "--max-new-tokens", "2",
+                                                       "--chunk-size", "4"])
+        #expect(chunked.status == 64 && chunked.stderr.contains("--chunk-size"), "\(chunked.stderr)")
     }
 
     /// `--resume` takes the directory's model: a `--model` naming the other one is an error that
