@@ -177,17 +177,19 @@ struct Train: ParsableCommand {
 
     /// The model of the checkpoint in `directory`, told by its configuration file
     /// (`TrainableModel.configurationFile`); a `--model` that disagrees is an error. A directory
-    /// with neither file is taken for a RetNet's, whose loader says what is missing.
+    /// with neither file is taken for the --model's (a RetNet's by default), whose loader says
+    /// what is missing.
     func checkpointModel(in directory: URL) throws(TrainingError) -> ModelKind {
         let found: ModelKind
         switch (TrainingCheckpoint.holds(RetNet<Float>.self, in: directory), TrainingCheckpoint.holds(Transformer<Float>.self, in: directory)) {
         case (true, true):
             throw .checkpoint(path: directory.path, reason: "it holds both \(RetNet<Float>.configurationFile) (a RetNet's) and "
                               + "\(Transformer<Float>.configurationFile) (a Transformer's): which model it is cannot be told")
+        case (true, false): found = .retnet
         case (false, true): found = .transformer
-        default: found = .retnet
+        case (false, false): return model ?? .retnet
         }
-        if let model, model != found, TrainingCheckpoint.exists(at: directory) {
+        if let model, model != found {
             throw .setting(name: "--model", expected: "\(found.rawValue) (\(out) holds \(found.title)'s checkpoint) or no --model",
                            got: model.rawValue)
         }

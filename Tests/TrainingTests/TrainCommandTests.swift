@@ -215,5 +215,15 @@ import Transformer
         #expect(agreeing.status == 0, "\(agreeing.stderr)")
         #expect(agreeing.stdout.contains("at step 1 of 2") && agreeing.stdout.contains("saved \(transformer.path) at step 2"),
                 "\(agreeing.stdout)")
+        // Both configuration files: which model it is cannot be told; with neither, the loader of
+        // the --model says which file is missing.
+        try FileManager.default.copyItem(at: retnet.appendingPathComponent("config.json"), to: transformer.appendingPathComponent("config.json"))
+        let both = try TrainCommandTests.train(["--resume", "--out", transformer.path])
+        #expect(both.status == 1 && both.stderr.contains("which model it is cannot be told"), "\(both.stderr)")
+        for file in ["config.json", "transformer.json"] {
+            try FileManager.default.removeItem(at: transformer.appendingPathComponent(file))
+        }
+        let neither = try TrainCommandTests.train(["--resume", "--model", "transformer", "--out", transformer.path])
+        #expect(neither.status == 1 && neither.stderr.contains("cannot read transformer.json"), "\(neither.stderr)")
     }
 }
