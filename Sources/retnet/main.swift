@@ -113,7 +113,8 @@ struct Generate: ParsableCommand {
             prompt is encoded with it and the prompt and its continuation are printed as text.
 
             --checkpoint may also be a Transformer's training checkpoint (transformer.json, as \
-            `retnet train --model transformer` writes), run by the reference Transformer. It was trained on \
+            `retnet train --model transformer` writes), run by the reference Transformer (not the SIMD kernels: \
+            slow, most of all past the window). It was trained on \
             windows of a fixed context (training.json's), so it generates as nanoGPT does, with a sliding \
             window: each new token is predicted from the last `context` tokens only, and what leaves the \
             window is forgotten (a longer prompt is cut to its last `context` tokens). While the text fits \
