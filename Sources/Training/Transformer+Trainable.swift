@@ -64,15 +64,25 @@ extension Transformer where E == Float {
         } catch {
             throw refuse("\(configurationFile): \(error)")
         }
-        // A model of the configuration's shapes, whose weights are all replaced below.
-        let shaped: Transformer
-        do { shaped = try .random(config: config, seed: 0) } catch { throw .transformer(error) }
+        do { try config.validate() } catch { throw .transformer(error) }
         let weights: SafeTensors
         do {
             weights = try SafeTensors(contentsOf: directory.appendingPathComponent("model.safetensors"))
         } catch {
             throw refuse("model.safetensors: \(error)")
         }
+        // A configuration that implies more than twice the values the file holds cannot be the
+        // file's model: refused before a model of its size is allocated. (Closer mismatches are
+        // named weight by weight below.)
+        let stored = weights.tensors.values.reduce(0.0) { $0 + Double($1.count) }
+        let implied = weightCount(config)
+        guard implied <= 2 * stored else {
+            throw refuse("\(configurationFile) implies \(Int(exactly: implied).map(String.init) ?? "\(implied)") weights, "
+                         + "model.safetensors holds \(Int(stored))")
+        }
+        // A model of the configuration's shapes, whose weights are all replaced below.
+        let shaped: Transformer
+        do { shaped = try .random(config: config, seed: 0) } catch { throw .transformer(error) }
         let expected = shaped.parameters
         let known = Set(expected.map(\.name))
         if let stray = weights.names.first(where: { !known.contains($0) }) {
@@ -97,6 +107,20 @@ extension Transformer where E == Float {
         } catch {
             throw .transformer(error)
         }
+    }
+}
+
+extension Transformer where E == Float {
+    /// The number of weights of a Transformer of `config` (`parameterCount` of such a model),
+    /// counted without building one, in Double so that no configuration overflows it: the
+    /// embedding and the output projection (vocabulary × E each), per block two norms (E weights
+    /// each for RMSNorm, 2E with LayerNorm's biases), W_Q and W_K (E × E), W_V and W_O (V × E)
+    /// and the FFN (2 or, with its gate, 3 matrices of F × E), and the final norm.
+    package static func weightCount(_ config: TransformerConfig) -> Double {
+        let (e, v, f) = (Double(config.embedDim), Double(config.valueEmbedDim), Double(config.ffnEmbedDim))
+        let norm = config.rmsNorm ? e : 2 * e
+        let block = 2 * norm + 2 * e * e + 2 * v * e + (config.gluFFN ? 3 : 2) * f * e
+        return 2 * Double(config.vocabSize) * e + Double(config.layers) * block + norm
     }
 }
 

@@ -162,6 +162,18 @@ import Transformer
                                                  + "[65, 8], the configuration's is [66, 8]")) {
             try TrainingCheckpoint.load(Model.self, from: directory)
         }
+        // A configuration far larger than the file: refused before a model of its size is built.
+        other = model.config
+        other.vocabSize = 1 << 40
+        try JSONEncoder().encode(other).write(to: configuration)
+        do {
+            _ = try TrainingCheckpoint.load(Model.self, from: directory)
+            Issue.record("a configuration of 2⁴⁰ tokens was read")
+        } catch {
+            guard case .checkpoint(_, let reason) = error else { throw error }
+            let stored = model.parameters.reduce(0) { $0 + $1.values.count }
+            #expect(reason.hasPrefix("transformer.json implies ") && reason.hasSuffix(" weights, model.safetensors holds \(stored)"), "\(reason)")
+        }
         other = model.config
         other.heads = 3
         try JSONEncoder().encode(other).write(to: configuration)
@@ -183,6 +195,20 @@ import Transformer
             Issue.record("a Transformer's checkpoint was read as a RetNet's")
         } catch {
             guard case .torchscale = error else { throw error }
+        }
+    }
+
+    /// The count the loader checks a configuration by, against the models' own count, for both
+    /// variants' norms and FFNs.
+    @Test func theWeightCountOfAConfigurationIsTheModels() throws {
+        let variants = [TinyModel.config(),
+                        RetNetConfig(variant: .paper, embedDim: 12, valueEmbedDim: 24, retentionHeads: 3, ffnEmbedDim: 20, layers: 2,
+                                     vocabSize: 30)]
+        for retnet in variants {
+            let config = TransformerConfig(matching: retnet)
+            let model = try Model.random(config: config, seed: 1)
+            #expect(Model.weightCount(config) == Double(model.parameterCount), "\(config)")
+            #expect(model.parameterCount == model.parameters.reduce(0) { $0 + $1.values.count })
         }
     }
 }
