@@ -45,6 +45,8 @@ struct Train: ParsableCommand {
     }
     /// Where the gradients come from.
     enum GradientKind: String, ExpressibleByArgument, CaseIterable { case reference, kernels }
+    /// `--gradients reference` for a Transformer, given or resumed.
+    static let kernelsOnly = ValidationError("--gradients reference: the Transformer is trained on the kernels only (--gradients kernels).")
 
     @Option(help: """
         The model: retnet, or transformer — the baseline of the same width, layers and heads (softmax attention, \
@@ -101,7 +103,7 @@ struct Train: ParsableCommand {
             throw ValidationError("--width must be a multiple of --heads with an even width per head, got \(width) and \(heads).")
         }
         if model == .transformer && gradients == .reference {
-            throw ValidationError("--gradients reference: the Transformer is trained on the kernels only (--gradients kernels).")
+            throw Self.kernelsOnly
         }
         if let valueWidth, valueWidth % heads != 0 {
             throw ValidationError("--value-width must be a multiple of --heads, got \(valueWidth) and \(heads).")
@@ -136,7 +138,7 @@ struct Train: ParsableCommand {
             case .retnet: try resume(source: gradientSource(), text: text, directory: directory)
             case .transformer:
                 if gradients == .reference {
-                    throw ValidationError("--gradients reference: the Transformer is trained on the kernels only (--gradients kernels).")
+                    throw Self.kernelsOnly
                 }
                 try resume(source: fail { () throws(TransformerError) in try FastTransformerGradients(threads: threads) },
                            text: text, directory: directory)
