@@ -139,7 +139,7 @@ let package = Package(
         .target(
             name: "Training",
             dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "Transformer", "SafeTensors", "TorchscaleCheckpoint",
-                           "FastRetNet", "FastTraining"],
+                           "FastRetNet", "FastTransformer", "FastTraining"],
             resources: [.copy("Resources/tinyshakespeare.txt"), .copy("Resources/README.md")]
         ),
 
@@ -191,7 +191,7 @@ let package = Package(
         .executableTarget(
             name: "retnet",
             dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "Transformer", "SafeTensors", "TorchscaleCheckpoint", "FastRetNet",
-                           "FastTraining", "Training", argumentParser]
+                           "FastTransformer", "FastTraining", "Training", argumentParser]
         ),
         // The JSON line every benchmark result is printed as (read back by BenchTests).
         .target(name: "Benchmarks"),
@@ -246,7 +246,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TrainingTests",
-            dependencies: ["Training", "RetNetModel", "Transformer", "FastTraining", "TorchscaleCheckpoint", "SafeTensors", "Matrices",
+            dependencies: ["Training", "RetNetModel", "Transformer", "FastTransformer", "FastTraining", "TorchscaleCheckpoint", "SafeTensors", "Matrices",
                            "TestSupport"]
         ),
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "Retention", "MultiScaleRetention", "RetNetModel", "Matrices", "TestSupport"]),

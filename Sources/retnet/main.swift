@@ -1,5 +1,6 @@
 import ArgumentParser
 import FastRetNet
+import FastTransformer
 import Foundation
 import Matrices
 import MultiScaleRetention
@@ -113,8 +114,7 @@ struct Generate: ParsableCommand {
             prompt is encoded with it and the prompt and its continuation are printed as text.
 
             --checkpoint may also be a Transformer's training checkpoint (transformer.json, as \
-            `retnet train --model transformer` writes), run by the reference Transformer (not the SIMD kernels: \
-            slow, most of all past the window). It was trained on \
+            `retnet train --model transformer` writes), run on the SIMD kernels (FastTransformer). It was trained on \
             windows of a fixed context (training.json's), so it generates as nanoGPT does, with a sliding \
             window: each new token is predicted from the last `context` tokens only, and what leaves the \
             window is forgotten (a longer prompt is cut to its last `context` tokens). While the text fits \
@@ -187,7 +187,8 @@ struct Generate: ParsableCommand {
         let contents = try fail { () throws(TrainingError) in try TrainingCheckpoint.load(Transformer<Float>.self, from: directory) }
         let (ids, tokenizer) = try encodedPrompt { () throws(TrainingError) in contents.tokenizer }
         let tokens = try fail { () throws(TransformerError) in
-            try contents.model.generate(prompt: ids, count: maxNewTokens, context: contents.configuration.context, sampler: sampler).tokens
+            try FastTransformer(contents.model).generate(prompt: ids, count: maxNewTokens, context: contents.configuration.context,
+                                                         sampler: sampler).tokens
         }
         try show(prompt: ids, generated: tokens, tokenizer: tokenizer)
     }

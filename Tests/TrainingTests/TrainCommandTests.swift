@@ -1,3 +1,4 @@
+import FastTransformer
 import Foundation
 import TestSupport
 import Testing
@@ -168,7 +169,7 @@ import Transformer
         try Self.generatesWithTheTrainingContext(whole)
     }
 
-    /// `retnet generate` on the checkpoint: the text `Transformer.generate` gives with the
+    /// `retnet generate` on the checkpoint: the text `FastTransformer.generate` gives with the
     /// checkpoint's model, tokenizer and training context (8, so 20 new tokens after "ROMEO:" go
     /// past it).
     static func generatesWithTheTrainingContext(_ directory: URL) throws {
@@ -178,10 +179,11 @@ import Transformer
         let contents = try TrainingCheckpoint.load(Transformer<Float>.self, from: directory)
         #expect(contents.configuration.context == 8)
         let prompt = try contents.tokenizer.encode("ROMEO:")
-        let tokens = try contents.model.generate(prompt: prompt, count: 20, context: 8, sampler: .temperature(0.8, seed: 3)).tokens
+        let fast = FastTransformer(contents.model)
+        let tokens = try fast.generate(prompt: prompt, count: 20, context: 8, sampler: .temperature(0.8, seed: 3)).tokens
         #expect(run.stdout == (try contents.tokenizer.decode(prompt + tokens)) + "\n", "\(run.stdout)")
         let ids = try ProductRunner.run("retnet", ["generate", "--checkpoint", directory.path, "--prompt", "1,2,3", "--max-new-tokens", "10"])
-        let greedy = try contents.model.generate(prompt: [1, 2, 3], count: 10, context: 8).tokens
+        let greedy = try fast.generate(prompt: [1, 2, 3], count: 10, context: 8).tokens
         #expect(ids.status == 0 && ids.stdout == greedy.map(String.init).joined(separator: ",") + "\n", "\(ids.stdout) \(ids.stderr)")
         let chunked = try ProductRunner.run("retnet", ["generate", "--checkpoint", directory.path, "--prompt", "1", "--max-new-tokens", "2",
                                                        "--chunk-size", "4"])

@@ -1,3 +1,4 @@
+import FastTransformer
 import Matrices
 import MultiScaleRetention
 import RetNetModel
@@ -50,6 +51,27 @@ import Transformer
         // The window matters: a model that read the whole text would predict otherwise past it.
         let unlimited = try Self.nanoGPT(model, prompt: prompt, count: 12, context: 1_000, sampler: sampler)
         #expect(Self.distance(Array(got.logits.suffix(4)), Array(unlimited.logits.suffix(4))) > 1e-3)
+    }
+
+    /// The kernels' sliding window (`FastTransformer.generate`) chooses the reference's tokens
+    /// from the reference's logits up to Float rounding, within the window and past it, for a
+    /// Float model wide enough for whole SIMD rows (E = 32, two layers). Bound 1e-4: logits of
+    /// size ≲ 10 after two blocks whose sums the kernels order differently (blocked GEMM, SIMD
+    /// softmax); the largest gap seen is 1.4e-6.
+    @Test(arguments: [(prompt: [3, 1, 4], sampler: Sampler.greedy), (prompt: [3, 1, 4, 1, 5, 9, 2, 6, 5], sampler: .greedy),
+                      (prompt: [3, 1, 4], sampler: .temperature(0.9, seed: 5))])
+    func theKernelsGenerateAsTheReference(prompt: [Int], sampler: Sampler) throws {
+        let config = RetNetConfig(variant: .torchscale, embedDim: 32, valueEmbedDim: 32, retentionHeads: 2, ffnEmbedDim: 64,
+                                  layers: 2, vocabSize: 65)
+        let model = try Transformer<Float>.random(config: TransformerConfig(matching: config), seed: 12, normNoise: 0.1)
+        let expected = try model.generate(prompt: prompt, count: 14, context: 6, sampler: sampler)
+        let got = try FastTransformer(model).generate(prompt: prompt, count: 14, context: 6, sampler: sampler)
+        #expect(got.tokens == expected.tokens)
+        #expect(got.logits.count == 14)
+        let gap = zip(got.logits, expected.logits).map { zip($0.storage, $1.storage).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
+        #expect(gap <= 1e-4, "largest logit gap \(gap)")
+        #expect(throws: TransformerError.self) { try FastTransformer(model).generate(prompt: [], count: 1, context: 6) }
+        #expect(throws: TransformerError.self) { try FastTransformer(model).generate(prompt: [1, 65], count: 1, context: 6) }
     }
 
     @Test func badArgumentsAreTypedErrors() throws {
