@@ -13,11 +13,19 @@ extension Transformer: TrainableModel where E == Float {
     }
 
     /// The same model with every weight replaced by the tensor of its name. Throws `.argument`
-    /// for a name the model does not have, `.weight` for a missing name or a tensor of another size.
+    /// for a name the model does not have, `.weight` for a missing name or a tensor of another
+    /// shape (a transposed matrix has the right size, not the right shape).
     public func with(parameters: [NamedTensor]) throws(TransformerError) -> Transformer {
+        let own = named
         let given = Set(parameters.map(\.name))
-        if let missing = named.first(where: { !given.contains($0.name) }) {
+        if let missing = own.first(where: { !given.contains($0.name) }) {
             throw .weight(field: missing.name, expected: "a tensor of shape \(missing.shape)", got: "none")
+        }
+        let shapes = Dictionary(own.map { ($0.name, $0.shape) }, uniquingKeysWith: { first, _ in first })
+        for parameter in parameters {
+            if let shape = shapes[parameter.name], shape != parameter.shape {
+                throw .weight(field: parameter.name, expected: "a tensor of shape \(shape)", got: "shape \(parameter.shape)")
+            }
         }
         return try with(named: parameters.map { ($0.name, $0.values) })
     }

@@ -118,6 +118,27 @@ import Transformer
         }
     }
 
+    /// `with(parameters:)` itself refuses a transposed weight: the right number of values in
+    /// the wrong shape.
+    @Test func withParametersRefusesATransposedWeight() throws {
+        let model = try Transformer<Float>.random(config: TransformerConfig(matching: TinyModel.config()), seed: 3)
+        var parameters = model.parameters
+        guard let index = parameters.firstIndex(where: { $0.shape.count == 2 && $0.shape[0] != $0.shape[1] }) else {
+            Issue.record("no rectangular weight")
+            return
+        }
+        let p = parameters[index]
+        #expect(try model.with(parameters: parameters) == model)
+        parameters[index] = NamedTensor(name: p.name, shape: [p.shape[1], p.shape[0]], values: p.values)
+        do {
+            _ = try model.with(parameters: parameters)
+            Issue.record("a transposed \(p.name) was taken")
+        } catch {
+            guard case .weight(let field, _, _) = error else { throw error }
+            #expect(field == p.name)
+        }
+    }
+
     @Test func aWeightTheModelHasNotIsRefused() throws {
         let (directory, _) = try Self.corrupted("transformer-extra") {
             $0.append(SafeTensors.Entry(name: "layers.1.attention.q_proj.weight", shape: [8, 8], values: Array(repeating: 0, count: 64)))
