@@ -182,7 +182,7 @@ let package = Package(
                                                         "FastTransformer", "Measuring", "Plots"]),
         chapter("10", "10-gradients", uses: ["Diagonalisation", "Retention", "MultiScaleRetention", "RetNetModel",
                                              "TorchscaleCheckpoint", "SafeTensors"]),
-        chapter("11", "11-learning-shakespeare", uses: ["MultiScaleRetention", "RetNetModel", "Transformer", "FastRetNet", "FastTraining",
+        chapter("11", "11-learning-shakespeare", uses: ["MultiScaleRetention", "RetNetModel", "Transformer", "FastRetNet", "FastTransformer", "FastTraining",
                                                         "TorchscaleCheckpoint", "Training", "Measuring", "Plots"]),
 
         // MARK: Executables

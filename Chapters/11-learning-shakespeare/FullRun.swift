@@ -1,4 +1,5 @@
 import FastTraining
+import FastTransformer
 import Foundation
 import Matrices
 import Measuring
@@ -93,8 +94,8 @@ enum FullRun {
         let seed = settings.seed
         nb.say("RetNet, \"\(prompt)\" read chunkwise, then decoded recurrently from the state (temperature 0.8):",
                try Chapter11.sample(retnet.model, tokenizer, prompt: prompt, count: sampleLength, seed: seed), "",
-               "Transformer, \"\(prompt)\" read at once, then decoded from the KV cache (temperature 0.8):",
-               try sample(transformer.model, tokenizer, seed: seed))
+               "Transformer, \"\(prompt)\" with a sliding window of its \(settings.context)-token context (temperature 0.8):",
+               try sample(transformer.model, tokenizer, context: settings.context, seed: seed))
     }
 
     /// "RetNet: 1,234 parameters, final validation loss 1.9876, 5m3s".
@@ -113,17 +114,14 @@ enum FullRun {
         return Outcome(name: name, history: trainer.history, parameters: parameters, seconds: seconds)
     }
 
-    /// The Transformer's sample: the prompt read at once (`prefill`), then one token at a time
-    /// against its KV cache, drawn at temperature 0.8 as the RetNet's are (`Sampler.draw`).
-    static func sample(_ model: Transformer<Float>, _ tokenizer: CharacterTokenizer, seed: UInt64) throws -> String {
+    /// The Transformer's sample, drawn at temperature 0.8 as the RetNet's are: nanoGPT's sliding
+    /// window over its training context (`FastTransformer.generate(prompt:count:context:sampler:)`,
+    /// as `retnet generate` runs it) — the KV cache while the text fits in the window, the window
+    /// read again past it — since the model never saw a position past its context.
+    static func sample(_ model: Transformer<Float>, _ tokenizer: CharacterTokenizer, context: Int, seed: UInt64) throws -> String {
         let ids = try tokenizer.encode(prompt)
-        var generator = SplitMix64(seed: seed)
-        var (logits, cache) = try model.prefill(ids)
-        var tokens: [Int] = []
-        for i in 0..<sampleLength {
-            if i > 0 { (logits, cache) = try model.step(tokens[i - 1], cache: cache) }
-            tokens.append(Sampler.draw(logits, row: logits.rows - 1, temperature: 0.8, using: &generator))
-        }
-        return try tokenizer.decode(ids + tokens)
+        let generated = try FastTransformer(model).generate(prompt: ids, count: sampleLength, context: context,
+                                                            sampler: .temperature(0.8, seed: seed))
+        return try tokenizer.decode(ids + generated.tokens)
     }
 }

@@ -374,7 +374,8 @@ struct Chapter11: ParsableCommand {
             `--threads` threads: `swift run -c release chapter11 --full-run`. It prints each run's
             progress as `retnet train` does (step, loss, the latest validation loss, tokens/s, time
             left), then the final losses and a sample of each model after "ROMEO:" — the RetNet's
-            decoded recurrently from its state, the Transformer's from its KV cache — and draws both
+            decoded recurrently from its state, the Transformer's with nanoGPT's sliding window over its
+            64-token training context, as `retnet generate` runs it — and draws both
             models' loss curves into `Figures/training-full-measured.svg`, with the machine, the
             date, the threads, the wall times, the final validation losses and the parameter counts
             in its caption. nanoGPT reports a validation loss of 1.88 for its Transformer at this
