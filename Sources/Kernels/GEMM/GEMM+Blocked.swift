@@ -188,9 +188,21 @@ extension GEMM {
             let valid = Swift.min(mr, rows - r0)
             let strip = a + r0 &* lda
             if valid == mr {
-                for p in 0..<depth {
+                var p = 0
+                if mr > 8 {
+                    // 16 columns at a time by a register transpose: written as the loop below,
+                    // the compiler makes each row's 16 values one AVX-512 scatter, which costs
+                    // more than the product it feeds on a machine that scatters slowly.
+                    while p &+ 16 <= depth {
+                        transposeStrip(strip + p, lda: lda, rows: mr, into: out)
+                        out += 16 &* mr
+                        p &+= 16
+                    }
+                }
+                while p < depth {
                     for r in 0..<mr { out[r] = strip[r &* lda &+ p] }
                     out += mr
+                    p &+= 1
                 }
             } else {
                 for p in 0..<depth {
@@ -200,6 +212,37 @@ extension GEMM {
             }
             r0 &+= mr
         }
+    }
+
+    /// Writes, for p = 0 … 15, the `rows` (9 … 16) values a[r·lda + p], r = 0 … rows − 1, side
+    /// by side at out[p·rows …]: a 16×16 block of A (rows past `rows` read as 0) transposed in
+    /// registers by four rounds of a perfect unshuffle — pairing vectors 2i and 2i + 1, the even
+    /// lanes of the pair go to vector i and the odd ones to vector i + 8, which rotates the
+    /// 8 bits (vector, lane) of every element right by one, so that four rounds swap vector and
+    /// lane. Each column but the last is stored as a whole vector whose last 16 − rows lanes the
+    /// next column's store overwrites; the last is stored lane by lane, so that nothing past
+    /// out[16·rows − 1] is touched.
+    @inline(__always)
+    private static func transposeStrip(_ a: UnsafePointer<Float>, lda: Int, rows: Int, into out: UnsafeMutablePointer<Float>) {
+        typealias V = SIMD16<Float>
+        var v = InlineArray<16, V>(repeating: V())
+        for r in 0..<16 where r < rows {
+            v[r] = UnsafeRawPointer(a + r &* lda).loadUnaligned(as: V.self)
+        }
+        for _ in 0..<4 {
+            var u = v
+            for i in 0..<8 {
+                let pair = SIMD32<Float>(lowHalf: v[2 &* i], highHalf: v[2 &* i &+ 1])
+                u[i] = pair.evenHalf
+                u[i &+ 8] = pair.oddHalf
+            }
+            v = u
+        }
+        let bytes = UnsafeMutableRawPointer(out)
+        for p in 0..<15 {
+            bytes.storeBytes(of: v[p], toByteOffset: p &* rows &* 4, as: V.self)
+        }
+        for r in 0..<rows { out[15 &* rows &+ r] = v[15][r] }
     }
 
     /// `packA` for an A read transposed: the rows×depth block of A is the transpose of the
