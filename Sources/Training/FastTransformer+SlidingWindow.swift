@@ -13,19 +13,12 @@ extension FastTransformer {
         -> (tokens: [Int], logits: [Matrix<Float>])
     {
         let vocab = config.vocabSize
-        var cache: FastKVCache?
         return try SlidingWindow.generate(prompt: prompt, count: count, context: context, sampler: sampler, read: { window throws(TransformerError) in
-            var fresh = try emptyCache(capacity: context)
-            let logits = try prefill(window, cache: &fresh)
-            cache = fresh
-            return logits.row(logits.rows - 1)
-        }, step: { token throws(TransformerError) in
-            // `read` ran first: there is a cache, with room while the text fits in the window.
-            guard var current = cache else { throw .argument(name: "cache", expected: "a window read first", got: "none") }
-            cache = nil  // unshared: the step writes into it in place
-            let logits = try step(token, cache: &current)
-            cache = current
-            return Matrix(rows: 1, columns: vocab, entries: logits)
+            var cache = try emptyCache(capacity: context)
+            let logits = try prefill(window, cache: &cache)
+            return (logits.row(logits.rows - 1), cache)
+        }, step: { token, cache throws(TransformerError) in
+            Matrix(rows: 1, columns: vocab, entries: try step(token, cache: &cache))
         })
     }
 }

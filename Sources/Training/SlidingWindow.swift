@@ -11,14 +11,16 @@ import Transformer
 enum SlidingWindow {
     /// Chooses `count` tokens after `prompt`: the new tokens and the logits (1×vocab) each was
     /// chosen from. `read(window)` reads a window into a fresh cache and returns its last row's
-    /// logits; `step(token)` reads one more token into that cache and returns its logits.
+    /// logits and that cache; `step(token, &cache)` reads one more token into the cache and
+    /// returns its logits. The prompt's window is read first, whatever the count, so that a
+    /// prompt the model refuses is an error even for no new tokens.
     ///
     /// Throws `.argument` for an empty prompt, a negative count, a context < 1 or a temperature
     /// that is not a finite T > 0, and what `read` and `step` throw.
-    static func generate<E: RealScalar>(prompt: [Int], count: Int, context: Int, sampler: Sampler,
-                                        read: ([Int]) throws(TransformerError) -> Matrix<E>,
-                                        step: (Int) throws(TransformerError) -> Matrix<E>) throws(TransformerError)
-        -> (tokens: [Int], logits: [Matrix<E>])
+    static func generate<E: RealScalar, Cache>(prompt: [Int], count: Int, context: Int, sampler: Sampler,
+                                               read: ([Int]) throws(TransformerError) -> (logits: Matrix<E>, cache: Cache),
+                                               step: (Int, inout Cache) throws(TransformerError) -> Matrix<E>)
+        throws(TransformerError) -> (tokens: [Int], logits: [Matrix<E>])
     {
         guard !prompt.isEmpty else { throw .argument(name: "prompt", expected: "at least one token", got: "an empty prompt") }
         guard count >= 0 else { throw .argument(name: "count", expected: "a count ≥ 0", got: "\(count)") }
@@ -31,10 +33,17 @@ enum SlidingWindow {
             generator = SplitMix64(seed: seed)
         }
         var text = prompt, tokens: [Int] = [], rows: [Matrix<E>] = []
+        var (last, cache) = try read(Array(text.suffix(context)))
         for i in 0..<count {
-            // The cache holds the text from position 0 while the text fits in the window: the
-            // first read took all of it, and each step since one more token.
-            let last = i > 0 && text.count <= context ? try step(text[text.count - 1]) : try read(Array(text.suffix(context)))
+            if i > 0 {
+                // The cache holds the text from position 0 while the text fits in the window:
+                // the first read took all of it, and each step since one more token.
+                if text.count <= context {
+                    last = try step(text[text.count - 1], &cache)
+                } else {
+                    (last, cache) = try read(Array(text.suffix(context)))
+                }
+            }
             let next = switch sampler {
             case .greedy: Sampler.argmax(last)
             case .temperature(let t, _): Sampler.draw(last, temperature: t, using: &generator)

@@ -17,15 +17,11 @@ extension Transformer {
     public func generate(prompt: [Int], count: Int, context: Int, sampler: Sampler = .greedy) throws(TransformerError)
         -> (tokens: [Int], logits: [Matrix<E>])
     {
-        var cache: TransformerCache<E>?
-        return try SlidingWindow.generate(prompt: prompt, count: count, context: context, sampler: sampler, read: { window throws(TransformerError) in
-            let (logits, read) = try prefill(window)
-            cache = read
-            return logits.row(logits.rows - 1)
-        }, step: { token throws(TransformerError) in
-            // `read` ran first: there is a cache.
-            guard let current = cache else { throw .argument(name: "cache", expected: "a window read first", got: "none") }
-            let stepped = try step(token, cache: current)
+        try SlidingWindow.generate(prompt: prompt, count: count, context: context, sampler: sampler, read: { window throws(TransformerError) in
+            let (logits, cache) = try prefill(window)
+            return (logits.row(logits.rows - 1), cache)
+        }, step: { token, cache throws(TransformerError) in
+            let stepped = try step(token, cache: cache)
             cache = stepped.cache
             return stepped.logits
         })
