@@ -1,7 +1,4 @@
-import FastRetNet
-import Kernels
 import Matrices
-import MultiScaleRetention
 import RetNetModel
 
 /// The next-token loss of a batch of sequences and its gradient for every weight of a
@@ -10,30 +7,31 @@ import RetNetModel
 ///
 /// - The forward pass runs on all B·T rows of the batch at once and keeps what the backward
 ///   pass reads (each block's norms, projections, heads, gate and FFN activations), so
-///   nothing is computed twice but each head's T×T scores.
+///   nothing is computed twice but, for long sequences, each head's T×T scores.
 /// - Every linear map is one threaded GEMM over all rows, forward (Y = X Wᵀ) and backward
 ///   (dX = dY W, dW = dYᵀ X), its operands packed in the orientation they are read in.
 /// - Every head of every sequence runs the parallel form as GEMMs on its T×T decay-masked
-///   scores (`HeadRetention`); pairs of sequence and head are split between threads.
+///   scores; pairs of sequence and head are split between threads.
 /// - Norms, activations and the loss run row by row, rows split between threads; the sums
 ///   over rows (the norms' weight gradients, the embedding's scatter-add, the loss) are taken
 ///   in row order afterwards.
 ///
-/// A value keeps the buffers of its last call (tens of megabytes at nanoGPT's CPU shape) and
-/// reuses them for the next call of the same shape, as a training loop makes them.
+/// The driver, the blocks and the heads are the Transformer's (`FastTransformerGradients`):
+/// only the token mixer differs (multi-scale retention here). A value keeps the buffers of its
+/// last call (tens of megabytes at nanoGPT's CPU shape) and reuses them for the next call of the
+/// same shape, as a training loop makes them.
 ///
 /// Only work is split, never a sum: the loss and the gradients are bit-for-bit the same on any
 /// number of threads. Retention is exact, (Q Kᵀ ⊙ D) V, as the reference's `.exact` scaling.
 public struct FastGradients: Sendable {
     /// Threads for every product, head and row-wise step (≥ 1).
-    public let threads: Int
-    /// The buffers of the last call, for the next of the same shape (shared by copies of this value).
-    private let cache = WorkspaceCache()
+    public var threads: Int { pass.threads }
+    private let pass: GradientPass<RetNet<Float>>
 
     /// Throws `.argument` for threads < 1.
     public init(threads: Int = 1) throws(RetNetError) {
         guard threads >= 1 else { throw .argument(name: "threads", expected: "a thread count ≥ 1", got: "\(threads)") }
-        self.threads = threads
+        pass = GradientPass(threads: threads)
     }
 
     /// Mean next-token loss over all sequences (each of T + 1 tokens gives T predictions; all
@@ -46,41 +44,23 @@ public struct FastGradients: Sendable {
     public func lossAndGradients(_ model: RetNet<Float>, sequences: [[Int]]) throws(RetNetError)
         -> (loss: Float, gradients: RetNetGradients<Float>)
     {
-        let batch = try TrainingBatch(sequences, vocabularySize: model.config.vocabSize)
-        let (rows, length, threads) = (batch.rows, batch.length, threads)
-        let (e, vocabulary) = (model.config.embedDim, model.config.vocabSize)
-        let workspace = cache.take(model, batch: batch)
-        defer { cache.keep(workspace) }
-        let (blocks, hidden, kept, scratch) = (workspace.blocks, workspace.hidden, workspace.kept, workspace.scratch)
+        pass.lossAndGradients(model, batch: try Self.batch(sequences, model))
+    }
 
-        // cos and sin of nθ_j for the positions 0 … T−1 every sequence shares.
-        let rotations = PositionRotations(model.blocks[0].retention.rotation, length: length)
+    /// The mean next-token loss alone (the forward pass): the same number `lossAndGradients`
+    /// returns, for evaluations. Throws as it does.
+    public func loss(_ model: RetNet<Float>, sequences: [[Int]]) throws(RetNetError) -> Float {
+        pass.loss(model, batch: try Self.batch(sequences, model))
+    }
 
-        // Forward: X⁰ = s · E[tokens], then every block, keeping what the backward pass reads.
-        let embedScale = Float(model.config.embedScale)
-        ModelEnds.embed(model.embedTokens, inputs: batch.inputs, scale: embedScale, into: hidden[0].pointer)
-        var heads: [HeadRetention] = []
-        for (l, block) in blocks.enumerated() {
-            heads.append(HeadRetention(block: block, activations: kept[l], length: length, rotation: rotations.table))
-            block.forward(hidden[l].pointer, into: hidden[l + 1].pointer, keeping: kept[l], heads: heads[l], rows: rows,
-                          threads: threads)
+    private static func batch(_ sequences: [[Int]], _ model: RetNet<Float>) throws(RetNetError) -> TrainingBatch {
+        do {
+            return try TrainingBatch(sequences, vocabularySize: model.config.vocabSize)
+        } catch {
+            switch error {
+            case .argument(let name, let expected, let got): throw .argument(name: name, expected: expected, got: got)
+            case .token(let position, let id, let size): throw .token(position: position, id: id, vocabularySize: size)
+            }
         }
-
-        // The loss, and the backward pass: the output projection and the final norm, the blocks
-        // last first, the embedding.
-        let end = ModelEnds.head(layerNorm: model.layerNorm, outputProjection: model.outputProjection,
-                                 last: hidden[blocks.count].pointer, targets: batch.targets, buffers: workspace.head,
-                                 scratch: scratch, threads: threads)
-        var gradients = RetNetGradients(zeroFor: model)
-        gradients.layerNorm = end.layerNorm
-        gradients.outputProjection = end.outputProjection
-        for l in blocks.indices.reversed() {
-            gradients.blocks[l] = blocks[l].backward(hidden[l].pointer, kept: kept[l], heads: heads[l], rows: rows,
-                                                     scratch: scratch, threads: threads)
-        }
-        gradients.embedTokens = ModelEnds.embeddingGradient(inputs: batch.inputs, scale: embedScale,
-                                                            outputGradient: scratch.dX.pointer, vocabulary: vocabulary, width: e)
-        withExtendedLifetime(rotations) {}  // the heads read its tables until here
-        return (end.loss, gradients)
     }
 }

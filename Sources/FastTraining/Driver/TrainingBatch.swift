@@ -1,5 +1,3 @@
-import RetNetModel
-
 /// The sequences of one training step, checked and flattened: B sequences of T + 1 tokens give
 /// B·T rows, row b·T + t holding token t of sequence b as input and token t + 1 as its target.
 ///
@@ -22,7 +20,7 @@ struct TrainingBatch {
 
     /// Throws `.argument` for no sequence, a first sequence of fewer than 2 tokens, or a sequence
     /// whose length differs from the first's; `.token` for an id outside 0..<vocabularySize.
-    init(_ sequences: [[Int]], vocabularySize: Int) throws(RetNetError) {
+    init(_ sequences: [[Int]], vocabularySize: Int) throws(BatchError) {
         guard let first = sequences.first else {
             throw .argument(name: "sequences", expected: "at least one sequence", got: "none")
         }
@@ -44,4 +42,11 @@ struct TrainingBatch {
         inputs = sequences.flatMap { $0.dropLast() }
         targets = sequences.flatMap { $0.dropFirst() }
     }
+}
+
+/// Why a batch was refused, in the terms every model's error type has (`RetNetError`,
+/// `TransformerError`): each front converts it case for case.
+enum BatchError: Error {
+    case argument(name: String, expected: String, got: String)
+    case token(position: Int, id: Int, vocabularySize: Int)
 }

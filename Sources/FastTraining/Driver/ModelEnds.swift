@@ -27,7 +27,7 @@ enum ModelEnds {
     ///
     /// `buffers` holds Norm(Xᴸ), the logits, the losses and the gradients on the way.
     static func head(layerNorm: BlockNorm<Float>, outputProjection: Matrix<Float>, last: UnsafePointer<Float>, targets: [Int],
-                     buffers: HeadBuffers, scratch s: BackwardScratch, threads: Int)
+                     buffers: LogitBuffers, scratch s: BackwardScratch, threads: Int)
         -> (loss: Float, layerNorm: NormGradients<Float>, outputProjection: Matrix<Float>)
     {
         let (rows, e, vocabulary) = (targets.count, outputProjection.columns, outputProjection.rows)
@@ -71,7 +71,7 @@ enum ModelEnds {
 /// The buffers `ModelEnds.head` writes for R rows: Norm(Xᴸ) (R×E), W_out laid out for the
 /// GEMMs and its gradient (vocabulary×E), the logits and their gradient (R×vocabulary), each
 /// row's loss (R). Each is written in full before it is read: one serves call after call.
-final class HeadBuffers {
+final class LogitBuffers {
     let normed: FloatBuffer, head: FloatBuffer, dHead: FloatBuffer, logits: FloatBuffer, dLogits: FloatBuffer
     let losses: FloatBuffer
 
@@ -84,15 +84,21 @@ final class HeadBuffers {
 }
 
 /// cos and sin of nθ_j for the positions 0 … T−1 every sequence of a batch shares, with the
-/// buffers that hold them.
+/// buffers that hold them; filled for each call's model (its θ may differ between calls).
 final class PositionRotations {
     let table: RotationTable
+    let length: Int
     private let cosines: FloatBuffer, sines: FloatBuffer
 
-    init(_ rotation: Rotation, length: Int) {
-        let pairs = rotation.angles.count
+    /// Buffers for `pairs` = d_k/2 angles at `length` positions.
+    init(pairs: Int, length: Int) {
+        self.length = length
         (cosines, sines) = (FloatBuffer(length * pairs), FloatBuffer(length * pairs))
         table = RotationTable(pairs: pairs, cos: cosines.pointer, sin: sines.pointer)
+    }
+
+    /// The tables of `rotation` (d_k/2 = the buffers' pairs).
+    func fill(_ rotation: Rotation) {
         table.fill(rotation, positions: 0..<length)
     }
 }

@@ -4,35 +4,33 @@ import Matrices
 import MultiScaleRetention
 import RetNetModel
 
-/// The second half of a pre-norm block, X′ = Y + FFN(Norm₂(Y)), the same in the RetNet's block
-/// (`TrainingBlock`) and the Transformer's (`TransformerTrainingBlock`): its weights laid out for
-/// the GEMMs — [fc1; gate] (2F×E) or fc1 (F×E) as `expand`, fc2 (E×F) as `contract` — and its
-/// forward and backward passes over all rows.
-protocol FeedForwardHalf {
-    var finalNorm: BlockNorm<Float> { get }
-    var expand: FloatBuffer { get }
-    var contract: FloatBuffer { get }
-    var activation: Activation { get }
+/// The second half of a pre-norm block, X′ = Y + FFN(Norm₂(Y)), the same in every decoder's
+/// block whatever its mixer: its weights laid out for the GEMMs — [fc1; gate] (2F×E) or fc1
+/// (F×E) as `expand`, fc2 (E×F) as `contract` — and its forward and backward passes over all rows.
+struct TrainingFFN {
+    let finalNorm: BlockNorm<Float>
+    let expand: FloatBuffer
+    let contract: FloatBuffer
+    let activation: Activation
     /// Whether the FFN is torchscale's GLU (fc1 and gate) rather than the paper's plain FFN.
-    var gated: Bool { get }
+    let gated: Bool
     /// E and F.
-    var embed: Int { get }
-    var hidden: Int { get }
-}
+    let embed: Int, hidden: Int
 
-/// The FFN's weights as `FeedForwardHalf` lays them out: (expand, contract, activation, gated, F),
-/// in the buffers of `previous` when given and of the same sizes.
-func feedForwardLayout(_ ffn: FeedForward<Float>, reusing previous: (some FeedForwardHalf)?)
-    -> (FloatBuffer, FloatBuffer, Activation, Bool, Int)
-{
-    let (expand, contract) = (previous?.expand, previous?.contract)
-    switch ffn {
-    case .plain(let fc1, let fc2, let activation):
-        return (.reusing(expand, concatenating: [fc1.storage]), .reusing(contract, concatenating: [fc2.storage]), activation,
-                false, fc1.rows)
-    case .glu(let fc1, let gate, let fc2, let activation):
-        return (.reusing(expand, concatenating: [fc1.storage, gate.storage]), .reusing(contract, concatenating: [fc2.storage]),
-                activation, true, fc1.rows)
+    /// The FFN's weights laid out, in the buffers of `previous` when given and of the same sizes.
+    init(finalNorm: BlockNorm<Float>, _ ffn: FeedForward<Float>, reusing previous: TrainingFFN?) {
+        self.finalNorm = finalNorm
+        let (expand, contract) = (previous?.expand, previous?.contract)
+        switch ffn {
+        case .plain(let fc1, let fc2, let activation):
+            (self.expand, self.contract) = (.reusing(expand, concatenating: [fc1.storage]),
+                                            .reusing(contract, concatenating: [fc2.storage]))
+            (self.activation, gated, embed, hidden) = (activation, false, fc1.columns, fc1.rows)
+        case .glu(let fc1, let gate, let fc2, let activation):
+            (self.expand, self.contract) = (.reusing(expand, concatenating: [fc1.storage, gate.storage]),
+                                            .reusing(contract, concatenating: [fc2.storage]))
+            (self.activation, gated, embed, hidden) = (activation, true, fc1.columns, fc1.rows)
+        }
     }
 }
 
@@ -42,7 +40,7 @@ func feedForwardLayout(_ ffn: FeedForward<Float>, reusing previous: (some FeedFo
 final class FeedForwardActivations {
     let y: FloatBuffer, normedY: FloatBuffer, expanded: FloatBuffer, activated: FloatBuffer
 
-    init(_ half: some FeedForwardHalf, rows: Int) {
+    init(_ half: TrainingFFN, rows: Int) {
         y = FloatBuffer(rows * half.embed)
         normedY = FloatBuffer(rows * half.embed)
         expanded = FloatBuffer(rows * half.expandWidth)
@@ -50,12 +48,12 @@ final class FeedForwardActivations {
     }
 }
 
-extension FeedForwardHalf {
+extension TrainingFFN {
     /// 2F (GLU) or F: the width of the fc1 (and gate) outputs.
     var expandWidth: Int { gated ? 2 * hidden : hidden }
 
     /// X′ = Y + FFN(Norm₂(Y)) for the R rows of Y (in `kept.y`) into `out`, keeping the rest of `kept`.
-    func feedForward(_ kept: FeedForwardActivations, into out: UnsafeMutablePointer<Float>, rows: Int, threads: Int) {
+    func forward(_ kept: FeedForwardActivations, into out: UnsafeMutablePointer<Float>, rows: Int, threads: Int) {
         let (y, normedY, expanded, activated) = (UnsafePointer(kept.y.pointer), kept.normedY, kept.expanded, kept.activated)
         let (e, f, span, activation, gated, finalNorm) = (embed, hidden, expandWidth, activation, gated, finalNorm)
         Bands.run(rows, threads: threads) { band in
@@ -74,13 +72,13 @@ extension FeedForwardHalf {
                        accumulate: true, threads: threads)
     }
 
-    /// The backward pass of `feedForward`: given dX′ in `s.dX`, leaves dY = dX′ + Norm₂ᵀ(FFNᵀ(dX′))
+    /// The backward pass of `forward`: given dX′ in `s.dX`, leaves dY = dX′ + Norm₂ᵀ(FFNᵀ(dX′))
     /// in `s.dY` and returns the gradients of Norm₂ and the FFN:
     ///
     ///     dP = dX′ fc2 (GEMM),  d fc2 = dX′ᵀ P (GEMM),  dH [dGt] row by row,
     ///     dNorm₂ = d[H Gt] [fc1; gate] (GEMM),  d[fc1; gate] = d[H Gt]ᵀ Norm₂(Y) (GEMM)
     ///     dY = dX′ + Norm₂ᵀ(dNorm₂)
-    func feedForwardBackward(_ kept: FeedForwardActivations, rows: Int, scratch s: BackwardScratch, threads: Int)
+    func backward(_ kept: FeedForwardActivations, rows: Int, scratch s: BackwardScratch, threads: Int)
         -> (norm: NormGradients<Float>, ffn: FeedForwardGradients<Float>)
     {
         let (y, normedY, expanded, activated) = (UnsafePointer(kept.y.pointer), kept.normedY, kept.expanded, kept.activated)
@@ -113,27 +111,5 @@ extension FeedForwardHalf {
             gate: gated ? dExpand.matrix(firstRow: f, rows: f, columns: e) : nil,
             fc2: dContract.matrix(firstRow: 0, rows: e, columns: f))
         return (norm, ffn)
-    }
-
-    /// The first half's last step: dX = dY + Norm₁ᵀ(dNorm₁) for `norm` = Norm₁ of the block's
-    /// input `x`, given dNorm₁ in `s.dNormed` and dY in `s.dY`; dX into `s.dX`, and Norm₁'s gradients.
-    func inputNormBackward(_ norm: BlockNorm<Float>, _ x: UnsafePointer<Float>, rows: Int, scratch s: BackwardScratch,
-                           threads: Int) -> NormGradients<Float> {
-        let e = embed
-        Bands.run(rows, threads: threads) { band in
-            NormRows.block(norm, x, s.dNormed.pointer, into: s.dX.pointer, weightTerms: s.weightTerms.pointer,
-                           rows: band, width: e)
-            for i in (band.lowerBound * e)..<(band.upperBound * e) { s.dX.pointer[i] = s.dY.pointer[i] + s.dX.pointer[i] }
-        }
-        return NormRows.gradients(norm, weightTerms: s.weightTerms.pointer, outputGradient: s.dNormed.pointer, rows: rows,
-                                  width: e)
-    }
-}
-
-extension FloatBuffer {
-    /// Rows [firstRow, firstRow + rows) of the buffer read as a matrix of `columns` columns: one
-    /// weight's gradient cut out of a stacked product.
-    func matrix(firstRow: Int, rows: Int, columns: Int) -> Matrix<Float> {
-        Matrix(rows: rows, columns: columns, entries: array(from: firstRow * columns, count: rows * columns))
     }
 }

@@ -1,3 +1,5 @@
+import Matrices
+
 /// Floats on the heap, zero-filled, freed with the value: the activations a forward pass keeps
 /// for the backward pass, the gradients flowing back, and the weights of one step laid out for
 /// the kernels. Threads write disjoint rows, heads or columns of a buffer while one call runs.
@@ -47,5 +49,13 @@ final class FloatBuffer {
 
     deinit {
         pointer.deallocate()
+    }
+}
+
+extension FloatBuffer {
+    /// Rows [firstRow, firstRow + rows) of the buffer read as a matrix of `columns` columns: one
+    /// weight's gradient cut out of a stacked product.
+    func matrix(firstRow: Int, rows: Int, columns: Int) -> Matrix<Float> {
+        Matrix(rows: rows, columns: columns, entries: array(from: firstRow * columns, count: rows * columns))
     }
 }

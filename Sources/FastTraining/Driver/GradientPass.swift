@@ -1,0 +1,70 @@
+/// The loss and gradients of a batch for any `TrainableDecoder`, on the SIMD kernels — the one
+/// driver behind `FastGradients` (the RetNet) and `FastTransformerGradients` (the Transformer):
+///
+///     X⁰ = s · E[tokens]                                  (`ModelEnds.embed`)
+///     Xˡ⁺¹ = Blockˡ(Xˡ), keeping what the backward reads   (`TrainingBlock.forward`)
+///     L, dXᴸ from Norm(Xᴸ) W_outᵀ                          (`ModelEnds.head`)
+///     dXˡ from dXˡ⁺¹, the blocks last first               (`TrainingBlock.backward`)
+///     dE from dX⁰                                          (`ModelEnds.embeddingGradient`)
+///
+/// It keeps the buffers of its last call and reuses them for the next call of the same shape.
+/// Only work is split between threads, never a sum: the loss and the gradients are bit-for-bit
+/// the same on any number of threads.
+struct GradientPass<Model: TrainableDecoder>: Sendable {
+    let threads: Int
+    private let cache = WorkspaceCache<Model>()
+
+    init(threads: Int) {
+        self.threads = threads
+    }
+
+    /// The forward pass into `w`: X⁰ … Xᴸ and every block's kept activations; returns the
+    /// blocks' heads, which the backward pass reuses.
+    private func forward(_ model: Model, _ batch: TrainingBatch, _ w: TrainingWorkspace<Model>)
+        -> [CausalHeads<Model.Mixer.Scores>]
+    {
+        w.rotations.fill(Model.Mixer.rotation(of: model.parts(ofBlock: 0).mixer))
+        ModelEnds.embed(model.embedTokens, inputs: batch.inputs, scale: model.embedScaleFactor, into: w.hidden[0].pointer)
+        var heads: [CausalHeads<Model.Mixer.Scores>] = []
+        for (l, block) in w.blocks.enumerated() {
+            heads.append(block.mixer.heads(length: batch.length, rotation: w.rotations.table, buffers: w.kept[l].heads))
+            block.forward(w.hidden[l].pointer, into: w.hidden[l + 1].pointer, keeping: w.kept[l], heads: heads[l],
+                          rows: batch.rows, scratch: w.headScratch, threads: threads)
+        }
+        return heads
+    }
+
+    /// The mean next-token loss of `batch` and its gradient for every weight of `model`.
+    func lossAndGradients(_ model: Model, batch: TrainingBatch) -> (loss: Float, gradients: Model.Gradients) {
+        let w = cache.take(model, batch: batch, threads: threads)
+        defer { cache.keep(w) }
+        let heads = forward(model, batch, w)
+        let (rows, blocks, s) = (batch.rows, w.blocks, w.scratch)
+        let end = ModelEnds.head(layerNorm: model.layerNorm, outputProjection: model.outputProjection,
+                                 last: w.hidden[blocks.count].pointer, targets: batch.targets, buffers: w.logits,
+                                 scratch: s, threads: threads)
+        var blockGradients: [BlockGradients<Model.Mixer.Gradients>] = []
+        blockGradients.reserveCapacity(blocks.count)
+        for l in blocks.indices.reversed() {
+            blockGradients.append(blocks[l].backward(w.hidden[l].pointer, kept: w.kept[l], heads: heads[l], rows: rows,
+                                                     scratch: s, headScratch: w.headScratch, threads: threads))
+        }
+        let dEmbed = ModelEnds.embeddingGradient(inputs: batch.inputs, scale: model.embedScaleFactor,
+                                                 outputGradient: s.dX.pointer, vocabulary: model.outputProjection.rows,
+                                                 width: model.embedTokens.columns)
+        let gradients = model.gradients(embedTokens: dEmbed, blocks: blockGradients.reversed(), layerNorm: end.layerNorm,
+                                        outputProjection: end.outputProjection)
+        return (end.loss, gradients)
+    }
+
+    /// The mean next-token loss alone (the forward pass, and the loss's own gradient at the
+    /// output): the same number `lossAndGradients` returns, for evaluations.
+    func loss(_ model: Model, batch: TrainingBatch) -> Float {
+        let w = cache.take(model, batch: batch, threads: threads)
+        defer { cache.keep(w) }
+        _ = forward(model, batch, w)
+        return ModelEnds.head(layerNorm: model.layerNorm, outputProjection: model.outputProjection,
+                              last: w.hidden[w.blocks.count].pointer, targets: batch.targets, buffers: w.logits,
+                              scratch: w.scratch, threads: threads).loss
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// Every buffer one gradient pass writes, for one model configuration, batch shape and thread
+/// count: the blocks' weights laid out for the GEMMs, the hidden states X⁰ … Xᴸ, each block's
+/// kept activations, the gradients flowing back, each thread's head scratch, the positions'
+/// rotations, and the output's norm, logits and losses (about 60 MB at nanoGPT's CPU shape).
+/// Every buffer is written in full before it is read, so a workspace serves call after call
+/// without being cleared.
+final class TrainingWorkspace<Model: TrainableDecoder> {
+    let configuration: Model.Configuration
+    let sequences: Int, length: Int, threads: Int
+    /// The last call's blocks: their weight buffers are refilled by the next call.
+    var blocks: [TrainingBlock<Model.Mixer>]
+    let hidden: [FloatBuffer]
+    let kept: [BlockActivations<Model.Mixer>]
+    let scratch: BackwardScratch
+    let headScratch: [HeadScratch]
+    let rotations: PositionRotations
+    let logits: LogitBuffers
+
+    init(_ model: Model, batch: TrainingBatch, threads: Int) {
+        let (rows, e, length) = (batch.rows, model.embedTokens.columns, batch.length)
+        configuration = model.configuration
+        (sequences, self.length, self.threads) = (batch.sequences, length, threads)
+        let blocks = (0..<model.blockCount).map {
+            TrainingBlock<Model.Mixer>(model.parts(ofBlock: $0), length: length, reusing: nil)
+        }
+        self.blocks = blocks
+        hidden = (0...blocks.count).map { _ in FloatBuffer(rows * e) }
+        kept = blocks.map { BlockActivations($0, rows: rows, length: length) }
+        scratch = BackwardScratch(rows: rows, shape: blocks[0].shape, ffn: blocks[0].ffn)
+        headScratch = (0..<threads).map { _ in HeadScratch(blocks[0].shape, length: length) }
+        rotations = PositionRotations(pairs: Model.Mixer.rotation(of: model.parts(ofBlock: 0).mixer).angles.count, length: length)
+        logits = LogitBuffers(rows: rows, embed: e, vocabulary: model.outputProjection.rows)
+    }
+
+    /// Whether this workspace has the buffers for `model`'s configuration, `batch`'s shape and
+    /// `threads` threads.
+    func fits(_ model: Model, _ batch: TrainingBatch, threads: Int) -> Bool {
+        configuration == model.configuration && sequences == batch.sequences && length == batch.length
+            && self.threads == threads
+    }
+
+    /// Lays out `model`'s block weights for the GEMMs in this workspace's buffers (a model that fits).
+    func load(_ model: Model) {
+        blocks = blocks.indices.map { TrainingBlock(model.parts(ofBlock: $0), length: length, reusing: blocks[$0]) }
+    }
+}
+
+/// The workspace of the last call, kept for the next call of the same shape: training calls
+/// the gradient pass thousands of times on one shape, and fresh buffers of tens of megabytes
+/// cost a page fault per 4 KiB and a clearing on every call. One workspace at a time: a call
+/// takes it (or makes its own when it is missing, busy or of another shape) and leaves its own
+/// for the next, so concurrent calls never share buffers.
+final class WorkspaceCache<Model: TrainableDecoder>: @unchecked Sendable {
+    // Why `@unchecked Sendable` is safe: `spare` is read and written only with `lock` held, and a
+    // workspace taken out belongs to the one call that took it until it is kept again.
+    private let lock = NSLock()
+    private var spare: TrainingWorkspace<Model>?
+
+    /// The kept workspace with `model`'s weights loaded if it fits, else a new one.
+    func take(_ model: Model, batch: TrainingBatch, threads: Int) -> TrainingWorkspace<Model> {
+        lock.lock()
+        let kept = spare
+        spare = nil
+        lock.unlock()
+        guard let kept, kept.fits(model, batch, threads: threads) else {
+            return TrainingWorkspace(model, batch: batch, threads: threads)
+        }
+        kept.load(model)
+        return kept
+    }
+
+    /// Keeps `workspace` for the next call.
+    func keep(_ workspace: TrainingWorkspace<Model>) {
+        lock.lock()
+        spare = workspace
+        lock.unlock()
+    }
+}

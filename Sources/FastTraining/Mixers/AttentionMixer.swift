@@ -1,0 +1,60 @@
+import FastRetNet
+import Matrices
+import MultiScaleRetention
+import Transformer
+
+/// Multi-head causal softmax attention as a training mixer: the heads are
+/// A = softmax(Q Kᵀ/√d_k, causal) (`CausalSoftmax`) and their outputs are M = [head_1 … head_h]
+/// as they are, so dM is each head's dO (`CausalSelfAttention.backward`).
+struct AttentionMixer: TrainingMixer {
+    let shape: MixerShape
+    /// [W_Q; W_K; W_V] ((2E + V)×E) and W_O (E×V).
+    let projections: FloatBuffer, output: FloatBuffer
+    let softmax: CausalSoftmax
+
+    init(_ a: CausalSelfAttention<Float>, length: Int, reusing previous: AttentionMixer?) {
+        shape = MixerShape(embed: a.embedDimension, value: a.valueDimension, heads: a.heads, keyDimension: a.keyDimension,
+                           headDimension: a.headDimension, projectionWidth: 2 * a.embedDimension + a.valueDimension)
+        projections = .reusing(previous?.projections, concatenating: [a.qProj.storage, a.kProj.storage, a.vProj.storage])
+        output = .reusing(previous?.output, concatenating: [a.outProj.storage])
+        softmax = CausalSoftmax(keyDimension: a.keyDimension)
+    }
+
+    static func rotation(of layer: CausalSelfAttention<Float>) -> Rotation { layer.rotation }
+
+    /// Nothing beyond the heads' buffers.
+    func kept(rows: Int, length: Int) {}
+
+    func heads(length: Int, rotation: RotationTable, buffers: HeadActivations) -> CausalHeads<CausalSoftmax> {
+        CausalHeads(scores: softmax, shape: shape, keyScale: 1, length: length, rotation: rotation, buffers: buffers)
+    }
+
+    func forward(_ items: Range<Int>, heads: CausalHeads<CausalSoftmax>, projected: UnsafePointer<Float>, kept: Void,
+                 mixed: UnsafeMutablePointer<Float>, scratch: HeadScratch) {
+        let (v, dv) = (shape.value, shape.headDimension)
+        for item in items {
+            let (first, h) = heads.place(item)
+            heads.forward(item, projected: projected, into: mixed + first * v + h * dv, stride: v, scratch: scratch)
+        }
+    }
+
+    func backward(_ items: Range<Int>, heads: CausalHeads<CausalSoftmax>, projected: UnsafePointer<Float>, kept: Void,
+                  mixedGradient dM: UnsafePointer<Float>, into dProjected: UnsafeMutablePointer<Float>, terms: BackwardScratch,
+                  scratch: HeadScratch) {
+        let (v, dv) = (shape.value, shape.headDimension)
+        for item in items {
+            let (first, h) = heads.place(item)
+            heads.backward(item, outputGradient: dM + first * v + h * dv, stride: v, into: dProjected, scratch: scratch)
+        }
+    }
+
+    func gradients(projections dP: FloatBuffer, output dOut: FloatBuffer, terms: BackwardScratch, rows: Int)
+        -> AttentionGradients<Float>
+    {
+        let (e, v) = (shape.embed, shape.value)
+        return AttentionGradients(qProj: dP.matrix(firstRow: 0, rows: e, columns: e),
+                                  kProj: dP.matrix(firstRow: e, rows: e, columns: e),
+                                  vProj: dP.matrix(firstRow: 2 * e, rows: v, columns: e),
+                                  outProj: dOut.matrix(firstRow: 0, rows: e, columns: v))
+    }
+}

@@ -1,0 +1,36 @@
+import Kernels
+import Retention
+
+/// Retention's score map: A = S ⊙ D, D_tm = γ^{t−m} for m ≤ t and 0 above (Eq. 5); its backward
+/// is the same mask, dS = dA ⊙ D. Each head has its own γ: the mask multiplies row t by
+/// `table[T − 1 − t + m]` from one `DecayTable` per head (T values and T trailing zeros).
+struct DecayMask: ScoreMap {
+    let decays: [Decay<Float>]
+    let tables: [DecayTable]
+
+    /// The masks of `decays` for T = `length`; `previous`'s tables when they are for the same.
+    init(_ decays: [Decay<Float>], length: Int, reusing previous: DecayMask?) {
+        self.decays = decays
+        if let previous, previous.decays == decays, previous.tables.first?.length == length {
+            tables = previous.tables
+        } else {
+            tables = decays.map { DecayTable(length: length, decay: $0, trailingZeros: length) }
+        }
+    }
+
+    func forward(_ s: UnsafeMutablePointer<Float>, length: Int, head: Int) { mask(s, length: length, head: head) }
+
+    func backward(_ dA: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>, length: Int, head: Int) {
+        mask(dA, length: length, head: head)
+    }
+
+    /// S ← S ⊙ D.
+    private func mask(_ s: UnsafeMutablePointer<Float>, length n: Int, head: Int) {
+        tables[head].values.withUnsafeBufferPointer { table in
+            for t in 0..<n {
+                let decay = table.baseAddress! + (n - 1 - t), row = s + t * n
+                for m in 0..<n { row[m] *= decay[m] }
+            }
+        }
+    }
+}
