@@ -30,23 +30,12 @@ public struct FastTransformerGradients: Sendable {
     public func lossAndGradients(_ model: Transformer<Float>, sequences: [[Int]]) throws(TransformerError)
         -> (loss: Float, gradients: TransformerGradients<Float>)
     {
-        pass.lossAndGradients(model, batch: try Self.batch(sequences, model))
+        try pass.lossAndGradients(model, sequences: sequences)
     }
 
     /// The mean next-token loss alone (the forward pass): the same number `lossAndGradients`
     /// returns, for evaluations. Throws as it does.
     public func loss(_ model: Transformer<Float>, sequences: [[Int]]) throws(TransformerError) -> Float {
-        pass.loss(model, batch: try Self.batch(sequences, model))
-    }
-
-    private static func batch(_ sequences: [[Int]], _ model: Transformer<Float>) throws(TransformerError) -> TrainingBatch {
-        do {
-            return try TrainingBatch(sequences, vocabularySize: model.config.vocabSize)
-        } catch {
-            switch error {
-            case .argument(let name, let expected, let got): throw .argument(name: name, expected: expected, got: got)
-            case .token(let position, let id, let size): throw .token(position: position, id: id, vocabularySize: size)
-            }
-        }
+        try pass.loss(model, sequences: sequences)
     }
 }

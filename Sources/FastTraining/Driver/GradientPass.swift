@@ -34,8 +34,14 @@ struct GradientPass<Model: TrainableDecoder>: Sendable {
         return heads
     }
 
-    /// The mean next-token loss of `batch` and its gradient for every weight of `model`.
-    func lossAndGradients(_ model: Model, batch: TrainingBatch) -> (loss: Float, gradients: Model.Gradients) {
+    /// The mean next-token loss of `sequences` (each of T + 1 tokens gives T predictions; all
+    /// the same length, ≥ 2 tokens) and its gradient for every weight of `model`. Throws
+    /// `.argument` for no sequence, sequences of fewer than 2 tokens or of different lengths,
+    /// `.token` for an id outside the vocabulary.
+    func lossAndGradients(_ model: Model, sequences: [[Int]]) throws(Model.Failure)
+        -> (loss: Float, gradients: Model.Gradients)
+    {
+        let batch = try TrainingBatch(sequences, vocabularySize: model.outputProjection.rows, refusing: Model.Failure.self)
         let w = cache.take(model, batch: batch, threads: threads)
         defer { cache.keep(w) }
         let heads = forward(model, batch, w)
@@ -58,8 +64,9 @@ struct GradientPass<Model: TrainableDecoder>: Sendable {
     }
 
     /// The mean next-token loss alone (the forward pass, and the loss's own gradient at the
-    /// output): the same number `lossAndGradients` returns, for evaluations.
-    func loss(_ model: Model, batch: TrainingBatch) -> Float {
+    /// output): the same number `lossAndGradients` returns, for evaluations. Throws as it does.
+    func loss(_ model: Model, sequences: [[Int]]) throws(Model.Failure) -> Float {
+        let batch = try TrainingBatch(sequences, vocabularySize: model.outputProjection.rows, refusing: Model.Failure.self)
         let w = cache.take(model, batch: batch, threads: threads)
         defer { cache.keep(w) }
         _ = forward(model, batch, w)

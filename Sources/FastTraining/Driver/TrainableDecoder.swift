@@ -1,7 +1,6 @@
 import Matrices
 import MultiScaleRetention
 import RetNetModel
-import Transformer
 
 /// A reference decoder in Float as the training step sees it: the embedding E (scaled by s),
 /// blocks of Norm₁, a token mixer, Norm₂ and an FFN, the final norm and the output projection —
@@ -11,6 +10,8 @@ protocol TrainableDecoder {
     associatedtype Mixer: TrainingMixer
     associatedtype Gradients
     associatedtype Configuration: Equatable
+    /// The model's error type, which says why a batch was refused.
+    associatedtype Failure: BatchRefusal
 
     var configuration: Configuration { get }
     var embedTokens: Matrix<Float> { get }
@@ -25,51 +26,9 @@ protocol TrainableDecoder {
                    outputProjection: Matrix<Float>) -> Gradients
 }
 
-extension RetNet<Float>: TrainableDecoder {
-    typealias Mixer = RetentionMixer
-    var configuration: RetNetConfig { config }
-    var embedScaleFactor: Float { Float(config.embedScale) }
-    var blockCount: Int { blocks.count }
-
-    func parts(ofBlock l: Int) -> BlockParts<MultiScaleRetentionLayer<Float>> {
-        let b = blocks[l]
-        return BlockParts(mixerNorm: b.retentionLayerNorm, mixer: b.retention, finalNorm: b.finalLayerNorm, ffn: b.ffn)
-    }
-
-    func gradients(embedTokens: Matrix<Float>, blocks: [BlockGradients<MultiScaleRetentionGradients<Float>>],
-                   layerNorm: NormGradients<Float>, outputProjection: Matrix<Float>) -> RetNetGradients<Float> {
-        var gradients = RetNetGradients(zeroFor: self)
-        gradients.embedTokens = embedTokens
-        gradients.layerNorm = layerNorm
-        gradients.outputProjection = outputProjection
-        gradients.blocks = blocks.map {
-            RetNetBlockGradients(retentionLayerNorm: $0.mixerNorm, retention: $0.mixer, finalLayerNorm: $0.finalNorm, ffn: $0.ffn)
-        }
-        return gradients
-    }
-}
-
-extension Transformer<Float>: TrainableDecoder {
-    typealias Mixer = AttentionMixer
-    var configuration: TransformerConfig { config }
-    var embedScaleFactor: Float { Float(config.embedScale) }
-    var blockCount: Int { blocks.count }
-
-    func parts(ofBlock l: Int) -> BlockParts<CausalSelfAttention<Float>> {
-        let b = blocks[l]
-        return BlockParts(mixerNorm: b.attentionLayerNorm, mixer: b.attention, finalNorm: b.finalLayerNorm, ffn: b.ffn)
-    }
-
-    func gradients(embedTokens: Matrix<Float>, blocks: [BlockGradients<AttentionGradients<Float>>],
-                   layerNorm: NormGradients<Float>, outputProjection: Matrix<Float>) -> TransformerGradients<Float> {
-        var gradients = TransformerGradients(zeroFor: self)
-        gradients.embedTokens = embedTokens
-        gradients.layerNorm = layerNorm
-        gradients.outputProjection = outputProjection
-        gradients.blocks = blocks.map {
-            TransformerBlockGradients(attentionLayerNorm: $0.mixerNorm, attention: $0.mixer, finalLayerNorm: $0.finalNorm,
-                                      ffn: $0.ffn)
-        }
-        return gradients
-    }
+/// A model's error type as far as a batch is concerned: its two cases for a refused batch
+/// (`RetNetError` and `TransformerError` have both).
+protocol BatchRefusal: Error {
+    static func argument(name: String, expected: String, got: String) -> Self
+    static func token(position: Int, id: Int, vocabularySize: Int) -> Self
 }

@@ -20,21 +20,21 @@ struct TrainingBatch {
 
     /// Throws `.argument` for no sequence, a first sequence of fewer than 2 tokens, or a sequence
     /// whose length differs from the first's; `.token` for an id outside 0..<vocabularySize.
-    init(_ sequences: [[Int]], vocabularySize: Int) throws(BatchError) {
+    init<Failure: BatchRefusal>(_ sequences: [[Int]], vocabularySize: Int, refusing: Failure.Type) throws(Failure) {
         guard let first = sequences.first else {
-            throw .argument(name: "sequences", expected: "at least one sequence", got: "none")
+            throw Failure.argument(name: "sequences", expected: "at least one sequence", got: "none")
         }
         guard first.count >= 2 else {
-            throw .argument(name: "sequences[0]", expected: "at least 2 tokens (the loss predicts each next token)",
+            throw Failure.argument(name: "sequences[0]", expected: "at least 2 tokens (the loss predicts each next token)",
                             got: "\(first.count)")
         }
         for (index, sequence) in sequences.enumerated() {
             guard sequence.count == first.count else {
-                throw .argument(name: "sequences[\(index)]", expected: "\(first.count) tokens (the length of sequences[0])",
+                throw Failure.argument(name: "sequences[\(index)]", expected: "\(first.count) tokens (the length of sequences[0])",
                                 got: "\(sequence.count)")
             }
             for (position, id) in sequence.enumerated() where id < 0 || id >= vocabularySize {
-                throw .token(position: position, id: id, vocabularySize: vocabularySize)
+                throw Failure.token(position: position, id: id, vocabularySize: vocabularySize)
             }
         }
         self.sequences = sequences.count
@@ -42,11 +42,4 @@ struct TrainingBatch {
         inputs = sequences.flatMap { $0.dropLast() }
         targets = sequences.flatMap { $0.dropFirst() }
     }
-}
-
-/// Why a batch was refused, in the terms every model's error type has (`RetNetError`,
-/// `TransformerError`): each front converts it case for case.
-enum BatchError: Error {
-    case argument(name: String, expected: String, got: String)
-    case token(position: Int, id: Int, vocabularySize: Int)
 }

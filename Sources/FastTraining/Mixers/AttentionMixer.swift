@@ -58,3 +58,31 @@ struct AttentionMixer: TrainingMixer {
                                   outProj: dOut.matrix(firstRow: 0, rows: e, columns: v))
     }
 }
+
+extension TransformerError: BatchRefusal {}
+
+extension Transformer<Float>: TrainableDecoder {
+    typealias Mixer = AttentionMixer
+    typealias Failure = TransformerError
+    var configuration: TransformerConfig { config }
+    var embedScaleFactor: Float { Float(config.embedScale) }
+    var blockCount: Int { blocks.count }
+
+    func parts(ofBlock l: Int) -> BlockParts<CausalSelfAttention<Float>> {
+        let b = blocks[l]
+        return BlockParts(mixerNorm: b.attentionLayerNorm, mixer: b.attention, finalNorm: b.finalLayerNorm, ffn: b.ffn)
+    }
+
+    func gradients(embedTokens: Matrix<Float>, blocks: [BlockGradients<AttentionGradients<Float>>],
+                   layerNorm: NormGradients<Float>, outputProjection: Matrix<Float>) -> TransformerGradients<Float> {
+        var gradients = TransformerGradients(zeroFor: self)
+        gradients.embedTokens = embedTokens
+        gradients.layerNorm = layerNorm
+        gradients.outputProjection = outputProjection
+        gradients.blocks = blocks.map {
+            TransformerBlockGradients(attentionLayerNorm: $0.mixerNorm, attention: $0.mixer, finalLayerNorm: $0.finalNorm,
+                                      ffn: $0.ffn)
+        }
+        return gradients
+    }
+}

@@ -125,3 +125,30 @@ struct RetentionMixer: TrainingMixer {
             outProj: dOut.matrix(firstRow: 0, rows: e, columns: v), headNorm: headNormGradients)
     }
 }
+
+extension RetNetError: BatchRefusal {}
+
+extension RetNet<Float>: TrainableDecoder {
+    typealias Mixer = RetentionMixer
+    typealias Failure = RetNetError
+    var configuration: RetNetConfig { config }
+    var embedScaleFactor: Float { Float(config.embedScale) }
+    var blockCount: Int { blocks.count }
+
+    func parts(ofBlock l: Int) -> BlockParts<MultiScaleRetentionLayer<Float>> {
+        let b = blocks[l]
+        return BlockParts(mixerNorm: b.retentionLayerNorm, mixer: b.retention, finalNorm: b.finalLayerNorm, ffn: b.ffn)
+    }
+
+    func gradients(embedTokens: Matrix<Float>, blocks: [BlockGradients<MultiScaleRetentionGradients<Float>>],
+                   layerNorm: NormGradients<Float>, outputProjection: Matrix<Float>) -> RetNetGradients<Float> {
+        var gradients = RetNetGradients(zeroFor: self)
+        gradients.embedTokens = embedTokens
+        gradients.layerNorm = layerNorm
+        gradients.outputProjection = outputProjection
+        gradients.blocks = blocks.map {
+            RetNetBlockGradients(retentionLayerNorm: $0.mixerNorm, retention: $0.mixer, finalLayerNorm: $0.finalNorm, ffn: $0.ffn)
+        }
+        return gradients
+    }
+}
