@@ -50,6 +50,8 @@ let package = Package(
         .library(name: "RetNetModel", targets: ["RetNetModel"]),
         .library(name: "Transformer", targets: ["Transformer"]),
         .library(name: "Kernels", targets: ["Kernels"]),
+        .library(name: "FastRetention", targets: ["FastRetention"]),
+        .library(name: "FastLayers", targets: ["FastLayers"]),
         .library(name: "FastRetNet", targets: ["FastRetNet"]),
         .library(name: "FastTransformer", targets: ["FastTransformer"]),
         .library(name: "FastTraining", targets: ["FastTraining"]),
@@ -96,32 +98,44 @@ let package = Package(
         // decoding costs each of them: the baseline for the inference-cost comparison.
         .target(name: "Transformer", dependencies: ["Matrices", "Recurrence", "Retention", "MultiScaleRetention", "RetNetModel"]),
 
-        // MARK: Fast path (chapter 08)
+        // MARK: Fast path (chapter 08 on): Kernels → FastRetention, FastLayers → FastRetNet | FastTransformer | FastTraining
 
-        // Float SIMD kernels: the GEMM ladder (GEMM/), retention's three forms (Retention/),
-        // vectorised exp and erf (VectorMath/), work split between threads (Threads/).
-        .target(name: "Kernels", dependencies: ["Matrices", "Retention"], swiftSettings: nativeCPU),
+        // Float SIMD kernels with no model in them: the GEMM ladder (GEMM/), vectorised exp and
+        // erf (VectorMath/), work split between threads (Threads/).
+        .target(name: "Kernels", dependencies: ["Matrices"], swiftSettings: nativeCPU),
+        // Retention's three forms as Float kernels on the GEMM (against the reference `Retention`).
+        .target(name: "FastRetention", dependencies: ["Matrices", "Retention", "Kernels"], swiftSettings: nativeCPU),
+        // The layers every fast decoder shares, on rows of flat Float buffers: packed linear maps and
+        // FFN, the one implementation of the norms and activations (forward and backward), rotation
+        // tables, buffers. No model in it.
+        .target(
+            name: "FastLayers",
+            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "Kernels"],
+            swiftSettings: nativeCPU
+        ),
         // Measuring the kernels: rounding-error bounds against exact references, the FMA peak, a stopwatch,
         // and the machine a measurement names (its CPU, load and date).
-        .target(name: "Measuring", dependencies: ["Matrices", "Retention", "Kernels"], swiftSettings: nativeCPU),
+        .target(name: "Measuring", dependencies: ["Matrices", "Retention", "Kernels", "FastRetention"], swiftSettings: nativeCPU),
         // A RetNet<Float> on the kernels: GEMMs for every projection, retention kernels per head, decoding.
         .target(
             name: "FastRetNet",
-            dependencies: ["Matrices", "Retention", "MultiScaleRetention", "RetNetModel", "Kernels"],
+            dependencies: ["Matrices", "Retention", "MultiScaleRetention", "RetNetModel", "Kernels", "FastRetention", "FastLayers"],
             swiftSettings: nativeCPU
         ),
         // The Transformer's decoding step in Float on the same kernels (the baseline, measured alike).
         .target(
             name: "FastTransformer",
-            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "Transformer", "Kernels", "FastRetNet"],
+            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "Transformer", "Kernels", "FastLayers"],
             swiftSettings: nativeCPU
         ),
 
-        // The loss and every weight's gradient of a RetNet<Float> or a Transformer<Float> for a batch
-        // of sequences, on the same kernels (chapter 10's backward pass, fast): what training steps on.
+        // The loss and every weight's gradient of a decoder in Float for a batch of sequences, on the
+        // same kernels (chapter 10's backward pass, fast): one block generic over its token mixer
+        // (retention, softmax attention, …), one driver. What training steps on.
         .target(
             name: "FastTraining",
-            dependencies: ["Matrices", "Retention", "MultiScaleRetention", "RetNetModel", "Transformer", "Kernels", "FastRetNet"],
+            dependencies: ["Matrices", "Retention", "MultiScaleRetention", "RetNetModel", "Transformer", "Kernels", "FastRetention",
+                           "FastLayers"],
             swiftSettings: nativeCPU
         ),
 
@@ -177,7 +191,7 @@ let package = Package(
         chapter("05", "05-the-chunkwise-form", uses: ["Diagonalisation", "Retention"]),
         chapter("06", "06-gated-multi-scale-retention", uses: ["Retention", "MultiScaleRetention"]),
         chapter("07", "07-the-retnet", uses: ["Retention", "MultiScaleRetention", "RetNetModel", "TorchscaleCheckpoint"]),
-        chapter("08", "08-simd-kernels", uses: ["Retention", "Kernels", "Measuring"], alsoExcluding: ["benchmarks"]),
+        chapter("08", "08-simd-kernels", uses: ["Retention", "Kernels", "FastRetention", "Measuring"], alsoExcluding: ["benchmarks"]),
         chapter("09", "09-what-inference-costs", uses: ["Retention", "MultiScaleRetention", "RetNetModel", "Transformer", "FastRetNet",
                                                         "FastTransformer", "Measuring", "Plots"]),
         chapter("10", "10-gradients", uses: ["Diagonalisation", "Retention", "MultiScaleRetention", "RetNetModel",
@@ -228,7 +242,7 @@ let package = Package(
         .testTarget(name: "MultiScaleRetentionTests", dependencies: ["MultiScaleRetention", "Retention", "Matrices", "TestSupport"]),
         .testTarget(name: "RetNetModelTests", dependencies: ["RetNetModel", "MultiScaleRetention", "Retention", "Matrices", "TestSupport"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "RetNetModel", "MultiScaleRetention", "Matrices", "TestSupport"]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Measuring", "Retention", "Matrices", "TestSupport"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "FastRetention", "Measuring", "Retention", "Matrices", "TestSupport"]),
         .testTarget(
             name: "FastRetNetTests",
             dependencies: ["FastRetNet", "RetNetModel", "TorchscaleCheckpoint", "MultiScaleRetention", "Retention", "Kernels", "Matrices",

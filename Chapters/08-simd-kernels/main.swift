@@ -1,8 +1,9 @@
 import ArgumentParser
 import ChapterSupport
+import FastRetention
 import Kernels
-import Measuring
 import Matrices
+import Measuring
 import Notebook
 import Retention
 

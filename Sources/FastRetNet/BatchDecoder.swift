@@ -1,3 +1,5 @@
+import FastLayers
+import FastRetention
 import Kernels
 import RetNetModel
 

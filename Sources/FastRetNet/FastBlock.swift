@@ -1,8 +1,10 @@
+import FastLayers
+import FastRetention
 import Kernels
 import Matrices
 import MultiScaleRetention
-import Retention
 import RetNetModel
+import Retention
 
 /// One RetNet block's weights, laid out for the kernels (`RetNetBlock`'s computation):
 ///
@@ -110,9 +112,9 @@ struct FastBlock: Sendable {
             let i = t - rows.lowerBound
             let target = workspace.gatedHeads + t * v + h * dv
             target.update(from: o + i * dv, count: dv)
-            RowNorms.head(headNorm, target, width: dv, channel: h * dv)
+            NormRows.head(headNorm, target, width: dv, channel: h * dv)
             let g = qkvg + t * width + 2 * e + v + h * dv
-            FloatActivation.apply(.swish, g, times: target, into: target, count: dv)
+            ActivationRows.apply(.swish, g, times: target, into: target, count: dv)
         }
     }
 

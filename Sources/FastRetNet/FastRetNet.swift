@@ -1,8 +1,10 @@
+import FastLayers
+import FastRetention
 import Kernels
 import Matrices
 import MultiScaleRetention
-import Retention
 import RetNetModel
+import Retention
 
 /// A `RetNet<Float>` laid out for the SIMD kernels: the same model and the same numbers up to
 /// Float rounding, computed fast.
@@ -128,7 +130,7 @@ public struct FastRetNet: Sendable {
         for l in blocks.indices {
             blocks[l](workspace, rows: n, form: form, states: &state.layers[l], threads: threads)
         }
-        Bands.run(n, threads: threads) { rows in RowNorms.block(layerNorm, x, into: normed, rows: rows, width: e) }
+        Bands.run(n, threads: threads) { rows in NormRows.block(layerNorm, x, into: normed, rows: rows, width: e) }
         head.apply(normed, rows: n, into: logits, threads: threads)
     }
 

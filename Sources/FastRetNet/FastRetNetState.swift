@@ -1,8 +1,9 @@
+import FastRetention
 import Kernels
 import Matrices
 import MultiScaleRetention
-import Retention
 import RetNetModel
+import Retention
 
 /// The recurrent state of a `FastRetNet`: every layer's heads as `RetentionKernelState`s (flat
 /// d_k×d_v Floats that a decoding step updates in place), all at the position of the next token.

@@ -1,9 +1,10 @@
+import FastLayers
 /// Every buffer a forward pass writes, for up to `rows` rows, allocated once (llm.c's
 /// `ActivationTensors`): the blocks run one after another, so each layer reuses the buffers the
 /// previous one wrote, and a `FastRetNet.Decoder` reuses them for every token. A decoding step
 /// then allocates nothing; a forward pass allocates one workspace for all of its layers.
 ///
-/// One allocation holds them all, each buffer a slice of it: room for the widest block, whatever
+/// One allocation (a `FloatArena`) holds them all, each buffer a slice of it: room for the widest block, whatever
 /// the widths of the others. Used by one call at a time; within a call, threads write disjoint
 /// rows, heads or panels.
 package final class Workspace {
@@ -30,7 +31,7 @@ package final class Workspace {
     let values: UnsafeMutablePointer<Float>, outputs: UnsafeMutablePointer<Float>
     /// cos and sin of the rows' angles.
     let rotation: RotationTable
-    private let memory: UnsafeMutablePointer<Float>
+    private let arena: FloatArena
 
     init(_ model: FastRetNet, rows: Int) {
         let e = model.config.embedDim, blocks = model.blocks, pairs = model.rotation.angles.count
@@ -38,31 +39,12 @@ package final class Workspace {
         let keys = widest { $0.heads * $0.keyDimension }, values = widest { $0.heads * $0.headDimension }
         let counts = [rows * e, rows * e, widest(\.projections.outputs), values, rows * e, widest(\.ffn.expand.outputs),
                       widest(\.ffn.hidden), keys, keys, values, values, rows * pairs, rows * pairs]
-        let slices: [UnsafeMutablePointer<Float>]
-        (memory, slices) = Self.allocate(counts)
+        arena = FloatArena(counts)
+        let slices = arena.slices
         self.rows = rows
         (x, normed, qkvg, gatedHeads, y, expanded, activated) = (slices[0], slices[1], slices[2], slices[3], slices[4],
                                                                  slices[5], slices[6])
         (q, k, self.values, outputs) = (slices[7], slices[8], slices[9], slices[10])
         rotation = RotationTable(pairs: pairs, cos: slices[11], sin: slices[12])
-    }
-
-    deinit {
-        memory.deallocate()
-    }
-
-    /// One zeroed allocation for buffers of `counts` floats, and where each begins in it (one
-    /// after another); the caller deallocates `memory`.
-    package static func allocate(_ counts: [Int]) -> (memory: UnsafeMutablePointer<Float>, slices: [UnsafeMutablePointer<Float>]) {
-        let total = Swift.max(1, counts.reduce(0, +))
-        let memory = UnsafeMutablePointer<Float>.allocate(capacity: total)
-        memory.initialize(repeating: 0, count: total)
-        var slices: [UnsafeMutablePointer<Float>] = []
-        var next = memory
-        for count in counts {
-            slices.append(next)
-            next += count
-        }
-        return (memory, slices)
     }
 }

@@ -1,3 +1,4 @@
+import FastLayers
 import Transformer
 
 extension FastTransformer {

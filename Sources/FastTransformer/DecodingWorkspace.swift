@@ -1,7 +1,7 @@
-import FastRetNet
+import FastLayers
 
 /// Every buffer a `FastTransformer` step or prefill writes, for up to `rows` rows, allocated
-/// once (one allocation, each buffer a slice of it): the blocks run one after another and reuse
+/// once (one `FloatArena`, each buffer a slice of it): the blocks run one after another and reuse
 /// them, and a `FastTransformer.Decoder` reuses them for every step, so a step allocates nothing.
 final class DecodingWorkspace {
     let rows: Int
@@ -27,7 +27,7 @@ final class DecodingWorkspace {
     let sequences: UnsafeMutablePointer<SequenceCache>
     /// 2E + V: the row length of `qkv`.
     let qkvWidth: Int
-    private let memory: UnsafeMutablePointer<Float>
+    private let arena: FloatArena
 
     init(_ model: FastTransformer, rows: Int, scoreItems: Int, scoreStride: Int) {
         let e = model.config.embedDim, block = model.blocks[0], pairs = model.config.keyDim / 2
@@ -35,8 +35,8 @@ final class DecodingWorkspace {
         let counts = [rows * e, rows * e, rows * qkvWidth, rows * model.config.valueEmbedDim, rows * e,
                       rows * block.ffn.expand.outputs, rows * block.ffn.hidden, scoreItems * scoreStride, rows * pairs,
                       rows * pairs]
-        let slices: [UnsafeMutablePointer<Float>]
-        (memory, slices) = Workspace.allocate(counts)
+        arena = FloatArena(counts)
+        let slices = arena.slices
         self.rows = rows
         self.scoreStride = scoreStride
         (x, normed, qkv, mixed, y, expanded, activated, scores) = (slices[0], slices[1], slices[2], slices[3], slices[4],
@@ -46,7 +46,6 @@ final class DecodingWorkspace {
     }
 
     deinit {
-        memory.deallocate()
         sequences.deallocate()
     }
 }

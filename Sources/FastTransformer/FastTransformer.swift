@@ -1,4 +1,4 @@
-import FastRetNet
+import FastLayers
 import Foundation
 import Kernels
 import Matrices

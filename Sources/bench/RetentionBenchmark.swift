@@ -1,5 +1,6 @@
 import ArgumentParser
 import Benchmarks
+import FastRetention
 import Kernels
 import Matrices
 import Measuring

@@ -1,3 +1,4 @@
+import FastRetention
 import Foundation
 import Matrices
 import Retention

@@ -1,3 +1,4 @@
+import FastRetention
 import Matrices
 import Retention
 import Testing

@@ -1,3 +1,4 @@
+import FastLayers
 /// The gradients flowing back through the blocks, for R rows, shared by every block (all have
 /// one configuration's widths): rows×width each.
 final class BackwardScratch {

@@ -1,3 +1,4 @@
+import FastLayers
 import Kernels
 import Matrices
 import MultiScaleRetention

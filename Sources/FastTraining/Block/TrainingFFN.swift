@@ -1,4 +1,4 @@
-import FastRetNet
+import FastLayers
 import Kernels
 import Matrices
 import MultiScaleRetention
@@ -64,7 +64,7 @@ extension TrainingFFN {
         Bands.run(rows, threads: threads) { band in
             for t in band {
                 let row = expanded.pointer + t * span
-                FloatActivation.apply(activation, row, times: gated ? row + f : nil, into: activated.pointer + t * f, count: f)
+                ActivationRows.apply(activation, row, times: gated ? row + f : nil, into: activated.pointer + t * f, count: f)
             }
         }
         out.update(from: y, count: rows * e)

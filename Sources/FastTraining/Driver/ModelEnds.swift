@@ -1,4 +1,4 @@
-import FastRetNet
+import FastLayers
 import Kernels
 import Matrices
 import MultiScaleRetention

@@ -1,3 +1,4 @@
+import FastLayers
 import Foundation
 
 /// Every buffer one gradient pass writes, for one model configuration, batch shape and thread

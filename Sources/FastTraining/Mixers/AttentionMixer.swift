@@ -1,4 +1,4 @@
-import FastRetNet
+import FastLayers
 import Matrices
 import MultiScaleRetention
 import Transformer

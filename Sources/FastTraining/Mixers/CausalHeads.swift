@@ -1,4 +1,4 @@
-import FastRetNet
+import FastLayers
 import Kernels
 
 /// One causal head of one sequence, as GEMMs on T×T matrices (T is a training context, tens to

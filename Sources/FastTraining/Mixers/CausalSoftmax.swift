@@ -1,3 +1,4 @@
+import FastLayers
 import Kernels
 
 /// Attention's score map: A = softmax(S/√d_k) row by row over the positions m ≤ t, zero above;

@@ -1,3 +1,4 @@
+import FastRetention
 import Kernels
 import Retention
 

@@ -1,9 +1,9 @@
-import FastRetNet
+import FastLayers
 import Kernels
 import Matrices
 import MultiScaleRetention
-import Retention
 import RetNetModel
+import Retention
 
 /// Gated multi-scale retention as a training mixer (Sec. 2.2): the heads are retention's
 /// parallel form, A = Q Kᵀ ⊙ D (`DecayMask`), and each head's output then passes its norm and
@@ -62,7 +62,7 @@ struct RetentionMixer: TrainingMixer {
                 normalised.update(from: o + t * dv, count: dv)
                 NormRows.head(headNorm, normalised, width: dv, channel: h * dv)
                 let g = projected + (first + t) * width + 2 * e + v + h * dv
-                FloatActivation.apply(.swish, g, times: nil, into: swish, count: dv)
+                ActivationRows.apply(.swish, g, times: nil, into: swish, count: dv)
                 let gated = mixed + column
                 for c in 0..<dv { gated[c] = swish[c] * normalised[c] }
             }

@@ -1,4 +1,4 @@
-import FastRetNet
+import FastLayers
 import MultiScaleRetention
 
 /// The widths of a block's token mixer: E, V, h, d_k = E/h, d_v = V/h, and the width of its

@@ -49,7 +49,7 @@ extension GEMM {
     /// C = A B (or C += A B) with B (k×n) already packed by `packB(all:…)` with the same
     /// `blocking`: B is packed once and may serve many products (every row band of a threaded
     /// product, every row tile of the tiled retention kernels, every call of a model's weights).
-    static func blockedKernel(_ a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
+    package static func blockedKernel(_ a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
                               _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int, accumulate: Bool,
                               blocking: GEMMBlocking = .selected) {
         let paddedColumns = paddedWidth(n, blocking)
@@ -144,7 +144,7 @@ extension GEMM {
     }
 
     /// Floats that B (k×n) takes packed for `blocking`: k rows of n rounded up to whole tiles.
-    static func packedCount(k: Int, n: Int, blocking: GEMMBlocking = .selected) -> Int { k * paddedWidth(n, blocking) }
+    package static func packedCount(k: Int, n: Int, blocking: GEMMBlocking = .selected) -> Int { k * paddedWidth(n, blocking) }
 
     /// n rounded up to whole tile columns: the row length of a packed B.
     static func paddedWidth(_ n: Int, _ blocking: GEMMBlocking) -> Int {
@@ -156,7 +156,7 @@ extension GEMM {
     /// block by block of rows (`blockDepth(k)` each, the last may be less), and within a block panel by panel of n_c columns (`packB`),
     /// one after another. The block of rows p₀ … and columns j₀ … starts at p₀ n̄ + kb j₀ (n̄:
     /// columns rounded up to whole tiles; kb: the block's depth).
-    static func packB(all b: UnsafePointer<Float>, ldb: Int, depth k: Int, columns n: Int,
+    package static func packB(all b: UnsafePointer<Float>, ldb: Int, depth k: Int, columns n: Int,
                       into packed: UnsafeMutablePointer<Float>, blocking: GEMMBlocking = .selected) {
         let kc = blocking.blockDepth(k)
         let paddedColumns = paddedWidth(n, blocking)

@@ -3,19 +3,19 @@ import Matrices
 /// Floats on the heap, zero-filled, freed with the value: the activations a forward pass keeps
 /// for the backward pass, the gradients flowing back, and the weights of one step laid out for
 /// the kernels. Threads write disjoint rows, heads or columns of a buffer while one call runs.
-final class FloatBuffer {
-    let count: Int
-    let pointer: UnsafeMutablePointer<Float>
+package final class FloatBuffer {
+    package let count: Int
+    package let pointer: UnsafeMutablePointer<Float>
 
     /// `count` zeros.
-    init(_ count: Int) {
+    package init(_ count: Int) {
         self.count = count
         pointer = .allocate(capacity: Swift.max(1, count))
         pointer.initialize(repeating: 0, count: Swift.max(1, count))
     }
 
     /// The concatenation of `parts`, in order.
-    convenience init(concatenating parts: [[Float]]) {
+    package convenience init(concatenating parts: [[Float]]) {
         self.init(parts.reduce(0) { $0 + $1.count })
         fill(concatenating: parts)
     }
@@ -23,7 +23,7 @@ final class FloatBuffer {
     /// `previous` refilled with the concatenation of `parts` when it holds exactly that many
     /// floats (no allocation, no clearing), else a new buffer: a call's weights laid out in the
     /// buffers of the last call's.
-    static func reusing(_ previous: FloatBuffer?, concatenating parts: [[Float]]) -> FloatBuffer {
+    package static func reusing(_ previous: FloatBuffer?, concatenating parts: [[Float]]) -> FloatBuffer {
         guard let previous, previous.count == parts.reduce(0, { $0 + $1.count }) else {
             return FloatBuffer(concatenating: parts)
         }
@@ -32,7 +32,7 @@ final class FloatBuffer {
     }
 
     /// Overwrites the first floats with the concatenation of `parts` (at most `count` floats).
-    func fill(concatenating parts: [[Float]]) {
+    package func fill(concatenating parts: [[Float]]) {
         var next = pointer
         for part in parts {
             part.withUnsafeBufferPointer { source in
@@ -43,7 +43,7 @@ final class FloatBuffer {
     }
 
     /// The floats [start, start + count) as an array.
-    func array(from start: Int = 0, count: Int? = nil) -> [Float] {
+    package func array(from start: Int = 0, count: Int? = nil) -> [Float] {
         Array(UnsafeBufferPointer(start: pointer + start, count: count ?? self.count - start))
     }
 
@@ -55,7 +55,7 @@ final class FloatBuffer {
 extension FloatBuffer {
     /// Rows [firstRow, firstRow + rows) of the buffer read as a matrix of `columns` columns: one
     /// weight's gradient cut out of a stacked product.
-    func matrix(firstRow: Int, rows: Int, columns: Int) -> Matrix<Float> {
+    package func matrix(firstRow: Int, rows: Int, columns: Int) -> Matrix<Float> {
         Matrix(rows: rows, columns: columns, entries: array(from: firstRow * columns, count: rows * columns))
     }
 }

@@ -1,3 +1,4 @@
+import Kernels
 import Retention
 
 /// Row t of the decay mask D (paper Eq. 5) as a contiguous slice of one table of n + z floats

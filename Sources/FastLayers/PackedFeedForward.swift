@@ -38,21 +38,21 @@ package struct PackedFeedForward: Sendable {
                        activated: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>, threads: Int,
                        streaming: Bool = false) {
         expand.apply(x, rows: n, into: expanded, threads: threads, streaming: streaming)
-        Bands.run(n, threads: threads, ActivationRows(ffn: self, expanded: expanded, activated: activated))
+        Bands.run(n, threads: threads, FeedForwardRows(ffn: self, expanded: expanded, activated: activated))
         contract.apply(activated, rows: n, into: out, threads: threads, streaming: streaming)
     }
 }
 
 /// act(fc1 ·) [⊙ gate ·] for a band of rows: a value, so that a decoding step of several rows
 /// hands it to the threads without an allocation (`BandWork`).
-private struct ActivationRows: BandWork {
+private struct FeedForwardRows: BandWork {
     let ffn: PackedFeedForward
     let expanded: UnsafeMutablePointer<Float>, activated: UnsafeMutablePointer<Float>
 
     func callAsFunction(_ rows: Range<Int>) {
         let (f, span) = (ffn.hidden, ffn.expand.outputs)
         for t in rows {
-            FloatActivation.apply(ffn.activation, expanded + t * span, times: ffn.gated ? expanded + t * span + f : nil,
+            ActivationRows.apply(ffn.activation, expanded + t * span, times: ffn.gated ? expanded + t * span + f : nil,
                                   into: activated + t * f, count: f)
         }
     }

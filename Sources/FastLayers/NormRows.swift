@@ -1,7 +1,10 @@
+import Kernels
 import MultiScaleRetention
 import RetNetModel
 
-/// Every norm of the model on rows of flat Float buffers, forward and backward, in
+/// Every norm of the model on rows of flat Float buffers, forward and backward — the one
+/// implementation the inference (`FastRetNet`, `FastTransformer`) and training (`FastTraining`)
+/// paths share, so that a model's forward pass rounds the same in both — in
 /// `NormBackward`'s formulas (chapter 10): for a group of d entries, x̂ = (x − μ) · r with
 /// r = 1/√(σ² + ε) (μ = 0 and σ² the mean square for RMSNorm), y = x̂ ⊙ w + b, and dx̂ = dy ⊙ w,
 ///
@@ -14,8 +17,8 @@ import RetNetModel
 /// The weight and bias gradients are sums over rows: each row's terms, dy ⊙ x̂, are written out
 /// and `columnSums` adds them in row order afterwards, so that rows can be split between threads
 /// and the sums still come out the same for any thread count.
-enum NormRows {
-    typealias Vector = SIMD16<Float>
+package enum NormRows {
+    package typealias Vector = SIMD16<Float>
 
     @inline(__always)
     private static func load(_ p: UnsafePointer<Float>, _ c: Int) -> Vector {
@@ -29,7 +32,7 @@ enum NormRows {
 
     /// μ (0 unless `centred`) and r = 1/√(σ² + ε) of the d entries at x.
     @inline(__always)
-    static func statistics(_ x: UnsafePointer<Float>, count d: Int, centred: Bool, eps: Float) -> (mean: Float, r: Float) {
+    package static func statistics(_ x: UnsafePointer<Float>, count d: Int, centred: Bool, eps: Float) -> (mean: Float, r: Float) {
         let (count, full) = (Float(d), d / 16 * 16)
         var mean: Float = 0
         if centred {
@@ -54,7 +57,7 @@ enum NormRows {
 
     /// y = x̂ ⊙ w + b for one group of d entries at x (w and b: the group's d weights and biases,
     /// nil for a norm without them). y may be x itself.
-    static func forward(_ x: UnsafePointer<Float>, count d: Int, centred: Bool, eps: Float, weight: UnsafePointer<Float>?,
+    package static func forward(_ x: UnsafePointer<Float>, count d: Int, centred: Bool, eps: Float, weight: UnsafePointer<Float>?,
                         bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>) {
         let (mean, r) = statistics(x, count: d, centred: centred, eps: eps)
         let full = d / 16 * 16
@@ -73,7 +76,7 @@ enum NormRows {
     }
 
     /// Rows `rows` of a block norm (over all E columns) of X into Y.
-    static func block(_ norm: BlockNorm<Float>, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+    package static func block(_ norm: BlockNorm<Float>, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
                       rows: Range<Int>, width e: Int) {
         let (centred, eps, weight, bias): (Bool, Float, [Float], [Float]) = switch norm {
         case .layerNorm(let w, let b, let eps): (true, eps, w, b)
@@ -91,7 +94,7 @@ enum NormRows {
 
     /// The per-head norm of one head's row of d_v outputs, in place; `channel` is the head's
     /// first column in the layer's h·d_v channels (for GroupNorm's weight and bias).
-    static func head(_ norm: HeadNorm<Float>, _ row: UnsafeMutablePointer<Float>, width dv: Int, channel: Int) {
+    package static func head(_ norm: HeadNorm<Float>, _ row: UnsafeMutablePointer<Float>, width dv: Int, channel: Int) {
         switch norm {
         case .groupNorm(let weight, let bias, let eps):
             weight.withUnsafeBufferPointer { weight in
@@ -107,7 +110,7 @@ enum NormRows {
 
     /// dx for one group of d entries at `x` given dy; dy ⊙ x̂ into `weightTerms` when given.
     /// `weight` is the group's d weights (nil for a norm without one).
-    static func backward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, count d: Int, centred: Bool, eps: Float,
+    package static func backward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, count d: Int, centred: Bool, eps: Float,
                          weight: UnsafePointer<Float>?, into dx: UnsafeMutablePointer<Float>,
                          weightTerms: UnsafeMutablePointer<Float>?) {
         let (mean, r) = statistics(x, count: d, centred: centred, eps: eps)
@@ -144,7 +147,7 @@ enum NormRows {
 
     /// dX for rows `rows` of a block norm (over all E columns) of X, given dY; dY ⊙ x̂ into the
     /// same rows of `weightTerms` (rows×E).
-    static func block(_ norm: BlockNorm<Float>, _ x: UnsafePointer<Float>, _ dY: UnsafePointer<Float>,
+    package static func block(_ norm: BlockNorm<Float>, _ x: UnsafePointer<Float>, _ dY: UnsafePointer<Float>,
                       into dX: UnsafeMutablePointer<Float>, weightTerms: UnsafeMutablePointer<Float>, rows: Range<Int>,
                       width e: Int) {
         let (centred, eps, weight): (Bool, Float, [Float]) = switch norm {
@@ -160,7 +163,7 @@ enum NormRows {
     }
 
     /// Σ over `rows` rows of the rows×`width` matrix at `terms`, column by column, rows in order.
-    static func columnSums(_ terms: UnsafePointer<Float>, rows: Int, width: Int) -> [Float] {
+    package static func columnSums(_ terms: UnsafePointer<Float>, rows: Int, width: Int) -> [Float] {
         var sums = [Float](repeating: 0, count: width)
         sums.withUnsafeMutableBufferPointer { sums in
             for n in 0..<rows {
@@ -173,7 +176,7 @@ enum NormRows {
 
     /// The gradients of a block norm's own weights from its rows' terms: w from dY ⊙ x̂ and,
     /// for LayerNorm, b from dY.
-    static func gradients(_ norm: BlockNorm<Float>, weightTerms: UnsafePointer<Float>, outputGradient dY: UnsafePointer<Float>,
+    package static func gradients(_ norm: BlockNorm<Float>, weightTerms: UnsafePointer<Float>, outputGradient dY: UnsafePointer<Float>,
                           rows: Int, width e: Int) -> NormGradients<Float> {
         let weight = columnSums(weightTerms, rows: rows, width: e)
         switch norm {
@@ -181,4 +184,19 @@ enum NormRows {
         case .rms: return NormGradients(weight: weight, bias: [])
         }
     }
+}
+
+/// `NormRows.block` on a band of rows: a value, so that a decoding step of several rows hands it
+/// to the threads without an allocation (`BandWork`).
+package struct BlockNormRows: BandWork {
+    let norm: BlockNorm<Float>
+    let x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+    let width: Int
+
+    /// `norm` of the rows of x (each `width` floats) into y.
+    package init(_ norm: BlockNorm<Float>, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, width: Int) {
+        (self.norm, self.x, self.y, self.width) = (norm, x, y, width)
+    }
+
+    package func callAsFunction(_ band: Range<Int>) { NormRows.block(norm, x, into: y, rows: band, width: width) }
 }

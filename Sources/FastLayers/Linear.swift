@@ -9,23 +9,23 @@ import Kernels
 ///
 /// The GEMM packs each operand in the orientation it is read in (`GEMM.Operand`), so no
 /// transpose is written out. Each entry is one thread's, whatever the thread count.
-enum Linear {
+package enum Linear {
     /// Y = X Wᵀ, or Y += X Wᵀ when `accumulate` (a residual already in Y).
-    static func forward(_ x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+    package static func forward(_ x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
                         rows: Int, inputs: Int, outputs: Int, accumulate: Bool = false, threads: Int) {
         GEMM.multiply(unchecked: .plain(x, stride: inputs), .transposed(w, stride: inputs), into: y, ldc: outputs,
                       m: rows, n: outputs, k: inputs, accumulate: accumulate, threads: threads)
     }
 
     /// dX = dY W.
-    static func inputGradient(_ dY: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
+    package static func inputGradient(_ dY: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
                               into dX: UnsafeMutablePointer<Float>, rows: Int, inputs: Int, outputs: Int, threads: Int) {
         GEMM.multiply(unchecked: .plain(dY, stride: outputs), .plain(w, stride: inputs), into: dX, ldc: inputs,
                       m: rows, n: inputs, k: outputs, accumulate: false, threads: threads)
     }
 
     /// dW = dYᵀ X.
-    static func weightGradient(_ dY: UnsafePointer<Float>, input x: UnsafePointer<Float>,
+    package static func weightGradient(_ dY: UnsafePointer<Float>, input x: UnsafePointer<Float>,
                                into dW: UnsafeMutablePointer<Float>, rows: Int, inputs: Int, outputs: Int, threads: Int) {
         GEMM.multiply(unchecked: .transposed(dY, stride: outputs), .plain(x, stride: inputs), into: dW, ldc: inputs,
                       m: outputs, n: inputs, k: rows, accumulate: false, threads: threads)
