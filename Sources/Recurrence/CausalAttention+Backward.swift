@@ -30,3 +30,24 @@ extension CausalAttention {
         return (scale * (dS * k), scale * (dS.transposed * q), p.transposed * dO)
     }
 }
+
+extension CausalAttention {
+    /// The backward pass of `linear(q:k:v:)`: given dO = ∂L/∂O (n×d_v), the gradients of Q, K
+    /// and V. With A = Q Kᵀ ⊙ M and O = A V:
+    ///
+    ///     dV = Aᵀ dO,   dA = (dO Vᵀ) ⊙ M,   dQ = dA K,   dK = dAᵀ Q
+    ///
+    /// — retention's parallel backward (chapter 10) with every γ = 1. A masked score has no gradient.
+    ///
+    /// Throws when Q, K, V do not fit together (as the forward pass) or dO is not n×d_v.
+    public static func linearBackward<E>(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>, outputGradient dO: Matrix<E>)
+        throws(ShapeError) -> (dQ: Matrix<E>, dK: Matrix<E>, dV: Matrix<E>)
+    {
+        try LinearRecurrence.validate(q: q, k: k, v: v)
+        try ShapeError.require(dO, "dO", rows: v.rows, columns: v.columns, " (the shape of the output, n×d_v)")
+        let m = mask(q.rows) as Matrix<E>
+        let a = (q * k.transposed).hadamard(m)
+        let dA = (dO * v.transposed).hadamard(m)
+        return (dA * k, dA.transposed * q, a.transposed * dO)
+    }
+}
