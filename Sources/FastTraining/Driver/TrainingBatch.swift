@@ -39,7 +39,16 @@ struct TrainingBatch {
         }
         self.sequences = sequences.count
         length = first.count - 1
-        inputs = sequences.flatMap { $0.dropLast() }
-        targets = sequences.flatMap { $0.dropFirst() }
+        // One allocation each, whatever B and T (flatMap's would grow geometrically).
+        var (inputs, targets) = ([Int](), [Int]())
+        inputs.reserveCapacity(sequences.count * length)
+        targets.reserveCapacity(sequences.count * length)
+        for sequence in sequences {
+            for t in 0..<length {
+                inputs.append(sequence[t])
+                targets.append(sequence[t + 1])
+            }
+        }
+        (self.inputs, self.targets) = (inputs, targets)
     }
 }

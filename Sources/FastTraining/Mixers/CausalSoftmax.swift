@@ -14,8 +14,11 @@ struct CausalSoftmax: ScoreMap {
         scale = 1 / Float(keyDimension).squareRoot()
     }
 
+    /// 0, 1, …, 15: which lanes of a block of 16 scores lie past the diagonal.
+    private static let lanes = Vector(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+
     func forward(_ p: UnsafeMutablePointer<Float>, length n: Int, head: Int) {
-        let lanes = Vector((0..<16).map(Float.init))
+        let lanes = Self.lanes
         for t in 0..<n {
             let row = p + t * n
             var peak = -Float.infinity
