@@ -1,4 +1,5 @@
 import Kernels
+import Layers
 import Matrices
 import MultiScaleRetention
 import Retention

@@ -1,6 +1,6 @@
 import Kernels
+import Layers
 import Matrices
-import MultiScaleRetention
 
 /// `Activation`'s two functions on Float rows, 16 values at a time, with `VectorMath`'s exp and
 /// erf (within a few ulp of the libm functions the reference uses):

@@ -1,7 +1,7 @@
 import Foundation
 import Kernels
+import Layers
 import MultiScaleRetention
-import RetNetModel
 
 /// The model's norms on rows of flat Float buffers, with the reference's arithmetic (`BlockNorm`,
 /// `HeadNorm`): sums taken left to right in Float, 1/√(· + ε), then the same products in the

@@ -1,6 +1,6 @@
 import FastRetNet
 import Kernels
-import MultiScaleRetention
+import Layers
 
 /// The derivatives of `Activation`'s two functions, 16 values at a time with `VectorMath`'s exp
 /// and erf, in `Activation.derivative`'s closed forms:

@@ -1,7 +1,6 @@
 import FastRetNet
 import Kernels
 import Matrices
-import MultiScaleRetention
 import RetNetModel
 
 /// The next-token loss of a batch of sequences and its gradient for every weight of a

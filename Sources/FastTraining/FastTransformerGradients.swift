@@ -80,7 +80,7 @@ public struct FastTransformerGradients: Sendable {
             kept: [AttentionActivations], heads: [SoftmaxHeads])
     {
         let batch: TrainingBatch
-        do { batch = try TrainingBatch(sequences, vocabularySize: model.config.vocabSize) } catch { throw TransformerError(error) }
+        do { batch = try TrainingBatch(sequences, vocabularySize: model.config.vocabSize) } catch { throw TransformerError(batch: error) }
         let (rows, length, threads) = (batch.rows, batch.length, threads)
         let e = model.config.embedDim
         let blocks = model.blocks.map(TransformerTrainingBlock.init)
@@ -97,5 +97,20 @@ public struct FastTransformerGradients: Sendable {
                           threads: threads)
         }
         return (batch, blocks, rotations, hidden, kept, heads)
+    }
+}
+
+extension TransformerError {
+    /// A batch's complaint (`TrainingBatch` checks the sequences in the RetNet's words) in the
+    /// Transformer's: the same field, expectation and value.
+    fileprivate init(batch error: RetNetError) {
+        switch error {
+        case .config(let f, let e, let g): self = .config(field: f, expected: e, got: g)
+        case .weight(let f, let e, let g): self = .weight(field: f, expected: e, got: g)
+        case .state(let f, let e, let g): self = .cache(field: f, expected: e, got: g)
+        case .argument(let f, let e, let g): self = .argument(name: f, expected: e, got: g)
+        case .token(let p, let i, let v): self = .token(position: p, id: i, vocabularySize: v)
+        case .layer(let i, let inner): self = .config(field: "layers.\(i)", expected: "a valid layer", got: "\(inner)")
+        }
     }
 }

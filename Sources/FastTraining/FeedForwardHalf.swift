@@ -1,8 +1,7 @@
 import FastRetNet
 import Kernels
+import Layers
 import Matrices
-import MultiScaleRetention
-import RetNetModel
 
 /// The second half of a pre-norm block, X′ = Y + FFN(Norm₂(Y)), the same in the RetNet's block
 /// (`TrainingBlock`) and the Transformer's (`TransformerTrainingBlock`): its weights laid out for

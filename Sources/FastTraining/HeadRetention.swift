@@ -1,6 +1,5 @@
 import FastRetNet
 import Kernels
-import MultiScaleRetention
 import Retention
 
 /// One head of one sequence, in the parallel form, as GEMMs on T×T matrices (T is a training

@@ -1,6 +1,6 @@
 import FastRetNet
 import Kernels
-import RetNetModel
+import Layers
 
 /// The first half of a pre-norm block, Y = X + Mixer(Norm₁(X)), around its heads: the same
 /// products in the RetNet's block (the mixer is multi-scale retention, [Q K V G]) and the

@@ -1,5 +1,5 @@
+import Layers
 import MultiScaleRetention
-import RetNetModel
 
 /// Every norm of the model on rows of flat Float buffers, forward and backward, in
 /// `NormBackward`'s formulas (chapter 10): for a group of d entries, x̂ = (x − μ) · r with

@@ -1,8 +1,7 @@
 import FastRetNet
 import Kernels
+import Layers
 import Matrices
-import MultiScaleRetention
-import RetNetModel
 import Transformer
 
 /// One Transformer block's weights for a training step, laid out for the GEMMs (each [out, in],
