@@ -2,18 +2,22 @@
 //
 // RetNet, derived and verified. The package reads as a layer diagram, foundation first:
 //
-//   foundation        Matrices                                   (dense matrices, seeded generator, formatting)
-//   chapter concepts  Recurrence → Diagonalisation → Retention → MultiScaleRetention → RetNetModel → Transformer
+//   foundation        Matrices, Tracing                          (dense matrices, seeded generator, formatting; what the
+//                                                                 retention forms record when asked)
+//   chapter concepts  Recurrence → Diagonalisation → Retention   (chapters 01–05: a recurrence, its diagonal, one head)
+//                     → Layers                                   (what every decoder shares: norms, FFN, rotation, loss, sampler)
+//                     → MultiScaleRetention → RetNetModel        (chapters 06–07: the RetNet)
+//                     Layers → Transformer                       (the baseline: the same layers around softmax attention)
+//                     DecodingCosts                              (chapter 09: what decoding costs each; the matched Transformer)
 //   fast path         Kernels → FastRetNet → FastTransformer, FastTraining, and Measuring  (SIMD GEMM, retention, gradients; bounds, timing)
 //   interop           SafeTensors → TorchscaleCheckpoint          (torchscale 0.3.0 checkpoints)
 //   training          Training                                   (tiny Shakespeare, AdamW, checkpoints that resume)
-//   figures           Tracing, Graphs → GraphvizRendering, Plots, RetentionFigures
+//   figures           Graphs → GraphvizRendering, Plots, RetentionFigures
 //   the book          Notebook → ChapterSupport → chapterNN       (sources and pages in Chapters/NN-slug/)
 //   executables       retnet, bench (its JSON result type in Benchmarks), figures, pages
 //   tests             TestSupport, AllocationCounting and one test target per module
 //
-// Each module depends only on modules above it in this list (Tracing, which the retention forms
-// record into when asked, depends only on Matrices).
+// Each module depends only on modules above it in this list.
 
 import PackageDescription
 
@@ -46,9 +50,11 @@ let package = Package(
         .library(name: "Recurrence", targets: ["Recurrence"]),
         .library(name: "Diagonalisation", targets: ["Diagonalisation"]),
         .library(name: "Retention", targets: ["Retention"]),
+        .library(name: "Layers", targets: ["Layers"]),
         .library(name: "MultiScaleRetention", targets: ["MultiScaleRetention"]),
         .library(name: "RetNetModel", targets: ["RetNetModel"]),
         .library(name: "Transformer", targets: ["Transformer"]),
+        .library(name: "DecodingCosts", targets: ["DecodingCosts"]),
         .library(name: "Kernels", targets: ["Kernels"]),
         .library(name: "FastRetention", targets: ["FastRetention"]),
         .library(name: "FastLayers", targets: ["FastLayers"]),
@@ -81,22 +87,34 @@ let package = Package(
                 .product(name: "ComplexModule", package: "swift-numerics"),
             ]
         ),
+        // Records what the retention code paths compute, when asked to (the `trace:` arguments).
+        .target(name: "Tracing", dependencies: ["Matrices"]),
 
         // MARK: One module per chapter concept
 
         // Chapter 01: a linear recurrence, linear attention, softmax attention.
         .target(name: "Recurrence", dependencies: ["Matrices"]),
         // Chapter 02: diagonalising the transition, xPos, rotation as real pairs.
-        .target(name: "Diagonalisation", dependencies: ["Matrices", "Recurrence"]),
+        .target(name: "Diagonalisation", dependencies: ["Matrices"]),
         // Chapters 03–05: single-head retention in its parallel, recurrent and chunkwise forms.
         .target(name: "Retention", dependencies: ["Matrices", "Tracing"]),
+        // The layers every decoder shares, each with its backward pass: the block norms, the FFN,
+        // the activations, the rotary position rotation, the next-token loss, the sampler.
+        .target(name: "Layers", dependencies: ["Matrices", "Diagonalisation", "Tracing"]),
         // Chapter 06: gated multi-scale retention (heads with their own γ, per-head norm, swish gate).
-        .target(name: "MultiScaleRetention", dependencies: ["Matrices", "Diagonalisation", "Retention", "Tracing"]),
+        .target(name: "MultiScaleRetention", dependencies: ["Matrices", "Retention", "Layers", "Tracing"]),
         // Chapter 07: the whole RetNet, in the paper's variant and torchscale 0.3.0's.
-        .target(name: "RetNetModel", dependencies: ["Matrices", "Retention", "MultiScaleRetention", "Tracing"]),
-        // The Transformer decoder of a RetNet's shape (softmax attention, KV cache), and what
-        // decoding costs each of them: the baseline for the inference-cost comparison.
-        .target(name: "Transformer", dependencies: ["Matrices", "Recurrence", "Retention", "MultiScaleRetention", "RetNetModel"]),
+        .target(name: "RetNetModel", dependencies: ["Matrices", "Retention", "Layers", "MultiScaleRetention", "Tracing"]),
+        // The Transformer decoder of a RetNet's shape (softmax attention, KV cache) on the same
+        // layers: the baseline for the inference-cost comparison.
+        .target(name: "Transformer", dependencies: ["Matrices", "Recurrence", "Layers"]),
+        // Chapter 09: what decoding costs each model (bytes held and read, multiply–adds, the
+        // memory-bound step, the paper's 6.7B shape, weights counted), and the Transformer matched
+        // to a RetNet's configuration.
+        .target(
+            name: "DecodingCosts",
+            dependencies: ["Matrices", "Retention", "Layers", "MultiScaleRetention", "RetNetModel", "Transformer"]
+        ),
 
         // MARK: Fast path (chapter 08 on): Kernels → FastRetention, FastLayers → FastRetNet | FastTransformer | FastTraining
 
@@ -110,7 +128,7 @@ let package = Package(
         // tables, buffers. No model in it.
         .target(
             name: "FastLayers",
-            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "Kernels"],
+            dependencies: ["Matrices", "Layers", "MultiScaleRetention", "Kernels"],
             swiftSettings: nativeCPU
         ),
         // Measuring the kernels: rounding-error bounds against exact references, the FMA peak, a stopwatch,
@@ -119,13 +137,14 @@ let package = Package(
         // A RetNet<Float> on the kernels: GEMMs for every projection, retention kernels per head, decoding.
         .target(
             name: "FastRetNet",
-            dependencies: ["Matrices", "Retention", "MultiScaleRetention", "RetNetModel", "Kernels", "FastRetention", "FastLayers"],
+            dependencies: ["Matrices", "Retention", "Layers", "MultiScaleRetention", "RetNetModel", "Kernels", "FastRetention",
+                           "FastLayers"],
             swiftSettings: nativeCPU
         ),
         // The Transformer's decoding step in Float on the same kernels (the baseline, measured alike).
         .target(
             name: "FastTransformer",
-            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "Transformer", "Kernels", "FastLayers"],
+            dependencies: ["Matrices", "Layers", "Transformer", "Kernels", "FastLayers"],
             swiftSettings: nativeCPU
         ),
 
@@ -134,8 +153,8 @@ let package = Package(
         // (retention, softmax attention, …), one driver. What training steps on.
         .target(
             name: "FastTraining",
-            dependencies: ["Matrices", "Retention", "MultiScaleRetention", "RetNetModel", "Transformer", "Kernels", "FastRetention",
-                           "FastLayers"],
+            dependencies: ["Matrices", "Retention", "Layers", "MultiScaleRetention", "RetNetModel", "Transformer", "Kernels",
+                           "FastRetention", "FastLayers"],
             swiftSettings: nativeCPU
         ),
 
@@ -144,7 +163,7 @@ let package = Package(
         // safetensors I/O, written by hand (no Swift package for it is available).
         .target(name: "SafeTensors"),
         // Loading torchscale 0.3.0 RetNetDecoder checkpoints (config.json + model.safetensors).
-        .target(name: "TorchscaleCheckpoint", dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "SafeTensors"]),
+        .target(name: "TorchscaleCheckpoint", dependencies: ["Matrices", "Layers", "MultiScaleRetention", "RetNetModel", "SafeTensors"]),
 
         // MARK: Training (chapter 11)
 
@@ -152,15 +171,13 @@ let package = Package(
         // the character tokenizer, seeded batches, AdamW, the schedule, the trainer, checkpoints, a progress line.
         .target(
             name: "Training",
-            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "Transformer", "SafeTensors", "TorchscaleCheckpoint",
-                           "FastRetNet", "FastTransformer", "FastTraining"],
+            dependencies: ["Matrices", "Layers", "MultiScaleRetention", "RetNetModel", "Transformer", "SafeTensors",
+                           "TorchscaleCheckpoint", "FastRetNet", "FastTransformer", "FastTraining"],
             resources: [.copy("Resources/tinyshakespeare.txt"), .copy("Resources/README.md")]
         ),
 
         // MARK: Figures
 
-        // Records what the retention code paths compute, when asked to (the `trace:` arguments).
-        .target(name: "Tracing", dependencies: ["Matrices"]),
         // A computation graph as a value, written as DOT text in pure Swift.
         .target(name: "Graphs"),
         // The Graphviz C libraries (libgvc, libcgraph), from the system: apt-get install libgraphviz-dev.
@@ -173,8 +190,8 @@ let package = Package(
         // and the modelled costs of decoding (chapter 09).
         .target(
             name: "RetentionFigures",
-            dependencies: ["Matrices", "Diagonalisation", "Retention", "MultiScaleRetention", "RetNetModel", "Transformer", "Tracing",
-                           "Graphs", "Plots"]
+            dependencies: ["Matrices", "Diagonalisation", "Retention", "Layers", "MultiScaleRetention", "RetNetModel", "Transformer",
+                           "DecodingCosts", "Tracing", "Graphs", "Plots"]
         ),
 
         // MARK: The book
@@ -189,14 +206,14 @@ let package = Package(
         chapter("03", "03-the-parallel-form", uses: ["Diagonalisation", "Retention"]),
         chapter("04", "04-the-recurrent-form", uses: ["Diagonalisation", "Retention"]),
         chapter("05", "05-the-chunkwise-form", uses: ["Diagonalisation", "Retention"]),
-        chapter("06", "06-gated-multi-scale-retention", uses: ["Retention", "MultiScaleRetention"]),
-        chapter("07", "07-the-retnet", uses: ["Retention", "MultiScaleRetention", "RetNetModel", "TorchscaleCheckpoint"]),
+        chapter("06", "06-gated-multi-scale-retention", uses: ["Retention", "Layers", "MultiScaleRetention"]),
+        chapter("07", "07-the-retnet", uses: ["Retention", "Layers", "MultiScaleRetention", "RetNetModel", "TorchscaleCheckpoint"]),
         chapter("08", "08-simd-kernels", uses: ["Retention", "Kernels", "FastRetention", "Measuring"], alsoExcluding: ["benchmarks"]),
-        chapter("09", "09-what-inference-costs", uses: ["Retention", "MultiScaleRetention", "RetNetModel", "Transformer", "FastRetNet",
-                                                        "FastTransformer", "Measuring", "Plots"]),
-        chapter("10", "10-gradients", uses: ["Diagonalisation", "Retention", "MultiScaleRetention", "RetNetModel",
+        chapter("09", "09-what-inference-costs", uses: ["Retention", "MultiScaleRetention", "RetNetModel", "Transformer", "DecodingCosts",
+                                                        "FastRetNet", "FastTransformer", "Measuring", "Plots"]),
+        chapter("10", "10-gradients", uses: ["Diagonalisation", "Retention", "Layers", "MultiScaleRetention", "RetNetModel",
                                              "TorchscaleCheckpoint", "SafeTensors"]),
-        chapter("11", "11-learning-shakespeare", uses: ["MultiScaleRetention", "RetNetModel", "Transformer", "FastRetNet", "FastTransformer", "FastTraining",
+        chapter("11", "11-learning-shakespeare", uses: ["MultiScaleRetention", "RetNetModel", "Transformer", "DecodingCosts", "FastRetNet", "FastTransformer", "FastTraining",
                                                         "TorchscaleCheckpoint", "Training", "Measuring", "Plots"]),
 
         // MARK: Executables
@@ -204,8 +221,8 @@ let package = Package(
         // `swift run -c release retnet logits|generate|inspect|gradients --checkpoint DIR …`, `retnet train --out DIR …`
         .executableTarget(
             name: "retnet",
-            dependencies: ["Matrices", "MultiScaleRetention", "RetNetModel", "Transformer", "SafeTensors", "TorchscaleCheckpoint", "FastRetNet",
-                           "FastTransformer", "FastTraining", "Training", argumentParser]
+            dependencies: ["Matrices", "Layers", "MultiScaleRetention", "RetNetModel", "Transformer", "DecodingCosts", "SafeTensors",
+                           "TorchscaleCheckpoint", "FastRetNet", "FastTransformer", "FastTraining", "Training", argumentParser]
         ),
         // The JSON line every benchmark result is printed as (read back by BenchTests).
         .target(name: "Benchmarks"),
@@ -213,8 +230,8 @@ let package = Package(
         .executableTarget(
             name: "bench",
             dependencies: ["Benchmarks", "Matrices", "Retention", "Kernels", "Measuring", "MultiScaleRetention", "RetNetModel",
-                           "TorchscaleCheckpoint", "FastRetNet", "Transformer", "FastTransformer", "FastTraining", "Training",
-                           argumentParser],
+                           "TorchscaleCheckpoint", "FastRetNet", "Transformer", "DecodingCosts", "FastTransformer", "FastTraining",
+                           "Training", argumentParser],
             exclude: ["compare_gemm.py", "compare_retnet.py", "compare_decode.py", "compare_training.py", "peers.py"]
         ),
         // `swift run figures` writes Figures/*.dot, *.svg and *.png.
@@ -239,37 +256,42 @@ let package = Package(
             name: "RetentionTests",
             dependencies: ["Retention", "Matrices", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "MultiScaleRetentionTests", dependencies: ["MultiScaleRetention", "Retention", "Matrices", "TestSupport"]),
-        .testTarget(name: "RetNetModelTests", dependencies: ["RetNetModel", "MultiScaleRetention", "Retention", "Matrices", "TestSupport"]),
-        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "RetNetModel", "MultiScaleRetention", "Matrices", "TestSupport"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "Matrices", "TestSupport"]),
+        .testTarget(name: "MultiScaleRetentionTests", dependencies: ["MultiScaleRetention", "Layers", "Retention", "Matrices", "TestSupport"]),
+        .testTarget(name: "RetNetModelTests", dependencies: ["RetNetModel", "Layers", "MultiScaleRetention", "Retention", "Matrices", "TestSupport"]),
+        // The Transformer's tests build it matched to a tiny RetNet (`TransformerConfig(matching:)`, in DecodingCosts).
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Layers", "DecodingCosts", "RetNetModel", "Matrices", "TestSupport"]),
+        .testTarget(name: "DecodingCostsTests", dependencies: ["DecodingCosts", "RetNetModel", "Transformer", "Matrices", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "FastRetention", "Measuring", "Retention", "Matrices", "TestSupport"]),
         .testTarget(
             name: "FastRetNetTests",
-            dependencies: ["FastRetNet", "RetNetModel", "TorchscaleCheckpoint", "MultiScaleRetention", "Retention", "Kernels", "Matrices",
-                           "TestSupport"]
+            dependencies: ["FastRetNet", "RetNetModel", "TorchscaleCheckpoint", "Layers", "MultiScaleRetention", "Matrices", "TestSupport"]
         ),
         .testTarget(
             name: "FastTrainingTests",
-            dependencies: ["FastTraining", "RetNetModel", "Transformer", "MultiScaleRetention", "Matrices", "TestSupport"]
+            dependencies: ["FastTraining", "RetNetModel", "Transformer", "DecodingCosts", "Matrices", "TestSupport"]
         ),
-        .testTarget(name: "FastTransformerTests", dependencies: ["FastTransformer", "Transformer", "RetNetModel", "Matrices", "TestSupport"]),
+        .testTarget(
+            name: "FastTransformerTests",
+            dependencies: ["FastTransformer", "Transformer", "DecodingCosts", "RetNetModel", "Matrices", "TestSupport"]
+        ),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
         .testTarget(
             name: "TorchscaleCheckpointTests",
-            dependencies: ["TorchscaleCheckpoint", "RetNetModel", "MultiScaleRetention", "SafeTensors", "Matrices", "TestSupport"]
+            dependencies: ["TorchscaleCheckpoint", "Layers", "MultiScaleRetention", "SafeTensors", "Matrices", "TestSupport"]
         ),
         .testTarget(
             name: "TrainingTests",
-            dependencies: ["Training", "RetNetModel", "Transformer", "FastTransformer", "FastTraining", "TorchscaleCheckpoint", "SafeTensors", "Matrices",
-                           "TestSupport"]
+            dependencies: ["Training", "Layers", "RetNetModel", "Transformer", "DecodingCosts", "FastTransformer", "FastTraining", "SafeTensors",
+                           "Matrices", "TestSupport"]
         ),
-        .testTarget(name: "TracingTests", dependencies: ["Tracing", "Retention", "MultiScaleRetention", "RetNetModel", "Matrices", "TestSupport"]),
+        .testTarget(name: "TracingTests", dependencies: ["Tracing", "Retention", "MultiScaleRetention", "RetNetModel", "Matrices"]),
         .testTarget(name: "GraphsTests", dependencies: ["Graphs"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
         .testTarget(name: "GraphvizRenderingTests", dependencies: ["GraphvizRendering", "Graphs"]),
         .testTarget(
             name: "RetentionFiguresTests",
-            dependencies: ["RetentionFigures", "Graphs", "Tracing", "Retention", "MultiScaleRetention", "RetNetModel", "Matrices", "TestSupport"]
+            dependencies: ["RetentionFigures", "Graphs", "Tracing", "Retention", "MultiScaleRetention", "Matrices", "TestSupport"]
         ),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Matrices"]),
         .testTarget(name: "ChapterSupportTests", dependencies: ["ChapterSupport", "Notebook", argumentParser]),

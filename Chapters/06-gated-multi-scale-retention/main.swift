@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChapterSupport
+import Layers
 import Matrices
 import MultiScaleRetention
 import Notebook

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChapterSupport
 import Foundation
+import Layers
 import Matrices
 import MultiScaleRetention
 import Notebook

@@ -1,3 +1,4 @@
+import DecodingCosts
 import FastRetNet
 import FastTransformer
 import Foundation

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChapterSupport
+import DecodingCosts
 import Matrices
 import Notebook
 import RetNetModel

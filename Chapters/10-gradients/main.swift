@@ -2,6 +2,7 @@ import ArgumentParser
 import ChapterSupport
 import Diagonalisation
 import Foundation
+import Layers
 import Matrices
 import MultiScaleRetention
 import Notebook

@@ -1,4 +1,5 @@
 import Kernels
+import Layers
 import MultiScaleRetention
 
 /// `Activation`'s two functions and their derivatives on Float rows, 16 values at a time with

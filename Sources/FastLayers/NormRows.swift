@@ -1,6 +1,6 @@
 import Kernels
+import Layers
 import MultiScaleRetention
-import RetNetModel
 
 /// Every norm of the model on rows of flat Float buffers, forward and backward — the one
 /// implementation the inference (`FastRetNet`, `FastTransformer`) and training (`FastTraining`)

@@ -1,6 +1,5 @@
 import Kernels
-import MultiScaleRetention
-import RetNetModel
+import Layers
 
 /// A feed-forward network's weights laid out for the kernels (`FeedForward`'s computation):
 ///

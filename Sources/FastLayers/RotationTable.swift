@@ -1,5 +1,5 @@
+import Layers
 import Matrices
-import MultiScaleRetention
 
 /// cos(nθ_j) and sin(nθ_j) for the positions of one call, computed once and shared by every
 /// layer's Q and K: the same numbers `Rotation.apply` computes for each row, in its precision

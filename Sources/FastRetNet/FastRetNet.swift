@@ -1,6 +1,7 @@
 import FastLayers
 import FastRetention
 import Kernels
+import Layers
 import Matrices
 import MultiScaleRetention
 import RetNetModel

@@ -1,9 +1,8 @@
 import FastLayers
 import Foundation
 import Kernels
+import Layers
 import Matrices
-import MultiScaleRetention
-import RetNetModel
 import Transformer
 
 /// A `Transformer<Float>` on the kernels: the same model and the same numbers up to Float

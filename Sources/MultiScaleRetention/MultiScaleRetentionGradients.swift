@@ -1,3 +1,4 @@
+import Layers
 import Matrices
 
 /// ∂L/∂ every weight of one multi-scale retention layer, each shaped as the weight it belongs to

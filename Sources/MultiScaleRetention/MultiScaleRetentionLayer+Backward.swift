@@ -1,3 +1,4 @@
+import Layers
 import Matrices
 import Retention
 
@@ -55,8 +56,12 @@ extension MultiScaleRetentionLayer {
         let v = x.applyingLinear(vProj)
         var dQHeads: [Matrix<E>] = [], dKHeads: [Matrix<E>] = [], dVHeads: [Matrix<E>] = []
         for h in 0..<heads {
-            let qh = try rotation.apply(q.columnRange((h * dk)..<((h + 1) * dk)), offset: 0)
-            let kh = try rotation.apply(k.columnRange((h * dk)..<((h + 1) * dk)), offset: 0)
+            let qh = try Self.shaped { () throws(ShapeError) in
+                try rotation.apply(q.columnRange((h * dk)..<((h + 1) * dk)), offset: 0)
+            }
+            let kh = try Self.shaped { () throws(ShapeError) in
+                try rotation.apply(k.columnRange((h * dk)..<((h + 1) * dk)), offset: 0)
+            }
             let vh = v.columnRange((h * dv)..<((h + 1) * dv))
             let dOh = dRetention.columnRange((h * dv)..<((h + 1) * dv)).scalingRows(by: forward.rowFactors[h])
             let decay = decays[h]
@@ -74,8 +79,10 @@ extension MultiScaleRetentionLayer {
             } catch {
                 throw .head(h, error)
             }
-            dQHeads.append(try rotation.backward(outputGradient: head.dQ, offset: 0))
-            dKHeads.append(try rotation.backward(outputGradient: head.dK, offset: 0))
+            try Self.shaped { () throws(ShapeError) in
+                dQHeads.append(try rotation.backward(outputGradient: head.dQ, offset: 0))
+                dKHeads.append(try rotation.backward(outputGradient: head.dK, offset: 0))
+            }
             dVHeads.append(head.dV)
         }
         let dQ = Matrix<E>.concatenatingColumns(dQHeads, rows: n)
@@ -92,8 +99,9 @@ extension MultiScaleRetentionLayer {
         }
     }
 
-    /// Runs `body`, reporting a `ShapeError` as this module's `.invalid` (same words).
-    private static func shaped<T>(_ body: () throws(ShapeError) -> T) throws(MultiScaleRetentionError) -> T {
+    /// Runs `body`, reporting a `ShapeError` (a shared layer's, a linear map's) as this module's
+    /// `.invalid` (same words).
+    static func shaped<T>(_ body: () throws(ShapeError) -> T) throws(MultiScaleRetentionError) -> T {
         do {
             return try body()
         } catch {

@@ -1,3 +1,4 @@
+import Layers
 import Matrices
 import Retention
 import Tracing
@@ -207,8 +208,12 @@ public struct MultiScaleRetentionLayer<E: RealScalar>: Sendable, Equatable {
         var states: [RetentionState<E>] = []
         var factors: [[E]] = []
         for h in 0..<heads {
-            let qh = try rotation.apply(q.columnRange((h * dk)..<((h + 1) * dk)), offset: start.position)
-            let kh = try rotation.apply(k.columnRange((h * dk)..<((h + 1) * dk)), offset: start.position)
+            let qh = try Self.shaped { () throws(ShapeError) in
+                try rotation.apply(q.columnRange((h * dk)..<((h + 1) * dk)), offset: start.position)
+            }
+            let kh = try Self.shaped { () throws(ShapeError) in
+                try rotation.apply(k.columnRange((h * dk)..<((h + 1) * dk)), offset: start.position)
+            }
             let vh = v.columnRange((h * dv)..<((h + 1) * dv))
             let decay = decays[h]
             traced?.enterHead(h, gamma: decay.gamma, q: qh, k: kh, v: vh)

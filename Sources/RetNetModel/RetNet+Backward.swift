@@ -1,3 +1,4 @@
+import Layers
 import Matrices
 import MultiScaleRetention
 import Retention
@@ -53,8 +54,8 @@ extension RetNet {
                     throw RetNetError.layer(i, error)
                 }
             }
-            Self.embeddingBackward(tokens: tokens, outputGradient: dX, scale: E(config.embedScale),
-                                   into: &gradients.embedTokens)
+            Embedding.backward(tokens: tokens, outputGradient: dX, scale: E(config.embedScale),
+                               into: &gradients.embedTokens)
         } catch let error as RetNetError {
             throw error
         } catch {
@@ -62,14 +63,6 @@ extension RetNet {
             throw .argument(name: "backward", expected: "shapes that fit the model", got: "\(error)")
         }
         return (loss, gradients)
-    }
-
-    /// The backward pass of the embedding X⁰_n = s · E[tokens[n]]: row n of dX⁰, times s, is
-    /// added into row tokens[n] of dE. The ids were checked by the forward pass.
-    package static func embeddingBackward(tokens: [Int], outputGradient dX: Matrix<E>, scale: E, into dE: inout Matrix<E>) {
-        for (n, token) in tokens.enumerated() {
-            for c in 0..<dX.columns { dE[token, c] += scale * dX[n, c] }
-        }
     }
 
     private static func requireTwo(_ tokens: [Int]) throws(RetNetError) {

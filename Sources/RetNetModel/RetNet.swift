@@ -1,3 +1,4 @@
+import Layers
 import Matrices
 import MultiScaleRetention
 import Retention
@@ -38,17 +39,21 @@ public struct RetNet<E: RealScalar>: Sendable, Equatable {
         guard blocks.count == config.layers else {
             throw .weight(field: "layers", expected: "\(config.layers) blocks (decoder_layers)", got: "\(blocks.count)")
         }
-        try layerNorm.validate(width: e, field: "layer_norm")
-        for (i, block) in blocks.enumerated() {
-            let r = block.retention
-            guard r.embedDimension == e && r.valueDimension == config.valueEmbedDim && r.heads == config.retentionHeads else {
-                throw .weight(field: "layers.\(i).retention",
-                              expected: "E = \(e), V = \(config.valueEmbedDim), h = \(config.retentionHeads)",
-                              got: "E = \(r.embedDimension), V = \(r.valueDimension), h = \(r.heads)")
+        do throws(ShapeError) {
+            try layerNorm.validate(width: e, field: "layer_norm")
+            for (i, block) in blocks.enumerated() {
+                let r = block.retention
+                guard r.embedDimension == e && r.valueDimension == config.valueEmbedDim && r.heads == config.retentionHeads else {
+                    throw ShapeError(argument: "layers.\(i).retention",
+                                     expected: "E = \(e), V = \(config.valueEmbedDim), h = \(config.retentionHeads)",
+                                     got: "E = \(r.embedDimension), V = \(r.valueDimension), h = \(r.heads)")
+                }
+                try block.retentionLayerNorm.validate(width: e, field: "layers.\(i).retention_layer_norm")
+                try block.finalLayerNorm.validate(width: e, field: "layers.\(i).final_layer_norm")
+                try block.ffn.validate(embed: e, hidden: config.ffnEmbedDim, field: "layers.\(i).ffn")
             }
-            try block.retentionLayerNorm.validate(width: e, field: "layers.\(i).retention_layer_norm")
-            try block.finalLayerNorm.validate(width: e, field: "layers.\(i).final_layer_norm")
-            try block.ffn.validate(embed: e, hidden: config.ffnEmbedDim, field: "layers.\(i).ffn")
+        } catch {
+            throw .weight(field: error.argument, expected: error.expected, got: error.got)
         }
         self.config = config
         self.embedTokens = embedTokens
@@ -80,7 +85,7 @@ public struct RetNet<E: RealScalar>: Sendable, Equatable {
         do {
             rotation = try Rotation(keyDimension: config.keyDim, precision: config.float32Buffers ? .float32 : .double)
         } catch {
-            throw .layer(0, error)
+            throw .layer(0, .invalid(field: error.argument, expected: error.expected, got: error.got))
         }
         var blocks: [RetNetBlock<E>] = []
         for i in 0..<config.layers {

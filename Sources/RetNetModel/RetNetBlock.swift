@@ -1,3 +1,4 @@
+import Layers
 import Matrices
 import MultiScaleRetention
 import Tracing

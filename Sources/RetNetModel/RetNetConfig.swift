@@ -1,4 +1,5 @@
 import Foundation
+import Layers
 import MultiScaleRetention
 
 /// The sizes and choices of a RetNet, as a `Codable` value whose keys are torchscale's

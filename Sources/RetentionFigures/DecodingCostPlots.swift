@@ -1,3 +1,4 @@
+import DecodingCosts
 import Matrices
 import Plots
 import RetNetModel

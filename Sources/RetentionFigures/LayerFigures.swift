@@ -1,6 +1,5 @@
 import Graphs
 import Matrices
-import MultiScaleRetention
 import RetNetModel
 import Tracing
 

@@ -1,6 +1,5 @@
+import Layers
 import Matrices
-import MultiScaleRetention
-import RetNetModel
 import SafeTensors
 
 /// One of torchscale's two buffers as a checkpoint stores it — `retnet_rel_pos.angle` (θ, each

@@ -1,6 +1,6 @@
 import FastTransformer
+import Layers
 import Matrices
-import RetNetModel
 import Transformer
 
 extension FastTransformer {

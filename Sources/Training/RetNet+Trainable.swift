@@ -1,8 +1,8 @@
 import FastRetNet
 import FastTraining
 import Foundation
+import Layers
 import Matrices
-import MultiScaleRetention
 import RetNetModel
 import SafeTensors
 import TorchscaleCheckpoint

@@ -1,5 +1,5 @@
+import Layers
 import Matrices
-import RetNetModel
 import Transformer
 
 /// nanoGPT's generation loop for a model trained on windows of `context` tokens, written once

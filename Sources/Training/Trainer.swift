@@ -1,7 +1,6 @@
 import FastRetNet
 import Foundation
 import Matrices
-import RetNetModel
 
 /// Trains a model — a `RetNet<Float>`, or its Transformer baseline alike (`TrainableModel`) — on a
 /// corpus: seeded batches, gradients from a `GradientSource`,

@@ -1,6 +1,5 @@
 import Foundation
 import Matrices
-import MultiScaleRetention
 import RetNetModel
 import SafeTensors
 

@@ -1,6 +1,5 @@
+import Layers
 import Matrices
-import MultiScaleRetention
-import RetNetModel
 import Transformer
 
 extension Transformer {

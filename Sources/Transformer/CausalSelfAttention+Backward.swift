@@ -1,5 +1,5 @@
+import Layers
 import Matrices
-import MultiScaleRetention
 import Recurrence
 
 extension CausalSelfAttention {

@@ -1,5 +1,5 @@
+import Layers
 import Matrices
-import MultiScaleRetention
 import Recurrence
 
 /// Multi-head causal softmax attention with rotary positions, one layer:

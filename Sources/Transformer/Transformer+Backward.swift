@@ -1,6 +1,5 @@
+import Layers
 import Matrices
-import MultiScaleRetention
-import RetNetModel
 
 extension Transformer {
     /// The next-token loss for `tokens` from position 0 (`NextTokenLoss` of `forward`'s logits).
@@ -43,8 +42,8 @@ extension Transformer {
         for i in blocks.indices.reversed() {
             dX = try blocks[i].backward(hidden[i], outputGradient: dX, gradients: &gradients.blocks[i])
         }
-        RetNet<E>.embeddingBackward(tokens: tokens, outputGradient: dX, scale: E(config.embedScale),
-                                    into: &gradients.embedTokens)
+        Embedding.backward(tokens: tokens, outputGradient: dX, scale: E(config.embedScale),
+                           into: &gradients.embedTokens)
         return (loss, gradients)
     }
 

@@ -1,6 +1,5 @@
+import Layers
 import Matrices
-import MultiScaleRetention
-import RetNetModel
 
 extension Transformer {
     /// Every weight under its checkpoint name, with its shape, in the order and with the names of

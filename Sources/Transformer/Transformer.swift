@@ -1,6 +1,5 @@
+import Layers
 import Matrices
-import MultiScaleRetention
-import RetNetModel
 
 /// A Transformer decoder language model of a RetNet's shape (see `TransformerConfig`): the
 /// baseline whose KV cache grows with the context where the RetNet's state does not.
@@ -33,21 +32,21 @@ public struct Transformer<E: RealScalar>: Sendable, Equatable {
         guard blocks.count == config.layers else {
             throw .weight(field: "layers", expected: "\(config.layers) blocks", got: "\(blocks.count)")
         }
-        do throws(RetNetError) {
+        do throws(ShapeError) {
             try layerNorm.validate(width: e, field: "layer_norm")
             for (i, block) in blocks.enumerated() {
                 let a = block.attention
                 guard a.embedDimension == e && a.valueDimension == config.valueEmbedDim && a.heads == config.heads else {
-                    throw RetNetError.weight(field: "layers.\(i).attention",
-                                             expected: "E = \(e), V = \(config.valueEmbedDim), h = \(config.heads)",
-                                             got: "E = \(a.embedDimension), V = \(a.valueDimension), h = \(a.heads)")
+                    throw ShapeError(argument: "layers.\(i).attention",
+                                     expected: "E = \(e), V = \(config.valueEmbedDim), h = \(config.heads)",
+                                     got: "E = \(a.embedDimension), V = \(a.valueDimension), h = \(a.heads)")
                 }
                 try block.attentionLayerNorm.validate(width: e, field: "layers.\(i).attention_layer_norm")
                 try block.finalLayerNorm.validate(width: e, field: "layers.\(i).final_layer_norm")
                 try block.ffn.validate(embed: e, hidden: config.ffnEmbedDim, field: "layers.\(i).ffn")
             }
         } catch {
-            throw TransformerError(error)
+            throw .weight(field: error.argument, expected: error.expected, got: error.got)
         }
         self.config = config
         self.embedTokens = embedTokens
@@ -79,7 +78,7 @@ public struct Transformer<E: RealScalar>: Sendable, Equatable {
         do {
             rotation = try Rotation(keyDimension: config.keyDim, precision: config.rotationPrecision)
         } catch {
-            throw TransformerError(error)
+            throw .config(field: error.argument, expected: error.expected, got: error.got)
         }
         let embed = Matrix<E>.gaussian(rows: config.vocabSize, columns: e, scale: 1 / Double(e).squareRoot(), using: &rng)
         var blocks: [TransformerBlock<E>] = []

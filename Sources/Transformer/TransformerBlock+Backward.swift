@@ -1,5 +1,5 @@
+import Layers
 import Matrices
-import RetNetModel
 
 extension TransformerBlock {
     /// The backward pass of the block from the start of a sequence: given dX′ = ∂L/∂X′ (n×E),

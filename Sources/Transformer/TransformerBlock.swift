@@ -1,5 +1,5 @@
+import Layers
 import Matrices
-import RetNetModel
 
 /// One Transformer decoder block, pre-norm with residuals — the RetNet block with softmax
 /// attention in place of multi-scale retention:

@@ -1,10 +1,10 @@
-import MultiScaleRetention
-import RetNetModel
+import Layers
 
 /// The sizes and choices of a Transformer decoder built to be compared with a RetNet.
 ///
-/// `init(matching:)` takes them from a `RetNetConfig`, so that the two models differ in the
-/// token mixer and in nothing a comparison could otherwise be blamed on:
+/// `init(matching:)` takes them from a `RetNetConfig` (it is in module DecodingCosts, which sees
+/// both models), so that the two models differ in the token mixer and in nothing a comparison
+/// could otherwise be blamed on:
 ///
 /// | | the same as the RetNet's | why |
 /// |---|---|---|
@@ -62,18 +62,6 @@ public struct TransformerConfig: Codable, Equatable, Sendable {
         self.gluFFN = gluFFN
         self.noScaleEmbedding = noScaleEmbedding
         self.rotationPrecision = rotationPrecision
-    }
-
-    /// The Transformer comparable with a RetNet of `retnet`'s shape (see the table above); the
-    /// FFN width is the parameter-matched F′ unless `ffnEmbedDim` is given.
-    public init(matching retnet: RetNetConfig, ffnEmbedDim: Int? = nil) {
-        let glu = retnet.variant == .torchscale
-        let matched = retnet.ffnEmbedDim + (retnet.valueEmbedDim + (glu ? 1 : 0)) / (glu ? 3 : 2)
-        self.init(embedDim: retnet.embedDim, valueEmbedDim: retnet.valueEmbedDim, heads: retnet.retentionHeads,
-                  ffnEmbedDim: ffnEmbedDim ?? matched, layers: retnet.layers, vocabSize: retnet.vocabSize,
-                  layernormEps: retnet.layernormEps, activationFn: retnet.activationFn, rmsNorm: glu, gluFFN: glu,
-                  noScaleEmbedding: retnet.noScaleEmbedding,
-                  rotationPrecision: retnet.float32Buffers ? .float32 : .double)
     }
 
     /// d_k = E/h, the width of a head's queries and keys.

@@ -1,6 +1,3 @@
-import MultiScaleRetention
-import RetNetModel
-
 /// Bad input to a Transformer: a configuration whose sizes do not fit together, a weight of the
 /// wrong shape, a token id outside the vocabulary, a cache made by a model of another
 /// configuration, a bad argument. Each message names the field, the value expected and the value
@@ -30,27 +27,6 @@ public enum TransformerError: Error, Equatable, Sendable, CustomStringConvertibl
         case .capacity(let capacity, let position, let adding):
             return "KV cache: holds at most \(capacity) tokens (its capacity), has \(position), "
                 + "cannot take \(adding) more (make it with a larger capacity)"
-        }
-    }
-
-    /// The same complaint about a shared part (a norm, an FFN, the rotation), checked by the
-    /// RetNet's own validators.
-    package init(_ error: RetNetError) {
-        switch error {
-        case .config(let f, let e, let g): self = .config(field: f, expected: e, got: g)
-        case .weight(let f, let e, let g): self = .weight(field: f, expected: e, got: g)
-        case .state(let f, let e, let g): self = .cache(field: f, expected: e, got: g)
-        case .argument(let f, let e, let g): self = .argument(name: f, expected: e, got: g)
-        case .token(let p, let i, let v): self = .token(position: p, id: i, vocabularySize: v)
-        case .layer(let i, let inner): self = .config(field: "layers.\(i)", expected: "a valid layer", got: "\(inner)")
-        }
-    }
-
-    init(_ error: MultiScaleRetentionError) {
-        if case .invalid(let f, let e, let g) = error {
-            self = .config(field: f, expected: e, got: g)
-        } else {
-            self = .config(field: "rotation", expected: "a valid rotation", got: "\(error)")
         }
     }
 }

@@ -1,6 +1,5 @@
+import Layers
 import Matrices
-import MultiScaleRetention
-import RetNetModel
 
 /// ∂L/∂ the weights of one attention layer, each shaped as its weight: W_Q, W_K [E, E],
 /// W_V [V, E], W_O [E, V].

@@ -1,12 +1,12 @@
 import ArgumentParser
 import Benchmarks
+import DecodingCosts
 import FastRetNet
 import FastTransformer
 import Foundation
 import Kernels
 import Matrices
 import Measuring
-import MultiScaleRetention
 import RetNetModel
 import Transformer
 

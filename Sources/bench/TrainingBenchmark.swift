@@ -1,10 +1,10 @@
 import ArgumentParser
 import Benchmarks
+import DecodingCosts
 import FastTraining
 import Foundation
 import Matrices
 import Measuring
-import MultiScaleRetention
 import RetNetModel
 import Training
 import Transformer

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DecodingCosts
 import Foundation
 import RetNetModel
 import FastTraining

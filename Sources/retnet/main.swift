@@ -2,6 +2,7 @@ import ArgumentParser
 import FastRetNet
 import FastTransformer
 import Foundation
+import Layers
 import Matrices
 import MultiScaleRetention
 import RetNetModel

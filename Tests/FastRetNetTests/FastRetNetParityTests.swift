@@ -1,5 +1,6 @@
 import FastRetNet
 import Foundation
+import Layers
 import Matrices
 import MultiScaleRetention
 import RetNetModel

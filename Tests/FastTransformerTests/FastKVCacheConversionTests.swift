@@ -1,3 +1,4 @@
+import DecodingCosts
 import FastTransformer
 import Matrices
 import RetNetModel

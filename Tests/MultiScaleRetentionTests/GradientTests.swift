@@ -1,11 +1,12 @@
+import Layers
 import Matrices
 import MultiScaleRetention
 import Retention
 import TestSupport
 import Testing
 
-/// The backward passes of chapter 06's pieces — the activations, the rotation, the per-head
-/// norm and the whole layer — against central differences of their forward passes, in Double.
+/// The backward passes of chapter 06's pieces — the per-head norm and the whole layer (the
+/// activations' and the rotation's own are LayersTests') — against central differences of their forward passes, in Double.
 ///
 /// Step and tolerance (see `FiniteDifferences`): h = 1e-5; the truncation error h²/6 · |f‴| and
 /// the rounding error δf/h are each ~1e-10 here (inputs and weights O(1), f a sum of O(10³)
@@ -17,36 +18,6 @@ import Testing
 @Suite("Gradients of multi-scale retention = finite differences (Double)")
 struct MultiScaleRetentionGradientTests {
     static let tolerance = 1e-6
-
-    @Test("activation′ = central difference", arguments: Activation.allCases)
-    func activation(_ activation: Activation) throws {
-        let xs = stride(from: -8.0, through: 8.0, by: 0.37).map { $0 }
-        let x = Matrix(rows: 1, columns: xs.count, entries: xs)
-        let difference = Matrix(rows: 1, columns: xs.count, entries: xs.indices.map { i in
-            FiniteDifferences.gradient(of: [xs[i]]) { activation($0[0]) }[0]
-        })
-        let ones = Matrix<Double>(rows: 1, columns: xs.count, repeating: 1)
-        expectClose(try activation.backward(x, outputGradient: ones), difference, relative: Self.tolerance,
-                    "\(activation)′ on [−8, 8]")
-    }
-
-    /// The backward pass is the transpose of the matrix the forward pass applied: ⟨R x, y⟩ =
-    /// ⟨x, Rᵀ y⟩ for every x, y, both sides sums of 54 products of O(1) terms (1e-13 each is
-    /// hundreds of ulps; rotating the gradient by +θ instead gives O(1)). And Rᵀ R x = x: each
-    /// pair is multiplied by c² + s² exactly (the cross terms cancel), which is 1 to rounding in
-    /// Double, but in `.float32` c and s are each rounded to float32 (relative error ≤ u = 2⁻²⁴),
-    /// so c² + s² = 1 ± (2u + u²) ≈ 1 ± 1.2e-7: the float32 rotation is orthogonal only that far.
-    @Test("rotation backward = transpose", arguments: [Rotation.Precision.double, .float32])
-    func rotation(_ precision: Rotation.Precision) throws {
-        let rotation = try Rotation(keyDimension: 6, precision: precision)
-        let x = inputs(rows: 9, columns: 6, seed: 3), y = inputs(rows: 9, columns: 6, seed: 4)
-        let rx = try rotation.apply(x, offset: 5)
-        let rty = try rotation.backward(outputGradient: y, offset: 5)
-        let left = weightedSum(rx, y), right = weightedSum(x, rty)
-        #expect(Swift.abs(left - right) <= 1e-13 * 54, "⟨R x, y⟩ = \(left), ⟨x, Rᵀ y⟩ = \(right)")
-        let orthogonality = precision == .double ? 1e-14 : 1.2e-7
-        expectClose(try rotation.backward(outputGradient: rx, offset: 5), x, relative: orthogonality, "Rᵀ R x = x")
-    }
 
     static let norms: [(String, HeadNorm<Double>)] = {
         var rng = SplitMix64(seed: 11)

@@ -1,3 +1,4 @@
+import Layers
 import Matrices
 import TestSupport
 import MultiScaleRetention
@@ -108,6 +109,9 @@ struct LayerTests {
                     return
                 }
                 #expect(got == field, "\(error)", sourceLocation: sourceLocation)
+            } catch let error as ShapeError {
+                // The rotation (module Layers) checks its own argument, d_k.
+                #expect(error.argument == field, "\(error)", sourceLocation: sourceLocation)
             } catch {
                 Issue.record("unexpected \(error)", sourceLocation: sourceLocation)
             }

@@ -1,5 +1,4 @@
 import Matrices
-import MultiScaleRetention
 import RetNetModel
 import TestSupport
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import Layers
 import Matrices
 import TestSupport
 import MultiScaleRetention

@@ -1,3 +1,4 @@
+import Layers
 import Matrices
 import MultiScaleRetention
 import Retention
@@ -5,8 +6,8 @@ import RetNetModel
 import TestSupport
 import Testing
 
-/// The backward passes of chapter 07 — block norms, FFNs, a block and the whole model with its
-/// next-token loss — against central differences of the forward passes, in Double; and the
+/// The backward passes of chapter 07 — a block and the whole model with its next-token loss (the
+/// block norms' and FFNs' own are LayersTests') — against central differences of the forward passes, in Double; and the
 /// three retention forms' whole-model gradients against each other.
 ///
 /// Step and tolerance (see `FiniteDifferences`): h = 1e-5, truncation h²/6 · |f‴| and rounding
@@ -22,63 +23,9 @@ struct RetNetGradientTests {
     static let variants: [RetNetConfig.Variant] = [.paper, .torchscale]
     static let forms: [RetentionForm] = [.parallel, .recurrent, .chunkwise(chunkSize: 3)]
 
-    static let norms: [(String, BlockNorm<Double>)] = {
-        var rng = SplitMix64(seed: 5)
-        let w = (0..<8).map { _ in 1 + 0.3 * rng.nextGaussian() }, b = (0..<8).map { _ in 0.3 * rng.nextGaussian() }
-        return [("LayerNorm ε=0", .layerNorm(weight: w, bias: b, eps: 0)),
-                ("LayerNorm ε=1e-2", .layerNorm(weight: w, bias: b, eps: 1e-2)),
-                ("RMSNorm ε=0", .rms(weight: w, eps: 0)), ("RMSNorm ε=1e-2", .rms(weight: w, eps: 1e-2))]
-    }()
-
     static func matrix(_ rows: Int, _ columns: Int, seed: UInt64) -> Matrix<Double> {
         var rng = SplitMix64(seed: seed)
         return .gaussian(rows: rows, columns: columns, using: &rng)
-    }
-
-    @Test("block norm: dX, dw, db = central differences", arguments: 0..<4)
-    func blockNorm(_ index: Int) throws {
-        let (name, norm) = Self.norms[index]
-        let x = Self.matrix(5, 8, seed: 1), w = Self.matrix(5, 8, seed: 2)
-        var gradients = NormGradients(zeroFor: norm)
-        let dX = try norm.backward(x, outputGradient: w, gradients: &gradients)
-        expectClose(dX, FiniteDifferences.gradient(of: x) { weightedSum(norm.apply($0), w) }, relative: Self.tolerance,
-                    "\(name) dX")
-        switch norm {
-        case .layerNorm(let weight, let bias, let eps):
-            let dw = FiniteDifferences.gradient(of: weight) { weightedSum(BlockNorm.layerNorm(weight: $0, bias: bias, eps: eps).apply(x), w) }
-            let db = FiniteDifferences.gradient(of: bias) { weightedSum(BlockNorm.layerNorm(weight: weight, bias: $0, eps: eps).apply(x), w) }
-            expectClose(row(gradients.weight), row(dw), relative: Self.tolerance, "\(name) dw")
-            expectClose(row(gradients.bias), row(db), relative: Self.tolerance, "\(name) db")
-        case .rms(let weight, let eps):
-            let dw = FiniteDifferences.gradient(of: weight) { weightedSum(BlockNorm.rms(weight: $0, eps: eps).apply(x), w) }
-            expectClose(row(gradients.weight), row(dw), relative: Self.tolerance, "\(name) dw")
-            #expect(gradients.bias.isEmpty, "\(name) has no bias gradient")
-        }
-    }
-
-    @Test("FFN: dX and every weight = central differences", arguments: [false, true], Activation.allCases)
-    func feedForward(glu: Bool, activation: Activation) throws {
-        let (fc1, gate, fc2) = (Self.matrix(10, 8, seed: 3), Self.matrix(10, 8, seed: 4), Self.matrix(8, 10, seed: 5))
-        func ffn(_ a: Matrix<Double>, _ g: Matrix<Double>, _ b: Matrix<Double>) -> FeedForward<Double> {
-            glu ? .glu(fc1: a, gate: g, fc2: b, activation: activation) : .plain(fc1: a, fc2: b, activation: activation)
-        }
-        let x = Self.matrix(4, 8, seed: 6), w = Self.matrix(4, 8, seed: 7)
-        let label = "\(glu ? "GLU" : "plain") \(activation)"
-        var gradients = FeedForwardGradients(zeroFor: ffn(fc1, gate, fc2))
-        let dX = try ffn(fc1, gate, fc2).backward(x, outputGradient: w, gradients: &gradients)
-        expectClose(dX, FiniteDifferences.gradient(of: x) { weightedSum(ffn(fc1, gate, fc2)($0), w) },
-                    relative: Self.tolerance, "\(label) dX")
-        expectClose(gradients.fc1, FiniteDifferences.gradient(of: fc1) { weightedSum(ffn($0, gate, fc2)(x), w) },
-                    relative: Self.tolerance, "\(label) fc1")
-        expectClose(gradients.fc2, FiniteDifferences.gradient(of: fc2) { weightedSum(ffn(fc1, gate, $0)(x), w) },
-                    relative: Self.tolerance, "\(label) fc2")
-        if glu {
-            let dGate = try #require(gradients.gate, "\(label): a gate gradient")
-            expectClose(dGate, FiniteDifferences.gradient(of: gate) { weightedSum(ffn(fc1, $0, fc2)(x), w) },
-                        relative: Self.tolerance, "\(label) gate")
-        } else {
-            #expect(gradients.gate == nil, "\(label) has no gate")
-        }
     }
 
     @Test("block: dX = central differences (weights: through the whole model below)", arguments: variants)

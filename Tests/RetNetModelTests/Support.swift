@@ -1,6 +1,5 @@
 import Matrices
 import TestSupport
-import MultiScaleRetention
 import RetNetModel
 import Testing
 

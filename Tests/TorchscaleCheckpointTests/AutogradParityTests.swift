@@ -1,6 +1,5 @@
 import Foundation
 import Matrices
-import RetNetModel
 import SafeTensors
 import TestSupport
 import Testing

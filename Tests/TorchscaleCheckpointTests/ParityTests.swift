@@ -1,7 +1,5 @@
 import Foundation
 import Matrices
-import MultiScaleRetention
-import RetNetModel
 import TestSupport
 import Testing
 import TorchscaleCheckpoint

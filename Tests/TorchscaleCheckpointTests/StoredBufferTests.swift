@@ -1,7 +1,7 @@
 import Foundation
+import Layers
 import Matrices
 import MultiScaleRetention
-import RetNetModel
 import SafeTensors
 import TestSupport
 import Testing

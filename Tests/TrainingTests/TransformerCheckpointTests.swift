@@ -1,3 +1,4 @@
+import DecodingCosts
 import FastTraining
 import Foundation
 import RetNetModel

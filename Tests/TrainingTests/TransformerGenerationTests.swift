@@ -1,6 +1,7 @@
+import DecodingCosts
 import FastTransformer
+import Layers
 import Matrices
-import MultiScaleRetention
 import RetNetModel
 import Testing
 import Training

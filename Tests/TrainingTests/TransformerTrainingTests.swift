@@ -1,6 +1,6 @@
+import DecodingCosts
 import FastTraining
 import Foundation
-import RetNetModel
 import SafeTensors
 import Testing
 import Training

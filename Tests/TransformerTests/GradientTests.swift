@@ -1,5 +1,6 @@
+import DecodingCosts
+import Layers
 import Matrices
-import MultiScaleRetention
 import RetNetModel
 import TestSupport
 import Testing

@@ -1,3 +1,4 @@
+import DecodingCosts
 import Matrices
 import RetNetModel
 import Transformer
@@ -13,9 +14,4 @@ func tinyConfig(_ variant: RetNetConfig.Variant) -> RetNetConfig {
 
 func tinyTransformer(_ variant: RetNetConfig.Variant, seed: UInt64 = 1) throws -> Transformer<Double> {
     try Transformer<Double>.random(config: TransformerConfig(matching: tinyConfig(variant)), seed: seed, normNoise: 0.2)
-}
-
-/// The bytes an array of matrices occupies: what a model holds, element by element.
-func bytes<E>(_ matrices: [Matrix<E>]) -> Int {
-    matrices.reduce(0) { $0 + $1.storage.count * MemoryLayout<E>.stride }
 }

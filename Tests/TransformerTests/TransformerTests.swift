@@ -1,5 +1,5 @@
+import DecodingCosts
 import Matrices
-import MultiScaleRetention
 import RetNetModel
 import TestSupport
 import Testing

@@ -1,5 +1,6 @@
 import FastLayers
 import Kernels
+import Layers
 import Matrices
 import MultiScaleRetention
 import RetNetModel

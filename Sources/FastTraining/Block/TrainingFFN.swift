@@ -1,8 +1,7 @@
 import FastLayers
 import Kernels
+import Layers
 import Matrices
-import MultiScaleRetention
-import RetNetModel
 
 /// The second half of a pre-norm block, X′ = Y + FFN(Norm₂(Y)), the same in every decoder's
 /// block whatever its mixer: its weights laid out for the GEMMs — [fc1; gate] (2F×E) or fc1

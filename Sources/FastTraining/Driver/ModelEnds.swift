@@ -1,8 +1,7 @@
 import FastLayers
 import Kernels
+import Layers
 import Matrices
-import MultiScaleRetention
-import RetNetModel
 
 /// The two ends a language model has around its blocks, the same for the RetNet and the
 /// Transformer: the embedding X⁰ = s · E[tokens] at the start, and at the end

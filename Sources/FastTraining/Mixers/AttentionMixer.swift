@@ -1,4 +1,5 @@
 import FastLayers
+import Layers
 import Matrices
 import MultiScaleRetention
 import Transformer

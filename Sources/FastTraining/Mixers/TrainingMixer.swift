@@ -1,4 +1,5 @@
 import FastLayers
+import Layers
 import MultiScaleRetention
 
 /// The widths of a block's token mixer: E, V, h, d_k = E/h, d_v = V/h, and the width of its

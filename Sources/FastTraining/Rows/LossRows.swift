@@ -1,4 +1,5 @@
 import Kernels
+import Layers
 
 /// `NextTokenLoss` on rows of a flat Float buffer, for rows that each have a target: with
 /// logsumexp taken after subtracting the row's largest logit,

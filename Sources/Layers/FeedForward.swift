@@ -1,5 +1,4 @@
 import Matrices
-import MultiScaleRetention
 import Tracing
 
 /// The feed-forward half of a block, applied to every row on its own:
@@ -69,10 +68,10 @@ public enum FeedForward<E: RealScalar>: Sendable, Equatable {
         }
     }
 
-    package func validate(embed e: Int, hidden f: Int, field: String) throws(RetNetError) {
-        func require(_ m: Matrix<E>, _ name: String, _ rows: Int, _ columns: Int, _ meaning: String) throws(RetNetError) {
+    package func validate(embed e: Int, hidden f: Int, field: String) throws(ShapeError) {
+        func require(_ m: Matrix<E>, _ name: String, _ rows: Int, _ columns: Int, _ meaning: String) throws(ShapeError) {
             guard m.rows == rows && m.columns == columns else {
-                throw .weight(field: "\(field).\(name).weight", expected: "\(rows)×\(columns) (\(meaning))", got: "\(m.shape)")
+                throw ShapeError(argument: "\(field).\(name).weight", expected: "\(rows)×\(columns) (\(meaning))", got: "\(m.shape)")
             }
         }
         switch self {

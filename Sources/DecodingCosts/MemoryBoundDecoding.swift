@@ -1,4 +1,5 @@
 import RetNetModel
+import Transformer
 
 /// Decoding as a memory-bound machine runs it: a step of B sequences reads every weight once and
 /// each sequence's state (the RetNet's) or KV cache (the Transformer's) once, and lasts as long

@@ -1,7 +1,7 @@
 import Matrices
 
-/// The backward pass shared by every norm of the model — the per-head norm here and the block
-/// norms of the next chapter — since all four are one formula over a group of d entries of a row:
+/// The backward pass shared by every norm of the model — the per-head norm of multi-scale
+/// retention (chapter 06) and the block norms (chapter 07) — since all four are one formula over a group of d entries of a row:
 ///
 ///     x̂ = (x − μ) · r,   r = 1/√(σ² + ε),   y = x̂ ⊙ w + b
 ///

@@ -1,3 +1,5 @@
+import Transformer
+
 /// The token mixing of the paper's 6.7B RetNet and of a Transformer of the same shape, at one
 /// context length: what the state and the KV cache hold and cost per decoded token. Only the
 /// mixing: the two models hold the same weights by construction (`TransformerConfig`), so their

@@ -1,5 +1,4 @@
 import Matrices
-import MultiScaleRetention
 
 extension NormGradients {
     /// Zero gradients shaped like `norm`'s weights: w (E) and, for LayerNorm, b (E).

@@ -25,10 +25,10 @@ public struct Rotation: Sendable, Equatable {
     public let precision: Precision
 
     /// The rotation for heads of `keyDimension` columns, which must be even and ≥ 2.
-    public init(keyDimension: Int, precision: Precision = .double) throws(MultiScaleRetentionError) {
+    public init(keyDimension: Int, precision: Precision = .double) throws(ShapeError) {
         guard keyDimension >= 2 && keyDimension % 2 == 0 else {
-            throw .invalid(field: "key_dim",
-                           expected: "an even number ≥ 2 (the rotation acts on pairs)", got: "\(keyDimension)")
+            throw ShapeError(argument: "key_dim",
+                             expected: "an even number ≥ 2 (the rotation acts on pairs)", got: "\(keyDimension)")
         }
         let pairs = keyDimension / 2
         self.precision = precision
@@ -42,9 +42,9 @@ public struct Rotation: Sendable, Equatable {
 
     /// The rotation with angles θ_j given as float32 values — one per pair, as a checkpoint
     /// stores them — applied as `.float32` applies its own. `angles` must not be empty.
-    public init(float32Angles angles: [Float]) throws(MultiScaleRetentionError) {
+    public init(float32Angles angles: [Float]) throws(ShapeError) {
         guard !angles.isEmpty else {
-            throw .invalid(field: "angles", expected: "at least one angle (d_k ≥ 2)", got: "none")
+            throw ShapeError(argument: "angles", expected: "at least one angle (d_k ≥ 2)", got: "none")
         }
         self.angles = angles.map(Double.init)
         precision = .float32
@@ -68,17 +68,13 @@ public struct Rotation: Sendable, Equatable {
     }
 
     /// Rotates row r of `x` (n×d_k, one head) as the token at position r + offset.
-    public func apply<E: RealScalar>(_ x: Matrix<E>, offset: Int) throws(MultiScaleRetentionError) -> Matrix<E> {
+    public func apply<E: RealScalar>(_ x: Matrix<E>, offset: Int) throws(ShapeError) -> Matrix<E> {
         guard x.columns == keyDimension else {
-            throw .invalid(field: "rotated rows", expected: "\(keyDimension) columns (d_k)", got: "\(x.shape)")
+            throw ShapeError(argument: "rotated rows", expected: "\(keyDimension) columns (d_k)", got: "\(x.shape)")
         }
         switch precision {
         case .double:
-            do {
-                return try PairRotation.rotate(x, theta: angles, offset: offset)
-            } catch {
-                throw .invalid(field: error.argument, expected: error.expected, got: error.got)
-            }
+            return try PairRotation.rotate(x, theta: angles, offset: offset)
         case .float32:
             var out = x
             for n in 0..<x.rows {

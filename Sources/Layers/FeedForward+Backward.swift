@@ -1,5 +1,4 @@
 import Matrices
-import MultiScaleRetention
 
 /// ∂L/∂ the FFN's weights, each shaped as its weight: fc1 [F, E], gate [F, E] (the GLU's; nil
 /// for the plain FFN), fc2 [E, F].

@@ -57,13 +57,13 @@ public enum BlockNorm<E: RealScalar>: Sendable, Equatable {
         }
     }
 
-    package func validate(width e: Int, field: String) throws(RetNetError) {
+    package func validate(width e: Int, field: String) throws(ShapeError) {
         switch self {
         case .layerNorm(let w, let b, _) where w.count != e || b.count != e:
-            throw .weight(field: "\(field).weight/bias", expected: "\(e) entries each (decoder_embed_dim)",
-                          got: "\(w.count) and \(b.count)")
+            throw ShapeError(argument: "\(field).weight/bias", expected: "\(e) entries each (decoder_embed_dim)",
+                             got: "\(w.count) and \(b.count)")
         case .rms(let w, _) where w.count != e:
-            throw .weight(field: "\(field).weight", expected: "\(e) entries (decoder_embed_dim)", got: "\(w.count)")
+            throw ShapeError(argument: "\(field).weight", expected: "\(e) entries (decoder_embed_dim)", got: "\(w.count)")
         default:
             return
         }

@@ -1,6 +1,8 @@
+import Layers
 import Matrices
 import MultiScaleRetention
 import RetNetModel
+import Transformer
 
 /// How many weights a model holds: the entries of every array it stores, counted from the
 /// arrays themselves (so that a comparison of sizes cannot drift from the models).

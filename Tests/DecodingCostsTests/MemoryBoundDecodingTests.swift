@@ -1,4 +1,4 @@
-import RetNetModel
+import DecodingCosts
 import Testing
 import Transformer
 

@@ -1,5 +1,6 @@
 import Retention
 import RetNetModel
+import Transformer
 
 /// What decoding one token costs a RetNet or its Transformer (see `TransformerConfig`), counted
 /// from this package's reference code rather than timed: the bytes each sequence holds between

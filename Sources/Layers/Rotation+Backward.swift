@@ -10,11 +10,11 @@ extension Rotation {
     /// pass applied. The rotation has no weights (θ is a fixed buffer).
     ///
     /// Throws when dY does not have d_k columns.
-    public func backward<E: RealScalar>(outputGradient dY: Matrix<E>, offset: Int) throws(MultiScaleRetentionError)
+    public func backward<E: RealScalar>(outputGradient dY: Matrix<E>, offset: Int) throws(ShapeError)
         -> Matrix<E>
     {
         guard dY.columns == keyDimension else {
-            throw .invalid(field: "rotated-rows gradient", expected: "\(keyDimension) columns (d_k)", got: "\(dY.shape)")
+            throw ShapeError(argument: "rotated-rows gradient", expected: "\(keyDimension) columns (d_k)", got: "\(dY.shape)")
         }
         var out = dY
         for n in 0..<dY.rows {
