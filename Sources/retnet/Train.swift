@@ -8,7 +8,7 @@ import Transformer
 /// `retnet train`: a RetNet (or its Transformer baseline) learns a text, character by character;
 /// a checkpoint after every evaluation (a torchscale checkpoint, or the Transformer's own files,
 /// plus tokenizer and optimiser state) that `--resume` continues bit for bit.
-struct Train: ParsableCommand {
+struct Train: ReportingCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a character-level RetNet on a text (default: the shipped tiny Shakespeare); write a checkpoint after every evaluation.",
         discussion: """
@@ -114,8 +114,8 @@ struct Train: ParsableCommand {
     /// threads, or the kernels.
     func gradientSource() throws -> any GradientSource<RetNet<Float>> {
         switch gradients {
-        case .reference: try fail { () throws(RetNetError) in try ReferenceGradients(threads: threads) }
-        case .kernels: try fail { () throws(RetNetError) in try FastGradients(threads: threads) }
+        case .reference: try ReferenceGradients(threads: threads)
+        case .kernels: try FastGradients(threads: threads)
         }
     }
 
@@ -127,52 +127,40 @@ struct Train: ParsableCommand {
         return s
     }
 
-    func run() throws {
+    func execute() throws {
         let directory = URL(fileURLWithPath: out)
-        let text = try fail { () throws(TrainingError) in
-            if let data { return try TinyShakespeare.readText(URL(fileURLWithPath: data)) }
-            return try TinyShakespeare.text()
-        }
+        let text = if let data { try TinyShakespeare.readText(URL(fileURLWithPath: data)) } else { try TinyShakespeare.text() }
         if resume {
-            switch try fail({ () throws(TrainingError) in try checkpointModel(in: directory) }) {
+            switch try checkpointModel(in: directory) {
             case .retnet: try resume(source: gradientSource(), text: text, directory: directory)
             case .transformer:
                 if gradients == .reference {
                     throw Self.kernelsOnly
                 }
-                try resume(source: fail { () throws(TransformerError) in try FastTransformerGradients(threads: threads) },
-                           text: text, directory: directory)
+                try resume(source: FastTransformerGradients(threads: threads), text: text, directory: directory)
             }
             return
         }
-        try fail { () throws(TrainingError) in
-            try TrainingCheckpoint.checkWritable(directory)
-            if TrainingCheckpoint.exists(at: directory) {
-                throw .setting(name: "--out", expected: "a new or empty directory (pass --resume to continue the checkpoint in it)",
-                               got: "\(out), which holds a checkpoint")
-            }
+        try TrainingCheckpoint.checkWritable(directory)
+        if TrainingCheckpoint.exists(at: directory) {
+            throw TrainingError.setting(name: "--out", expected: "a new or empty directory (pass --resume to continue the checkpoint in it)",
+                                        got: "\(out), which holds a checkpoint")
         }
-        let corpus = try fail { () throws(TrainingError) in try Corpus(text: text) }
+        let corpus = try Corpus(text: text)
         let config = RetNetConfig(variant: .torchscale, embedDim: width, valueEmbedDim: valueWidth ?? 2 * width,
                                   retentionHeads: heads, ffnEmbedDim: ffnWidth ?? 2 * width, layers: layers,
                                   vocabSize: corpus.tokenizer.count)
         if model == .transformer {
-            let transformer = try fail { () throws(TransformerError) in
-                try Transformer<Float>.random(config: TransformerConfig(matching: config), seed: seed)
-            }
-            let source = try fail { () throws(TransformerError) in try FastTransformerGradients(threads: threads) }
-            var baseline = try fail { () throws(TrainingError) in
-                try Trainer(model: transformer, corpus: corpus, configuration: settings(), source: source)
-            }
+            let transformer = try Transformer<Float>.random(config: TransformerConfig(matching: config), seed: seed)
+            let source = try FastTransformerGradients(threads: threads)
+            var baseline = try Trainer(model: transformer, corpus: corpus, configuration: settings(), source: source)
             announce(baseline, corpus: corpus)
             try train(&baseline, directory: directory)
             return
         }
-        let retnet = try fail { () throws(RetNetError) in try RetNet<Float>.random(config: config, seed: seed) }
+        let retnet = try RetNet<Float>.random(config: config, seed: seed)
         let source = try gradientSource()
-        var trainer = try fail { () throws(TrainingError) in
-            try Trainer(model: retnet, corpus: corpus, configuration: settings(), source: source)
-        }
+        var trainer = try Trainer(model: retnet, corpus: corpus, configuration: settings(), source: source)
         announce(trainer, corpus: corpus)
         try train(&trainer, directory: directory)
     }
@@ -200,9 +188,7 @@ struct Train: ParsableCommand {
 
     /// Continues the run saved in the checkpoint of `directory`.
     private func resume<Model: TrainableModel>(source: any GradientSource<Model>, text: String, directory: URL) throws {
-        var trainer = try fail { () throws(TrainingError) in
-            try Trainer(resuming: TrainingCheckpoint.load(Model.self, from: directory), text: text, source: source)
-        }
+        var trainer = try Trainer(resuming: TrainingCheckpoint.load(Model.self, from: directory), text: text, source: source)
         let which = Model.self == Transformer<Float>.self ? " (the Transformer baseline)" : ""
         print("resuming \(out)\(which) at step \(trainer.step) of \(trainer.configuration.iterations)")
         try train(&trainer, directory: directory)
