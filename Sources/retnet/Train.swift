@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RetNetModel
 import FastTraining
+import ModelOptions
 import Training
 import Transformer
 
@@ -62,13 +63,8 @@ struct Train: ReportingCommand {
         """)
     var gradients: GradientKind = .kernels
 
-    @Option(help: "Blocks (decoder_layers).") var layers = 4
-    @Option(help: "Retention heads per block (decoder_retention_heads).") var heads = 4
-    @Option(help: "Model width E (decoder_embed_dim).") var width = 128
-    @Option(help: "Value width V (decoder_value_embed_dim; default 2·width, the paper's).") var valueWidth: Int?
-    @Option(help: "FFN hidden width (decoder_ffn_embed_dim; default 2·width, the paper's).") var ffnWidth: Int?
-    @Option(help: "Context: tokens each prediction may look back over (nanoGPT's block_size).") var context = 64
-    @Option(help: "Sequences per step.") var batchSize = 12
+    @OptionGroup var shape: ModelShapeOptions
+    @OptionGroup var batches: BatchShapeOptions
     @Option(help: "Optimiser steps.") var iterations = 2000
     @Option(help: "Peak learning rate.") var learningRate = 1e-3
     @Option(help: "Warm-up steps.") var warmup = 100
@@ -82,14 +78,11 @@ struct Train: ReportingCommand {
     @Option(help: "Stop after this many steps in all (the run can be resumed).") var stopAfter: Int?
 
     func validate() throws {
-        for (flag, value) in [("--layers", layers), ("--heads", heads), ("--width", width), ("--context", context),
-                              ("--batch-size", batchSize), ("--iterations", iterations), ("--eval-interval", evalInterval),
+        for (flag, value) in [("--iterations", iterations), ("--eval-interval", evalInterval),
                               ("--eval-iterations", evalIterations), ("--threads", threads)] where value < 1 {
             throw ValidationError("\(flag) must be at least 1, got \(value).")
         }
-        for (flag, value) in [("--value-width", valueWidth), ("--ffn-width", ffnWidth), ("--stop-after", stopAfter)] {
-            if let value, value < 1 { throw ValidationError("\(flag) must be at least 1, got \(value).") }
-        }
+        if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after must be at least 1, got \(stopAfter).") }
         guard learningRate > 0 && learningRate.isFinite else {
             throw ValidationError("--learning-rate must be a finite number > 0, got \(learningRate).")
         }
@@ -99,14 +92,8 @@ struct Train: ReportingCommand {
         guard warmup >= 0 else { throw ValidationError("--warmup must be ≥ 0, got \(warmup).") }
         guard weightDecay >= 0 && weightDecay.isFinite else { throw ValidationError("--weight-decay must be ≥ 0, got \(weightDecay).") }
         guard clip >= 0 && clip.isFinite else { throw ValidationError("--clip must be ≥ 0 (0: off), got \(clip).") }
-        guard width % heads == 0 && (width / heads) % 2 == 0 else {
-            throw ValidationError("--width must be a multiple of --heads with an even width per head, got \(width) and \(heads).")
-        }
         if model == .transformer && gradients == .reference {
             throw Self.kernelsOnly
-        }
-        if let valueWidth, valueWidth % heads != 0 {
-            throw ValidationError("--value-width must be a multiple of --heads, got \(valueWidth) and \(heads).")
         }
     }
 
@@ -121,7 +108,7 @@ struct Train: ReportingCommand {
 
     func settings() -> TrainingConfiguration {
         var s = TrainingConfiguration()
-        (s.iterations, s.batchSize, s.context, s.learningRate, s.minLearningRate) = (iterations, batchSize, context, learningRate, minLearningRate)
+        (s.iterations, s.batchSize, s.context, s.learningRate, s.minLearningRate) = (iterations, batches.batchSize, batches.context, learningRate, minLearningRate)
         (s.warmupIterations, s.weightDecay, s.gradientClip, s.seed) = (warmup, weightDecay, clip, seed)
         (s.evalInterval, s.evalIterations) = (evalInterval, evalIterations)
         return s
@@ -147,9 +134,7 @@ struct Train: ReportingCommand {
                                         got: "\(out), which holds a checkpoint")
         }
         let corpus = try Corpus(text: text)
-        let config = RetNetConfig(variant: .torchscale, embedDim: width, valueEmbedDim: valueWidth ?? 2 * width,
-                                  retentionHeads: heads, ffnEmbedDim: ffnWidth ?? 2 * width, layers: layers,
-                                  vocabSize: corpus.tokenizer.count)
+        let config = shape.config(vocabulary: corpus.tokenizer.count)
         if model == .transformer {
             let transformer = try Transformer<Float>.random(config: TransformerConfig(matching: config), seed: seed)
             let source = try FastTransformerGradients(threads: threads)
