@@ -34,10 +34,8 @@ struct Chapter06: ParsableCommand {
     @OptionGroup var page: PageOptions
 
     func validate() throws {
-        guard length >= 2, length <= 1_000 else {
-            throw ValidationError("--length must be in 2...1000 (the hand-off splits the sequence), got \(length).")
-        }
-        guard heads >= 1, heads <= 24 else { throw ValidationError("--heads must be in 1...24, got \(heads).") }
+        try FlagCheck.range(length, in: 2...1_000, flag: "--length", reason: "the hand-off splits the sequence")
+        try FlagCheck.range(heads, in: 1...24, flag: "--heads")
         guard dim >= 2, dim <= 512, dim % heads == 0, (dim / heads) % 2 == 0 else {
             throw ValidationError("--dim must be in 2...512 and a multiple of --heads = \(heads) with an even quotient "
                                   + "(each head's queries and keys are rotated in pairs), got \(dim).")
@@ -47,7 +45,7 @@ struct Chapter06: ParsableCommand {
                                   + "each head at least 2 value columns (GroupNorm over a single value has variance 0, "
                                   + "and 0/0 at ε = 0), got \(valueDim).")
         }
-        guard chunkSize >= 1 else { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize).") }
+        try FlagCheck.chunkSize(chunkSize)
         guard eps > 0, eps <= 1e-2 else { throw ValidationError("--eps must be in (0, 0.01], got \(eps).") }
     }
 

@@ -60,29 +60,23 @@ struct Chapter09: ParsableCommand {
     static let maximumBatch = 1_024
 
     func validate() throws {
-        guard (1...4).contains(layers) else { throw ValidationError("--layers must be in 1...4 (a checked reference model), got \(layers).") }
-        guard (1...8).contains(heads) else { throw ValidationError("--heads must be in 1...8, got \(heads).") }
+        try FlagCheck.range(layers, in: 1...4, flag: "--layers", reason: "a checked reference model")
+        try FlagCheck.range(heads, in: 1...8, flag: "--heads")
         guard (2...64).contains(embedDim), embedDim % heads == 0, (embedDim / heads) % 2 == 0 else {
             throw ValidationError("--embed-dim must be in 2...64 with E/h even (rotations act on pairs), got E = \(embedDim), h = \(heads).")
         }
         guard (1...128).contains(valueDim), valueDim % heads == 0 else {
             throw ValidationError("--value-dim must be in 1...128 and a multiple of --heads = \(heads), got \(valueDim).")
         }
-        guard (1...128).contains(ffnDim) else { throw ValidationError("--ffn-dim must be in 1...128, got \(ffnDim).") }
-        guard (2...64).contains(vocab) else { throw ValidationError("--vocab must be in 2...64, got \(vocab).") }
+        try FlagCheck.range(ffnDim, in: 1...128, flag: "--ffn-dim")
+        try FlagCheck.range(vocab, in: 2...64, flag: "--vocab")
         try FlagCheck.length(length, reason: "")
-        guard length <= 64 else { throw ValidationError("--length must be in 1...64 (the reference models run in Double), got \(length).") }
-        guard (1...Self.maximumContext).contains(context) else {
-            throw ValidationError("--context must be in 1...\(Self.maximumContext), got \(context).")
-        }
-        guard (1...Self.maximumBatch).contains(batch) else {
-            throw ValidationError("--batch must be in 1...\(Self.maximumBatch) (a batch of 0 decodes nothing), got \(batch).")
-        }
-        guard (1...64).contains(threads) else { throw ValidationError("--threads must be in 1...64, got \(threads).") }
-        guard (128...4_096).contains(measureContext) else {
-            throw ValidationError("--measure-context must be in 128...4096 (16 Transformer caches of up to 151 MB each), "
-                                  + "got \(measureContext).")
-        }
+        try FlagCheck.range(length, in: 1...64, flag: "--length", reason: "the reference models run in Double")
+        try FlagCheck.range(context, in: 1...Self.maximumContext, flag: "--context")
+        try FlagCheck.range(batch, in: 1...Self.maximumBatch, flag: "--batch", reason: "a batch of 0 decodes nothing")
+        try FlagCheck.range(threads, in: 1...64, flag: "--threads")
+        try FlagCheck.range(measureContext, in: 128...4_096, flag: "--measure-context",
+                            reason: "16 Transformer caches of up to 151 MB each")
         if measure {
             guard !page.markdown && !page.writePage else {
                 throw ValidationError("--measure prints timings to the terminal and writes measured figures; it cannot go on a page.")

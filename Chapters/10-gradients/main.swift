@@ -33,9 +33,7 @@ struct Chapter10: ParsableCommand {
     @OptionGroup var page: PageOptions
 
     func validate() throws {
-        guard (1...64).contains(length) else {
-            throw ValidationError("--length must be in 1...64 (every entry's finite difference reruns the form), got \(length).")
-        }
+        try FlagCheck.range(length, in: 1...64, flag: "--length", reason: "every entry's finite difference reruns the form")
         guard sizes.dim <= 16, sizes.valueDim <= 16 else {
             throw ValidationError("--dim and --value-dim must be at most 16 (every entry's finite difference reruns the form), got \(sizes.dim) and \(sizes.valueDim).")
         }

@@ -46,13 +46,10 @@ struct Chapter11: ParsableCommand {
         .deletingLastPathComponent()
 
     func validate() throws {
-        guard (100...2000).contains(iterations) else {
-            throw ValidationError("--iterations must be in 100...2000 (the loss checks are claims about a model trained for at least 100 steps), got \(iterations).")
-        }
-        guard (1...8).contains(threads) else { throw ValidationError("--threads must be in 1...8, got \(threads).") }
-        guard (1...100_000).contains(fullRunIterations) else {
-            throw ValidationError("--full-run-iterations must be in 1...100000, got \(fullRunIterations).")
-        }
+        try FlagCheck.range(iterations, in: 100...2000, flag: "--iterations",
+                            reason: "the loss checks are claims about a model trained for at least 100 steps")
+        try FlagCheck.range(threads, in: 1...8, flag: "--threads")
+        try FlagCheck.range(fullRunIterations, in: 1...100_000, flag: "--full-run-iterations")
         if fullRun {
             guard !page.markdown && !page.writePage else {
                 throw ValidationError("--full-run prints its progress and losses to the terminal and writes a measured figure; it cannot go on a page.")
