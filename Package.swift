@@ -14,7 +14,7 @@
 //   training          Training                                   (tiny Shakespeare, AdamW, checkpoints that resume)
 //   figures           Graphs → GraphvizRendering, Plots, RetentionFigures
 //   the book          Notebook → ChapterSupport → chapterNN       (sources and pages in Chapters/NN-slug/)
-//   executables       retnet, bench (its JSON result type in Benchmarks), figures, pages
+//   executables       retnet, bench (its JSON result type in Benchmarks, their shared model flags in ModelOptions), figures, pages
 //   tests             TestSupport, AllocationCounting and one test target per module
 //
 // Each module depends only on modules above it in this list.
@@ -218,11 +218,16 @@ let package = Package(
 
         // MARK: Executables
 
+        // The model-shape and batch flags `retnet train` and `bench training` share: one spelling and one
+        // default each, so the benchmark times the model the command trains.
+        .target(name: "ModelOptions", dependencies: ["RetNetModel", argumentParser]),
+
         // `swift run -c release retnet logits|generate|inspect|gradients --checkpoint DIR …`, `retnet train --out DIR …`
         .executableTarget(
             name: "retnet",
             dependencies: ["Matrices", "Layers", "MultiScaleRetention", "RetNetModel", "Transformer", "DecodingCosts", "SafeTensors",
-                           "TorchscaleCheckpoint", "FastRetNet", "FastTransformer", "FastTraining", "Training", argumentParser]
+                           "TorchscaleCheckpoint", "FastRetNet", "FastTransformer", "FastTraining", "Training", "ModelOptions",
+                           argumentParser]
         ),
         // The JSON line every benchmark result is printed as (read back by BenchTests).
         .target(name: "Benchmarks"),
@@ -231,7 +236,7 @@ let package = Package(
             name: "bench",
             dependencies: ["Benchmarks", "Matrices", "Retention", "Kernels", "Measuring", "MultiScaleRetention", "RetNetModel",
                            "TorchscaleCheckpoint", "FastRetNet", "Transformer", "DecodingCosts", "FastTransformer", "FastTraining",
-                           "Training", argumentParser],
+                           "Training", "ModelOptions", argumentParser],
             exclude: ["compare_gemm.py", "compare_retnet.py", "compare_decode.py", "compare_training.py", "peers.py"]
         ),
         // `swift run figures` writes Figures/*.dot, *.svg and *.png.

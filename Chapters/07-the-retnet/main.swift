@@ -41,7 +41,7 @@ struct Chapter07: ParsableCommand {
         guard !prompt.isEmpty, prompt.count <= 200, prompt.allSatisfy({ Self.alphabet.contains($0) }) else {
             throw ValidationError("--prompt must be 1 to 200 lowercase letters a–z, got \"\(prompt)\".")
         }
-        guard generate >= 1, generate <= 200 else { throw ValidationError("--generate must be in 1...200, got \(generate).") }
+        try FlagCheck.range(generate, in: 1...200, flag: "--generate")
         guard chunkSize >= 1 else { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize).") }
         guard temperature > 0, temperature.isFinite, temperature <= 100 else {
             throw ValidationError("--temperature must be in (0, 100], got \(temperature).")

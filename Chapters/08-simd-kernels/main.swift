@@ -34,10 +34,10 @@ struct Chapter08: ParsableCommand {
     @OptionGroup var page: PageOptions
 
     func validate() throws {
-        guard size >= 1, size <= 4_096 else { throw ValidationError("--size must be in 1...4096, got \(size).") }
-        guard threads >= 1, threads <= 64 else { throw ValidationError("--threads must be in 1...64, got \(threads).") }
-        guard length >= 1, length <= 4_096 else { throw ValidationError("--length must be in 1...4096, got \(length).") }
-        guard dim >= 1, dim <= 512 else { throw ValidationError("--dim must be in 1...512, got \(dim).") }
+        try FlagCheck.range(size, in: 1...4_096, flag: "--size")
+        try FlagCheck.range(threads, in: 1...64, flag: "--threads")
+        try FlagCheck.range(length, in: 1...4_096, flag: "--length")
+        try FlagCheck.range(dim, in: 1...512, flag: "--dim")
         guard chunkSize >= 1 else { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize).") }
     }
 

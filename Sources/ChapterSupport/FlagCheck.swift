@@ -9,6 +9,14 @@ public enum FlagCheck {
     /// The widest queries, keys and values a chapter accepts.
     public static let maximumWidth = 256
 
+    /// A whole number in `range`: "`flag` must be in a...b (`reason`), got x." otherwise (the
+    /// reason, when given, says why the bounds).
+    public static func range(_ value: Int, in range: ClosedRange<Int>, flag: String, reason: String = "") throws {
+        guard range.contains(value) else {
+            throw ValidationError("\(flag) must be in \(range.lowerBound)...\(range.upperBound)\(reason.isEmpty ? "" : " (\(reason))"), got \(value).")
+        }
+    }
+
     /// `--length` in `minimum...2000`; `reason` says why the minimum, when it is above 1.
     public static func length(_ n: Int, minimum: Int = 1, reason: String = "") throws {
         guard n >= minimum, n <= maximumLength else {

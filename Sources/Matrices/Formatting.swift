@@ -60,7 +60,31 @@ public enum Format {
         return (value < 0 ? "-" : "") + out
     }
 
-    /// A complex number as `a+bi` with fixed digits.
+    /// Bytes in the nearest binary unit with up to two decimals and no trailing zeros, e.g.
+    /// `binaryBytes(134_217_728)` → `128 MiB`, `binaryBytes(1_536)` → `1.5 KiB`.
+    public static func binaryBytes(_ bytes: Double) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = bytes, unit = 0
+        while value >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        var text = fixed(value, 2)
+        while text.hasSuffix("0") && text.contains(".") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return "\(text) \(units[unit])"
+    }
+
+    /// Bytes in decimal gigabytes, or megabytes below one, with `digits` decimals, e.g.
+    /// `decimalBytes(13.4e9)` → `13.4 GB`, `decimalBytes(2.5e6, 2)` → `2.50 MB`.
+    public static func decimalBytes(_ bytes: Double, _ digits: Int = 1) -> String {
+        bytes >= 1e9 ? fixed(bytes / 1e9, digits) + " GB" : fixed(bytes / 1e6, digits) + " MB"
+    }
+
+    /// A ratio with two decimals and a times sign, e.g. `ratio(3.4)` → `3.40×`.
+    public static func ratio(_ x: Double) -> String { fixed(x, 2) + "×" }
+
+
     public static func complex(_ z: Complex<Double>, _ digits: Int = 4) -> String {
         let magnitude = fixed(Swift.abs(z.imaginary), digits)
         let showsNonZero = magnitude.contains { "123456789".contains($0) }

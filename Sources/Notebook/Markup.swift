@@ -1,7 +1,8 @@
 /// What a notebook holds, in the order the chapter produced it.
 enum Record: Equatable {
-    /// Prose, headings and equations: written once in the source, in source order.
-    case markup(Markup, line: Int)
+    /// Prose, headings and equations: written once in the source, in source order; `at` is
+    /// where the call is written (its file and first line).
+    case markup(Markup, at: MarkupLocation)
     /// Lines the code printed: results, tables, checks.
     case output([String])
 }

@@ -26,8 +26,10 @@ public final class Notebook {
     private var streams: Bool { destination == .terminal }
     private let write: (String) -> Void
 
-    /// Starts a notebook. `sourcePath` defaults to the calling file, whose code the page shows;
-    /// `write` receives every line meant for standard output (tests capture it).
+    /// Starts a notebook. `sourcePath` defaults to the calling file, the chapter's `main.swift`:
+    /// the page is written beside it, and the package root is two folders above it. (The code the
+    /// page shows is read from the files the markup calls are written in.) `write` receives every
+    /// line meant for standard output (tests capture it).
     public init(title: String, command: String, destination: Destination = .terminal, sourcePath: String = #filePath,
                 write: @escaping (String) -> Void = { print($0) }) {
         self.title = title
@@ -39,27 +41,31 @@ public final class Notebook {
     }
 
     // MARK: - Markup: written once in the source, shown in the terminal and on the page
+    //
+    // Each call records where it is written (`file` and `line`, the caller's by default): the page
+    // shows the code that follows it there. A chapter's narrative can so span several functions in
+    // several files, e.g. `main.swift` and one `Sections/*.swift` file per section.
 
     /// Starts a section ("## title" on the page).
-    public func section(_ title: String, line: Int = #line) {
-        add(.markup(.section(title), line: line))
+    public func section(_ title: String, file: String = #filePath, line: Int = #line) {
+        add(.markup(.section(title), at: MarkupLocation(file: file, line: line)))
     }
 
     /// A paragraph (or several) of prose. Markdown on the page; printed as written in the terminal.
-    public func prose(_ text: String, line: Int = #line) {
-        add(.markup(.prose(text), line: line))
+    public func prose(_ text: String, file: String = #filePath, line: Int = #line) {
+        add(.markup(.prose(text), at: MarkupLocation(file: file, line: line)))
     }
 
     /// A displayed equation: `unicode` for the terminal, `latex` for the page.
-    public func equation(_ unicode: String, latex: String, line: Int = #line) {
-        add(.markup(.equation(unicode: unicode, latex: latex), line: line))
+    public func equation(_ unicode: String, latex: String, file: String = #filePath, line: Int = #line) {
+        add(.markup(.equation(unicode: unicode, latex: latex), at: MarkupLocation(file: file, line: line)))
     }
 
     /// A figure from `Figures/` (a path relative to the package root, e.g. "Figures/parallel.png",
     /// made by `swift run figures`): its path and caption in the terminal, the image and the
     /// caption on the page (linked as `../../Figures/…`, relative to Chapters/NN-slug/README.md).
-    public func figure(_ path: String, caption: String, line: Int = #line) {
-        add(.markup(.figure(path: path, caption: caption), line: line))
+    public func figure(_ path: String, caption: String, file: String = #filePath, line: Int = #line) {
+        add(.markup(.figure(path: path, caption: caption), at: MarkupLocation(file: file, line: line)))
         if streams && !FileManager.default.fileExists(atPath: packageRoot.appendingPathComponent(path).path) {
             emitTerminal(["  (not generated yet: run `swift run figures`)"])
         }
@@ -180,15 +186,18 @@ public final class Notebook {
         return true
     }
 
-    /// The notebook page (Markdown) for everything recorded so far, with the source's code.
+    /// The notebook page (Markdown) for everything recorded so far, with the code of the files
+    /// its markup calls are written in.
     public func renderPage() throws -> String {
-        let source: String
-        do {
-            source = try String(contentsOfFile: sourcePath, encoding: .utf8)
-        } catch {
-            throw NotebookError.sourceUnreadable(sourcePath)
+        var sources: [String: String] = [:]
+        for case .markup(_, let at) in records where sources[at.file] == nil {
+            do {
+                sources[at.file] = try String(contentsOfFile: at.file, encoding: .utf8)
+            } catch {
+                throw NotebookError.sourceUnreadable(at.file)
+            }
         }
-        return try PageRenderer(source: source).render(title: title, command: command, records: records)
+        return try PageRenderer(sources: sources).render(title: title, command: command, records: records)
     }
 
     private func add(_ record: Record) {

@@ -1,22 +1,24 @@
 /// Renders a chapter's records as a Markdown notebook page: for each piece of prose, the
-/// code that follows it in the chapter's source, then what that code printed.
+/// code that follows it in the chapter's source (in the file the prose is written in), then what
+/// that code printed.
 ///
 /// Output is assigned by when it was printed, not where: everything printed after markup k
 /// and before markup k+1 appears under the code that follows markup k. Pages are therefore
 /// exact transcripts of a run, and regenerating one twice gives identical bytes.
 struct PageRenderer {
-    let slicer: SourceSlicer
+    /// The source files the markup calls are written in, by path, each ready to slice.
+    let slicers: [String: SourceSlicer]
 
-    init(source: String) throws {
-        slicer = SourceSlicer(source: source)
+    init(sources: [String: String]) {
+        slicers = sources.mapValues { SourceSlicer(source: $0) }
     }
 
     func render(title: String, command: String, records: [Record]) throws -> String {
-        let starts = records.compactMap { record -> Int? in
-            if case .markup(_, let line) = record { return line }
+        let calls = records.compactMap { record -> MarkupLocation? in
+            if case .markup(_, let at) = record { return at }
             return nil
         }
-        let code = try slicer.codeBlocks(after: starts)
+        let code = try SourceSlicer.codeBlocks(after: calls, in: slicers)
         var page: [String] = [
             "# \(title)",
             "",

@@ -1,11 +1,23 @@
+/// Where a markup call sits: the file it is written in (`#filePath`) and the line it starts on (`#line`).
+struct MarkupLocation: Hashable {
+    let file: String
+    let line: Int
+}
+
 /// Cuts a chapter's source into the code that sits between its markup calls
 /// (`nb.section`, `nb.prose`, `nb.equation`, `nb.figure`), so the page can show each piece of
 /// code right after the prose that introduces it.
 ///
-/// The rules, which the chapters follow:
-/// - markup calls run once each, in source order (never inside a loop or a branch);
-/// - the narrative starts at the first markup call and ends where the indentation drops
-///   below that call's (the closing brace of the function that holds it);
+/// A chapter's narrative may be spread over several functions in several files (its `main.swift`
+/// and `Sections/*.swift`, each section a function): every markup call records its file and line,
+/// and each file is sliced on its own. The rules, which the chapters follow:
+/// - markup calls run once each, in source order within each file (never inside a loop or a branch);
+/// - a function's narrative starts at its first markup call (only its signature, blank lines and
+///   comments come before it) and ends where the indentation drops below that call's (the closing
+///   brace of the function);
+/// - the code after a markup call runs to the next markup call in the same function, or to the
+///   function's end when the next markup call is in another function or file. A function whose
+///   markup is interleaved with another file's is an error: its code would show out of order;
 /// - a markup call ends on the line where its parentheses balance. String literals
 ///   (including `"""` blocks) and `//` comments are skipped while counting.
 struct SourceSlicer {
@@ -16,46 +28,108 @@ struct SourceSlicer {
     }
 
     enum SliceError: Error, CustomStringConvertible {
-        case lineOutOfRange(Int, count: Int)
-        case outOfOrder(line: Int, after: Int)
-        case unbalanced(line: Int)
+        case lineOutOfRange(MarkupLocation, count: Int)
+        case outOfOrder(MarkupLocation, after: Int)
+        case unbalanced(MarkupLocation)
+        case codeBeforeMarkup(MarkupLocation)
+        case interleaved(MarkupLocation, after: MarkupLocation)
+        case missingSource(String)
 
         var description: String {
             switch self {
-            case .lineOutOfRange(let line, let count):
-                "markup at line \(line) is outside the source (\(count) lines): was the page rendered from a different file?"
-            case .outOfOrder(let line, let after):
-                "markup at line \(line) ran after markup at line \(after); notebook markup must run once each, in source order"
-            case .unbalanced(let line):
-                "cannot find the end of the markup call starting at line \(line) (unbalanced parentheses or string)"
+            case .lineOutOfRange(let at, let count):
+                "markup at \(Self.place(at)) is outside the source (\(count) lines): was the page rendered from a different file?"
+            case .outOfOrder(let at, let after):
+                "markup at \(Self.place(at)) ran after markup at line \(after) of the same file; notebook markup must run "
+                    + "once each, in source order"
+            case .unbalanced(let at):
+                "cannot find the end of the markup call starting at \(Self.place(at)) (unbalanced parentheses or string)"
+            case .codeBeforeMarkup(let at):
+                "code comes before the markup at \(Self.place(at)), the first of its function: a function's narrative starts "
+                    + "at its first markup call, so the page would not show that code"
+            case .interleaved(let at, let after):
+                "markup at \(Self.place(at)) ran after markup in another file (\(Self.place(after))) but sits in the code "
+                    + "shown after the markup before it: a function's markup must not be interleaved with another file's"
+            case .missingSource(let file):
+                "no source for the markup in \(file)"
             }
+        }
+
+        /// "Sections/Layer.swift:12" (the file's last two path components), or "line 12" for an unnamed source.
+        static func place(_ at: MarkupLocation) -> String {
+            guard !at.file.isEmpty else { return "line \(at.line)" }
+            return at.file.split(separator: "/").suffix(2).joined(separator: "/") + ":\(at.line)"
         }
     }
 
-    /// For markup calls starting at `starts` (1-based lines, in the order they ran), the code
-    /// after each call up to the next one (or the end of the narrative), dedented; "" when none.
+    /// For markup calls starting at `starts` (1-based lines of this source, in the order they
+    /// ran), the code after each call up to the next one (or the end of its function), dedented;
+    /// "" when none.
     func codeBlocks(after starts: [Int]) throws -> [String] {
-        guard !starts.isEmpty else { return [] }
-        for (previous, line) in zip(starts, starts.dropFirst()) where line <= previous {
-            throw SliceError.outOfOrder(line: line, after: previous)
+        try Self.codeBlocks(after: starts.map { MarkupLocation(file: "", line: $0) }, in: ["": self])
+    }
+
+    /// For markup calls at `calls` (in the order they ran, each in one of `sources`' files), the
+    /// code after each call up to the next markup call in the same function (or that function's
+    /// end), dedented to the call's indentation; "" when none.
+    static func codeBlocks(after calls: [MarkupLocation], in sources: [String: SourceSlicer]) throws -> [String] {
+        var previousLine: [String: Int] = [:]
+        for call in calls {
+            guard let slicer = sources[call.file] else { throw SliceError.missingSource(call.file) }
+            guard call.line >= 1 && call.line <= slicer.lines.count else {
+                throw SliceError.lineOutOfRange(call, count: slicer.lines.count)
+            }
+            if let previous = previousLine[call.file], call.line <= previous { throw SliceError.outOfOrder(call, after: previous) }
+            previousLine[call.file] = call.line
         }
-        for line in starts where line < 1 || line > lines.count {
-            throw SliceError.lineOutOfRange(line, count: lines.count)
+        var blocks: [String] = []
+        var shownUpTo: [String: Int] = [:]  // per file, the 0-based line index where the code shown so far ends
+        var continues = false  // whether the previous block ended right at this call (same function)
+        for (k, call) in calls.enumerated() {
+            let slicer = sources[call.file]!
+            let start = call.line - 1
+            if let shown = shownUpTo[call.file], start < shown { throw SliceError.interleaved(call, after: calls[k - 1]) }
+            if !continues && !slicer.onlySignatureBefore(start) { throw SliceError.codeBeforeMarkup(call) }
+            let base = slicer.indentation(slicer.lines[start])
+            let end: Int
+            do { end = try slicer.endOfCall(startingAt: start) } catch { throw SliceError.unbalanced(call) }
+            let from = end + 1
+            var to = slicer.endOfFunction(after: end, indentation: base)
+            continues = false
+            if k + 1 < calls.count, calls[k + 1].file == call.file, calls[k + 1].line - 1 <= to {
+                to = calls[k + 1].line - 1
+                continues = true
+            }
+            shownUpTo[call.file] = to
+            blocks.append(slicer.block(from: from, to: max(from, to), dedent: base))
         }
-        let base = indentation(lines[starts[0] - 1])
-        let ends = try starts.map { try endOfCall(startingAt: $0 - 1) }
-        // The narrative ends at the first non-blank line indented less than the first markup call.
-        var narrativeEnd = lines.count
-        for index in (ends.last! + 1)..<lines.count
-        where !isBlank(lines[index]) && indentation(lines[index]) < base {
-            narrativeEnd = index
-            break
+        return blocks
+    }
+
+    /// The 0-based index of the first non-blank line after `end` indented less than `indentation`
+    /// (the closing brace of the function), or the number of lines.
+    private func endOfFunction(after end: Int, indentation base: Int) -> Int {
+        var index = end + 1
+        while index < lines.count {
+            if !isBlank(lines[index]) && indentation(lines[index]) < base { return index }
+            index += 1
         }
-        return starts.indices.map { k in
-            let from = ends[k] + 1
-            let to = k + 1 < starts.count ? starts[k + 1] - 1 : narrativeEnd
-            return block(from: from, to: max(from, to), dedent: base)
+        return lines.count
+    }
+
+    /// Whether only blank lines and comments sit between the line at `start` and the line above
+    /// it that opens a block (a function's signature ends with `{`), or the start of the file.
+    private func onlySignatureBefore(_ start: Int) -> Bool {
+        var index = start - 1
+        while index >= 0 {
+            let trimmed = lines[index].trimmingSpaces
+            if trimmed.isEmpty || trimmed.hasPrefix("//") {
+                index -= 1
+                continue
+            }
+            return trimmed.hasSuffix("{")
         }
+        return true
     }
 
     private func block(from: Int, to: Int, dedent: Int) -> String {
@@ -108,7 +182,7 @@ struct SourceSlicer {
             }
             index += 1
         }
-        throw SliceError.unbalanced(line: start + 1)
+        throw SliceError.unbalanced(MarkupLocation(file: "", line: start + 1))
     }
 
     /// Index just past the closing quote of the single-line string opening at `from`.
@@ -135,4 +209,14 @@ struct SourceSlicer {
 
     private func indentation(_ line: String) -> Int { line.prefix { $0 == " " }.count }
     private func isBlank(_ line: String) -> Bool { line.allSatisfy { $0 == " " || $0 == "\t" } }
+}
+
+extension String {
+    /// The text without leading and trailing spaces and tabs.
+    var trimmingSpaces: Substring {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        var text = self[...].drop(while: isSpace)
+        while let last = text.last, isSpace(last) { text = text.dropLast() }
+        return text
+    }
 }

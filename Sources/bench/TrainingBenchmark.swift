@@ -5,6 +5,8 @@ import FastTraining
 import Foundation
 import Matrices
 import Measuring
+import ModelOptions
+import MultiScaleRetention
 import RetNetModel
 import Training
 import Transformer
@@ -16,10 +18,11 @@ struct TrainingBenchmark: Benchmark {
         commandName: "training",
         abstract: "One training step's loss and gradients of a random RetNet<Float> (FastGradients), or the reference's.",
         discussion: """
-            A torchscale-variant model with seeded random weights (RetNet.random) and --batch seeded \
-            sequences of --length tokens; median_seconds is one lossAndGradients call over the batch \
-            (forward and backward, no optimiser step) and tokens_per_second = batch × (length − 1) / \
-            median, the predictions per second. --path reference averages RetNet<Float>.gradients over \
+            The model `retnet train` trains, by default and for the same flags (its model-shape and batch \
+            flags, spelled and defaulted as there): a torchscale-variant model with seeded random weights \
+            (RetNet.random) and --batch-size seeded sequences of --context + 1 tokens; median_seconds is one \
+            lossAndGradients call over the batch (forward and backward, no optimiser step) and \
+            tokens_per_second = batch_size × context / median, the predictions per second. --path reference averages RetNet<Float>.gradients over \
             the sequences instead (the explicit backward pass of chapter 10, one sequence at a time). \
             --model transformer times the Transformer of the same width, layers and heads \
             (TransformerConfig(matching:), W_G's weights in its FFN) through FastTransformerGradients, or \
@@ -28,7 +31,7 @@ struct TrainingBenchmark: Benchmark {
             the loss and gradients, global-norm clipping at 1, AdamW and the model with its new weights), \
             on a seeded random text over --vocabulary characters, the model's weights changing from step \
             to step. \
-            Parameters: model, path, layers, heads, width, value_width, ffn, vocabulary, batch, length, seed, step.
+            Parameters: model, path, layers, heads, width, value_width, ffn_width, vocabulary, batch_size, context, seed, step.
             """)
 
     enum Path: String, CaseIterable, ExpressibleByArgument {
@@ -43,14 +46,9 @@ struct TrainingBenchmark: Benchmark {
     var path: [Path] = [.fast]
     @Option(parsing: .singleValue, help: "retnet or transformer; repeat for both (default: retnet).")
     var model: [Model] = [.retnet]
-    @Option(help: "Blocks (decoder_layers).") var layers = 4
-    @Option(help: "Heads per layer (decoder_retention_heads).") var heads = 4
-    @Option(help: "Model width E (decoder_embed_dim).") var width = 128
-    @Option(help: "Value width V (decoder_value_embed_dim; default 2E, the paper's).") var valueWidth: Int?
-    @Option(help: "FFN hidden width F (decoder_ffn_embed_dim; default 4E).") var ffn: Int?
-    @Option(help: "Vocabulary size.") var vocabulary = 65
-    @Option(help: "Sequences per step.") var batch = 12
-    @Option(help: "Tokens per sequence (T + 1: T predictions).") var length = 65
+    @OptionGroup var shape: ModelShapeOptions
+    @OptionGroup var batches: BatchShapeOptions
+    @Option(help: "Vocabulary size (65: tiny Shakespeare's characters, as `retnet train` reads them).") var vocabulary = 65
     @Flag(help: "Time a whole training step (loss and gradients, clipping, AdamW, new weights), not the gradients alone.")
     var optimizer = false
 
@@ -59,18 +57,12 @@ struct TrainingBenchmark: Benchmark {
     @OptionGroup var input: SeedOptions
 
     func validate() throws {
-        for (value, name) in [(layers, "--layers"), (heads, "--heads"), (width, "--width"), (vocabulary, "--vocabulary"),
-                              (batch, "--batch")] {
-            try requireSize(value, in: 1...65_536, name)
-        }
-        try requireSize(length, in: 2...65_536, "--length")
-        if let valueWidth { try requireSize(valueWidth, in: 1...65_536, "--value-width") }
-        if let ffn { try requireSize(ffn, in: 1...65_536, "--ffn") }
+        try requireSize(vocabulary, in: 1...65_536, "--vocabulary")
     }
 
     func measure(report: (BenchmarkResult) throws -> Void) throws {
-        let config = RetNetConfig(variant: .torchscale, embedDim: width, valueEmbedDim: valueWidth ?? 2 * width,
-                                  retentionHeads: heads, ffnEmbedDim: ffn ?? 4 * width, layers: layers, vocabSize: vocabulary)
+        let config = shape.config(vocabulary: vocabulary)
+        let (batch, length) = (batches.batchSize, batches.context + 1)
         do { try config.validate() } catch { throw ValidationError("\(error)") }
         let retnet = try RetNet<Float>.random(config: config, seed: UInt64(input.seed))
         let transformer = try Transformer<Float>.random(config: TransformerConfig(matching: config), seed: UInt64(input.seed))
@@ -81,7 +73,7 @@ struct TrainingBenchmark: Benchmark {
         for kind in model {
         for path in path {
             let ffnWidth = kind == .retnet ? config.ffnEmbedDim : transformer.config.ffnEmbedDim
-            progress("\(kind.rawValue) \(path.rawValue): \(layers) layers, E = \(width), V = \(config.valueEmbedDim), F = \(ffnWidth), "
+            progress("\(kind.rawValue) \(path.rawValue): \(shape.layers) layers, E = \(shape.width), V = \(config.valueEmbedDim), F = \(ffnWidth), "
                      + "\(batch) × \(length) tokens, \(threads.threads) thread(s)" + (optimizer ? ", whole training steps" : ""))
             let seconds = optimizer ? try stepSeconds(kind, path, retnet, transformer) : try median(repetitions: timing.repetitions) {
                 switch (kind, path) {
@@ -96,9 +88,10 @@ struct TrainingBenchmark: Benchmark {
                 }
             }
             let parameters: [String: Parameter] = [
-                "model": .text(kind.rawValue), "path": .text(path.rawValue), "layers": .integer(layers), "heads": .integer(heads), "width": .integer(width),
-                "value_width": .integer(config.valueEmbedDim), "ffn": .integer(ffnWidth),
-                "vocabulary": .integer(vocabulary), "batch": .integer(batch), "length": .integer(length),
+                "model": .text(kind.rawValue), "path": .text(path.rawValue), "layers": .integer(shape.layers),
+                "heads": .integer(shape.heads), "width": .integer(shape.width),
+                "value_width": .integer(config.valueEmbedDim), "ffn_width": .integer(ffnWidth),
+                "vocabulary": .integer(vocabulary), "batch_size": .integer(batch), "context": .integer(batches.context),
                 "seed": .integer(input.seed), "step": .text(optimizer ? "gradients, clipping, AdamW" : "gradients"),
             ]
             try report(BenchmarkResult(benchmark: "training", parameters: parameters, threads: threads.threads,
@@ -111,12 +104,13 @@ struct TrainingBenchmark: Benchmark {
     /// gradients of `path`, on a seeded random text of --vocabulary characters.
     func stepSeconds(_ kind: Model, _ path: Path, _ retnet: RetNet<Float>, _ transformer: Transformer<Float>) throws -> Double {
         var settings = TrainingConfiguration()
-        (settings.batchSize, settings.context, settings.evalIterations, settings.seed) = (batch, length - 1, 1, UInt64(input.seed))
+        (settings.batchSize, settings.context, settings.evalIterations, settings.seed) = (batches.batchSize, batches.context, 1,
+                                                                                          UInt64(input.seed))
         // Every character once (the tokenizer is the model's vocabulary), then random ones: enough
         // text for both splits to hold a batch of sequences.
         var rng = input.generator
         let characters = (0..<vocabulary).map { Character(Unicode.Scalar(UInt32(0x1_0000 + $0)) ?? "?") }
-        let text = String(characters + (0..<(20 * batch * length)).map { _ in characters[Int(rng.next() % UInt64(vocabulary))] })
+        let text = String(characters + (0..<(20 * batches.batchSize * (batches.context + 1))).map { _ in characters[Int(rng.next() % UInt64(vocabulary))] })
         let corpus = try Corpus(text: text)
         let n = threads.threads
         switch kind {

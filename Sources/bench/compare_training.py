@@ -66,8 +66,9 @@ print(json.dumps({"threads": torch.get_num_threads(), "median_seconds": statisti
 
 def ours(bench, args):
     out = subprocess.run([bench, "training", "--layers", str(args.layers), "--heads", str(args.heads),
-                          "--width", str(args.width), "--value-width", str(args.value_width), "--ffn", str(args.ffn),
-                          "--vocabulary", str(args.vocabulary), "--batch", str(args.batch), "--length", str(args.length),
+                          "--width", str(args.width), "--value-width", str(args.value_width), "--ffn-width", str(args.ffn),
+                          "--vocabulary", str(args.vocabulary), "--batch-size", str(args.batch),
+                          "--context", str(args.length - 1),
                           "--threads", str(args.threads), "--repetitions", "5"] + ([] if args.gradients_only else ["--optimizer"]),
                          check=True, capture_output=True, text=True).stdout
     [result] = json_lines(out)

@@ -3,13 +3,14 @@ import DecodingCosts
 import Foundation
 import RetNetModel
 import FastTraining
+import ModelOptions
 import Training
 import Transformer
 
 /// `retnet train`: a RetNet (or its Transformer baseline) learns a text, character by character;
 /// a checkpoint after every evaluation (a torchscale checkpoint, or the Transformer's own files,
 /// plus tokenizer and optimiser state) that `--resume` continues bit for bit.
-struct Train: ParsableCommand {
+struct Train: ReportingCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a character-level RetNet on a text (default: the shipped tiny Shakespeare); write a checkpoint after every evaluation.",
         discussion: """
@@ -63,13 +64,8 @@ struct Train: ParsableCommand {
         """)
     var gradients: GradientKind = .kernels
 
-    @Option(help: "Blocks (decoder_layers).") var layers = 4
-    @Option(help: "Retention heads per block (decoder_retention_heads).") var heads = 4
-    @Option(help: "Model width E (decoder_embed_dim).") var width = 128
-    @Option(help: "Value width V (decoder_value_embed_dim; default 2·width, the paper's).") var valueWidth: Int?
-    @Option(help: "FFN hidden width (decoder_ffn_embed_dim; default 2·width, the paper's).") var ffnWidth: Int?
-    @Option(help: "Context: tokens each prediction may look back over (nanoGPT's block_size).") var context = 64
-    @Option(help: "Sequences per step.") var batchSize = 12
+    @OptionGroup var shape: ModelShapeOptions
+    @OptionGroup var batches: BatchShapeOptions
     @Option(help: "Optimiser steps.") var iterations = 2000
     @Option(help: "Peak learning rate.") var learningRate = 1e-3
     @Option(help: "Warm-up steps.") var warmup = 100
@@ -83,14 +79,11 @@ struct Train: ParsableCommand {
     @Option(help: "Stop after this many steps in all (the run can be resumed).") var stopAfter: Int?
 
     func validate() throws {
-        for (flag, value) in [("--layers", layers), ("--heads", heads), ("--width", width), ("--context", context),
-                              ("--batch-size", batchSize), ("--iterations", iterations), ("--eval-interval", evalInterval),
+        for (flag, value) in [("--iterations", iterations), ("--eval-interval", evalInterval),
                               ("--eval-iterations", evalIterations), ("--threads", threads)] where value < 1 {
             throw ValidationError("\(flag) must be at least 1, got \(value).")
         }
-        for (flag, value) in [("--value-width", valueWidth), ("--ffn-width", ffnWidth), ("--stop-after", stopAfter)] {
-            if let value, value < 1 { throw ValidationError("\(flag) must be at least 1, got \(value).") }
-        }
+        if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after must be at least 1, got \(stopAfter).") }
         guard learningRate > 0 && learningRate.isFinite else {
             throw ValidationError("--learning-rate must be a finite number > 0, got \(learningRate).")
         }
@@ -100,14 +93,8 @@ struct Train: ParsableCommand {
         guard warmup >= 0 else { throw ValidationError("--warmup must be ≥ 0, got \(warmup).") }
         guard weightDecay >= 0 && weightDecay.isFinite else { throw ValidationError("--weight-decay must be ≥ 0, got \(weightDecay).") }
         guard clip >= 0 && clip.isFinite else { throw ValidationError("--clip must be ≥ 0 (0: off), got \(clip).") }
-        guard width % heads == 0 && (width / heads) % 2 == 0 else {
-            throw ValidationError("--width must be a multiple of --heads with an even width per head, got \(width) and \(heads).")
-        }
         if model == .transformer && gradients == .reference {
             throw Self.kernelsOnly
-        }
-        if let valueWidth, valueWidth % heads != 0 {
-            throw ValidationError("--value-width must be a multiple of --heads, got \(valueWidth) and \(heads).")
         }
     }
 
@@ -115,65 +102,51 @@ struct Train: ParsableCommand {
     /// threads, or the kernels.
     func gradientSource() throws -> any GradientSource<RetNet<Float>> {
         switch gradients {
-        case .reference: try fail { () throws(RetNetError) in try ReferenceGradients(threads: threads) }
-        case .kernels: try fail { () throws(RetNetError) in try FastGradients(threads: threads) }
+        case .reference: try ReferenceGradients(threads: threads)
+        case .kernels: try FastGradients(threads: threads)
         }
     }
 
     func settings() -> TrainingConfiguration {
         var s = TrainingConfiguration()
-        (s.iterations, s.batchSize, s.context, s.learningRate, s.minLearningRate) = (iterations, batchSize, context, learningRate, minLearningRate)
+        (s.iterations, s.batchSize, s.context, s.learningRate, s.minLearningRate) = (iterations, batches.batchSize, batches.context, learningRate, minLearningRate)
         (s.warmupIterations, s.weightDecay, s.gradientClip, s.seed) = (warmup, weightDecay, clip, seed)
         (s.evalInterval, s.evalIterations) = (evalInterval, evalIterations)
         return s
     }
 
-    func run() throws {
+    func execute() throws {
         let directory = URL(fileURLWithPath: out)
-        let text = try fail { () throws(TrainingError) in
-            if let data { return try TinyShakespeare.readText(URL(fileURLWithPath: data)) }
-            return try TinyShakespeare.text()
-        }
+        let text = if let data { try TinyShakespeare.readText(URL(fileURLWithPath: data)) } else { try TinyShakespeare.text() }
         if resume {
-            switch try fail({ () throws(TrainingError) in try checkpointModel(in: directory) }) {
+            switch try checkpointModel(in: directory) {
             case .retnet: try resume(source: gradientSource(), text: text, directory: directory)
             case .transformer:
                 if gradients == .reference {
                     throw Self.kernelsOnly
                 }
-                try resume(source: fail { () throws(TransformerError) in try FastTransformerGradients(threads: threads) },
-                           text: text, directory: directory)
+                try resume(source: FastTransformerGradients(threads: threads), text: text, directory: directory)
             }
             return
         }
-        try fail { () throws(TrainingError) in
-            try TrainingCheckpoint.checkWritable(directory)
-            if TrainingCheckpoint.exists(at: directory) {
-                throw .setting(name: "--out", expected: "a new or empty directory (pass --resume to continue the checkpoint in it)",
-                               got: "\(out), which holds a checkpoint")
-            }
+        try TrainingCheckpoint.checkWritable(directory)
+        if TrainingCheckpoint.exists(at: directory) {
+            throw TrainingError.setting(name: "--out", expected: "a new or empty directory (pass --resume to continue the checkpoint in it)",
+                                        got: "\(out), which holds a checkpoint")
         }
-        let corpus = try fail { () throws(TrainingError) in try Corpus(text: text) }
-        let config = RetNetConfig(variant: .torchscale, embedDim: width, valueEmbedDim: valueWidth ?? 2 * width,
-                                  retentionHeads: heads, ffnEmbedDim: ffnWidth ?? 2 * width, layers: layers,
-                                  vocabSize: corpus.tokenizer.count)
+        let corpus = try Corpus(text: text)
+        let config = shape.config(vocabulary: corpus.tokenizer.count)
         if model == .transformer {
-            let transformer = try fail { () throws(TransformerError) in
-                try Transformer<Float>.random(config: TransformerConfig(matching: config), seed: seed)
-            }
-            let source = try fail { () throws(TransformerError) in try FastTransformerGradients(threads: threads) }
-            var baseline = try fail { () throws(TrainingError) in
-                try Trainer(model: transformer, corpus: corpus, configuration: settings(), source: source)
-            }
+            let transformer = try Transformer<Float>.random(config: TransformerConfig(matching: config), seed: seed)
+            let source = try FastTransformerGradients(threads: threads)
+            var baseline = try Trainer(model: transformer, corpus: corpus, configuration: settings(), source: source)
             announce(baseline, corpus: corpus)
             try train(&baseline, directory: directory)
             return
         }
-        let retnet = try fail { () throws(RetNetError) in try RetNet<Float>.random(config: config, seed: seed) }
+        let retnet = try RetNet<Float>.random(config: config, seed: seed)
         let source = try gradientSource()
-        var trainer = try fail { () throws(TrainingError) in
-            try Trainer(model: retnet, corpus: corpus, configuration: settings(), source: source)
-        }
+        var trainer = try Trainer(model: retnet, corpus: corpus, configuration: settings(), source: source)
         announce(trainer, corpus: corpus)
         try train(&trainer, directory: directory)
     }
@@ -201,9 +174,7 @@ struct Train: ParsableCommand {
 
     /// Continues the run saved in the checkpoint of `directory`.
     private func resume<Model: TrainableModel>(source: any GradientSource<Model>, text: String, directory: URL) throws {
-        var trainer = try fail { () throws(TrainingError) in
-            try Trainer(resuming: TrainingCheckpoint.load(Model.self, from: directory), text: text, source: source)
-        }
+        var trainer = try Trainer(resuming: TrainingCheckpoint.load(Model.self, from: directory), text: text, source: source)
         let which = Model.self == Transformer<Float>.self ? " (the Transformer baseline)" : ""
         print("resuming \(out)\(which) at step \(trainer.step) of \(trainer.configuration.iterations)")
         try train(&trainer, directory: directory)

@@ -185,6 +185,45 @@ extension BenchCommand {
         #expect(state[0] == state[1] && state[4] < state[5])
     }
 
+    /// `bench training` at a tiny size, both models: the flags are `retnet train`'s (--width,
+    /// --ffn-width, --context, --batch-size), V and the FFN default to 2·width as there, and a
+    /// sequence is --context + 1 tokens (--context predictions).
+    @Test func trainingTakesRetnetTrainsModelFlags() throws {
+        let results = try BenchCommand.results(["training", "--model", "retnet", "--model", "transformer", "--layers", "1",
+                                                "--heads", "2", "--width", "8", "--context", "4", "--batch-size", "2",
+                                                "--vocabulary", "5", "--repetitions", "1"])
+        #expect(results.map { $0.parameters["model"]?.text } == ["retnet", "transformer"])
+        for result in results {
+            #expect(result.benchmark == "training")
+            #expect(result.parameters["width"] == .integer(8) && result.parameters["value_width"] == .integer(16))
+            #expect(result.parameters["context"] == .integer(4) && result.parameters["batch_size"] == .integer(2))
+            #expect(BenchCommand.agrees(result.tokensPerSecond, 2 * 4 / result.medianSeconds))
+        }
+        #expect(results[0].parameters["ffn_width"] == .integer(16), "the RetNet's FFN defaults to 2·width")
+    }
+
+    /// One spelling and one default for each model-shape and batch flag: `bench training --help`
+    /// and `retnet train --help` describe them in the same words with the same defaults.
+    @Test func trainingAndRetnetTrainShareTheirModelFlags() throws {
+        func help(_ product: String, _ arguments: [String]) throws -> String {
+            let run = try ProductRunner.run(product, arguments)
+            #expect(run.status == 0, "\(product) \(arguments): \(run.stderr)")
+            return run.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        }
+        let bench = try help("bench", ["training", "--help"])
+        let train = try help("retnet", ["train", "--help"])
+        for entry in ["--layers <layers> Blocks (decoder_layers). (default: 4)",
+                      "--heads <heads> Retention heads per block (decoder_retention_heads). (default: 4)",
+                      "--width <width> Model width E (decoder_embed_dim). (default: 128)",
+                      "--value-width <value-width> Value width V (decoder_value_embed_dim; default 2·width, the paper's).",
+                      "--ffn-width <ffn-width> FFN hidden width (decoder_ffn_embed_dim; default 2·width, the paper's).",
+                      "--context <context> Context: tokens each prediction may look back over (nanoGPT's block_size). (default: 64)",
+                      "--batch-size <batch-size> Sequences per step. (default: 12)"] {
+            #expect(bench.contains(entry), "bench training --help lacks \(entry): \(bench)")
+            #expect(train.contains(entry), "retnet train --help lacks \(entry): \(train)")
+        }
+    }
+
     @Test(arguments: [
         (["gemm", "--size", "0"], Int32(64), "--size must be in 1...8192, got 0"),
         (["gemm", "--size", "8193"], 64, "--size must be in 1...8192, got 8193"),
@@ -219,6 +258,11 @@ extension BenchCommand {
         (["decode", "--model", "lstm"], 64, "'lstm' is invalid for '--model"),
         (["decode", "--bandwidth-gbps", "0"], 64, "--bandwidth-gbps must be a positive number, got 0.0"),
         (["decode", "--threads", "0"], 64, "--threads must be in 1...256, got 0"),
+        (["training", "--context", "0"], 64, "--context must be at least 1, got 0"),
+        (["training", "--batch-size", "0"], 64, "--batch-size must be at least 1, got 0"),
+        (["training", "--heads", "3"], 64, "--width must be a multiple of --heads with an even width per head, got 128 and 3"),
+        (["training", "--ffn", "256"], 64, "Unknown option '--ffn'"),
+        (["training", "--vocabulary", "0"], 64, "--vocabulary must be in 1...65536, got 0"),
         (["frobnicate"], 64, "Unexpected argument 'frobnicate'"),
     ])
     func badInputIsAClearErrorAndANonZeroExit(arguments: [String], status: Int32, message: String) throws {

@@ -35,4 +35,12 @@ import ChapterSupport
         }
         #expect(message { try FlagCheck.chunkSize(0) } == "--chunk-size must be at least 1, got 0.")
     }
+
+    @Test func aRangeNamesItsBoundsAndWhy() {
+        #expect(message { try FlagCheck.range(1, in: 1...4, flag: "--layers") } == nil)
+        #expect(message { try FlagCheck.range(4, in: 1...4, flag: "--layers") } == nil)
+        #expect(message { try FlagCheck.range(5, in: 1...4, flag: "--layers") } == "--layers must be in 1...4, got 5.")
+        #expect(message { try FlagCheck.range(0, in: 1...4, flag: "--layers", reason: "a checked model") }
+                == "--layers must be in 1...4 (a checked model), got 0.")
+    }
 }

@@ -163,3 +163,17 @@ struct GroupedTests {
         #expect(Format.grouped(value) == expected, "grouped(\(value))")
     }
 }
+
+@Suite("Format: bytes and ratios")
+struct ByteFormatTests {
+    @Test func bytesInBinaryAndDecimalUnitsAndRatios() {
+        #expect(Format.binaryBytes(Double(128 << 20)) == "128 MiB")
+        #expect(Format.binaryBytes(1_536) == "1.5 KiB")
+        #expect(Format.binaryBytes(768 * 1_024) == "768 KiB")
+        #expect(Format.binaryBytes(1_000) == "1000 B")
+        #expect(Format.binaryBytes(1_100 * 1_024) == "1.07 MiB")
+        #expect(Format.decimalBytes(13.4e9) == "13.4 GB")
+        #expect(Format.decimalBytes(2.5e6, 2) == "2.50 MB")
+        #expect(Format.ratio(3.4) == "3.40×")
+    }
+}

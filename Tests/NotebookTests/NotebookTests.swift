@@ -115,8 +115,45 @@ func notebook(markdown: Bool = false, source: String = #filePath) -> (Notebook, 
 
     @Test func missingSourceIsAClearError() {
         let (nb, _) = notebook(markdown: true, source: "/nonexistent/main.swift")
-        nb.prose("x")
+        nb.prose("x", file: "/nonexistent/Sections/Intro.swift")
         #expect(throws: NotebookError.self) { try nb.renderPage() }
+    }
+
+    /// A chapter whose sections are functions in other files: each markup call's code comes from
+    /// the file it is written in.
+    @Test func aPageSlicesEachMarkupCallFromItsOwnFile() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("notebook-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("Sections"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let main = folder.appendingPathComponent("main.swift").path
+        let section = folder.appendingPathComponent("Sections/First.swift").path
+        try "func narrate(_ nb: Notebook) throws {\n    nb.prose(\"Intro\")\n    try first(nb)\n}\n"
+            .write(toFile: main, atomically: true, encoding: .utf8)
+        try "extension C {\n    func first(_ nb: Notebook) throws {\n        nb.section(\"First\")\n        nb.say(\"1\")\n    }\n}\n"
+            .write(toFile: section, atomically: true, encoding: .utf8)
+        let (nb, _) = notebook(markdown: true, source: main)
+        nb.prose("Intro", file: main, line: 2)
+        nb.section("First", file: section, line: 3)
+        nb.say("1")
+        let page = try nb.renderPage()
+        #expect(page.hasSuffix("""
+            Intro
+
+            ```swift
+            try first(nb)
+            ```
+
+            ## First
+
+            ```swift
+            nb.say("1")
+            ```
+
+            ```text
+            1
+            ```
+
+            """), "page was:\n\(page)")
     }
 
     @Test func terminalShowsProseEquationAndOutput() {
