@@ -50,8 +50,14 @@ public struct FastTransformer: Sendable {
         var weightBytes: Int { projections.weightBytes + output.weightBytes + ffn.weightBytes }
     }
 
-    /// The model laid out for the kernels, on one thread.
-    public init(_ model: Transformer<Float>) {
+    /// The model laid out for the kernels, on one thread. Throws `.config` for a model of linear
+    /// attention (`AttentionScoring.linear`): this decoding step and its KV cache are softmax
+    /// attention's; the reference `Transformer` runs either.
+    public init(_ model: Transformer<Float>) throws(TransformerError) {
+        guard model.config.attention == .softmax else {
+            throw .config(field: "attention", expected: "softmax (FastTransformer decodes softmax attention from its KV cache)",
+                          got: "\(model.config.attention)")
+        }
         config = model.config
         threads = 1
         embedTokens = model.embedTokens.storage
@@ -72,7 +78,7 @@ public struct FastTransformer: Sendable {
     /// The model laid out for the kernels, run on `threads` threads; throws `.argument` for
     /// threads < 1.
     public init(_ model: Transformer<Float>, threads: Int) throws(TransformerError) {
-        self.init(model)
+        try self.init(model)
         self = try with(threads: threads)
     }
 

@@ -8,7 +8,7 @@ extension CausalSelfAttention {
     /// recomputed, then taken apart stage by stage, last first:
     ///
     ///     output       Attn = C W_Oᵀ, C = [head_1 … head_h]:  dC = dAttn W_O,  dW_O += dAttnᵀ C
-    ///     heads        dQ_i, dK_i, dV_i from dC_i by `CausalAttention.softmaxBackward`
+    ///     heads        dQ_i, dK_i, dV_i from dC_i by `CausalAttention.softmaxBackward` (or `.linearBackward`)
     ///     rotation     the rotation's transpose (by −nθ) on dQ_i and dK_i
     ///     projections  dX = dQ W_Q + dK W_K + dV W_V, and each dW += dᵀ X
     ///
@@ -30,13 +30,16 @@ extension CausalSelfAttention {
             try ShapeError.require(dOut, "attention output gradient", rows: n, columns: embedDimension,
                                    " (n×E, the output's shape)")
             var outputs: [Matrix<E>] = []
-            for i in 0..<heads { outputs.append(try CausalAttention.softmax(q: qs[i], k: ks[i], v: vs[i])) }
+            for i in 0..<heads { outputs.append(try head(q: qs[i], k: ks[i], v: vs[i])) }
             let dConcatenated = try Matrix.concatenatingColumns(outputs, rows: n)
                 .linearBackward(weight: outProj, outputGradient: dOut, weightGradient: &gradients.outProj)
             var dQHeads: [Matrix<E>] = [], dKHeads: [Matrix<E>] = [], dVHeads: [Matrix<E>] = []
             for i in 0..<heads {
-                let head = try CausalAttention.softmaxBackward(q: qs[i], k: ks[i], v: vs[i],
-                                                               outputGradient: dConcatenated.columnRange(i * dv..<(i + 1) * dv))
+                let dOut = dConcatenated.columnRange(i * dv..<(i + 1) * dv)
+                let head = switch scoring {
+                case .softmax: try CausalAttention.softmaxBackward(q: qs[i], k: ks[i], v: vs[i], outputGradient: dOut)
+                case .linear: try Self.scaledLinearBackward(q: qs[i], k: ks[i], v: vs[i], outputGradient: dOut)
+                }
                 dQHeads.append(head.dQ)
                 dKHeads.append(head.dK)
                 dVHeads.append(head.dV)
@@ -51,6 +54,16 @@ extension CausalSelfAttention {
         } catch {
             throw .argument(name: error.argument, expected: error.expected, got: error.got)
         }
+    }
+
+    /// The backward pass of a linear head on Q/√d_k: `CausalAttention.linearBackward` on the
+    /// scaled Q, and its dQ scaled again (the chain rule through Q ↦ Q/√d_k).
+    private static func scaledLinearBackward(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>, outputGradient dO: Matrix<E>)
+        throws(ShapeError) -> (dQ: Matrix<E>, dK: Matrix<E>, dV: Matrix<E>)
+    {
+        let scale = 1 / E.sqrt(E(q.columns))
+        let g = try CausalAttention.linearBackward(q: scale * q, k: k, v: v, outputGradient: dO)
+        return (scale * g.dQ, g.dK, g.dV)
     }
 
     /// Each head's gradient through the rotation's transpose; its width is d_k by construction,

@@ -2,11 +2,14 @@ import Layers
 import Matrices
 import Recurrence
 
-/// Multi-head causal softmax attention with rotary positions, one layer:
+/// Multi-head causal attention with rotary positions, one layer:
 ///
 ///     Q = (X W_Qᵀ) rotated,  K = (X W_Kᵀ) rotated,  V = X W_Vᵀ
 ///     head_i = softmax(Q_i K_iᵀ / √d_k, causal) V_i        (chapter 01's `CausalAttention.softmax`)
 ///     Attn(X) = Concat(head_1, …, head_h) W_Oᵀ
+///
+/// or, when `scoring` is `.linear`, head_i = ((Q_i/√d_k) K_iᵀ ⊙ M) V_i (chapter 01's
+/// `CausalAttention.linear`, on Q scaled as softmax scales its scores): linear attention.
 ///
 /// Head i sees columns [i·d_k, (i+1)·d_k) of Q and K and [i·d_v, (i+1)·d_v) of V, exactly as a
 /// retention head does, and rows are rotated by the same `Rotation` (angle n·θ_j on pair j at
@@ -15,10 +18,12 @@ public struct CausalSelfAttention<E: RealScalar>: Sendable, Equatable {
     public let heads: Int
     public let qProj: Matrix<E>, kProj: Matrix<E>, vProj: Matrix<E>, outProj: Matrix<E>
     public let rotation: Rotation
+    /// Softmax attention or linear attention.
+    public let scoring: AttentionScoring
 
     /// A layer from its weights; checks their shapes against E, V and h, and the rotation's width.
     public init(heads: Int, qProj: Matrix<E>, kProj: Matrix<E>, vProj: Matrix<E>, outProj: Matrix<E>,
-                rotation: Rotation, field: String = "attention") throws(TransformerError)
+                rotation: Rotation, scoring: AttentionScoring = .softmax, field: String = "attention") throws(TransformerError)
     {
         let e = qProj.columns, v = vProj.rows
         guard heads >= 1 && e % heads == 0 && v % heads == 0 else {
@@ -36,6 +41,15 @@ public struct CausalSelfAttention<E: RealScalar>: Sendable, Equatable {
         self.heads = heads
         (self.qProj, self.kProj, self.vProj, self.outProj) = (qProj, kProj, vProj, outProj)
         self.rotation = rotation
+        self.scoring = scoring
+    }
+
+    /// One head's outputs from its rotated Q, K and its V (n rows each), as `scoring` says.
+    func head(q: Matrix<E>, k: Matrix<E>, v: Matrix<E>) throws(ShapeError) -> Matrix<E> {
+        switch scoring {
+        case .softmax: try CausalAttention.softmax(q: q, k: k, v: v)
+        case .linear: try CausalAttention.linear(q: (1 / E.sqrt(E(keyDimension))) * q, k: k, v: v)
+        }
     }
 
     public var embedDimension: Int { qProj.columns }
@@ -64,7 +78,7 @@ public struct CausalSelfAttention<E: RealScalar>: Sendable, Equatable {
             // Shapes agree by construction (the same n rows, d_k columns for Q and K); a mismatch
             // would be reported, not trapped.
             do {
-                outputs.append(try CausalAttention.softmax(q: qi, k: ki, v: vi))
+                outputs.append(try head(q: qi, k: ki, v: vi))
             } catch {
                 throw .argument(name: error.argument, expected: error.expected, got: error.got)
             }
@@ -115,12 +129,22 @@ public struct CausalSelfAttention<E: RealScalar>: Sendable, Equatable {
                 // The same arithmetic as `CausalAttention.softmax` does for its last row: scores
                 // q·k_m scaled after the dot product, the maximum subtracted, weights normalised
                 // before they multiply V.
-                let scores = (0...position).map { m in
-                    scale * (0..<dk).reduce(E.zero) { $0 + qi[0, $1] * keys[m, $1] }
+                let weights: Matrix<E>
+                switch scoring {
+                case .softmax:
+                    let scores = (0...position).map { m in
+                        scale * (0..<dk).reduce(E.zero) { $0 + qi[0, $1] * keys[m, $1] }
+                    }
+                    let peak = scores.max()!
+                    let total = scores.reduce(E.zero) { $0 + E.exp($1 - peak) }
+                    weights = Matrix(rows: 1, columns: position + 1, entries: scores.map { E.exp($0 - peak) / total })
+                case .linear:
+                    // As `CausalAttention.linear` computes its last row: (q/√d_k)·k_m, unnormalised.
+                    let scaled = scale * qi
+                    weights = Matrix(rows: 1, columns: position + 1, entries: (0...position).map { m in
+                        (0..<dk).reduce(E.zero) { $0 + scaled[0, $1] * keys[m, $1] }
+                    })
                 }
-                let peak = scores.max()!
-                let total = scores.reduce(E.zero) { $0 + E.exp($1 - peak) }
-                let weights = Matrix(rows: 1, columns: position + 1, entries: scores.map { E.exp($0 - peak) / total })
                 heads.append(weights * values)
                 caches[b].keys[i] = keys
                 caches[b].values[i] = values

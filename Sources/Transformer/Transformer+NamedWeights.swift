@@ -44,7 +44,7 @@ extension Transformer {
             let a = block.attention
             let attention = try CausalSelfAttention(heads: a.heads, qProj: g.attention.qProj, kProj: g.attention.kProj,
                                                     vProj: g.attention.vProj, outProj: g.attention.outProj,
-                                                    rotation: a.rotation, field: "layers.\(i).attention")
+                                                    rotation: a.rotation, scoring: a.scoring, field: "layers.\(i).attention")
             let ffn: FeedForward<E> = switch block.ffn {
             case .plain(_, _, let activation): .plain(fc1: g.ffn.fc1, fc2: g.ffn.fc2, activation: activation)
             case .glu(_, let gate, _, let activation):

@@ -36,10 +36,12 @@ public struct Transformer<E: RealScalar>: Sendable, Equatable {
             try layerNorm.validate(width: e, field: "layer_norm")
             for (i, block) in blocks.enumerated() {
                 let a = block.attention
-                guard a.embedDimension == e && a.valueDimension == config.valueEmbedDim && a.heads == config.heads else {
+                guard a.embedDimension == e && a.valueDimension == config.valueEmbedDim && a.heads == config.heads
+                    && a.scoring == config.attention
+                else {
                     throw ShapeError(argument: "layers.\(i).attention",
-                                     expected: "E = \(e), V = \(config.valueEmbedDim), h = \(config.heads)",
-                                     got: "E = \(a.embedDimension), V = \(a.valueDimension), h = \(a.heads)")
+                                     expected: "E = \(e), V = \(config.valueEmbedDim), h = \(config.heads), \(config.attention) scoring",
+                                     got: "E = \(a.embedDimension), V = \(a.valueDimension), h = \(a.heads), \(a.scoring) scoring")
                 }
                 try block.attentionLayerNorm.validate(width: e, field: "layers.\(i).attention_layer_norm")
                 try block.finalLayerNorm.validate(width: e, field: "layers.\(i).final_layer_norm")
@@ -85,7 +87,7 @@ public struct Transformer<E: RealScalar>: Sendable, Equatable {
         for i in 0..<config.layers {
             let attention = try CausalSelfAttention<E>(heads: config.heads, qProj: linear(e, e), kProj: linear(e, e),
                                                        vProj: linear(v, e), outProj: linear(e, v), rotation: rotation,
-                                                       field: "layers.\(i).attention")
+                                                       scoring: config.attention, field: "layers.\(i).attention")
             let ffn: FeedForward<E> = config.gluFFN
                 ? .glu(fc1: linear(f, e), gate: linear(f, e), fc2: linear(e, f), activation: config.activationFn)
                 : .plain(fc1: linear(f, e), fc2: linear(e, f), activation: config.activationFn)

@@ -45,10 +45,13 @@ public struct TransformerConfig: Codable, Equatable, Sendable {
     public var noScaleEmbedding: Bool
     /// The precision of the rotary angles (as the RetNet's `float32_buffers`).
     public var rotationPrecision: Rotation.Precision
+    /// What each head does to its scores: softmax (the Transformer) or nothing (linear attention).
+    public var attention: AttentionScoring
 
     public init(embedDim: Int, valueEmbedDim: Int, heads: Int, ffnEmbedDim: Int, layers: Int, vocabSize: Int,
                 layernormEps: Double = 1e-6, activationFn: Activation = .gelu, rmsNorm: Bool = true, gluFFN: Bool = true,
-                noScaleEmbedding: Bool = true, rotationPrecision: Rotation.Precision = .double)
+                noScaleEmbedding: Bool = true, rotationPrecision: Rotation.Precision = .double,
+                attention: AttentionScoring = .softmax)
     {
         self.embedDim = embedDim
         self.valueEmbedDim = valueEmbedDim
@@ -62,6 +65,26 @@ public struct TransformerConfig: Codable, Equatable, Sendable {
         self.gluFFN = gluFFN
         self.noScaleEmbedding = noScaleEmbedding
         self.rotationPrecision = rotationPrecision
+        self.attention = attention
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case embedDim, valueEmbedDim, heads, ffnEmbedDim, layers, vocabSize, layernormEps, activationFn, rmsNorm, gluFFN
+        case noScaleEmbedding, rotationPrecision, attention
+    }
+
+    /// Decodes every field; `attention` may be missing (a configuration written before it
+    /// existed), and is then softmax.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(embedDim: try c.decode(Int.self, forKey: .embedDim), valueEmbedDim: try c.decode(Int.self, forKey: .valueEmbedDim),
+                  heads: try c.decode(Int.self, forKey: .heads), ffnEmbedDim: try c.decode(Int.self, forKey: .ffnEmbedDim),
+                  layers: try c.decode(Int.self, forKey: .layers), vocabSize: try c.decode(Int.self, forKey: .vocabSize),
+                  layernormEps: try c.decode(Double.self, forKey: .layernormEps),
+                  activationFn: try c.decode(Activation.self, forKey: .activationFn), rmsNorm: try c.decode(Bool.self, forKey: .rmsNorm),
+                  gluFFN: try c.decode(Bool.self, forKey: .gluFFN), noScaleEmbedding: try c.decode(Bool.self, forKey: .noScaleEmbedding),
+                  rotationPrecision: try c.decode(Rotation.Precision.self, forKey: .rotationPrecision),
+                  attention: try c.decodeIfPresent(AttentionScoring.self, forKey: .attention) ?? .softmax)
     }
 
     /// d_k = E/h, the width of a head's queries and keys.

@@ -45,7 +45,7 @@ struct TransformerDecoderTests {
           arguments: RetNetConfig.Variant.allCases, [1, 2, 3])
     func batchEqualsSingleSequences(variant: RetNetConfig.Variant, threads: Int) throws {
         let (fast, caches) = try Self.prefilled(threads: threads, variant: variant)
-        let single = FastTransformer(try models(wideConfig(variant), seed: 31).float)  // one thread
+        let single = try FastTransformer(try models(wideConfig(variant), seed: 31).float)  // one thread
         let batch = try FastTransformer.Decoder(fast, caches: caches)
         let alone = try caches.map { cache throws(TransformerError) in try FastTransformer.Decoder(single, caches: [cache]) }
         let steps = [tokens(14, vocabulary: 130, seed: 50), tokens(14, vocabulary: 130, seed: 51),
@@ -158,7 +158,7 @@ struct TransformerDecoderTests {
         #expect(throws: TransformerError.capacity(capacity: 45, position: 45, adding: 1)) { try decoder.step([1, 2, 3]) }
         #expect(decoder.caches == before)
         // A cache of another model.
-        let other = FastTransformer(try models(smallConfig(.torchscale), seed: 1).float)
+        let other = try FastTransformer(try models(smallConfig(.torchscale), seed: 1).float)
         #expect(throws: TransformerError.self) { try FastTransformer.Decoder(fast, caches: [try other.emptyCache(capacity: 4)]) }
     }
 }

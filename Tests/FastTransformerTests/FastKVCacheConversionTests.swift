@@ -13,7 +13,7 @@ struct FastKVCacheConversionTests {
         let retnet = RetNetConfig(variant: .torchscale, embedDim: 16, valueEmbedDim: 32, retentionHeads: 2, ffnEmbedDim: 24,
                                   layers: 2, vocabSize: 20)
         let model = try Transformer<Float>.random(config: TransformerConfig(matching: retnet), seed: 3, normNoise: 0.1)
-        let fast = FastTransformer(model)
+        let fast = try FastTransformer(model)
         let prompt = tokens(9, vocabulary: 20, seed: 2)
         let (_, reference) = try model.prefill(prompt)
         var converted = try FastKVCache(reference, capacity: 12)

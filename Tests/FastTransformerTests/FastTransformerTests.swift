@@ -15,7 +15,7 @@ struct FastTransformerTests {
     func matchesReference(variant: RetNetConfig.Variant) throws {
         let config = smallConfig(variant)
         let (double, model) = try models(config, seed: 4)
-        let fast = FastTransformer(model)
+        let fast = try FastTransformer(model)
         let input = tokens(40, vocabulary: 50, seed: 7)
         var cache = model.emptyCache(), doubleCache = double.emptyCache(), fastCache = try fast.emptyCache(capacity: 40)
         var worstFast = 0.0, worstReference = 0.0
@@ -87,7 +87,7 @@ struct FastTransformerTests {
     @Test("A prompt read in two prefills equals one prefill of both to Float rounding")
     func prefillContinues() throws {
         let (_, model) = try models(smallConfig(.torchscale), seed: 6)
-        let fast = FastTransformer(model)
+        let fast = try FastTransformer(model)
         let input = tokens(70, vocabulary: 50, seed: 10)
         var whole = try fast.emptyCache(capacity: 70), parts = try fast.emptyCache(capacity: 80)
         let all = try fast.prefill(input, cache: &whole)
@@ -129,7 +129,7 @@ struct FastTransformerTests {
     func errors() throws {
         let config = TransformerConfig(matching: RetNetConfig(variant: .torchscale, embedDim: 8, valueEmbedDim: 8,
                                                               retentionHeads: 2, ffnEmbedDim: 10, layers: 1, vocabSize: 5))
-        let fast = FastTransformer(try Transformer<Float>.random(config: config, seed: 1))
+        let fast = try FastTransformer(try Transformer<Float>.random(config: config, seed: 1))
         #expect(throws: TransformerError.argument(name: "threads", expected: "a thread count ≥ 1", got: "0")) {
             try fast.with(threads: 0)
         }
@@ -152,7 +152,7 @@ struct FastTransformerTests {
         // A cache from a model whose heads hold other value widths (d_v = 8 instead of 4).
         let wider = RetNetConfig(variant: .torchscale, embedDim: 8, valueEmbedDim: 16, retentionHeads: 2, ffnEmbedDim: 10,
                                  layers: 1, vocabSize: 5)
-        let other = FastTransformer(try Transformer<Float>.random(config: TransformerConfig(matching: wider), seed: 1))
+        let other = try FastTransformer(try Transformer<Float>.random(config: TransformerConfig(matching: wider), seed: 1))
         var foreign = try other.emptyCache(capacity: 4)
         _ = try other.step(1, cache: &foreign)
         let before = foreign

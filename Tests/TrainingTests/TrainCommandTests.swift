@@ -179,7 +179,7 @@ import Transformer
         let contents = try TrainingCheckpoint.load(Transformer<Float>.self, from: directory)
         #expect(contents.configuration.context == 8)
         let prompt = try contents.tokenizer.encode("ROMEO:")
-        let fast = FastTransformer(contents.model)
+        let fast = try FastTransformer(contents.model)
         let tokens = try fast.generate(prompt: prompt, count: 20, context: 8, sampler: .temperature(0.8, seed: 3)).tokens
         #expect(run.stdout == (try contents.tokenizer.decode(prompt + tokens)) + "\n", "\(run.stdout)")
         let ids = try ProductRunner.run("retnet", ["generate", "--checkpoint", directory.path, "--prompt", "1,2,3", "--max-new-tokens", "10"])

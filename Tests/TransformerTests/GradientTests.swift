@@ -15,45 +15,46 @@ import Transformer
 /// quotients to ~1e-9 relative per tensor (measured worst: 5.0e-9, printed below). 1e-6 leaves a factor
 /// of 10² or more over that, while a missing residual, a softmax Jacobian without its row term, an
 /// unrotated key gradient or an embedding row counted once for a repeated token is off by 1e-2
-/// to 1.
+/// to 1. Both scorings: softmax attention and linear attention (`AttentionScoring.linear`).
 @Suite("Gradients of the Transformer = finite differences (Double)")
 struct TransformerGradientTests {
     static let tolerance = 1e-6
     static let variants: [RetNetConfig.Variant] = [.paper, .torchscale]
 
     /// ε = 1e-2 so that the norms' ε terms are exercised.
-    static func model(_ variant: RetNetConfig.Variant) throws -> Transformer<Double> {
+    static func model(_ variant: RetNetConfig.Variant, _ scoring: AttentionScoring = .softmax) throws -> Transformer<Double> {
         var config = TransformerConfig(matching: tinyConfig(variant))
         config.layernormEps = 1e-2
+        config.attention = scoring
         return try Transformer<Double>.random(config: config, seed: 3, normNoise: 0.2)
     }
 
-    @Test("attention layer: dX = central differences", arguments: variants)
-    func attention(variant: RetNetConfig.Variant) throws {
-        let attention = try Self.model(variant).blocks[0].attention
+    @Test("attention layer: dX = central differences", arguments: variants, AttentionScoring.allCases)
+    func attention(variant: RetNetConfig.Variant, scoring: AttentionScoring) throws {
+        let attention = try Self.model(variant, scoring).blocks[0].attention
         var rng = SplitMix64(seed: 8)
         let x = Matrix<Double>.gaussian(rows: 6, columns: 8, using: &rng), w = Matrix<Double>.gaussian(rows: 6, columns: 8, using: &rng)
         var gradients = AttentionGradients(zeroFor: attention)
         let dX = try attention.backward(x, outputGradient: w, gradients: &gradients)
         expectClose(dX, try FiniteDifferences.gradient(of: x) { weightedSum(try attention($0).output, w) },
-                    relative: Self.tolerance, "\(variant) attention dX")
+                    relative: Self.tolerance, "\(variant), \(scoring): attention dX")
     }
 
-    @Test("block: dX = central differences", arguments: variants)
-    func block(variant: RetNetConfig.Variant) throws {
-        let block = try Self.model(variant).blocks[1]
+    @Test("block: dX = central differences", arguments: variants, AttentionScoring.allCases)
+    func block(variant: RetNetConfig.Variant, scoring: AttentionScoring) throws {
+        let block = try Self.model(variant, scoring).blocks[1]
         var rng = SplitMix64(seed: 9)
         let x = Matrix<Double>.gaussian(rows: 6, columns: 8, using: &rng), w = Matrix<Double>.gaussian(rows: 6, columns: 8, using: &rng)
         var gradients = TransformerBlockGradients(zeroFor: block)
         let dX = try block.backward(x, outputGradient: w, gradients: &gradients)
         expectClose(dX, try FiniteDifferences.gradient(of: x) { weightedSum(try block($0).output, w) },
-                    relative: Self.tolerance, "\(variant) block dX")
+                    relative: Self.tolerance, "\(variant), \(scoring): block dX")
     }
 
     /// A sequence in which tokens repeat, so that an embedding row collects several rows' gradients.
-    @Test("whole model: every weight's gradient = central differences", arguments: variants)
-    func wholeModel(variant: RetNetConfig.Variant) throws {
-        let model = try Self.model(variant)
+    @Test("whole model: every weight's gradient = central differences", arguments: variants, AttentionScoring.allCases)
+    func wholeModel(variant: RetNetConfig.Variant, scoring: AttentionScoring) throws {
+        let model = try Self.model(variant, scoring)
         let input = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3]
         let (loss, gradients) = try model.gradients(input)
         // The same forward code on the same input: the same bits.
@@ -70,10 +71,10 @@ struct TransformerGradientTests {
                 try model.with(named: [(entry.name, $0)]).loss(input)
             }
             let m = expectClose(asMatrix(entry.values, entry.shape), asMatrix(expected, entry.shape), relative: Self.tolerance,
-                                "\(variant): \(entry.name)")
+                                "\(variant), \(scoring): \(entry.name)")
             if m.error > worst.0 { worst = (m.error, entry.name) }
         }
-        print("Transformer gradients, \(variant): \(named.count) tensors, loss \(loss), worst relative error "
+        print("Transformer gradients, \(variant), \(scoring): \(named.count) tensors, loss \(loss), worst relative error "
               + "\(Format.scientific(worst.0, 2)) (\(worst.1))")
     }
 

@@ -12,6 +12,10 @@ func tinyConfig(_ variant: RetNetConfig.Variant) -> RetNetConfig {
                  noScaleEmbedding: variant == .paper, recurrentChunkSize: 3)
 }
 
-func tinyTransformer(_ variant: RetNetConfig.Variant, seed: UInt64 = 1) throws -> Transformer<Double> {
-    try Transformer<Double>.random(config: TransformerConfig(matching: tinyConfig(variant)), seed: seed, normNoise: 0.2)
+func tinyTransformer(_ variant: RetNetConfig.Variant, seed: UInt64 = 1, scoring: AttentionScoring = .softmax) throws
+    -> Transformer<Double>
+{
+    var config = TransformerConfig(matching: tinyConfig(variant))
+    config.attention = scoring
+    return try Transformer<Double>.random(config: config, seed: seed, normNoise: 0.2)
 }

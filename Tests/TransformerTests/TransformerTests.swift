@@ -9,8 +9,8 @@ import Transformer
 struct TransformerTests {
     static let variants: [RetNetConfig.Variant] = [.paper, .torchscale]
 
-    @Test("Cached decoding equals the full causal forward (Double, 1e-12)", arguments: variants)
-    func cachedDecoding(variant: RetNetConfig.Variant) throws {
+    @Test("Cached decoding equals the full causal forward (Double, 1e-12)", arguments: variants, AttentionScoring.allCases)
+    func cachedDecoding(variant: RetNetConfig.Variant, scoring: AttentionScoring) throws {
         // The two paths compute the same sums — prefill through chapter 01's
         // `CausalAttention.softmax` on whole matrices, step one query against its cache — with the
         // same formulas but not necessarily the same association (the matrix product skips zeros
@@ -19,7 +19,7 @@ struct TransformerTests {
         // a key rotated to the wrong position or a missing key moves the logits by ≥ 1e-3 (shown
         // below), so the bound still tells right from wrong. (Measured here: 0 — the two paths
         // happen to associate every sum alike — but nothing in the code promises that.)
-        let model = try tinyTransformer(variant)
+        let model = try tinyTransformer(variant, scoring: scoring)
         let input = tokens(12, vocabulary: tinyVocabulary, seed: 3)
         let full = try model.forward(input)
         var worst = 0.0
@@ -34,7 +34,7 @@ struct TransformerTests {
                 #expect(cache.position == position + 1)
             }
         }
-        print("\(variant): cached decoding vs full forward, worst relative error \(worst)")
+        print("\(variant), \(scoring): cached decoding vs full forward, worst relative error \(worst)")
 
         // The check has teeth: the same step from a cache that lost its first token.
         let (_, cache) = try model.prefill(Array(input[..<6]))

@@ -4,21 +4,22 @@ import Matrices
 import MultiScaleRetention
 import Transformer
 
-/// Multi-head causal softmax attention as a training mixer: the heads are
-/// A = softmax(Q Kᵀ/√d_k, causal) (`CausalSoftmax`) and their outputs are M = [head_1 … head_h]
-/// as they are, so dM is each head's dO (`CausalSelfAttention.backward`).
+/// Multi-head causal attention as a training mixer: the heads are A = softmax(Q Kᵀ/√d_k, causal)
+/// (`CausalSoftmax`, the Transformer's) or A = (Q Kᵀ/√d_k) ⊙ M (`CausalLinear`, linear
+/// attention), as the layer's `scoring` says, and their outputs are M = [head_1 … head_h] as they
+/// are, so dM is each head's dO (`CausalSelfAttention.backward`).
 struct AttentionMixer: TrainingMixer {
     let shape: MixerShape
     /// [W_Q; W_K; W_V] ((2E + V)×E) and W_O (E×V).
     let projections: FloatBuffer, output: FloatBuffer
-    let softmax: CausalSoftmax
+    let scores: AttentionScores
 
     init(_ a: CausalSelfAttention<Float>, length: Int, reusing previous: AttentionMixer?) {
         shape = MixerShape(embed: a.embedDimension, value: a.valueDimension, heads: a.heads, keyDimension: a.keyDimension,
                            headDimension: a.headDimension, projectionWidth: 2 * a.embedDimension + a.valueDimension)
         projections = .reusing(previous?.projections, concatenating: [a.qProj.storage, a.kProj.storage, a.vProj.storage])
         output = .reusing(previous?.output, concatenating: [a.outProj.storage])
-        softmax = CausalSoftmax(keyDimension: a.keyDimension)
+        scores = AttentionScores(a.scoring, keyDimension: a.keyDimension)
     }
 
     static func rotation(of layer: CausalSelfAttention<Float>) -> Rotation { layer.rotation }
@@ -26,11 +27,11 @@ struct AttentionMixer: TrainingMixer {
     /// Nothing beyond the heads' buffers.
     func kept(rows: Int, length: Int) {}
 
-    func heads(length: Int, rotation: RotationTable, buffers: HeadActivations) -> CausalHeads<CausalSoftmax> {
-        CausalHeads(scores: softmax, shape: shape, keyScale: 1, length: length, rotation: rotation, buffers: buffers)
+    func heads(length: Int, rotation: RotationTable, buffers: HeadActivations) -> CausalHeads<AttentionScores> {
+        CausalHeads(scores: scores, shape: shape, keyScale: 1, length: length, rotation: rotation, buffers: buffers)
     }
 
-    func forward(_ items: Range<Int>, heads: CausalHeads<CausalSoftmax>, projected: UnsafePointer<Float>, kept: Void,
+    func forward(_ items: Range<Int>, heads: CausalHeads<AttentionScores>, projected: UnsafePointer<Float>, kept: Void,
                  mixed: UnsafeMutablePointer<Float>, scratch: HeadScratch) {
         let (v, dv) = (shape.value, shape.headDimension)
         for item in items {
@@ -39,7 +40,7 @@ struct AttentionMixer: TrainingMixer {
         }
     }
 
-    func backward(_ items: Range<Int>, heads: CausalHeads<CausalSoftmax>, projected: UnsafePointer<Float>, kept: Void,
+    func backward(_ items: Range<Int>, heads: CausalHeads<AttentionScores>, projected: UnsafePointer<Float>, kept: Void,
                   mixedGradient dM: UnsafePointer<Float>, into dProjected: UnsafeMutablePointer<Float>, terms: BackwardScratch,
                   scratch: HeadScratch) {
         let (v, dv) = (shape.value, shape.headDimension)
