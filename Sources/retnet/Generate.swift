@@ -88,8 +88,14 @@ struct Generate: ReportingCommand {
         }
         let contents = try TrainingCheckpoint.load(Transformer<Float>.self, from: directory)
         let (ids, tokenizer) = try encodedPrompt { () throws(TrainingError) in contents.tokenizer }
-        let tokens = try FastTransformer(contents.model).generate(prompt: ids, count: maxNewTokens,
-                                                                  context: contents.configuration.context, sampler: sampler).tokens
+        let context = contents.configuration.context
+        // Softmax attention decodes on the kernels; linear attention on the reference model (no
+        // fast decoder of its own yet), with the same window.
+        let tokens = switch contents.model.config.attention {
+        case .softmax: try FastTransformer(contents.model).generate(prompt: ids, count: maxNewTokens, context: context,
+                                                                    sampler: sampler).tokens
+        case .linear: try contents.model.generate(prompt: ids, count: maxNewTokens, context: context, sampler: sampler).tokens
+        }
         try show(prompt: ids, generated: tokens, tokenizer: tokenizer)
     }
 

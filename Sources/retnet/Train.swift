@@ -41,9 +41,25 @@ struct Train: ReportingCommand {
     /// The models `retnet train` trains.
     enum ModelKind: String, ExpressibleByArgument, CaseIterable {
         case retnet, transformer
+        case linearAttention = "linear-attention"
 
         /// The name a message gives the model.
-        var title: String { self == .retnet ? "a RetNet" : "a Transformer" }
+        var title: String {
+            switch self {
+            case .retnet: "a RetNet"
+            case .transformer: "a Transformer"
+            case .linearAttention: "a linear-attention Transformer"
+            }
+        }
+
+        /// The Transformer's scoring, for the two Transformer kinds.
+        var scoring: AttentionScoring? {
+            switch self {
+            case .retnet: nil
+            case .transformer: .softmax
+            case .linearAttention: .linear
+            }
+        }
     }
     /// Where the gradients come from.
     enum GradientKind: String, ExpressibleByArgument, CaseIterable { case reference, kernels }
@@ -51,8 +67,9 @@ struct Train: ReportingCommand {
     static let kernelsOnly = ValidationError("--gradients reference: the Transformer is trained on the kernels only (--gradients kernels).")
 
     @Option(help: """
-        The model: retnet, or transformer — the baseline of the same width, layers and heads (softmax attention, \
-        W_G's weights in the FFN), trained identically: the same batches, optimiser, schedule and seed. Its \
+        The model: retnet, transformer — the baseline of the same width, layers and heads (softmax attention, \
+        W_G's weights in the FFN), trained identically: the same batches, optimiser, schedule and seed — or \
+        linear-attention, that Transformer with the softmax removed (its state d_k × d_v per head). A Transformer's \
         checkpoint is this project's (model.safetensors, transformer.json), not torchscale's. Default: retnet, \
         or with --resume the directory's model.
         """)
@@ -93,7 +110,7 @@ struct Train: ReportingCommand {
         guard warmup >= 0 else { throw ValidationError("--warmup must be ≥ 0, got \(warmup).") }
         guard weightDecay >= 0 && weightDecay.isFinite else { throw ValidationError("--weight-decay must be ≥ 0, got \(weightDecay).") }
         guard clip >= 0 && clip.isFinite else { throw ValidationError("--clip must be ≥ 0 (0: off), got \(clip).") }
-        if model == .transformer && gradients == .reference {
+        if model?.scoring != nil && gradients == .reference {
             throw Self.kernelsOnly
         }
     }
@@ -121,7 +138,7 @@ struct Train: ReportingCommand {
         if resume {
             switch try checkpointModel(in: directory) {
             case .retnet: try resume(source: gradientSource(), text: text, directory: directory)
-            case .transformer:
+            case .transformer, .linearAttention:
                 if gradients == .reference {
                     throw Self.kernelsOnly
                 }
@@ -136,8 +153,10 @@ struct Train: ReportingCommand {
         }
         let corpus = try Corpus(text: text)
         let config = shape.config(vocabulary: corpus.tokenizer.count)
-        if model == .transformer {
-            let transformer = try Transformer<Float>.random(config: TransformerConfig(matching: config), seed: seed)
+        if let scoring = model?.scoring {
+            var shape = TransformerConfig(matching: config)
+            shape.attention = scoring
+            let transformer = try Transformer<Float>.random(config: shape, seed: seed)
             let source = try FastTransformerGradients(threads: threads)
             var baseline = try Trainer(model: transformer, corpus: corpus, configuration: settings(), source: source)
             announce(baseline, corpus: corpus)
@@ -162,7 +181,11 @@ struct Train: ReportingCommand {
             throw .checkpoint(path: directory.path, reason: "it holds both \(RetNet<Float>.configurationFile) (a RetNet's) and "
                               + "\(Transformer<Float>.configurationFile) (a Transformer's): which model it is cannot be told")
         case (true, false): found = .retnet
-        case (false, true): found = .transformer
+        case (false, true):
+            // Which Transformer: its configuration's scoring (softmax when a file predates it).
+            let file = directory.appendingPathComponent(Transformer<Float>.configurationFile)
+            let stored = (try? Data(contentsOf: file)).flatMap { try? JSONDecoder().decode(TransformerConfig.self, from: $0) }
+            found = stored?.attention == .linear ? .linearAttention : .transformer
         case (false, false): return model ?? .retnet
         }
         if let model, model != found {
@@ -182,7 +205,11 @@ struct Train: ReportingCommand {
 
     private func announce<Model>(_ trainer: Trainer<Model>, corpus: Corpus) {
         let count = trainer.model.parameters.reduce(0) { $0 + $1.values.count }
-        let which = model == .transformer ? " of the Transformer baseline" : ""
+        let which = switch model {
+        case .transformer: " of the Transformer baseline"
+        case .linearAttention: " of the linear-attention Transformer"
+        case .retnet, nil: ""
+        }
         print("training \(count) parameters\(which) on \(corpus.train.count) characters (\(corpus.validation.count) held out), "
               + "vocabulary \(corpus.tokenizer.count)")
     }

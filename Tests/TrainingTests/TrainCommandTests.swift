@@ -229,3 +229,45 @@ import Transformer
         #expect(neither.status == 1 && neither.stderr.contains("cannot read transformer.json"), "\(neither.stderr)")
     }
 }
+
+/// `retnet train --model linear-attention`: the third mixer trained through the same trainer and
+/// driver, its checkpoint a Transformer's that says `"attention": "linear"`, resumed bit for bit,
+/// told apart from a softmax Transformer's, and generating on the reference model.
+@Suite struct TrainLinearAttentionCommandTests {
+    @Test func trainsResumesAndGenerates() throws {
+        let whole = TinyModel.scratch("cli-linear-whole"), parts = TinyModel.scratch("cli-linear-parts")
+        defer { for url in [whole, parts] { try? FileManager.default.removeItem(at: url) } }
+        let settings = TrainCommandTests.tiny + ["--model", "linear-attention", "--iterations", "12", "--learning-rate", "0.01",
+                                                 "--warmup", "0"]
+        let run = try TrainCommandTests.train(settings + ["--out", whole.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("of the linear-attention Transformer"), "\(run.stdout)")
+        // It learns: the last step's training loss below the first's.
+        let losses = run.stdout.split(separator: "\n").compactMap { line -> Double? in
+            guard let range = line.range(of: "train loss ") else { return nil }
+            return Double(line[range.upperBound...].prefix { !$0.isWhitespace && $0 != "," })
+        }
+        #expect(losses.count >= 2 && losses.last! < losses.first!, "losses \(losses)")
+        let stored = try JSONDecoder().decode(TransformerConfig.self,
+                                              from: Data(contentsOf: whole.appendingPathComponent("transformer.json")))
+        #expect(stored.attention == .linear)
+
+        let first = try TrainCommandTests.train(settings + ["--stop-after", "6", "--out", parts.path])
+        #expect(first.status == 0, "\(first.stderr)")
+        let refused = try TrainCommandTests.train(["--resume", "--model", "transformer", "--out", parts.path])
+        #expect(refused.status == 1 && refused.stderr.contains("expected linear-attention"), "\(refused.stderr)")
+        let second = try TrainCommandTests.train(["--resume", "--threads", "2", "--out", parts.path])
+        #expect(second.status == 0, "\(second.stderr)")
+        for file in ["model.safetensors", "optimizer.safetensors", "training.json", "transformer.json"] {
+            #expect(try Data(contentsOf: whole.appendingPathComponent(file)) == Data(contentsOf: parts.appendingPathComponent(file)),
+                    "\(file) differs between the whole run and the resumed one")
+        }
+
+        let generated = try ProductRunner.run("retnet", ["generate", "--checkpoint", whole.path, "--prompt", "1,2,3",
+                                                         "--max-new-tokens", "10"])
+        let contents = try TrainingCheckpoint.load(Transformer<Float>.self, from: whole)
+        let expected = try contents.model.generate(prompt: [1, 2, 3], count: 10, context: 8).tokens
+        #expect(generated.status == 0 && generated.stdout == expected.map(String.init).joined(separator: ",") + "\n",
+                "\(generated.stdout) \(generated.stderr)")
+    }
+}
