@@ -13,8 +13,23 @@ import RetNetModel
 public protocol GradientSource<Model>: Sendable {
     associatedtype Model: TrainableModel = RetNet<Float>
     associatedtype Gradients: NamedGradients
+    /// What it throws for a batch it refuses (`RetNetError`, `TransformerError`).
+    associatedtype Failure: TrainingErrorConvertible
     /// The mean next-token loss over all sequences (each of the same length ≥ 2), and its gradients.
-    func lossAndGradients(_ model: Model, sequences: [[Int]]) throws -> (loss: Float, gradients: Gradients)
+    func lossAndGradients(_ model: Model, sequences: [[Int]]) throws(Failure) -> (loss: Float, gradients: Gradients)
+}
+
+extension GradientSource {
+    /// `lossAndGradients`, the gradients as named tensors and a refusal as a `TrainingError`:
+    /// what the trainer calls, on a source of any type.
+    func trainingStep(_ model: Model, sequences: [[Int]]) throws(TrainingError) -> (loss: Float, gradients: [NamedTensor]) {
+        do {
+            let result = try lossAndGradients(model, sequences: sequences)
+            return (result.loss, result.gradients.tensors)
+        } catch {
+            throw error.trainingError
+        }
+    }
 }
 
 /// The reference source: `RetNet.gradients(_:form:scaling:)` on every sequence (parallel form,

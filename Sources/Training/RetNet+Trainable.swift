@@ -12,7 +12,7 @@ extension RetNet: TrainableModel where E == Float {
 
     /// The mean over the sequences of each one's loss, on the SIMD kernels (`FastRetNet`,
     /// parallel form), summed in Double in sequence order.
-    public func meanLoss(_ sequences: [[Int]]) throws -> Float {
+    public func meanLoss(_ sequences: [[Int]]) throws(RetNetError) -> Float {
         let fast = try FastRetNet(self)
         var total = 0.0
         for sequence in sequences {
@@ -23,9 +23,9 @@ extension RetNet: TrainableModel where E == Float {
 
     /// A torchscale checkpoint: model.safetensors (with torchscale's buffers) and config.json.
     /// Only the torchscale variant is saved: that is the model torchscale can load.
-    public func checkpointFiles(metadata: [String: String]) throws -> [(name: String, data: Data)] {
+    public func checkpointFiles(metadata: [String: String]) throws(TrainingError) -> [(name: String, data: Data)] {
         guard config.variant == .torchscale else {
-            throw TrainingError.setting(name: "variant", expected: "the torchscale variant (a torchscale checkpoint)",
+            throw .setting(name: "variant", expected: "the torchscale variant (a torchscale checkpoint)",
                                         got: config.variant.rawValue)
         }
         let buffers = [
@@ -35,8 +35,12 @@ extension RetNet: TrainableModel where E == Float {
                               values: config.decaySchedule.float32LogGammas(heads: config.retentionHeads)),
         ]
         let weights = parameters.map { SafeTensors.Entry(name: $0.name, shape: $0.shape, values: $0.values) } + buffers
-        return [("model.safetensors", try SafeTensors.encode(weights, metadata: metadata)),
-                ("config.json", Data(try config.json().utf8))]
+        let encoded: Data, json: String
+        do { encoded = try SafeTensors.encode(weights, metadata: metadata) } catch {
+            throw .file(path: "model.safetensors", reason: "cannot encode: \(error)")
+        }
+        do { json = try config.json() } catch { throw .file(path: "config.json", reason: "cannot encode: \(error)") }
+        return [("model.safetensors", encoded), ("config.json", Data(json.utf8))]
     }
 }
 

@@ -7,16 +7,18 @@ import Transformer
 /// its weights by name (what AdamW updates), the model with new weights, its mean loss on
 /// evaluation sequences, and the files of its checkpoint, written and read back.
 public protocol TrainableModel: Sendable, Equatable {
+    /// What the model throws when it refuses weights or tokens (`RetNetError`, `TransformerError`).
+    associatedtype Failure: TrainingErrorConvertible
     /// The number of token ids the model reads (must be the tokenizer's).
     var vocabularySize: Int { get }
     /// Every weight under its checkpoint name, in the order of its gradients' names.
     var parameters: [NamedTensor] { get }
     /// The same model with every weight replaced by the tensor of its name in `parameters`.
-    func with(parameters: [NamedTensor]) throws -> Self
+    func with(parameters: [NamedTensor]) throws(Failure) -> Self
     /// The mean next-token loss over `sequences` (each of the same length ≥ 2), forward only.
-    func meanLoss(_ sequences: [[Int]]) throws -> Float
+    func meanLoss(_ sequences: [[Int]]) throws(Failure) -> Float
     /// The model's own files of a checkpoint (weights and configuration), each a name and its bytes.
-    func checkpointFiles(metadata: [String: String]) throws -> [(name: String, data: Data)]
+    func checkpointFiles(metadata: [String: String]) throws(TrainingError) -> [(name: String, data: Data)]
     /// The file of `checkpointFiles` that holds the model's configuration: which of these files a
     /// checkpoint directory holds tells which model it is.
     static var configurationFile: String { get }
@@ -32,14 +34,21 @@ public protocol NamedGradients {
     var tensors: [NamedTensor] { get }
 }
 
-extension TrainingError {
-    /// A model's or a gradient source's error as a training error.
-    init(modelError error: any Error) {
-        switch error {
-        case let error as TrainingError: self = error
-        case let error as RetNetError: self = .model(error)
-        case let error as TransformerError: self = .transformer(error)
-        default: self = .setting(name: "model", expected: "no error", got: "\(error)")
-        }
-    }
+/// An error a model or a gradient source throws, as the trainer reports it: each model's own
+/// error type says which case of `TrainingError` carries it, so the trainer converts without a
+/// cast and without a catch-all.
+public protocol TrainingErrorConvertible: Error {
+    var trainingError: TrainingError { get }
+}
+
+extension TrainingError: TrainingErrorConvertible {
+    public var trainingError: TrainingError { self }
+}
+
+extension RetNetError: TrainingErrorConvertible {
+    public var trainingError: TrainingError { .model(self) }
+}
+
+extension TransformerError: TrainingErrorConvertible {
+    public var trainingError: TrainingError { .transformer(self) }
 }

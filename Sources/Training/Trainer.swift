@@ -79,13 +79,7 @@ public struct Trainer<Model: TrainableModel> {
     public mutating func takeStep() throws(TrainingError) -> StepRecord {
         let index = step
         let rate = schedule.rate(at: index)
-        let loss: Float, gradientsByName: [NamedTensor]
-        do {
-            let result = try source.lossAndGradients(model, sequences: batches.batch(index))
-            (loss, gradientsByName) = (result.loss, result.gradients.tensors)
-        } catch {
-            throw TrainingError(modelError: error)
-        }
+        let (loss, gradientsByName) = try source.trainingStep(model, sequences: batches.batch(index))
         guard loss.isFinite else { throw .nonFinite(what: "training loss", step: index, value: loss) }
         var gradients = gradientsByName
         let norm = GradientClipping.clip(&gradients, maxNorm: configuration.gradientClip)
@@ -96,7 +90,7 @@ public struct Trainer<Model: TrainableModel> {
         do {
             model = try model.with(parameters: updated)
         } catch {
-            throw TrainingError(modelError: error)
+            throw error.trainingError
         }
         parameters = updated
         optimizer = state
@@ -107,7 +101,7 @@ public struct Trainer<Model: TrainableModel> {
     /// pass only, on the SIMD kernels: `TrainableModel.meanLoss`).
     public func evaluate() throws(TrainingError) -> Evaluation {
         func mean(_ sequences: [[Int]]) throws(TrainingError) -> Float {
-            do { return try model.meanLoss(sequences) } catch { throw TrainingError(modelError: error) }
+            do { return try model.meanLoss(sequences) } catch { throw error.trainingError }
         }
         return Evaluation(step: step, trainLoss: try mean(trainEvaluation), validationLoss: try mean(validationEvaluation))
     }

@@ -32,7 +32,7 @@ extension Transformer: TrainableModel where E == Float {
 
     /// The mean loss on the SIMD kernels (`FastTransformerGradients.loss`), `batch` sequences at a
     /// time, the batches' means averaged in Double in order (every batch but the last of the same size).
-    public func meanLoss(_ sequences: [[Int]]) throws -> Float {
+    public func meanLoss(_ sequences: [[Int]]) throws(TransformerError) -> Float {
         let fast = try FastTransformerGradients()
         let batch = 12
         var total = 0.0
@@ -45,12 +45,18 @@ extension Transformer: TrainableModel where E == Float {
 
     /// model.safetensors under the names of `parameters` (this project's, not torchscale's: a
     /// Transformer is not a torchscale model) and transformer.json, its `TransformerConfig`.
-    public func checkpointFiles(metadata: [String: String]) throws -> [(name: String, data: Data)] {
+    public func checkpointFiles(metadata: [String: String]) throws(TrainingError) -> [(name: String, data: Data)] {
         let weights = parameters.map { SafeTensors.Entry(name: $0.name, shape: $0.shape, values: $0.values) }
         let json = JSONEncoder()
         json.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return [("model.safetensors", try SafeTensors.encode(weights, metadata: metadata)),
-                ("transformer.json", try json.encode(config))]
+        let encoded: Data, configuration: Data
+        do { encoded = try SafeTensors.encode(weights, metadata: metadata) } catch {
+            throw .file(path: "model.safetensors", reason: "cannot encode: \(error)")
+        }
+        do { configuration = try json.encode(config) } catch {
+            throw .file(path: Self.configurationFile, reason: "cannot encode: \(error)")
+        }
+        return [("model.safetensors", encoded), ("transformer.json", configuration)]
     }
 }
 

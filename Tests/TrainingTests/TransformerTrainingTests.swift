@@ -15,7 +15,9 @@ final class RecordingSource<Inner: GradientSource>: GradientSource, @unchecked S
 
     var batches: [[[Int]]] { lock.withLock { seen } }
 
-    func lossAndGradients(_ model: Inner.Model, sequences: [[Int]]) throws -> (loss: Float, gradients: Inner.Gradients) {
+    func lossAndGradients(_ model: Inner.Model, sequences: [[Int]]) throws(Inner.Failure)
+        -> (loss: Float, gradients: Inner.Gradients)
+    {
         lock.withLock { seen.append(sequences) }
         return try inner.lossAndGradients(model, sequences: sequences)
     }
