@@ -9,7 +9,11 @@
 //                     → MultiScaleRetention → RetNetModel        (chapters 06–07: the RetNet)
 //                     Layers → Transformer                       (the baseline: the same layers around softmax attention)
 //                     DecodingCosts                              (chapter 09: what decoding costs each; the matched Transformer)
-//   fast path         Kernels → FastRetNet → FastTransformer, FastTraining, and Measuring  (SIMD GEMM, retention, gradients; bounds, timing)
+//   fast path         Kernels                                    (SIMD GEMM, vectorised exp and erf, threads: no model in it)
+//                     → FastRetention, FastLayers                (retention's kernels; the layers every fast decoder shares)
+//                     → FastRetNet | FastTransformer | FastTraining  (the models on the kernels; training's one block, generic
+//                                                                 over its token mixer: retention, softmax or linear attention)
+//                     Measuring                                  (rounding bounds, the FMA peak, timing, the machine)
 //   interop           SafeTensors → TorchscaleCheckpoint          (torchscale 0.3.0 checkpoints)
 //   training          Training                                   (tiny Shakespeare, AdamW, checkpoints that resume)
 //   figures           Graphs → GraphvizRendering, Plots, RetentionFigures
