@@ -30,9 +30,9 @@ public struct FastGradients: Sendable {
     /// The buffers of the last call, for the next of the same shape (shared by copies of this value).
     private let cache = WorkspaceCache()
 
-    /// Throws `.argument` for threads < 1.
+    /// Throws `.argument` for a thread count outside 1...`ThreadCount.maximum`.
     public init(threads: Int = 1) throws(RetNetError) {
-        guard threads >= 1 else { throw .argument(name: "threads", expected: "a thread count ≥ 1", got: "\(threads)") }
+        if let expected = ThreadCount.expectation(unmetBy: threads) { throw .argument(name: "threads", expected: expected, got: "\(threads)") }
         self.threads = threads
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Matrices
 import RetNetModel
 import FastTraining
 import Training
@@ -78,7 +79,11 @@ struct Train: ParsableCommand {
     @Option(help: "Seed of the initial weights and of the batches.") var seed: UInt64 = 1337
     @Option(help: "Evaluate (and write a checkpoint) every this many steps.") var evalInterval = 250
     @Option(help: "Batches per evaluation of each split.") var evalIterations = 20
-    @Option(help: "Threads for the gradients.") var threads = 1
+    @Option(help: """
+        Threads for the gradients (1...\(ThreadCount.maximum); the bits do not depend on it; above the processor count \
+        the work is split finer, on one thread per processor).
+        """)
+    var threads = 1
     @Option(help: "Stop after this many steps in all (the run can be resumed).") var stopAfter: Int?
 
     func validate() throws {
@@ -86,6 +91,9 @@ struct Train: ParsableCommand {
                               ("--batch-size", batchSize), ("--iterations", iterations), ("--eval-interval", evalInterval),
                               ("--eval-iterations", evalIterations), ("--threads", threads)] where value < 1 {
             throw ValidationError("\(flag) must be at least 1, got \(value).")
+        }
+        guard threads <= ThreadCount.maximum else {
+            throw ValidationError("--threads must be at most \(ThreadCount.maximum), got \(threads).")
         }
         for (flag, value) in [("--value-width", valueWidth), ("--ffn-width", ffnWidth), ("--stop-after", stopAfter)] {
             if let value, value < 1 { throw ValidationError("\(flag) must be at least 1, got \(value).") }
