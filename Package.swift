@@ -1,4 +1,4 @@
-// swift-tools-version: 6.1
+// swift-tools-version: 6.2
 //
 // RetNet, derived and verified. The package reads as a layer diagram, foundation first:
 //

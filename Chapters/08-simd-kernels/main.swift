@@ -16,7 +16,7 @@ struct Chapter08: ParsableCommand {
     @Option(help: "n: the GEMM ladder multiplies n×n matrices (small by default, so that a debug build runs fast).")
     var size = 100
 
-    @Option(help: "Threads for the last rung.")
+    @Option(help: "Threads for the last rung (1...64).")
     var threads = 2
 
     @Option(help: "Sequence length n of the retention kernels.")

@@ -49,7 +49,7 @@ struct Chapter09: ParsableCommand {
     @Flag(help: "Time both fast decoders (release builds only): latency against context, tokens/s against batch; writes Figures/decode-*-measured.svg.")
     var measure = false
 
-    @Option(help: "Threads of the RetNet's fast decoder when measuring (the Transformer's decoding step runs on one).")
+    @Option(help: "Threads of the RetNet's fast decoder when measuring, 1...64 (the Transformer's decoding step runs on one).")
     var threads = 1
 
     @Option(help: "The fixed context of the measured batch sweep (128…4096).")

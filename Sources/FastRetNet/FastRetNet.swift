@@ -37,10 +37,10 @@ public struct FastRetNet: Sendable {
     let rotation: Rotation
     let stateShapes: [(heads: Int, keyDimension: Int, valueDimension: Int)]
 
-    /// The model laid out for the kernels, run on `threads` threads; throws `.argument` for
-    /// threads < 1.
+    /// The model laid out for the kernels, run on `threads` threads; throws `.argument` for a
+    /// thread count outside 1...`ThreadCount.maximum`.
     public init(_ model: RetNet<Float>, threads: Int = 1) throws(RetNetError) {
-        guard threads >= 1 else { throw .argument(name: "threads", expected: "a thread count ≥ 1", got: "\(threads)") }
+        if let expected = ThreadCount.expectation(unmetBy: threads) { throw .argument(name: "threads", expected: expected, got: "\(threads)") }
         config = model.config
         self.threads = threads
         embedTokens = model.embedTokens.storage
@@ -54,7 +54,7 @@ public struct FastRetNet: Sendable {
 
     /// The same model on another number of threads.
     public func with(threads: Int) throws(RetNetError) -> FastRetNet {
-        guard threads >= 1 else { throw .argument(name: "threads", expected: "a thread count ≥ 1", got: "\(threads)") }
+        if let expected = ThreadCount.expectation(unmetBy: threads) { throw .argument(name: "threads", expected: expected, got: "\(threads)") }
         var copy = self
         copy.threads = threads
         return copy

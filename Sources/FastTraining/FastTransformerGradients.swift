@@ -15,9 +15,9 @@ public struct FastTransformerGradients: Sendable {
     public var threads: Int { pass.threads }
     private let pass: GradientPass<Transformer<Float>>
 
-    /// Throws `.argument` for threads < 1.
+    /// Throws `.argument` for a thread count outside 1...`ThreadCount.maximum`.
     public init(threads: Int = 1) throws(TransformerError) {
-        guard threads >= 1 else { throw .argument(name: "threads", expected: "a thread count ≥ 1", got: "\(threads)") }
+        if let expected = ThreadCount.expectation(unmetBy: threads) { throw .argument(name: "threads", expected: expected, got: "\(threads)") }
         pass = GradientPass(threads: threads)
     }
 

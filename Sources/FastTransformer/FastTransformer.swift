@@ -75,16 +75,17 @@ public struct FastTransformer: Sendable {
                           valueDimension: config.headDim)
     }
 
-    /// The model laid out for the kernels, run on `threads` threads; throws `.argument` for
-    /// threads < 1.
+    /// The model laid out for the kernels, run on `threads` threads; throws `.argument` for a
+    /// thread count outside 1...`ThreadCount.maximum`.
     public init(_ model: Transformer<Float>, threads: Int) throws(TransformerError) {
         try self.init(model)
         self = try with(threads: threads)
     }
 
-    /// The same model on another number of threads; throws `.argument` for threads < 1.
+    /// The same model on another number of threads; throws `.argument` for a thread count outside
+    /// 1...`ThreadCount.maximum`.
     public func with(threads: Int) throws(TransformerError) -> FastTransformer {
-        guard threads >= 1 else { throw .argument(name: "threads", expected: "a thread count ≥ 1", got: "\(threads)") }
+        if let expected = ThreadCount.expectation(unmetBy: threads) { throw .argument(name: "threads", expected: expected, got: "\(threads)") }
         var copy = self
         copy.threads = threads
         return copy

@@ -1,5 +1,7 @@
+import Matrices
+
 /// Bad input to a kernel: a size that is not a positive count, a buffer whose length does not
-/// match the sizes it is given with, or a thread count below one.
+/// match the sizes it is given with, or a thread count outside 1...`ThreadCount.maximum`.
 ///
 /// Every public kernel checks its arguments and throws one of these rather than trapping, and
 /// each message names the argument, what was needed and what was given.
@@ -10,7 +12,7 @@ public enum KernelError: Error, Equatable, Sendable, CustomStringConvertible {
     case count(argument: String, expected: String, got: Int)
     /// Dimensions whose product does not fit in an `Int`.
     case tooLarge(String)
-    /// A thread count below 1.
+    /// A thread count below 1 or above `ThreadCount.maximum`.
     case threads(Int)
 
     public var description: String {
@@ -21,9 +23,16 @@ public enum KernelError: Error, Equatable, Sendable, CustomStringConvertible {
             "\(argument): expected \(expected) entries, got \(got)"
         case .tooLarge(let what):
             "\(what) does not fit in memory (the entry count overflows Int)"
-        case .threads(let got):
+        case .threads(let got) where got < 1:
             "the thread count must be ≥ 1, got \(got)"
+        case .threads(let got):
+            "the thread count must be ≤ \(ThreadCount.maximum), got \(got)"
         }
+    }
+
+    /// Checks that `threads` is an accepted thread count (`ThreadCount`).
+    package static func requireThreads(_ threads: Int) throws(KernelError) {
+        guard ThreadCount.accepts(threads) else { throw .threads(threads) }
     }
 
     /// Checks that `value` is a positive size.

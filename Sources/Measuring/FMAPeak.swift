@@ -15,7 +15,7 @@ public enum FMAPeak {
     /// Each run is long enough to last about `seconds`: the step count is calibrated first, so
     /// a slow debug build measures briefly too.
     public static func measure(threads: Int = 1, seconds: Double = 0.02, rounds: Int = 5) throws(KernelError) -> Double {
-        guard threads >= 1 else { throw .threads(threads) }
+        try KernelError.requireThreads(threads)
         try KernelError.requirePositive(rounds, "rounds")
         let steps = self.steps(lasting: seconds)
         var best = 0.0
@@ -42,7 +42,7 @@ public enum FMAPeak {
     /// Runs the chains for `steps` steps on each of `threads` threads at once.
     public static func run(steps: Int, threads: Int) throws(KernelError) {
         try KernelError.requirePositive(steps, "steps")
-        guard threads >= 1 else { throw .threads(threads) }
+        try KernelError.requireThreads(threads)
         DispatchQueue.concurrentPerform(iterations: threads) { _ in blackHole(chains(steps)) }
     }
 

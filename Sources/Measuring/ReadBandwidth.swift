@@ -8,9 +8,9 @@ public enum ReadBandwidth {
     /// The best rate in bytes/s over `rounds` timed sums of a buffer of `bytes` bytes (rounded
     /// down to whole 64-byte blocks), its bands split between `threads` threads, after one
     /// untimed sum; the buffer is written once first, so that every page is mapped. The best, not the median: every
-    /// disturbance only slows a read. Throws for threads, rounds or bytes/64 below 1.
+    /// disturbance only slows a read. Throws for threads, rounds or bytes/64 below 1, or threads above `ThreadCount.maximum`.
     public static func measure(bytes: Int = 1 << 29, threads: Int = 1, rounds: Int = 5) throws(KernelError) -> Double {
-        guard threads >= 1 else { throw .threads(threads) }
+        try KernelError.requireThreads(threads)
         try KernelError.requirePositive(rounds, "rounds")
         let blocks = bytes / 64
         try KernelError.requirePositive(blocks, "bytes / 64")

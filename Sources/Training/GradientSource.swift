@@ -39,9 +39,9 @@ extension GradientSource {
 public struct ReferenceGradients: GradientSource {
     public let threads: Int
 
-    /// Throws `.argument` for fewer than 1 thread.
+    /// Throws `.argument` for a thread count outside 1...`ThreadCount.maximum`.
     public init(threads: Int = 1) throws(RetNetError) {
-        guard threads >= 1 else { throw .argument(name: "threads", expected: "at least 1", got: "\(threads)") }
+        if let expected = ThreadCount.expectation(unmetBy: threads) { throw .argument(name: "threads", expected: expected, got: "\(threads)") }
         self.threads = threads
     }
 

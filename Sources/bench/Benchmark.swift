@@ -59,11 +59,16 @@ struct SeedOptions: ParsableArguments {
 
 /// The thread count of the benchmarks that run on several threads.
 struct ThreadOptions: ParsableArguments {
-    @Option(help: "Threads (1...256).")
+    @Option(help: """
+        Threads (1...\(ThreadCount.maximum); above the processor count the work is split finer, on one thread per \
+        processor).
+        """)
     var threads = 1
 
     func validate() throws {
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256, got \(threads).") }
+        guard ThreadCount.accepts(threads) else {
+            throw ValidationError("--threads must be in 1...\(ThreadCount.maximum), got \(threads).")
+        }
     }
 }
 

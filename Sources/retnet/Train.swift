@@ -1,6 +1,7 @@
 import ArgumentParser
 import DecodingCosts
 import Foundation
+import Matrices
 import RetNetModel
 import FastTraining
 import ModelOptions
@@ -92,7 +93,11 @@ struct Train: ReportingCommand {
     @Option(help: "Seed of the initial weights and of the batches.") var seed: UInt64 = 1337
     @Option(help: "Evaluate (and write a checkpoint) every this many steps.") var evalInterval = 250
     @Option(help: "Batches per evaluation of each split.") var evalIterations = 20
-    @Option(help: "Threads for the gradients.") var threads = 1
+    @Option(help: """
+        Threads for the gradients (1...\(ThreadCount.maximum); the bits do not depend on it; above the processor count \
+        the work is split finer, on one thread per processor).
+        """)
+    var threads = 1
     @Option(help: "Stop after this many steps in all (the run can be resumed).") var stopAfter: Int?
 
     func validate() throws {
@@ -101,6 +106,9 @@ struct Train: ReportingCommand {
             throw ValidationError("\(flag) must be at least 1, got \(value).")
         }
         if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after must be at least 1, got \(stopAfter).") }
+        guard threads <= ThreadCount.maximum else {
+            throw ValidationError("--threads must be at most \(ThreadCount.maximum), got \(threads).")
+        }
         guard learningRate > 0 && learningRate.isFinite else {
             throw ValidationError("--learning-rate must be a finite number > 0, got \(learningRate).")
         }

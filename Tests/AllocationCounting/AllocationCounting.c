@@ -14,7 +14,17 @@
 #include <errno.h>  // also defines __GLIBC__ on glibc, through <features.h>
 #include <stddef.h>
 
-#if defined(__linux__) && defined(__GLIBC__)
+// Under ThreadSanitizer (swift test --sanitize=thread) the sanitizer's runtime, linked into the
+// executable, defines malloc and its siblings itself, to track every block: definitions here
+// would replace its own, and its start-up (which allocates before it can track anything) would
+// call into this file's instrumented code and crash. Nothing is defined then, and nothing counted.
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ALLOCATION_COUNTING_UNDER_SANITIZER 1
+#endif
+#endif
+
+#if defined(__linux__) && defined(__GLIBC__) && !defined(ALLOCATION_COUNTING_UNDER_SANITIZER)
 
 extern void *__libc_malloc(size_t size);
 extern void *__libc_calloc(size_t count, size_t size);
@@ -78,6 +88,8 @@ int posix_memalign(void **result, size_t alignment, size_t size) {
 
 int allocation_counting_available(void) { return 1; }
 
+const char *allocation_counting_unavailable_reason(void) { return NULL; }
+
 void allocation_counting_start(void) {
     allocations = 0;
     counting = 1;
@@ -91,8 +103,17 @@ long allocation_counting_stop(void) {
 #else
 
 // Elsewhere an executable's malloc does not replace the system's (macOS binds each library to
-// its own): nothing can be counted, and the tests that need counts say so and do not run.
+// its own), or must not (under ThreadSanitizer): nothing can be counted, and the tests that need
+// counts say so and do not run.
 int allocation_counting_available(void) { return 0; }
+
+const char *allocation_counting_unavailable_reason(void) {
+#if defined(ALLOCATION_COUNTING_UNDER_SANITIZER)
+    return "allocations are not counted under ThreadSanitizer, whose runtime defines malloc itself";
+#else
+    return "allocations are counted only on Linux with glibc, where the test executable's malloc replaces the C library's";
+#endif
+}
 void allocation_counting_start(void) {}
 long allocation_counting_stop(void) { return 0; }
 

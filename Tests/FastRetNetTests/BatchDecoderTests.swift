@@ -69,7 +69,7 @@ struct BatchDecoderTests {
         }
     }
 
-    @Test("batched decoding steps allocate nothing on the decoding thread", .enabled(if: canCountAllocations),
+    @Test("batched decoding steps allocate nothing on the decoding thread", .enabled(if: canCountAllocations, allocationCountingUnavailable),
           arguments: [1, 2])
     func decodingAllocatesNothing(threads: Int) throws {
         let (fast, states) = try Self.prefilled(threads: threads)

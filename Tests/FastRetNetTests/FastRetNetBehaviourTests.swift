@@ -36,6 +36,13 @@ struct FastRetNetBehaviourTests {
         #expect(throws: RetNetError.argument(name: "threads", expected: "a thread count ≥ 1", got: "-1")) {
             try fast.with(threads: -1)
         }
+        #expect(throws: RetNetError.argument(name: "threads", expected: "a thread count ≤ 256", got: "257")) {
+            try fast.with(threads: 257)
+        }
+        #expect(throws: RetNetError.argument(name: "threads", expected: "a thread count ≤ 256", got: "257")) {
+            try FastRetNet(reference, threads: 257)
+        }
+        #expect(try fast.with(threads: 256).threads == 256)
         #expect(throws: RetNetError.token(position: 1, id: 37, vocabularySize: 37)) { try fast.forward([0, 37]) }
         #expect(throws: RetNetError.token(position: 0, id: -1, vocabularySize: 37)) { try fast.forward([-1]) }
         #expect(throws: RetNetError.argument(name: "chunk size", expected: "a chunk size B ≥ 1", got: "0")) {

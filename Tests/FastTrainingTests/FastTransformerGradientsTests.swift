@@ -119,7 +119,18 @@ struct FastTransformerGradientsDeterminismTests {
     func errors() throws {
         let model = try floatTransformer(raggedConfig(.torchscale), seed: 16)
         let fast = try FastTransformerGradients()
-        #expect(throws: TransformerError.self) { try FastTransformerGradients(threads: 0) }
+        #expect(throws: TransformerError.argument(name: "threads", expected: "a thread count ≥ 1", got: "0")) {
+            try FastTransformerGradients(threads: 0)
+        }
+        #expect(throws: TransformerError.argument(name: "threads", expected: "a thread count ≤ 256", got: "257")) {
+            try FastTransformerGradients(threads: 257)
+        }
+        #expect(throws: RetNetError.argument(name: "threads", expected: "a thread count ≤ 256", got: "257")) {
+            try FastGradients(threads: 257)
+        }
+        #expect(throws: RetNetError.argument(name: "threads", expected: "a thread count ≥ 1", got: "-3")) {
+            try FastGradients(threads: -3)
+        }
         #expect(throws: TransformerError.argument(name: "sequences", expected: "at least one sequence", got: "none")) {
             try fast.lossAndGradients(model, sequences: [])
         }

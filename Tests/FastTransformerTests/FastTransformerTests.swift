@@ -133,6 +133,9 @@ struct FastTransformerTests {
         #expect(throws: TransformerError.argument(name: "threads", expected: "a thread count ≥ 1", got: "0")) {
             try fast.with(threads: 0)
         }
+        #expect(throws: TransformerError.argument(name: "threads", expected: "a thread count ≤ 256", got: "257")) {
+            try fast.with(threads: 257)
+        }
         #expect(throws: TransformerError.argument(name: "capacity", expected: "room for at least 1 token", got: "0")) {
             try fast.emptyCache(capacity: 0)
         }

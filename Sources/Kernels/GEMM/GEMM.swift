@@ -10,7 +10,7 @@
 /// from the exact product, and which rungs are bit-for-bit equal).
 ///
 /// Every function checks its sizes (m, n, k ≥ 1), the buffers' lengths (m·k, k·n) and the thread
-/// count (≥ 1), and throws `KernelError` instead of trapping. Any m, n, k is handled: the
+/// count (1...`ThreadCount.maximum`), and throws `KernelError` instead of trapping. Any m, n, k is handled: the
 /// blocked kernels pad their packed tiles with zeros and never read or write outside A, B or C.
 public enum GEMM {
     /// The rungs of the ladder, slowest first.
@@ -55,7 +55,7 @@ public enum GEMM {
     }
 
     /// C = A B by `rung`, written into `c` (resized to m·n if needed; no allocation when it
-    /// already has that size). `threads` is used by `.threaded` only and must be ≥ 1 for all.
+    /// already has that size). `threads` is used by `.threaded` only and must be in 1...`ThreadCount.maximum` for all.
     public static func multiply(_ rung: Rung, _ a: [Float], _ b: [Float], into c: inout [Float],
                                 m: Int, n: Int, k: Int, threads: Int = 1) throws(KernelError) {
         try multiply(rung, a, b, into: &c, m: m, n: n, k: k, threads: threads, blocking: rung.blocking ?? .selected)
@@ -116,7 +116,7 @@ public enum GEMM {
         try KernelError.requirePositive(m, "m (rows of A and C)")
         try KernelError.requirePositive(n, "n (columns of B and C)")
         try KernelError.requirePositive(k, "k (columns of A, rows of B)")
-        guard threads >= 1 else { throw .threads(threads) }
+        try KernelError.requireThreads(threads)
         try checkCount(a, "A", "m×k", rows: m, columns: k)
         try checkCount(b, "B", "k×n", rows: k, columns: n)
         _ = try KernelError.product(m, n, "C (m×n)")

@@ -40,7 +40,7 @@ extension GEMM {
     public static func multiply(_ a: [Float], packed b: PackedMatrix, into c: inout [Float], m: Int,
                                 threads: Int = 1) throws(KernelError) {
         try KernelError.requirePositive(m, "m (rows of A and C)")
-        guard threads >= 1 else { throw .threads(threads) }
+        try KernelError.requireThreads(threads)
         let (k, n) = (b.rows, b.columns)
         try checkCount(a, "A", "m×k", rows: m, columns: k)
         let cCount = try KernelError.product(m, n, "C (m×n)")

@@ -1,12 +1,14 @@
-import Dispatch
-
 /// Splits `count` independent items (tiles of rows, heads, column panels) into `threads` contiguous
 /// bands and runs the work on each band on its own thread: the package's `HelperThreads` with the
-/// calling thread, or `DispatchQueue.concurrentPerform` for work started inside such a band.
+/// calling thread. Work started inside such a band (a region nested in a region) runs its bands
+/// one after the other on the thread that starts it, which is already one of the threads at work:
+/// nesting never waits for a thread, however deep.
 ///
 /// Only work is split, never a sum: every item is computed by exactly one thread, in the same
 /// order of operations whatever the band it lands in, so results are bit-for-bit the same for
-/// any thread count. With one thread, or one item, the work runs on the caller's thread.
+/// any thread count, nested or not. With one thread, or one item, the work runs on the caller's
+/// thread. A thread count above the processor count gives that many bands, shared between at
+/// most one thread per processor (`HelperThreads.maximumHelpers`).
 package enum Bands {
     /// The band of thread `index` of `threads` over `count` items: as even as possible, the first
     /// bands taking one extra item.
@@ -28,8 +30,8 @@ package enum Bands {
     }
 
     /// Runs `work` over bands of 0..<count on up to `threads` threads. Once the helper threads
-    /// have started, nothing here allocates, but for work started inside a band (which goes to
-    /// Dispatch's threads).
+    /// have started, nothing here allocates. Inside a band of a running region, the same bands
+    /// run in order on the calling thread.
     package static func run<Work: BandWork>(_ count: Int, threads: Int, _ work: Work) {
         let workers = Swift.min(threads, count, HelperThreads.maximumParts)
         guard workers > 1 else {
@@ -38,8 +40,11 @@ package enum Bands {
         }
         let split = Split(work: work, workers: workers, count: count)
         if HelperThreads.shared.run(workers, split) { return }
-        let shared = SharedSplit(split: split)
-        DispatchQueue.concurrentPerform(iterations: workers) { index in shared.split.part(index) }
+        // Started inside a part of the running region, whose threads are all busy: the same
+        // bands, in order, on this thread. (Handing them to other threads, such as Dispatch's,
+        // would deadlock one level further down, where a part on such a thread would wait for
+        // the helpers its own region holds.)
+        for index in 0..<workers { split.part(index) }
     }
 }
 
@@ -63,14 +68,4 @@ private struct Split<Work: BandWork>: ParallelParts {
     let work: Work
     let workers: Int, count: Int
     func part(_ index: Int) { work(Bands.band(index, of: workers, count: count)) }
-}
-
-/// The work of one `Bands.run` call on Dispatch's threads, shared by them.
-///
-/// Why it is safe: the work outlives the `concurrentPerform` call that uses it, and every band
-/// writes only its own items (disjoint rows, heads or panels) of buffers that no other code
-/// touches until `run` returns. (`HelperThreads` relies on the same and is the module's other
-/// unchecked `Sendable`.)
-private struct SharedSplit<Work: BandWork>: @unchecked Sendable {
-    let split: Split<Work>
 }

@@ -23,6 +23,30 @@ import Synchronization
 /// call on each side and its wake-up latency, in every region. A thread that sleeps says so
 /// first (`sleepers`), and only then is the condition signalled: a region whose helpers all
 /// spin makes no system call at all.
+///
+/// A thread that has seen no sleeper must not skip the signal while one goes to sleep waiting
+/// for what it published: there are two such hand-offs, each of the store-buffering shape (each
+/// side writes one word, then reads the other's).
+///
+/// - A new region: the caller publishes it (`state.store`), then looks at `sleepers`; a
+///   helper counts itself in `sleepers` (`sleepers.add`), then looks at `state`.
+/// - The last part done: the thread that finishes it publishes that (`remaining.subtract`),
+///   then looks at `sleepers`; the caller counts itself in `sleepers`, then looks at
+///   `remaining`.
+///
+/// Every one of these eight accesses is sequentially consistent, so all of them fall in one
+/// total order that each thread's own order respects. In it, either the publish comes before
+/// the sleeper's count, and then the sleeper's look, after its count, sees the publish; or the
+/// count comes before the publish, and then the publisher's look, after its publish, sees the
+/// count and signals. At least one of the two sees the other. Weaker orderings would not do:
+/// with a releasing publish and an acquiring look, both reads may return the old values (on
+/// ARM64 an acquiring load, LDAPR, may be satisfied before the thread's earlier store is
+/// visible to others); the signal is then skipped and the sleeper sleeps forever — for the
+/// last part, the caller, the only thread that could start the next region. On x86-64 a
+/// sequentially consistent read-modify-write is the same locked instruction as an
+/// acquiring-and-releasing one, and a load the same `mov`, so these orderings cost nothing
+/// there. Finally the sleeper's look and its wait are joined by the lock, which the signaller
+/// takes before it signals: the signal cannot fall between them.
 final class HelperThreads: @unchecked Sendable {
     /// Why `@unchecked Sendable` is safe: `started`, `helpers` and `owner` are read and written
     /// only while `condition` is locked; `task` is written by the caller before it publishes a
@@ -56,14 +80,19 @@ final class HelperThreads: @unchecked Sendable {
     private static let spinNanoseconds = 1_000_000
     private static let readsPerLook = 1024, looksPerYield = 8
     static let maximumParts = 0xFFFF
+    /// The most helpers ever started: with the caller, one thread per processor. A region of
+    /// more parts than that shares them out between the same threads (parts go to whichever
+    /// thread asks next), so a thread count above the processor count splits the work finer
+    /// but starts no thread that would only wait for a core.
+    static let maximumHelpers = max(0, ProcessInfo.processInfo.activeProcessorCount - 1)
 
     private init() {}
 
     /// Runs `work.part(0)`, …, `work.part(parts − 1)` on the caller and up to parts − 1 helpers,
     /// and returns when all are done, after waiting for the helpers if another thread's region
     /// has them; or returns false at once, having run nothing, when called from a part of the
-    /// running region. Starts the helpers it lacks (the only allocation, once). At most
-    /// `maximumParts` parts.
+    /// running region. Starts the helpers it lacks, up to `maximumHelpers` (the only
+    /// allocation, once). At most `maximumParts` parts.
     func run<Work: ParallelParts>(_ parts: Int, _ work: Work) -> Bool {
         precondition(parts <= Self.maximumParts, "a region of more than \(Self.maximumParts) parts")
         guard !insideRegion() else { return false }
@@ -71,7 +100,7 @@ final class HelperThreads: @unchecked Sendable {
         defer { entry.unlock() }
         condition.lock()
         owner = pthread_self()
-        while started < parts - 1 {
+        while started < min(parts - 1, Self.maximumHelpers) {
             started += 1
             let thread = Thread { [unowned self] in helping() }
             thread.name = "Kernels helper \(started)"
@@ -85,13 +114,22 @@ final class HelperThreads: @unchecked Sendable {
             state.store(region << 32 | parts << 16, ordering: .sequentiallyConsistent)
             wakeSleepers()
             takeParts(of: region)
-            wait(until: { remaining.load(ordering: .acquiring) == 0 })
+            // Sequentially consistent, as the last part's `remaining.subtract`: see the type's
+            // comment. (It is also an acquiring load: the parts' reads of `task` come before it.)
+            wait(until: { remaining.load(ordering: .sequentiallyConsistent) == 0 })
             task = nil
         }
         condition.lock()
         owner = nil
         condition.unlock()
         return true
+    }
+
+    /// Helper threads started so far (at most `maximumHelpers`).
+    var startedHelpers: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return started
     }
 
     /// Whether the calling thread runs a part of the current region: its caller, or a helper
@@ -117,15 +155,18 @@ final class HelperThreads: @unchecked Sendable {
                 continue
             }
             // Part `current & 0xFFFF` of `region` is this thread's, and the region cannot end
-            // before it is done: `task` is the region's.
-            if let task { task.kind.perform(task.work, part: current & 0xFFFF) }
-            if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { wakeSleepers() }
+            // before it is done: `task` is the region's, set before the region was published.
+            guard let task else { preconditionFailure("part \(current & 0xFFFF) of region \(region) has no work") }
+            task.kind.perform(task.work, part: current & 0xFFFF)
+            // Sequentially consistent, as the caller's look at `remaining` after it counts
+            // itself asleep: see the type's comment.
+            if remaining.subtract(1, ordering: .sequentiallyConsistent).newValue == 0 { wakeSleepers() }
             current = state.load(ordering: .acquiring)
         }
     }
 
     /// Signals the threads asleep on `condition`, if any: called after a change a sleeper may be
-    /// waiting for (a new region, the last part done).
+    /// waiting for (a new region, the last part done), published sequentially consistently.
     private func wakeSleepers() {
         guard sleepers.load(ordering: .sequentiallyConsistent) > 0 else { return }
         condition.lock()
@@ -135,8 +176,9 @@ final class HelperThreads: @unchecked Sendable {
 
     /// Returns when `done()` holds: spins for a while, then sleeps on `condition` until woken by
     /// a change (`wakeSleepers`). A sleeper counts itself before it looks again, under the lock,
-    /// and a changer publishes its change before it looks at the count: either the sleeper sees
-    /// the change or the changer sees the sleeper, and its signal cannot come between the
+    /// and a changer publishes its change before it looks at the count, all four sequentially
+    /// consistent (`done` must load so): either the sleeper sees the change or the changer sees
+    /// the sleeper (the type's comment says why), and its signal cannot come between the
     /// sleeper's look and its wait, which the lock joins.
     private func wait(until done: () -> Bool) {
         if spin(until: done) { return }
