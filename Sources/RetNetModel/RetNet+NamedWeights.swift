@@ -34,17 +34,12 @@ extension RetNet {
         if let stray = byName.keys.sorted().first {
             throw .argument(name: "weights", expected: "the model's weight names", got: "'\(stray)'")
         }
-        func norm(_ g: NormGradients<E>, like n: BlockNorm<E>) -> BlockNorm<E> {
-            switch n {
-            case .layerNorm(_, _, let eps): .layerNorm(weight: g.weight, bias: g.bias, eps: eps)
-            case .rms(_, let eps): .rms(weight: g.weight, eps: eps)
-            }
-        }
         var newBlocks: [RetNetBlock<E>] = []
         for (i, (block, g)) in zip(blocks, replaced.blocks).enumerated() {
             let r = block.retention
             let headNorm: HeadNorm<E> = switch r.headNorm {
-            case .groupNorm(_, _, let eps): .groupNorm(weight: g.retention.headNorm.weight, bias: g.retention.headNorm.bias, eps: eps)
+            case .groupNorm(_, _, let eps):
+                .groupNorm(weight: g.retention.headNorm.weight, bias: g.retention.headNorm.bias, eps: eps)
             case .rms(let eps): .rms(eps: eps)
             }
             let retention: MultiScaleRetentionLayer<E>
@@ -56,16 +51,12 @@ extension RetNet {
             } catch {
                 throw .layer(i, error)
             }
-            let ffn: FeedForward<E> = switch block.ffn {
-            case .plain(_, _, let activation): .plain(fc1: g.ffn.fc1, fc2: g.ffn.fc2, activation: activation)
-            case .glu(_, let gate, _, let activation):
-                .glu(fc1: g.ffn.fc1, gate: g.ffn.gate ?? gate, fc2: g.ffn.fc2, activation: activation)
-            }
-            newBlocks.append(RetNetBlock(retentionLayerNorm: norm(g.retentionLayerNorm, like: block.retentionLayerNorm),
+            newBlocks.append(RetNetBlock(retentionLayerNorm: block.retentionLayerNorm.with(weights: g.retentionLayerNorm),
                                          retention: retention,
-                                         finalLayerNorm: norm(g.finalLayerNorm, like: block.finalLayerNorm), ffn: ffn))
+                                         finalLayerNorm: block.finalLayerNorm.with(weights: g.finalLayerNorm),
+                                         ffn: block.ffn.with(weights: g.ffn)))
         }
         return try RetNet(config: config, embedTokens: replaced.embedTokens, blocks: newBlocks,
-                          layerNorm: norm(replaced.layerNorm, like: layerNorm), outputProjection: replaced.outputProjection)
+                          layerNorm: layerNorm.with(weights: replaced.layerNorm), outputProjection: replaced.outputProjection)
     }
 }

@@ -23,18 +23,6 @@ public struct RetNetGradients<E: RealScalar>: Equatable, Sendable {
     /// The model's own weights held in the gradients' structure (one array per stored weight,
     /// the same shapes): what the model's `named` view and `with(named:)` walk.
     package init(weightsOf model: RetNet<E>) {
-        func norm(_ n: BlockNorm<E>) -> NormGradients<E> {
-            switch n {
-            case .layerNorm(let w, let b, _): NormGradients(weight: w, bias: b)
-            case .rms(let w, _): NormGradients(weight: w, bias: [])
-            }
-        }
-        func ffn(_ f: FeedForward<E>) -> FeedForwardGradients<E> {
-            switch f {
-            case .plain(let fc1, let fc2, _): FeedForwardGradients(fc1: fc1, gate: nil, fc2: fc2)
-            case .glu(let fc1, let gate, let fc2, _): FeedForwardGradients(fc1: fc1, gate: gate, fc2: fc2)
-            }
-        }
         embedTokens = model.embedTokens
         blocks = model.blocks.map { block in
             let r = block.retention
@@ -43,12 +31,12 @@ public struct RetNetGradients<E: RealScalar>: Equatable, Sendable {
             case .rms: NormGradients(weight: [], bias: [])
             }
             return RetNetBlockGradients(
-                retentionLayerNorm: norm(block.retentionLayerNorm),
+                retentionLayerNorm: NormGradients(weightsOf: block.retentionLayerNorm),
                 retention: MultiScaleRetentionGradients(qProj: r.qProj, kProj: r.kProj, vProj: r.vProj, gProj: r.gProj,
                                                         outProj: r.outProj, headNorm: headNorm),
-                finalLayerNorm: norm(block.finalLayerNorm), ffn: ffn(block.ffn))
+                finalLayerNorm: NormGradients(weightsOf: block.finalLayerNorm), ffn: FeedForwardGradients(weightsOf: block.ffn))
         }
-        layerNorm = norm(model.layerNorm)
+        layerNorm = NormGradients(weightsOf: model.layerNorm)
         outputProjection = model.outputProjection
     }
 
@@ -69,39 +57,23 @@ public struct RetNetGradients<E: RealScalar>: Equatable, Sendable {
     package mutating func forEachTensor<Failure: Error>(_ body: (String, [Int], inout [E]) throws(Failure) -> Void)
         throws(Failure)
     {
-        func matrix(_ name: String, _ m: inout Matrix<E>) throws(Failure) {
-            var values = m.storage
-            try body(name, [m.rows, m.columns], &values)
-            m = Matrix(rows: m.rows, columns: m.columns, entries: values)
-        }
-        func norm(_ name: String, _ g: inout NormGradients<E>) throws(Failure) {
-            try body(name + ".weight", [g.weight.count], &g.weight)
-            if !g.bias.isEmpty { try body(name + ".bias", [g.bias.count], &g.bias) }
-        }
-        try matrix("embed_tokens.weight", &embedTokens)
+        try embedTokens.visit("embed_tokens.weight", body)
         for i in blocks.indices {
             let p = "layers.\(i)."
-            try matrix(p + "retention.q_proj.weight", &blocks[i].retention.qProj)
-            try matrix(p + "retention.k_proj.weight", &blocks[i].retention.kProj)
-            try matrix(p + "retention.v_proj.weight", &blocks[i].retention.vProj)
-            try matrix(p + "retention.g_proj.weight", &blocks[i].retention.gProj)
-            try matrix(p + "retention.out_proj.weight", &blocks[i].retention.outProj)
+            try blocks[i].retention.qProj.visit(p + "retention.q_proj.weight", body)
+            try blocks[i].retention.kProj.visit(p + "retention.k_proj.weight", body)
+            try blocks[i].retention.vProj.visit(p + "retention.v_proj.weight", body)
+            try blocks[i].retention.gProj.visit(p + "retention.g_proj.weight", body)
+            try blocks[i].retention.outProj.visit(p + "retention.out_proj.weight", body)
             if !blocks[i].retention.headNorm.weight.isEmpty {
-                try body(p + "retention.group_norm.weight", [blocks[i].retention.headNorm.weight.count],
-                         &blocks[i].retention.headNorm.weight)
-                try body(p + "retention.group_norm.bias", [blocks[i].retention.headNorm.bias.count],
-                         &blocks[i].retention.headNorm.bias)
+                // GroupNorm's w and b (torchscale's weightless RMSNorm has none).
+                try blocks[i].retention.headNorm.visit(p + "retention.group_norm", body)
             }
-            try norm(p + "retention_layer_norm", &blocks[i].retentionLayerNorm)
-            try norm(p + "final_layer_norm", &blocks[i].finalLayerNorm)
-            try matrix(p + "ffn.fc1.weight", &blocks[i].ffn.fc1)
-            try matrix(p + "ffn.fc2.weight", &blocks[i].ffn.fc2)
-            if var gate = blocks[i].ffn.gate {
-                try matrix(p + "ffn.gate.weight", &gate)
-                blocks[i].ffn.gate = gate
-            }
+            try blocks[i].retentionLayerNorm.visit(p + "retention_layer_norm", body)
+            try blocks[i].finalLayerNorm.visit(p + "final_layer_norm", body)
+            try blocks[i].ffn.visit(p + "ffn", body)
         }
-        try norm("layer_norm", &layerNorm)
-        try matrix("output_projection.weight", &outputProjection)
+        try layerNorm.visit("layer_norm", body)
+        try outputProjection.visit("output_projection.weight", body)
     }
 }
