@@ -20,38 +20,60 @@ public struct RetNetGradients<E: RealScalar>: Equatable, Sendable {
         outputProjection = zero(model.outputProjection)
     }
 
+    /// The model's own weights held in the gradients' structure (one array per stored weight,
+    /// the same shapes): what the model's `named` view and `with(named:)` walk.
+    package init(weightsOf model: RetNet<E>) {
+        embedTokens = model.embedTokens
+        blocks = model.blocks.map { block in
+            let r = block.retention
+            let headNorm: NormGradients<E> = switch r.headNorm {
+            case .groupNorm(let w, let b, _): NormGradients(weight: w, bias: b)
+            case .rms: NormGradients(weight: [], bias: [])
+            }
+            return RetNetBlockGradients(
+                retentionLayerNorm: NormGradients(weightsOf: block.retentionLayerNorm),
+                retention: MultiScaleRetentionGradients(qProj: r.qProj, kProj: r.kProj, vProj: r.vProj, gProj: r.gProj,
+                                                        outProj: r.outProj, headNorm: headNorm),
+                finalLayerNorm: NormGradients(weightsOf: block.finalLayerNorm), ffn: FeedForwardGradients(weightsOf: block.ffn))
+        }
+        layerNorm = NormGradients(weightsOf: model.layerNorm)
+        outputProjection = model.outputProjection
+    }
+
     /// Every gradient under its weight's checkpoint name (torchscale's state-dict names for the
     /// torchscale variant, and the same scheme for the paper's LayerNorm biases and GroupNorm,
     /// `….bias` and `layers.i.retention.group_norm.weight/bias`), with its shape, in the order
     /// of torchscale's state dict.
     public var named: [(name: String, shape: [Int], values: [E])] {
         var out: [(name: String, shape: [Int], values: [E])] = []
-        func matrix(_ name: String, _ m: Matrix<E>) { out.append((name, [m.rows, m.columns], m.storage)) }
-        func norm(_ name: String, _ g: NormGradients<E>) {
-            out.append((name + ".weight", [g.weight.count], g.weight))
-            if !g.bias.isEmpty { out.append((name + ".bias", [g.bias.count], g.bias)) }
-        }
-        matrix("embed_tokens.weight", embedTokens)
-        for (i, block) in blocks.enumerated() {
-            let p = "layers.\(i)."
-            let r = block.retention
-            matrix(p + "retention.q_proj.weight", r.qProj)
-            matrix(p + "retention.k_proj.weight", r.kProj)
-            matrix(p + "retention.v_proj.weight", r.vProj)
-            matrix(p + "retention.g_proj.weight", r.gProj)
-            matrix(p + "retention.out_proj.weight", r.outProj)
-            if !r.headNorm.weight.isEmpty {
-                out.append((p + "retention.group_norm.weight", [r.headNorm.weight.count], r.headNorm.weight))
-                out.append((p + "retention.group_norm.bias", [r.headNorm.bias.count], r.headNorm.bias))
-            }
-            norm(p + "retention_layer_norm", block.retentionLayerNorm)
-            norm(p + "final_layer_norm", block.finalLayerNorm)
-            matrix(p + "ffn.fc1.weight", block.ffn.fc1)
-            matrix(p + "ffn.fc2.weight", block.ffn.fc2)
-            if let gate = block.ffn.gate { matrix(p + "ffn.gate.weight", gate) }
-        }
-        norm("layer_norm", layerNorm)
-        matrix("output_projection.weight", outputProjection)
+        var copy = self
+        copy.forEachTensor { name, shape, values in out.append((name, shape, values)) }
         return out
+    }
+
+    /// Calls `body` with every tensor's name, shape and values, in the order of `named`; `body`
+    /// may replace the values by as many others. The one place the RetNet's weight names are
+    /// spelled: `named`, the model's `named` and `with(named:)`, and the sums of gradients walk it.
+    package mutating func forEachTensor<Failure: Error>(_ body: (String, [Int], inout [E]) throws(Failure) -> Void)
+        throws(Failure)
+    {
+        try embedTokens.visit("embed_tokens.weight", body)
+        for i in blocks.indices {
+            let p = "layers.\(i)."
+            try blocks[i].retention.qProj.visit(p + "retention.q_proj.weight", body)
+            try blocks[i].retention.kProj.visit(p + "retention.k_proj.weight", body)
+            try blocks[i].retention.vProj.visit(p + "retention.v_proj.weight", body)
+            try blocks[i].retention.gProj.visit(p + "retention.g_proj.weight", body)
+            try blocks[i].retention.outProj.visit(p + "retention.out_proj.weight", body)
+            if !blocks[i].retention.headNorm.weight.isEmpty {
+                // GroupNorm's w and b (torchscale's weightless RMSNorm has none).
+                try blocks[i].retention.headNorm.visit(p + "retention.group_norm", body)
+            }
+            try blocks[i].retentionLayerNorm.visit(p + "retention_layer_norm", body)
+            try blocks[i].finalLayerNorm.visit(p + "final_layer_norm", body)
+            try blocks[i].ffn.visit(p + "ffn", body)
+        }
+        try layerNorm.visit("layer_norm", body)
+        try outputProjection.visit("output_projection.weight", body)
     }
 }

@@ -33,29 +33,19 @@ extension Transformer {
         if let stray = byName.keys.sorted().first {
             throw .argument(name: "weights", expected: "the model's weight names", got: "'\(stray)'")
         }
-        func norm(_ g: NormGradients<E>, like n: BlockNorm<E>) -> BlockNorm<E> {
-            switch n {
-            case .layerNorm(_, _, let eps): .layerNorm(weight: g.weight, bias: g.bias, eps: eps)
-            case .rms(_, let eps): .rms(weight: g.weight, eps: eps)
-            }
-        }
         var newBlocks: [TransformerBlock<E>] = []
         for (i, (block, g)) in zip(blocks, replaced.blocks).enumerated() {
             let a = block.attention
             let attention = try CausalSelfAttention(heads: a.heads, qProj: g.attention.qProj, kProj: g.attention.kProj,
                                                     vProj: g.attention.vProj, outProj: g.attention.outProj,
                                                     rotation: a.rotation, scoring: a.scoring, field: "layers.\(i).attention")
-            let ffn: FeedForward<E> = switch block.ffn {
-            case .plain(_, _, let activation): .plain(fc1: g.ffn.fc1, fc2: g.ffn.fc2, activation: activation)
-            case .glu(_, let gate, _, let activation):
-                .glu(fc1: g.ffn.fc1, gate: g.ffn.gate ?? gate, fc2: g.ffn.fc2, activation: activation)
-            }
-            newBlocks.append(TransformerBlock(attentionLayerNorm: norm(g.attentionLayerNorm, like: block.attentionLayerNorm),
+            newBlocks.append(TransformerBlock(attentionLayerNorm: block.attentionLayerNorm.with(weights: g.attentionLayerNorm),
                                               attention: attention,
-                                              finalLayerNorm: norm(g.finalLayerNorm, like: block.finalLayerNorm), ffn: ffn))
+                                              finalLayerNorm: block.finalLayerNorm.with(weights: g.finalLayerNorm),
+                                              ffn: block.ffn.with(weights: g.ffn)))
         }
         return try Transformer(config: config, embedTokens: replaced.embedTokens, blocks: newBlocks,
-                               layerNorm: norm(replaced.layerNorm, like: layerNorm),
+                               layerNorm: layerNorm.with(weights: replaced.layerNorm),
                                outputProjection: replaced.outputProjection)
     }
 }

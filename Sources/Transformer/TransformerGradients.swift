@@ -59,27 +59,15 @@ public struct TransformerGradients<E: RealScalar>: Equatable, Sendable {
     /// The model's own weights held in the gradients' structure (one array per stored weight,
     /// the same shapes): what the model's `named` view and `with(named:)` walk.
     init(weightsOf model: Transformer<E>) {
-        func norm(_ n: BlockNorm<E>) -> NormGradients<E> {
-            switch n {
-            case .layerNorm(let w, let b, _): NormGradients(weight: w, bias: b)
-            case .rms(let w, _): NormGradients(weight: w, bias: [])
-            }
-        }
-        func ffn(_ f: FeedForward<E>) -> FeedForwardGradients<E> {
-            switch f {
-            case .plain(let fc1, let fc2, _): FeedForwardGradients(fc1: fc1, gate: nil, fc2: fc2)
-            case .glu(let fc1, let gate, let fc2, _): FeedForwardGradients(fc1: fc1, gate: gate, fc2: fc2)
-            }
-        }
         embedTokens = model.embedTokens
         blocks = model.blocks.map { block in
             let a = block.attention
             return TransformerBlockGradients(
-                attentionLayerNorm: norm(block.attentionLayerNorm),
+                attentionLayerNorm: NormGradients(weightsOf: block.attentionLayerNorm),
                 attention: AttentionGradients(qProj: a.qProj, kProj: a.kProj, vProj: a.vProj, outProj: a.outProj),
-                finalLayerNorm: norm(block.finalLayerNorm), ffn: ffn(block.ffn))
+                finalLayerNorm: NormGradients(weightsOf: block.finalLayerNorm), ffn: FeedForwardGradients(weightsOf: block.ffn))
         }
-        layerNorm = norm(model.layerNorm)
+        layerNorm = NormGradients(weightsOf: model.layerNorm)
         outputProjection = model.outputProjection
     }
 
@@ -99,32 +87,18 @@ public struct TransformerGradients<E: RealScalar>: Equatable, Sendable {
     /// Calls `body` with every tensor's name, shape and values, in the order of `named`; `body`
     /// may replace the values by as many others.
     mutating func forEachTensor<Failure: Error>(_ body: (String, [Int], inout [E]) throws(Failure) -> Void) throws(Failure) {
-        func matrix(_ name: String, _ m: inout Matrix<E>) throws(Failure) {
-            var values = m.storage
-            try body(name, [m.rows, m.columns], &values)
-            m = Matrix(rows: m.rows, columns: m.columns, entries: values)
-        }
-        func norm(_ name: String, _ g: inout NormGradients<E>) throws(Failure) {
-            try body(name + ".weight", [g.weight.count], &g.weight)
-            if !g.bias.isEmpty { try body(name + ".bias", [g.bias.count], &g.bias) }
-        }
-        try matrix("embed_tokens.weight", &embedTokens)
+        try embedTokens.visit("embed_tokens.weight", body)
         for i in blocks.indices {
             let p = "layers.\(i)."
-            try matrix(p + "attention.q_proj.weight", &blocks[i].attention.qProj)
-            try matrix(p + "attention.k_proj.weight", &blocks[i].attention.kProj)
-            try matrix(p + "attention.v_proj.weight", &blocks[i].attention.vProj)
-            try matrix(p + "attention.out_proj.weight", &blocks[i].attention.outProj)
-            try norm(p + "attention_layer_norm", &blocks[i].attentionLayerNorm)
-            try norm(p + "final_layer_norm", &blocks[i].finalLayerNorm)
-            try matrix(p + "ffn.fc1.weight", &blocks[i].ffn.fc1)
-            try matrix(p + "ffn.fc2.weight", &blocks[i].ffn.fc2)
-            if var gate = blocks[i].ffn.gate {
-                try matrix(p + "ffn.gate.weight", &gate)
-                blocks[i].ffn.gate = gate
-            }
+            try blocks[i].attention.qProj.visit(p + "attention.q_proj.weight", body)
+            try blocks[i].attention.kProj.visit(p + "attention.k_proj.weight", body)
+            try blocks[i].attention.vProj.visit(p + "attention.v_proj.weight", body)
+            try blocks[i].attention.outProj.visit(p + "attention.out_proj.weight", body)
+            try blocks[i].attentionLayerNorm.visit(p + "attention_layer_norm", body)
+            try blocks[i].finalLayerNorm.visit(p + "final_layer_norm", body)
+            try blocks[i].ffn.visit(p + "ffn", body)
         }
-        try norm("layer_norm", &layerNorm)
-        try matrix("output_projection.weight", &outputProjection)
+        try layerNorm.visit("layer_norm", body)
+        try outputProjection.visit("output_projection.weight", body)
     }
 }
