@@ -175,8 +175,8 @@ let package = Package(
         // the character tokenizer, seeded batches, AdamW, the schedule, the trainer, checkpoints, a progress line.
         .target(
             name: "Training",
-            dependencies: ["Matrices", "Layers", "MultiScaleRetention", "RetNetModel", "Transformer", "SafeTensors",
-                           "TorchscaleCheckpoint", "FastRetNet", "FastTransformer", "FastTraining"],
+            dependencies: ["Matrices", "Layers", "RetNetModel", "Transformer", "SafeTensors", "TorchscaleCheckpoint",
+                           "FastRetNet", "FastTransformer", "FastTraining"],
             resources: [.copy("Resources/tinyshakespeare.txt"), .copy("Resources/README.md")]
         ),
 
