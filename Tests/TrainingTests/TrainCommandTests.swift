@@ -80,6 +80,8 @@ import Transformer
             (["--learning-rate", "0", "--out", out.path], 64, "--learning-rate"),
             (["--learning-rate", "-1e-3", "--out", out.path], 64, "--learning-rate"),
             (["--heads", "3", "--out", out.path], 64, "--width"),
+            (["--threads", "0", "--out", out.path], 64, "--threads must be at least 1, got 0"),
+            (["--threads", "257", "--out", out.path], 64, "--threads must be at most 256, got 257"),
             (["--out", foreign.path], 1, "is not a training checkpoint"),
             (["--resume", "--out", out.path], 1, "not a training checkpoint"),
         ]

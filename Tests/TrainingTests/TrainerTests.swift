@@ -184,4 +184,14 @@ final class FailingSource: GradientSource, @unchecked Sendable {
             try Trainer(model: wrongVocabulary, corpus: corpus, configuration: TinyModel.settings(), source: ReferenceGradients())
         }
     }
+
+    @Test func threadCountsOutsideTheBoundsAreRefused() throws {
+        #expect(throws: RetNetError.argument(name: "threads", expected: "a thread count ≥ 1", got: "0")) {
+            try ReferenceGradients(threads: 0)
+        }
+        #expect(throws: RetNetError.argument(name: "threads", expected: "a thread count ≤ 256", got: "257")) {
+            try ReferenceGradients(threads: 257)
+        }
+        #expect(try ReferenceGradients(threads: 256).threads == 256)
+    }
 }
