@@ -17,23 +17,8 @@ extension RetNet {
     /// Throws `.argument` for a name the model does not have or given twice, `.weight` for values
     /// of another count than the weight's, and what the layers and the model check.
     public func with(named weights: [(name: String, values: [E])]) throws(RetNetError) -> RetNet {
-        var byName: [String: [E]] = [:]
-        for (name, values) in weights {
-            guard byName.updateValue(values, forKey: name) == nil else {
-                throw .argument(name: "weights", expected: "each name once", got: "'\(name)' twice")
-            }
-        }
         var replaced = RetNetGradients(weightsOf: self)
-        try replaced.forEachTensor { name, shape, values throws(RetNetError) in
-            guard let given = byName.removeValue(forKey: name) else { return }
-            guard given.count == values.count else {
-                throw .weight(field: name, expected: "\(values.count) values (\(shape))", got: "\(given.count)")
-            }
-            values = given
-        }
-        if let stray = byName.keys.sorted().first {
-            throw .argument(name: "weights", expected: "the model's weight names", got: "'\(stray)'")
-        }
+        try replaced.replace(named: weights, refusing: RetNetError.self)
         var newBlocks: [RetNetBlock<E>] = []
         for (i, (block, g)) in zip(blocks, replaced.blocks).enumerated() {
             let r = block.retention
@@ -60,3 +45,5 @@ extension RetNet {
                           layerNorm: layerNorm.with(weights: replaced.layerNorm), outputProjection: replaced.outputProjection)
     }
 }
+
+extension RetNetError: WeightRefusal {}

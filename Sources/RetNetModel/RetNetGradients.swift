@@ -5,7 +5,7 @@ import MultiScaleRetention
 /// ∂L/∂ every weight of a RetNet, one gradient per stored weight and shaped as it is
 /// (`embedTokens` [vocab, E], one `RetNetBlockGradients` per block, the final norm's,
 /// `outputProjection` [vocab, E]): what `RetNet.gradients` returns. Backward passes add into it.
-public struct RetNetGradients<E: RealScalar>: Equatable, Sendable {
+public struct RetNetGradients<E: RealScalar>: Equatable, Sendable, NamedTensors {
     public var embedTokens: Matrix<E>
     public var blocks: [RetNetBlockGradients<E>]
     public var layerNorm: NormGradients<E>
@@ -44,12 +44,7 @@ public struct RetNetGradients<E: RealScalar>: Equatable, Sendable {
     /// torchscale variant, and the same scheme for the paper's LayerNorm biases and GroupNorm,
     /// `….bias` and `layers.i.retention.group_norm.weight/bias`), with its shape, in the order
     /// of torchscale's state dict.
-    public var named: [(name: String, shape: [Int], values: [E])] {
-        var out: [(name: String, shape: [Int], values: [E])] = []
-        var copy = self
-        copy.forEachTensor { name, shape, values in out.append((name, shape, values)) }
-        return out
-    }
+    public var named: [(name: String, shape: [Int], values: [E])] { namedTensors }
 
     /// Calls `body` with every tensor's name, shape and values, in the order of `named`; `body`
     /// may replace the values by as many others. The one place the RetNet's weight names are

@@ -16,23 +16,8 @@ extension Transformer {
     /// Throws `.argument` for a name the model does not have or given twice, and `.weight` for
     /// values of another count than the weight's.
     public func with(named weights: [(name: String, values: [E])]) throws(TransformerError) -> Transformer {
-        var byName: [String: [E]] = [:]
-        for (name, values) in weights {
-            guard byName.updateValue(values, forKey: name) == nil else {
-                throw .argument(name: "weights", expected: "each name once", got: "'\(name)' twice")
-            }
-        }
         var replaced = TransformerGradients(weightsOf: self)
-        try replaced.forEachTensor { name, shape, values throws(TransformerError) in
-            guard let given = byName.removeValue(forKey: name) else { return }
-            guard given.count == values.count else {
-                throw .weight(field: name, expected: "\(values.count) values (\(shape))", got: "\(given.count)")
-            }
-            values = given
-        }
-        if let stray = byName.keys.sorted().first {
-            throw .argument(name: "weights", expected: "the model's weight names", got: "'\(stray)'")
-        }
+        try replaced.replace(named: weights, refusing: TransformerError.self)
         var newBlocks: [TransformerBlock<E>] = []
         for (i, (block, g)) in zip(blocks, replaced.blocks).enumerated() {
             let a = block.attention
@@ -49,3 +34,5 @@ extension Transformer {
                                outputProjection: replaced.outputProjection)
     }
 }
+
+extension TransformerError: WeightRefusal {}

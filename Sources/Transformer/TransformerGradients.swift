@@ -44,7 +44,7 @@ public struct TransformerBlockGradients<E: RealScalar>: Equatable, Sendable {
 /// (`embedTokens` [vocab, E], one `TransformerBlockGradients` per block, the final norm's,
 /// `outputProjection` [vocab, E]): what `Transformer.gradients` returns. Backward passes add
 /// into it.
-public struct TransformerGradients<E: RealScalar>: Equatable, Sendable {
+public struct TransformerGradients<E: RealScalar>: Equatable, Sendable, NamedTensors {
     public var embedTokens: Matrix<E>
     public var blocks: [TransformerBlockGradients<E>]
     public var layerNorm: NormGradients<E>
@@ -77,16 +77,11 @@ public struct TransformerGradients<E: RealScalar>: Equatable, Sendable {
     /// `layers.i.final_layer_norm.…`, `layers.i.ffn.fc1.weight`, `….fc2.weight` (and
     /// `….gate.weight` for a GLU); `layer_norm.…`; `output_projection.weight`. The names follow
     /// the RetNet's (`RetNetGradients.named`) with `attention` for `retention`.
-    public var named: [(name: String, shape: [Int], values: [E])] {
-        var out: [(name: String, shape: [Int], values: [E])] = []
-        var copy = self
-        copy.forEachTensor { name, shape, values in out.append((name, shape, values)) }
-        return out
-    }
+    public var named: [(name: String, shape: [Int], values: [E])] { namedTensors }
 
     /// Calls `body` with every tensor's name, shape and values, in the order of `named`; `body`
     /// may replace the values by as many others.
-    mutating func forEachTensor<Failure: Error>(_ body: (String, [Int], inout [E]) throws(Failure) -> Void) throws(Failure) {
+    package mutating func forEachTensor<Failure: Error>(_ body: (String, [Int], inout [E]) throws(Failure) -> Void) throws(Failure) {
         try embedTokens.visit("embed_tokens.weight", body)
         for i in blocks.indices {
             let p = "layers.\(i)."
