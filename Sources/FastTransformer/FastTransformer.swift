@@ -90,6 +90,9 @@ public struct FastTransformer: Sendable {
         return copy
     }
 
+    /// The number of token ids the model reads, vocab_size: every id is in 0..<vocabularySize.
+    public var vocabularySize: Int { config.vocabSize }
+
     /// The bytes of weights a decoding step reads: every projection, FFN and the output
     /// projection once (the embedding row read is one row, not counted).
     public var weightBytes: Int { blocks.reduce(head.weightBytes) { $0 + $1.weightBytes } }
