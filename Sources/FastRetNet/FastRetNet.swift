@@ -27,6 +27,8 @@ import Retention
 /// Work is split between threads, never a sum, so any thread count gives bit-identical results.
 public struct FastRetNet: Sendable {
     public let config: RetNetConfig
+    /// The number of token ids the model reads, vocab_size: every id is in 0..<vocabularySize.
+    public var vocabularySize: Int { config.vocabSize }
     /// Threads for every product, head and row-wise step (≥ 1).
     public private(set) var threads: Int
     let embedTokens: [Float]
@@ -59,9 +61,6 @@ public struct FastRetNet: Sendable {
         copy.threads = threads
         return copy
     }
-
-    /// The number of token ids the model reads, vocab_size: every id is in 0..<vocabularySize.
-    public var vocabularySize: Int { config.vocabSize }
 
     /// The bytes of weights a decoding step reads: every projection, FFN and the output
     /// projection once (the embedding row read is one row, not counted).
