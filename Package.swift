@@ -14,6 +14,7 @@
 //                     → FastRetNet | FastTransformer | FastTraining  (the models on the kernels; training's one block, generic
 //                                                                 over its token mixer: retention, softmax or linear attention)
 //                     Measuring                                  (rounding bounds, the FMA peak, timing, the machine)
+//   generation        Generation                                 (one sampling loop over the four decoders, a sliding window optional)
 //   interop           SafeTensors → TorchscaleCheckpoint          (torchscale 0.3.0 checkpoints)
 //   training          Training                                   (tiny Shakespeare, AdamW, checkpoints that resume)
 //   figures           Graphs → GraphvizRendering, Plots, RetentionFigures
@@ -65,6 +66,7 @@ let package = Package(
         .library(name: "FastRetNet", targets: ["FastRetNet"]),
         .library(name: "FastTransformer", targets: ["FastTransformer"]),
         .library(name: "FastTraining", targets: ["FastTraining"]),
+        .library(name: "Generation", targets: ["Generation"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "TorchscaleCheckpoint", targets: ["TorchscaleCheckpoint"]),
         .library(name: "Training", targets: ["Training"]),
@@ -162,6 +164,14 @@ let package = Package(
             swiftSettings: nativeCPU
         ),
 
+        // MARK: Generation
+
+        // One generation loop (prompt, count, sampler, nanoGPT's sliding window) over every decoder: RetNet, FastRetNet, Transformer, FastTransformer.
+        .target(
+            name: "Generation",
+            dependencies: ["Matrices", "Layers", "MultiScaleRetention", "RetNetModel", "Transformer", "FastRetNet", "FastTransformer"]
+        ),
+
         // MARK: Interop
 
         // safetensors I/O, written by hand (no Swift package for it is available).
@@ -176,7 +186,7 @@ let package = Package(
         .target(
             name: "Training",
             dependencies: ["Matrices", "Layers", "RetNetModel", "Transformer", "SafeTensors", "TorchscaleCheckpoint",
-                           "FastRetNet", "FastTransformer", "FastTraining"],
+                           "FastRetNet", "FastTraining"],
             resources: [.copy("Resources/tinyshakespeare.txt"), .copy("Resources/README.md")]
         ),
 
@@ -211,14 +221,14 @@ let package = Package(
         chapter("04", "04-the-recurrent-form", uses: ["Diagonalisation", "Retention"]),
         chapter("05", "05-the-chunkwise-form", uses: ["Diagonalisation", "Retention"]),
         chapter("06", "06-gated-multi-scale-retention", uses: ["Retention", "Layers", "MultiScaleRetention"]),
-        chapter("07", "07-the-retnet", uses: ["Retention", "Layers", "MultiScaleRetention", "RetNetModel", "TorchscaleCheckpoint"]),
+        chapter("07", "07-the-retnet", uses: ["Retention", "Layers", "MultiScaleRetention", "RetNetModel", "TorchscaleCheckpoint", "Generation"]),
         chapter("08", "08-simd-kernels", uses: ["Retention", "Kernels", "FastRetention", "Measuring"], alsoExcluding: ["benchmarks"]),
         chapter("09", "09-what-inference-costs", uses: ["Retention", "MultiScaleRetention", "RetNetModel", "Transformer", "DecodingCosts",
                                                         "FastRetNet", "FastTransformer", "Measuring", "Plots"]),
         chapter("10", "10-gradients", uses: ["Diagonalisation", "Retention", "Layers", "MultiScaleRetention", "RetNetModel",
                                              "TorchscaleCheckpoint", "SafeTensors"]),
         chapter("11", "11-learning-shakespeare", uses: ["MultiScaleRetention", "RetNetModel", "Transformer", "DecodingCosts", "FastRetNet", "FastTransformer", "FastTraining",
-                                                        "TorchscaleCheckpoint", "Training", "Measuring", "Plots"]),
+                                                        "TorchscaleCheckpoint", "Training", "Generation", "Measuring", "Plots"]),
 
         // MARK: Executables
 
@@ -230,8 +240,8 @@ let package = Package(
         .executableTarget(
             name: "retnet",
             dependencies: ["Matrices", "Layers", "MultiScaleRetention", "RetNetModel", "Transformer", "DecodingCosts", "SafeTensors",
-                           "TorchscaleCheckpoint", "FastRetNet", "FastTransformer", "FastTraining", "Training", "ModelOptions",
-                           argumentParser]
+                           "TorchscaleCheckpoint", "FastRetNet", "FastTransformer", "FastTraining", "Training", "Generation",
+                           "ModelOptions", argumentParser]
         ),
         // The JSON line every benchmark result is printed as (read back by BenchTests).
         .target(name: "Benchmarks"),
@@ -284,6 +294,12 @@ let package = Package(
             name: "FastTransformerTests",
             dependencies: ["FastTransformer", "Transformer", "DecodingCosts", "RetNetModel", "Matrices", "TestSupport"]
         ),
+        // Every decoder through the one loop: the tokens and logits of a loop written by hand, the window, the checks.
+        .testTarget(
+            name: "GenerationTests",
+            dependencies: ["Generation", "RetNetModel", "Transformer", "FastRetNet", "FastTransformer", "DecodingCosts", "Layers",
+                           "MultiScaleRetention", "TorchscaleCheckpoint", "Matrices", "TestSupport"]
+        ),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
         .testTarget(
             name: "TorchscaleCheckpointTests",
@@ -292,7 +308,7 @@ let package = Package(
         .testTarget(
             name: "TrainingTests",
             dependencies: ["Training", "Layers", "RetNetModel", "Transformer", "DecodingCosts", "FastTransformer", "FastTraining", "SafeTensors",
-                           "Matrices", "TestSupport"]
+                           "Generation", "Matrices", "TestSupport"]
         ),
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "Retention", "MultiScaleRetention", "RetNetModel", "Matrices"]),
         .testTarget(name: "GraphsTests", dependencies: ["Graphs"]),

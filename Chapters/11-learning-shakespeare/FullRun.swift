@@ -2,6 +2,7 @@ import DecodingCosts
 import FastTraining
 import FastTransformer
 import Foundation
+import Generation
 import Matrices
 import Measuring
 import Notebook
@@ -116,13 +117,13 @@ enum FullRun {
     }
 
     /// The Transformer's sample, drawn at temperature 0.8 as the RetNet's are: nanoGPT's sliding
-    /// window over its training context (`FastTransformer.generate(prompt:count:context:sampler:)`,
+    /// window over its training context (`FastTransformer.generate(prompt:count:sampler:context:)`,
     /// as `retnet generate` runs it) — the KV cache while the text fits in the window, the window
     /// read again past it — since the model never saw a position past its context.
     static func sample(_ model: Transformer<Float>, _ tokenizer: CharacterTokenizer, context: Int, seed: UInt64) throws -> String {
         let ids = try tokenizer.encode(prompt)
-        let generated = try FastTransformer(model).generate(prompt: ids, count: sampleLength, context: context,
-                                                            sampler: .temperature(0.8, seed: seed))
+        let generated = try FastTransformer(model).generate(prompt: ids, count: sampleLength,
+                                                            sampler: .temperature(0.8, seed: seed), context: context)
         return try tokenizer.decode(ids + generated.tokens)
     }
 }

@@ -3,6 +3,7 @@ import ChapterSupport
 import FastRetNet
 import FastTraining
 import Foundation
+import Generation
 import Matrices
 import MultiScaleRetention
 import Notebook

@@ -27,6 +27,8 @@ import Retention
 /// Work is split between threads, never a sum, so any thread count gives bit-identical results.
 public struct FastRetNet: Sendable {
     public let config: RetNetConfig
+    /// The number of token ids the model reads, vocab_size: every id is in 0..<vocabularySize.
+    public var vocabularySize: Int { config.vocabSize }
     /// Threads for every product, head and row-wise step (≥ 1).
     public private(set) var threads: Int
     let embedTokens: [Float]

@@ -25,6 +25,8 @@ import Transformer
 /// `DecodingCost.transformer` counts.
 public struct FastTransformer: Sendable {
     public let config: TransformerConfig
+    /// The number of token ids the model reads, vocab_size: every id is in 0..<vocabularySize.
+    public var vocabularySize: Int { config.vocabSize }
     /// Threads for every product, head and row-wise step (≥ 1).
     public private(set) var threads: Int
     let embedTokens: [Float]

@@ -142,6 +142,9 @@ public struct RetNet<E: RealScalar>: Sendable, Equatable {
                           outputProjection: outputProjection)
     }
 
+    /// The number of token ids the model reads, vocab_size: every id is in 0..<vocabularySize.
+    public var vocabularySize: Int { config.vocabSize }
+
     /// The empty state (position 0): what a prefill starts from.
     public func emptyState() -> RetNetState<E> {
         RetNetState(layers: blocks.map { $0.retention.emptyState() })

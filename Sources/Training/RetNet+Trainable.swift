@@ -8,8 +8,6 @@ import SafeTensors
 import TorchscaleCheckpoint
 
 extension RetNet: TrainableModel where E == Float {
-    public var vocabularySize: Int { config.vocabSize }
-
     /// The mean over the sequences of each one's loss, on the SIMD kernels (`FastRetNet`,
     /// parallel form), summed in Double in sequence order.
     public func meanLoss(_ sequences: [[Int]]) throws(RetNetError) -> Float {

@@ -5,8 +5,6 @@ import SafeTensors
 import Transformer
 
 extension Transformer: TrainableModel where E == Float {
-    public var vocabularySize: Int { config.vocabSize }
-
     /// Every weight under its name (`Transformer.named`, the names of `TransformerGradients.named`).
     public var parameters: [NamedTensor] {
         named.map { NamedTensor(name: $0.name, shape: $0.shape, values: $0.values) }

@@ -97,6 +97,9 @@ public struct Transformer<E: RealScalar>: Sendable, Equatable {
         return try Transformer(config: config, embedTokens: embed, blocks: blocks, layerNorm: norm(), outputProjection: output)
     }
 
+    /// The number of token ids the model reads, vocab_size: every id is in 0..<vocabularySize.
+    public var vocabularySize: Int { config.vocabSize }
+
     /// The empty cache (position 0).
     public func emptyCache() -> TransformerCache<E> {
         TransformerCache(layers: blocks.map { $0.attention.emptyCache() })

@@ -2,6 +2,7 @@ import ArgumentParser
 import FastRetNet
 import FastTransformer
 import Foundation
+import Generation
 import Layers
 import RetNetModel
 import TorchscaleCheckpoint
@@ -92,9 +93,9 @@ struct Generate: ReportingCommand {
         // Softmax attention decodes on the kernels; linear attention on the reference model (no
         // fast decoder of its own yet), with the same window.
         let tokens = switch contents.model.config.attention {
-        case .softmax: try FastTransformer(contents.model).generate(prompt: ids, count: maxNewTokens, context: context,
-                                                                    sampler: sampler).tokens
-        case .linear: try contents.model.generate(prompt: ids, count: maxNewTokens, context: context, sampler: sampler).tokens
+        case .softmax: try FastTransformer(contents.model).generate(prompt: ids, count: maxNewTokens, sampler: sampler,
+                                                                    context: context).tokens
+        case .linear: try contents.model.generate(prompt: ids, count: maxNewTokens, sampler: sampler, context: context).tokens
         }
         try show(prompt: ids, generated: tokens, tokenizer: tokenizer)
     }

@@ -91,16 +91,4 @@ struct FastRetNetParityTests {
                         relative: floatBound, "\(name) \(form)")
         }
     }
-
-    @Test("generation reproduces the reference's tokens, greedy and sampled", arguments: Fixtures.names)
-    func generation(name: String) throws {
-        let reference = try TorchscaleCheckpoint(directory: Fixtures.directory(name)).model(Float.self)
-        let fast = try FastRetNet(reference)
-        let prompt = tokens(9, vocabulary: reference.config.vocabSize, seed: 12)
-        for sampler in [Sampler.greedy, .temperature(0.8, seed: 3)] {
-            let expected = try reference.generate(prompt: prompt, count: 12, sampler: sampler, prefill: .chunkwise(chunkSize: 4))
-            let got = try fast.generate(prompt: prompt, count: 12, sampler: sampler, prefill: .chunkwise(chunkSize: 4))
-            #expect(got.tokens == expected.tokens, "\(name) \(sampler)")
-        }
-    }
 }

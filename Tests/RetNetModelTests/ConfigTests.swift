@@ -83,10 +83,6 @@ struct ConfigTests {
         }
         let started = try model.prefill([1, 2], form: .parallel).state
         #expect(throws: RetNetError.self) { _ = try model.prefill([3], form: .parallel, from: started) }
-        #expect(throws: RetNetError.argument(name: "temperature", expected: "a finite T > 0 (use .greedy for T → 0)", got: "0.0")) {
-            _ = try model.generate(prompt: [1], count: 2, sampler: .temperature(0, seed: 1))
-        }
-        #expect(throws: RetNetError.self) { _ = try model.generate(prompt: [], count: 2) }
         #expect(throws: RetNetError.layer(0, .head(0, .chunkSize(0)))) { _ = try model.logits([1, 2], form: .chunkwise(chunkSize: 0)) }
     }
 

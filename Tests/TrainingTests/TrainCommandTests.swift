@@ -1,5 +1,6 @@
 import FastTransformer
 import Foundation
+import Generation
 import TestSupport
 import Testing
 import Training
@@ -171,9 +172,9 @@ import Transformer
         try Self.generatesWithTheTrainingContext(whole)
     }
 
-    /// `retnet generate` on the checkpoint: the text `FastTransformer.generate` gives with the
-    /// checkpoint's model, tokenizer and training context (8, so 20 new tokens after "ROMEO:" go
-    /// past it).
+    /// `retnet generate` on the checkpoint: the text `FastTransformer.generate` (module
+    /// `Generation`) gives with the checkpoint's model, tokenizer and training context (8, so 20
+    /// new tokens after "ROMEO:" go past it).
     static func generatesWithTheTrainingContext(_ directory: URL) throws {
         let run = try ProductRunner.run("retnet", ["generate", "--checkpoint", directory.path, "--prompt-text", "ROMEO:",
                                                    "--max-new-tokens", "20", "--temperature", "0.8", "--seed", "3"])
@@ -182,7 +183,7 @@ import Transformer
         #expect(contents.configuration.context == 8)
         let prompt = try contents.tokenizer.encode("ROMEO:")
         let fast = try FastTransformer(contents.model)
-        let tokens = try fast.generate(prompt: prompt, count: 20, context: 8, sampler: .temperature(0.8, seed: 3)).tokens
+        let tokens = try fast.generate(prompt: prompt, count: 20, sampler: .temperature(0.8, seed: 3), context: 8).tokens
         #expect(run.stdout == (try contents.tokenizer.decode(prompt + tokens)) + "\n", "\(run.stdout)")
         let ids = try ProductRunner.run("retnet", ["generate", "--checkpoint", directory.path, "--prompt", "1,2,3", "--max-new-tokens", "10"])
         let greedy = try fast.generate(prompt: [1, 2, 3], count: 10, context: 8).tokens
