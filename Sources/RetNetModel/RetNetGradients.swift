@@ -11,6 +11,11 @@ public struct RetNetGradients<E: RealScalar>: Equatable, Sendable, NamedTensors 
     public var layerNorm: NormGradients<E>
     public var outputProjection: Matrix<E>
 
+    /// Gradients from their parts (each shaped as its weight: the caller's to ensure).
+    package init(embedTokens: Matrix<E>, blocks: [RetNetBlockGradients<E>], layerNorm: NormGradients<E>, outputProjection: Matrix<E>) {
+        (self.embedTokens, self.blocks, self.layerNorm, self.outputProjection) = (embedTokens, blocks, layerNorm, outputProjection)
+    }
+
     /// Zero gradients shaped like `model`'s weights.
     public init(zeroFor model: RetNet<E>) {
         func zero(_ m: Matrix<E>) -> Matrix<E> { Matrix(rows: m.rows, columns: m.columns) }

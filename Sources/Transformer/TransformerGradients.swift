@@ -50,6 +50,11 @@ public struct TransformerGradients<E: RealScalar>: Equatable, Sendable, NamedTen
     public var layerNorm: NormGradients<E>
     public var outputProjection: Matrix<E>
 
+    /// Gradients from their parts (each shaped as its weight: the caller's to ensure).
+    package init(embedTokens: Matrix<E>, blocks: [TransformerBlockGradients<E>], layerNorm: NormGradients<E>, outputProjection: Matrix<E>) {
+        (self.embedTokens, self.blocks, self.layerNorm, self.outputProjection) = (embedTokens, blocks, layerNorm, outputProjection)
+    }
+
     /// Zero gradients shaped like `model`'s weights.
     public init(zeroFor model: Transformer<E>) {
         self.init(weightsOf: model)

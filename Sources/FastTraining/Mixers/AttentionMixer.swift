@@ -77,14 +77,9 @@ extension Transformer<Float>: TrainableDecoder {
 
     func gradients(embedTokens: Matrix<Float>, blocks: [BlockGradients<AttentionGradients<Float>>],
                    layerNorm: NormGradients<Float>, outputProjection: Matrix<Float>) -> TransformerGradients<Float> {
-        var gradients = TransformerGradients(zeroFor: self)
-        gradients.embedTokens = embedTokens
-        gradients.layerNorm = layerNorm
-        gradients.outputProjection = outputProjection
-        gradients.blocks = blocks.map {
-            TransformerBlockGradients(attentionLayerNorm: $0.mixerNorm, attention: $0.mixer, finalLayerNorm: $0.finalNorm,
-                                      ffn: $0.ffn)
+        let blocks = blocks.map {
+            TransformerBlockGradients(attentionLayerNorm: $0.mixerNorm, attention: $0.mixer, finalLayerNorm: $0.finalNorm, ffn: $0.ffn)
         }
-        return gradients
+        return TransformerGradients(embedTokens: embedTokens, blocks: blocks, layerNorm: layerNorm, outputProjection: outputProjection)
     }
 }

@@ -143,13 +143,9 @@ extension RetNet<Float>: TrainableDecoder {
 
     func gradients(embedTokens: Matrix<Float>, blocks: [BlockGradients<MultiScaleRetentionGradients<Float>>],
                    layerNorm: NormGradients<Float>, outputProjection: Matrix<Float>) -> RetNetGradients<Float> {
-        var gradients = RetNetGradients(zeroFor: self)
-        gradients.embedTokens = embedTokens
-        gradients.layerNorm = layerNorm
-        gradients.outputProjection = outputProjection
-        gradients.blocks = blocks.map {
+        let blocks = blocks.map {
             RetNetBlockGradients(retentionLayerNorm: $0.mixerNorm, retention: $0.mixer, finalLayerNorm: $0.finalNorm, ffn: $0.ffn)
         }
-        return gradients
+        return RetNetGradients(embedTokens: embedTokens, blocks: blocks, layerNorm: layerNorm, outputProjection: outputProjection)
     }
 }
