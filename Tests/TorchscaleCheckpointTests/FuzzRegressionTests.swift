@@ -7,15 +7,15 @@ import TorchscaleCheckpoint
 /// error, at once.
 @Suite struct FuzzRegressionTests {
     /// decoder_layers = 10¹²: the loader listed every expected tensor of every layer first
-    /// (a 138 MB allocation, then more, then a timeout). Now it stops at the first missing one.
-    @Test func aConfigClaimingATrillionLayersFailsAtTheFirstMissingTensor() throws {
+    /// (a 138 MB allocation, then more, then a timeout). Now it stops at the first missing one
+    /// (layer 1's: what it found names how far it got); the time limit catches a return of the
+    /// listing, which would run for hours, without timing a loaded machine.
+    @Test(.timeLimit(.minutes(1)))
+    func aConfigClaimingATrillionLayersFailsAtTheFirstMissingTensor() throws {
         let scratch = try ScratchCheckpoint()
         defer { scratch.remove() }
         try scratch.editConfig { $0["decoder_layers"] = 1_000_000_000_000 }
-        let clock = ContinuousClock()
-        let start = clock.now
         #expect(scratch.loadError() == .missingTensor("layers.1.retention.q_proj.weight"))
-        #expect(clock.now - start < .seconds(5))
     }
 
     /// decoder_embed_dim = 2⁴⁰: the angle buffer's expected values (2³⁹ floats) were computed
