@@ -5,6 +5,10 @@ import RetNetModel
 /// flags with one spelling and one default each: nanoGPT's CPU example for shakespeare_char
 /// (4 layers, 4 heads, width 128), with the paper's V = 2·width and FFN 2·width unless given.
 public struct ModelShapeOptions: ParsableArguments {
+    /// The largest size any of these flags takes (a width of 65,536 already makes a model of
+    /// billions of weights): a larger number is refused at once, before anything is allocated.
+    public static let maximumSize = 65_536
+
     @Option(help: "Blocks (decoder_layers).") public var layers = 4
     @Option(help: "Retention heads per block (decoder_retention_heads).") public var heads = 4
     @Option(help: "Model width E (decoder_embed_dim).") public var width = 128
@@ -19,6 +23,10 @@ public struct ModelShapeOptions: ParsableArguments {
         }
         for (flag, value) in [("--value-width", valueWidth), ("--ffn-width", ffnWidth)] {
             if let value, value < 1 { throw ValidationError("\(flag) must be at least 1, got \(value).") }
+        }
+        for (flag, value) in [("--layers", layers), ("--heads", heads), ("--width", width), ("--value-width", valueWidth ?? 1),
+                              ("--ffn-width", ffnWidth ?? 1)] where value > Self.maximumSize {
+            throw ValidationError("\(flag) must be at most \(Self.maximumSize), got \(value).")
         }
         guard width % heads == 0 && (width / heads) % 2 == 0 else {
             throw ValidationError("--width must be a multiple of --heads with an even width per head, got \(width) and \(heads).")
@@ -51,6 +59,9 @@ public struct BatchShapeOptions: ParsableArguments {
     public func validate() throws {
         for (flag, value) in [("--context", context), ("--batch-size", batchSize)] where value < 1 {
             throw ValidationError("\(flag) must be at least 1, got \(value).")
+        }
+        for (flag, value) in [("--context", context), ("--batch-size", batchSize)] where value > ModelShapeOptions.maximumSize {
+            throw ValidationError("\(flag) must be at most \(ModelShapeOptions.maximumSize), got \(value).")
         }
     }
 }

@@ -83,6 +83,12 @@ import Transformer
             (["--heads", "3", "--out", out.path], 64, "--width"),
             (["--threads", "0", "--out", out.path], 64, "--threads must be at least 1, got 0"),
             (["--threads", "257", "--out", out.path], 64, "--threads must be at most 256, got 257"),
+            (["--width", "1000000", "--out", out.path], 64, "--width must be at most 65536, got 1000000"),
+            (["--ffn-width", "1000000000", "--out", out.path], 64, "--ffn-width must be at most 65536"),
+            (["--value-width", "1000000000", "--out", out.path], 64, "--value-width must be at most 65536"),
+            (["--heads", "1000000", "--out", out.path], 64, "--heads must be at most 65536"),
+            (["--batch-size", "9223372036854775807", "--out", out.path], 64, "--batch-size must be at most 65536"),
+            (["--context", "1000000", "--out", out.path], 64, "--context must be at most 65536"),
             (["--out", foreign.path], 1, "is not a training checkpoint"),
             (["--resume", "--out", out.path], 1, "not a training checkpoint"),
         ]
