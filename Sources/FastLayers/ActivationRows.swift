@@ -1,6 +1,5 @@
 import Kernels
 import Layers
-import MultiScaleRetention
 
 /// `Activation`'s two functions and their derivatives on Float rows, 16 values at a time with
 /// `VectorMath`'s exp and erf (within a few ulp of the libm functions the reference uses), the

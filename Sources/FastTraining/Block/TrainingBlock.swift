@@ -2,8 +2,6 @@ import FastLayers
 import Kernels
 import Layers
 import Matrices
-import MultiScaleRetention
-import RetNetModel
 
 /// One pre-norm decoder block laid out for a training step, for any token mixer:
 ///

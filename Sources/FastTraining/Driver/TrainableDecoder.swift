@@ -1,7 +1,5 @@
 import Layers
 import Matrices
-import MultiScaleRetention
-import RetNetModel
 
 /// A reference decoder in Float as the training step sees it: the embedding E (scaled by s),
 /// blocks of Norm₁, a token mixer, Norm₂ and an FFN, the final norm and the output projection —

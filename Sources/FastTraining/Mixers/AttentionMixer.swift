@@ -1,7 +1,6 @@
 import FastLayers
 import Layers
 import Matrices
-import MultiScaleRetention
 import Transformer
 
 /// Multi-head causal attention as a training mixer: the heads are A = softmax(Q Kᵀ/√d_k, causal)

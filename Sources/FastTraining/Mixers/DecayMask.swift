@@ -1,5 +1,4 @@
 import FastRetention
-import Kernels
 import Retention
 
 /// Retention's score map: A = S ⊙ D, D_tm = γ^{t−m} for m ≤ t and 0 above (Eq. 5); its backward

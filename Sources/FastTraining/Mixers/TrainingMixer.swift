@@ -1,6 +1,5 @@
 import FastLayers
 import Layers
-import MultiScaleRetention
 
 /// The widths of a block's token mixer: E, V, h, d_k = E/h, d_v = V/h, and the width of its
 /// stacked projections ([Q K V G] is 2E + 2V, [Q K V] is 2E + V).
