@@ -31,7 +31,7 @@ struct TrainingBenchmark: Benchmark {
             the loss and gradients, global-norm clipping at 1, AdamW and the model with its new weights), \
             on a seeded random text over --vocabulary characters, the model's weights changing from step \
             to step. \
-            Parameters: model, path, layers, heads, width, value_width, ffn_width, vocabulary, batch_size, context, seed, step.
+            gflops is the model flops of the timed work per second (TrainingFlops: 3 × the forward's             multiply–adds — every matrix but the embedding once per token, and the causal half of each             head's scores and outputs — counted from the shapes, as llm.c does; AdamW's elementwise work is             not counted); mfu is gflops over the FMA peak measured first on the same threads (`bench peak`'s             chains, the best of 5 runs).             Parameters: model, path, layers, heads, width, value_width, ffn_width, vocabulary, batch_size, context, seed, step,             model_gflop (per timed run), peak_gflops, mfu.
             """)
 
     enum Path: String, CaseIterable, ExpressibleByArgument {
@@ -70,6 +70,8 @@ struct TrainingBenchmark: Benchmark {
         let sequences = (0..<batch).map { _ in (0..<length).map { _ in Int(rng.next() % UInt64(vocabulary)) } }
         let fast = try FastGradients(threads: threads.threads)
         let fastTransformer = try FastTransformerGradients(threads: threads.threads)
+        let peak = try FMAPeak.measure(threads: threads.threads)
+        progress(String(format: "FMA peak on %d thread(s): %.1f GFLOP/s", threads.threads, peak / 1e9))
         for kind in model {
         for path in path {
             let ffnWidth = kind == .retnet ? config.ffnEmbedDim : transformer.config.ffnEmbedDim
@@ -87,15 +89,23 @@ struct TrainingBenchmark: Benchmark {
                     for sequence in sequences { blackHole(try transformer.gradients(sequence)) }
                 }
             }
+            let flops = kind == .retnet
+                ? TrainingFlops(parameters: retnet.parameters, layers: config.layers, keyWidth: config.embedDim,
+                                valueWidth: config.valueEmbedDim, sequences: batch, context: length - 1)
+                : TrainingFlops(parameters: transformer.parameters, layers: config.layers, keyWidth: transformer.config.embedDim,
+                                valueWidth: transformer.config.valueEmbedDim, sequences: batch, context: length - 1)
             let parameters: [String: Parameter] = [
                 "model": .text(kind.rawValue), "path": .text(path.rawValue), "layers": .integer(shape.layers),
                 "heads": .integer(shape.heads), "width": .integer(shape.width),
                 "value_width": .integer(config.valueEmbedDim), "ffn_width": .integer(ffnWidth),
                 "vocabulary": .integer(vocabulary), "batch_size": .integer(batch), "context": .integer(batches.context),
                 "seed": .integer(input.seed), "step": .text(optimizer ? "gradients, clipping, AdamW" : "gradients"),
+                "model_gflop": .number(flops.step / 1e9), "peak_gflops": .number(peak / 1e9),
+                "mfu": .number(flops.step / seconds / peak),
             ]
             try report(BenchmarkResult(benchmark: "training", parameters: parameters, threads: threads.threads,
-                                       repetitions: timing.repetitions, medianSeconds: seconds, tokens: batch * (length - 1)))
+                                       repetitions: timing.repetitions, medianSeconds: seconds, flops: flops.step,
+                                       tokens: batch * (length - 1)))
         }
         }
     }

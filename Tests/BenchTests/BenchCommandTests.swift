@@ -200,6 +200,20 @@ extension BenchCommand {
             #expect(BenchCommand.agrees(result.tokensPerSecond, 2 * 4 / result.medianSeconds))
         }
         #expect(results[0].parameters["ffn_width"] == .integer(16), "the RetNet's FFN defaults to 2·width")
+        // The model flops of a step, written out from the torchscale-variant block: per layer W_Q, W_K
+        // (E×E), W_V, W_G, W_O (E×V), the GLU's fc1, gate, fc2 (E×F); the output projection (vocab×E);
+        // 2 flops per entry per token (8 tokens); per layer and sequence the causal half of QKᵀ and
+        // AV, 4·5/2 scores × (E + V); the step is 3 × the forward.
+        let (e, v, f, vocabulary, tokens) = (8.0, 16.0, 16.0, 5.0, 8.0)
+        let projections = 2 * (2 * e * e + 3 * e * v + 3 * e * f + vocabulary * e) * tokens
+        let mixing = 2 * (4 * 5 / 2) * (e + v) * 2
+        guard case .number(let gflop)? = results[0].parameters["model_gflop"],
+              case .number(let mfu)? = results[0].parameters["mfu"],
+              case .number(let peak)? = results[0].parameters["peak_gflops"]
+        else { Issue.record("bench training reports no model_gflop, mfu or peak_gflops: \(results[0].parameters)"); return }
+        #expect(abs(gflop - 3 * (projections + mixing) / 1e9) <= 1e-15, "model_gflop \(gflop)")
+        #expect(peak > 0 && mfu > 0 && mfu <= 1, "an MFU of \(mfu) at a peak of \(peak) GFLOP/s")
+        #expect(BenchCommand.agrees(results[0].gflops, gflop / results[0].medianSeconds))
     }
 
     /// One spelling and one default for each model-shape and batch flag: `bench training --help`
