@@ -47,6 +47,14 @@ public struct FastGradients: Sendable {
         try pass.lossAndGradients(model, sequences: sequences)
     }
 
+    /// The same loss and gradients, the time of each phase (embedding, norms, projections, heads,
+    /// …) added to `clock`: where a step's time goes.
+    public func lossAndGradients(_ model: RetNet<Float>, sequences: [[Int]], clock: PhaseClock) throws(RetNetError)
+        -> (loss: Float, gradients: RetNetGradients<Float>)
+    {
+        try pass.lossAndGradients(model, sequences: sequences, clock: clock)
+    }
+
     /// The mean next-token loss alone (the forward pass): the same number `lossAndGradients`
     /// returns, for evaluations. Throws as it does.
     public func loss(_ model: RetNet<Float>, sequences: [[Int]]) throws(RetNetError) -> Float {

@@ -33,6 +33,14 @@ public struct FastTransformerGradients: Sendable {
         try pass.lossAndGradients(model, sequences: sequences)
     }
 
+    /// The same loss and gradients, the time of each phase (embedding, norms, projections, heads,
+    /// …) added to `clock`: where a step's time goes.
+    public func lossAndGradients(_ model: Transformer<Float>, sequences: [[Int]], clock: PhaseClock) throws(TransformerError)
+        -> (loss: Float, gradients: TransformerGradients<Float>)
+    {
+        try pass.lossAndGradients(model, sequences: sequences, clock: clock)
+    }
+
     /// The mean next-token loss alone (the forward pass): the same number `lossAndGradients`
     /// returns, for evaluations. Throws as it does.
     public func loss(_ model: Transformer<Float>, sequences: [[Int]]) throws(TransformerError) -> Float {

@@ -31,7 +31,7 @@ struct TrainingBenchmark: Benchmark {
             the loss and gradients, global-norm clipping at 1, AdamW and the model with its new weights), \
             on a seeded random text over --vocabulary characters, the model's weights changing from step \
             to step. \
-            gflops is the model flops of the timed work per second (TrainingFlops: 3 × the forward's             multiply–adds — every matrix but the embedding once per token, and the causal half of each             head's scores and outputs — counted from the shapes, as llm.c does; AdamW's elementwise work is             not counted); mfu is gflops over the FMA peak measured first on the same threads (`bench peak`'s             chains, the best of 5 runs).             Parameters: model, path, layers, heads, width, value_width, ffn_width, vocabulary, batch_size, context, seed, step,             model_gflop (per timed run), peak_gflops, mfu.
+            gflops is the model flops of the timed work per second (TrainingFlops: 3 × the forward's             multiply–adds — every matrix but the embedding once per token, and the causal half of each             head's scores and outputs — counted from the shapes, as llm.c does; AdamW's elementwise work is             not counted); mfu is gflops over the FMA peak measured first on the same threads (`bench peak`'s             chains, the best of 5 runs).             Parameters: model, path, layers, heads, width, value_width, ffn_width, vocabulary, batch_size, context, seed, step,             model_gflop (per timed run), peak_gflops, mfu; with --breakdown (fast path) also ms_<phase>: the mean             milliseconds per step of each phase of the loss and gradients (embedding, norms, projections, heads, ffn             products, activations, loss, by the code's own stopwatch over --repetitions more calls) and of clipping and             AdamW (timed alone on the same gradients), with a table on standard error.
             """)
 
     enum Path: String, CaseIterable, ExpressibleByArgument {
@@ -51,6 +51,8 @@ struct TrainingBenchmark: Benchmark {
     @Option(help: "Vocabulary size (65: tiny Shakespeare's characters, as `retnet train` reads them).") var vocabulary = 65
     @Flag(help: "Time a whole training step (loss and gradients, clipping, AdamW, new weights), not the gradients alone.")
     var optimizer = false
+    @Flag(help: "Also time each phase of the fast path (PhaseClock), clipping and AdamW: a table on standard error, ms_<phase> in the parameters.")
+    var breakdown = false
 
     @OptionGroup var threads: ThreadOptions
     @OptionGroup var timing: RepetitionOptions
@@ -94,7 +96,7 @@ struct TrainingBenchmark: Benchmark {
                                 valueWidth: config.valueEmbedDim, sequences: batch, context: length - 1)
                 : TrainingFlops(parameters: transformer.parameters, layers: config.layers, keyWidth: transformer.config.embedDim,
                                 valueWidth: transformer.config.valueEmbedDim, sequences: batch, context: length - 1)
-            let parameters: [String: Parameter] = [
+            var parameters: [String: Parameter] = [
                 "model": .text(kind.rawValue), "path": .text(path.rawValue), "layers": .integer(shape.layers),
                 "heads": .integer(shape.heads), "width": .integer(shape.width),
                 "value_width": .integer(config.valueEmbedDim), "ffn_width": .integer(ffnWidth),
@@ -103,11 +105,57 @@ struct TrainingBenchmark: Benchmark {
                 "model_gflop": .number(flops.step / 1e9), "peak_gflops": .number(peak / 1e9),
                 "mfu": .number(flops.step / seconds / peak),
             ]
+            if breakdown && path == .fast {
+                let phases = try phaseMilliseconds(kind, retnet, transformer, sequences, fast, fastTransformer)
+                for (name, ms) in phases { parameters["ms_" + name.replacingOccurrences(of: " ", with: "_")] = .number(ms) }
+                let total = phases.reduce(0) { $0 + $1.ms }
+                progress("where a step's time goes (\(kind.rawValue), mean of \(timing.repetitions) calls; the median step is "
+                         + String(format: "%.2f ms):", 1000 * seconds))
+                for (name, ms) in phases {
+                    progress(String(format: "  %-14@ %8.3f ms %5.1f%%", name as NSString, ms, 100 * ms / total))
+                }
+            }
             try report(BenchmarkResult(benchmark: "training", parameters: parameters, threads: threads.threads,
                                        repetitions: timing.repetitions, medianSeconds: seconds, flops: flops.step,
                                        tokens: batch * (length - 1)))
         }
         }
+    }
+
+    /// The mean milliseconds per call of each phase of the fast loss and gradients (its `PhaseClock`
+    /// over --repetitions calls), then of global-norm clipping and of an AdamW step with the new
+    /// weights, each timed alone on those gradients — in the order a step runs them.
+    func phaseMilliseconds(_ kind: Model, _ retnet: RetNet<Float>, _ transformer: Transformer<Float>, _ sequences: [[Int]],
+                           _ fast: FastGradients, _ fastTransformer: FastTransformerGradients) throws -> [(name: String, ms: Double)] {
+        let clock = PhaseClock()
+        var gradients: [NamedTensor] = []
+        let parameters = kind == .retnet ? retnet.parameters : transformer.parameters
+        for _ in 0..<timing.repetitions {
+            switch kind {
+            case .retnet: gradients = try fast.lossAndGradients(retnet, sequences: sequences, clock: clock).gradients.tensors
+            case .transformer: gradients = try fastTransformer.lossAndGradients(transformer, sequences: sequences, clock: clock).gradients.tensors
+            }
+        }
+        let calls = Double(timing.repetitions)
+        var phases = PhaseClock.Phase.allCases.map { (name: $0.rawValue, ms: 1000 * (clock.seconds[$0] ?? 0) / calls) }
+        let settings = TrainingConfiguration()
+        let clipping = try median(repetitions: timing.repetitions) {
+            var copy = gradients
+            blackHole(GradientClipping.clip(&copy, maxNorm: settings.gradientClip))
+        }
+        let adamW = try AdamW()
+        var state = AdamW.State(zeroFor: parameters)
+        let update = try median(repetitions: timing.repetitions) {
+            var updated = parameters
+            try adamW.update(&updated, gradients: gradients, learningRate: 1e-3, state: &state)
+            switch kind {
+            case .retnet: blackHole(try retnet.with(parameters: updated))
+            case .transformer: blackHole(try transformer.with(parameters: updated))
+            }
+        }
+        phases.append((name: "clipping", ms: 1000 * clipping))
+        phases.append((name: "AdamW", ms: 1000 * update))
+        return phases
     }
 
     /// The median seconds of a whole training step (`Trainer.takeStep`) of `kind` with the

@@ -216,6 +216,25 @@ extension BenchCommand {
         #expect(BenchCommand.agrees(results[0].gflops, gflop / results[0].medianSeconds))
     }
 
+    /// `bench training --breakdown`: every phase of the fast path, clipping and AdamW timed, in the
+    /// parameters and as a table on standard error.
+    @Test func trainingBreakdownTimesEveryPhase() throws {
+        let arguments = ["training", "--model", "retnet", "--model", "transformer", "--layers", "1", "--heads", "2", "--width", "8",
+                         "--context", "4", "--batch-size", "2", "--vocabulary", "5", "--repetitions", "1", "--breakdown"]
+        let results = try BenchCommand.results(arguments)
+        let phases = ["embedding", "norms", "projections", "heads", "ffn_products", "activations", "loss", "clipping", "AdamW"]
+        for result in results {
+            for phase in phases {
+                guard case .number(let ms)? = result.parameters["ms_" + phase] else {
+                    Issue.record("no ms_\(phase) in \(result.parameters)"); continue
+                }
+                #expect(ms > 0, "ms_\(phase) = \(ms)")
+            }
+        }
+        let run = try ProductRunner.run("bench", arguments)
+        #expect(run.stderr.contains("where a step's time goes (retnet") && run.stderr.contains("AdamW"), "\(run.stderr)")
+    }
+
     /// One spelling and one default for each model-shape and batch flag: `bench training --help`
     /// and `retnet train --help` describe them in the same words with the same defaults.
     @Test func trainingAndRetnetTrainShareTheirModelFlags() throws {

@@ -41,21 +41,29 @@ final class TrainingBlock<Mixer: TrainingMixer> {
     ///     Y = X + M W_Oᵀ          (the GEMM adds into a copy of X)
     ///     X′ = Y + FFN(Norm₂(Y))
     func forward(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, keeping kept: BlockActivations<Mixer>,
-                 heads: CausalHeads<Mixer.Scores>, rows: Int, scratch: [HeadScratch], threads: Int) {
+                 heads: CausalHeads<Mixer.Scores>, rows: Int, scratch: [HeadScratch], threads: Int, clock: PhaseClock? = nil) {
         let (e, v, width, mixer) = (shape.embed, shape.value, shape.projectionWidth, mixer)
         let (norm, normed, projected, mixed) = (mixerNorm, kept.normed, kept.projected, kept.mixed)
-        Bands.run(rows, threads: threads) { band in NormRows.block(norm, x, into: normed.pointer, rows: band, width: e) }
-        Linear.forward(normed.pointer, weight: mixer.projections.pointer, into: projected.pointer, rows: rows, inputs: e,
-                       outputs: width, threads: threads)
-        splitItems(rows / heads.length * shape.heads, threads: threads, scratch: scratch) { items, scratch in
-            mixer.forward(items, heads: heads, projected: projected.pointer, kept: kept.mixer, mixed: mixed.pointer,
-                          scratch: scratch)
+        clock.time(.norms) {
+            Bands.run(rows, threads: threads) { band in NormRows.block(norm, x, into: normed.pointer, rows: band, width: e) }
+        }
+        clock.time(.projections) {
+            Linear.forward(normed.pointer, weight: mixer.projections.pointer, into: projected.pointer, rows: rows, inputs: e,
+                           outputs: width, threads: threads)
+        }
+        clock.time(.heads) {
+            splitItems(rows / heads.length * shape.heads, threads: threads, scratch: scratch) { items, scratch in
+                mixer.forward(items, heads: heads, projected: projected.pointer, kept: kept.mixer, mixed: mixed.pointer,
+                              scratch: scratch)
+            }
         }
         let y = kept.feedForward.y
-        y.pointer.update(from: x, count: rows * e)
-        Linear.forward(mixed.pointer, weight: mixer.output.pointer, into: y.pointer, rows: rows, inputs: v, outputs: e,
-                       accumulate: true, threads: threads)
-        ffn.forward(kept.feedForward, into: out, rows: rows, threads: threads)
+        clock.time(.projections) {
+            y.pointer.update(from: x, count: rows * e)
+            Linear.forward(mixed.pointer, weight: mixer.output.pointer, into: y.pointer, rows: rows, inputs: v, outputs: e,
+                           accumulate: true, threads: threads)
+        }
+        ffn.forward(kept.feedForward, into: out, rows: rows, threads: threads, clock: clock)
     }
 
     /// The backward pass of `forward`: given dX′ in `s.dX`, leaves dX there and returns ∂L/∂
@@ -68,25 +76,33 @@ final class TrainingBlock<Mixer: TrainingMixer> {
     ///
     /// `x` is the block's input, `kept` what its forward pass kept.
     func backward(_ x: UnsafePointer<Float>, kept: BlockActivations<Mixer>, heads: CausalHeads<Mixer.Scores>, rows: Int,
-                  scratch s: BackwardScratch, headScratch: [HeadScratch], threads: Int) -> BlockGradients<Mixer.Gradients> {
+                  scratch s: BackwardScratch, headScratch: [HeadScratch], threads: Int, clock: PhaseClock? = nil)
+        -> BlockGradients<Mixer.Gradients>
+    {
         let (e, v, width, mixer) = (shape.embed, shape.value, shape.projectionWidth, mixer)
-        let secondHalf = ffn.backward(kept.feedForward, rows: rows, scratch: s, threads: threads)
+        let secondHalf = ffn.backward(kept.feedForward, rows: rows, scratch: s, threads: threads, clock: clock)
         // The mixer: W_O, the heads, the stacked projections.
-        Linear.inputGradient(s.dY.pointer, weight: mixer.output.pointer, into: s.dMixed.pointer, rows: rows, inputs: v,
-                             outputs: e, threads: threads)
-        Linear.weightGradient(s.dY.pointer, input: kept.mixed.pointer, into: s.dOutput.pointer, rows: rows, inputs: v,
-                              outputs: e, threads: threads)
-        let projected = kept.projected
-        splitItems(rows / heads.length * shape.heads, threads: threads, scratch: headScratch) { items, scratch in
-            mixer.backward(items, heads: heads, projected: projected.pointer, kept: kept.mixer,
-                           mixedGradient: s.dMixed.pointer, into: s.dProjected.pointer, terms: s, scratch: scratch)
+        clock.time(.projections) {
+            Linear.inputGradient(s.dY.pointer, weight: mixer.output.pointer, into: s.dMixed.pointer, rows: rows, inputs: v,
+                                 outputs: e, threads: threads)
+            Linear.weightGradient(s.dY.pointer, input: kept.mixed.pointer, into: s.dOutput.pointer, rows: rows, inputs: v,
+                                  outputs: e, threads: threads)
         }
-        Linear.inputGradient(s.dProjected.pointer, weight: mixer.projections.pointer, into: s.dNormed.pointer, rows: rows,
-                             inputs: e, outputs: width, threads: threads)
-        Linear.weightGradient(s.dProjected.pointer, input: kept.normed.pointer, into: s.dProjections.pointer, rows: rows,
-                              inputs: e, outputs: width, threads: threads)
-        let mixerGradients = mixer.gradients(projections: s.dProjections, output: s.dOutput, terms: s, rows: rows)
-        let mixerNormGradients = inputNormBackward(x, rows: rows, scratch: s, threads: threads)
+        let projected = kept.projected
+        clock.time(.heads) {
+            splitItems(rows / heads.length * shape.heads, threads: threads, scratch: headScratch) { items, scratch in
+                mixer.backward(items, heads: heads, projected: projected.pointer, kept: kept.mixer,
+                               mixedGradient: s.dMixed.pointer, into: s.dProjected.pointer, terms: s, scratch: scratch)
+            }
+        }
+        let mixerGradients = clock.time(.projections) {
+            Linear.inputGradient(s.dProjected.pointer, weight: mixer.projections.pointer, into: s.dNormed.pointer, rows: rows,
+                                 inputs: e, outputs: width, threads: threads)
+            Linear.weightGradient(s.dProjected.pointer, input: kept.normed.pointer, into: s.dProjections.pointer, rows: rows,
+                                  inputs: e, outputs: width, threads: threads)
+            return mixer.gradients(projections: s.dProjections, output: s.dOutput, terms: s, rows: rows)
+        }
+        let mixerNormGradients = clock.time(.norms) { inputNormBackward(x, rows: rows, scratch: s, threads: threads) }
         return BlockGradients(mixerNorm: mixerNormGradients, mixer: mixerGradients, finalNorm: secondHalf.norm,
                               ffn: secondHalf.ffn)
     }

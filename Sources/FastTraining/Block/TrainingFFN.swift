@@ -52,23 +52,32 @@ extension TrainingFFN {
     var expandWidth: Int { gated ? 2 * hidden : hidden }
 
     /// X′ = Y + FFN(Norm₂(Y)) for the R rows of Y (in `kept.y`) into `out`, keeping the rest of `kept`.
-    func forward(_ kept: FeedForwardActivations, into out: UnsafeMutablePointer<Float>, rows: Int, threads: Int) {
+    func forward(_ kept: FeedForwardActivations, into out: UnsafeMutablePointer<Float>, rows: Int, threads: Int,
+                 clock: PhaseClock? = nil) {
         let (y, normedY, expanded, activated) = (UnsafePointer(kept.y.pointer), kept.normedY, kept.expanded, kept.activated)
         let (e, f, span, activation, gated, finalNorm) = (embed, hidden, expandWidth, activation, gated, finalNorm)
-        Bands.run(rows, threads: threads) { band in
-            NormRows.block(finalNorm, y, into: normedY.pointer, rows: band, width: e)
-        }
-        Linear.forward(normedY.pointer, weight: expand.pointer, into: expanded.pointer, rows: rows, inputs: e, outputs: span,
-                       threads: threads)
-        Bands.run(rows, threads: threads) { band in
-            for t in band {
-                let row = expanded.pointer + t * span
-                ActivationRows.apply(activation, row, times: gated ? row + f : nil, into: activated.pointer + t * f, count: f)
+        clock.time(.norms) {
+            Bands.run(rows, threads: threads) { band in
+                NormRows.block(finalNorm, y, into: normedY.pointer, rows: band, width: e)
             }
         }
-        out.update(from: y, count: rows * e)
-        Linear.forward(activated.pointer, weight: contract.pointer, into: out, rows: rows, inputs: f, outputs: e,
-                       accumulate: true, threads: threads)
+        clock.time(.feedForwardProducts) {
+            Linear.forward(normedY.pointer, weight: expand.pointer, into: expanded.pointer, rows: rows, inputs: e, outputs: span,
+                           threads: threads)
+        }
+        clock.time(.activations) {
+            Bands.run(rows, threads: threads) { band in
+                for t in band {
+                    let row = expanded.pointer + t * span
+                    ActivationRows.apply(activation, row, times: gated ? row + f : nil, into: activated.pointer + t * f, count: f)
+                }
+            }
+        }
+        clock.time(.feedForwardProducts) {
+            out.update(from: y, count: rows * e)
+            Linear.forward(activated.pointer, weight: contract.pointer, into: out, rows: rows, inputs: f, outputs: e,
+                           accumulate: true, threads: threads)
+        }
     }
 
     /// The backward pass of `forward`: given dX′ in `s.dX`, leaves dY = dX′ + Norm₂ᵀ(FFNᵀ(dX′))
@@ -77,34 +86,42 @@ extension TrainingFFN {
     ///     dP = dX′ fc2 (GEMM),  d fc2 = dX′ᵀ P (GEMM),  dH [dGt] row by row,
     ///     dNorm₂ = d[H Gt] [fc1; gate] (GEMM),  d[fc1; gate] = d[H Gt]ᵀ Norm₂(Y) (GEMM)
     ///     dY = dX′ + Norm₂ᵀ(dNorm₂)
-    func backward(_ kept: FeedForwardActivations, rows: Int, scratch s: BackwardScratch, threads: Int)
+    func backward(_ kept: FeedForwardActivations, rows: Int, scratch s: BackwardScratch, threads: Int, clock: PhaseClock? = nil)
         -> (norm: NormGradients<Float>, ffn: FeedForwardGradients<Float>)
     {
         let (y, normedY, expanded, activated) = (UnsafePointer(kept.y.pointer), kept.normedY, kept.expanded, kept.activated)
         let (e, f, span, activation, gated, finalNorm) = (embed, hidden, expandWidth, activation, gated, finalNorm)
-        Linear.inputGradient(s.dX.pointer, weight: contract.pointer, into: s.dHidden.pointer, rows: rows, inputs: f,
-                             outputs: e, threads: threads)
         let (dContract, dExpand) = (s.dContract, s.dExpand)
-        Linear.weightGradient(s.dX.pointer, input: activated.pointer, into: dContract.pointer, rows: rows, inputs: f,
-                              outputs: e, threads: threads)
-        Bands.run(rows, threads: threads) { band in
-            for t in band {
-                ActivationRows.feedForwardBackward(activation, expanded: expanded.pointer + t * span, gated: gated,
-                                                   hidden: f, outputGradient: s.dHidden.pointer + t * f,
-                                                   into: s.dExpanded.pointer + t * span)
+        clock.time(.feedForwardProducts) {
+            Linear.inputGradient(s.dX.pointer, weight: contract.pointer, into: s.dHidden.pointer, rows: rows, inputs: f,
+                                 outputs: e, threads: threads)
+            Linear.weightGradient(s.dX.pointer, input: activated.pointer, into: dContract.pointer, rows: rows, inputs: f,
+                                  outputs: e, threads: threads)
+        }
+        clock.time(.activations) {
+            Bands.run(rows, threads: threads) { band in
+                for t in band {
+                    ActivationRows.feedForwardBackward(activation, expanded: expanded.pointer + t * span, gated: gated,
+                                                       hidden: f, outputGradient: s.dHidden.pointer + t * f,
+                                                       into: s.dExpanded.pointer + t * span)
+                }
             }
         }
-        Linear.inputGradient(s.dExpanded.pointer, weight: expand.pointer, into: s.dNormed.pointer, rows: rows, inputs: e,
-                             outputs: span, threads: threads)
-        Linear.weightGradient(s.dExpanded.pointer, input: normedY.pointer, into: dExpand.pointer, rows: rows,
-                              inputs: e, outputs: span, threads: threads)
-        Bands.run(rows, threads: threads) { band in
-            NormRows.block(finalNorm, y, s.dNormed.pointer, into: s.dY.pointer, weightTerms: s.weightTerms.pointer,
-                           rows: band, width: e)
-            for i in (band.lowerBound * e)..<(band.upperBound * e) { s.dY.pointer[i] = s.dX.pointer[i] + s.dY.pointer[i] }
+        clock.time(.feedForwardProducts) {
+            Linear.inputGradient(s.dExpanded.pointer, weight: expand.pointer, into: s.dNormed.pointer, rows: rows, inputs: e,
+                                 outputs: span, threads: threads)
+            Linear.weightGradient(s.dExpanded.pointer, input: normedY.pointer, into: dExpand.pointer, rows: rows,
+                                  inputs: e, outputs: span, threads: threads)
         }
-        let norm = NormRows.gradients(finalNorm, weightTerms: s.weightTerms.pointer, outputGradient: s.dNormed.pointer,
+        let norm = clock.time(.norms) {
+            Bands.run(rows, threads: threads) { band in
+                NormRows.block(finalNorm, y, s.dNormed.pointer, into: s.dY.pointer, weightTerms: s.weightTerms.pointer,
+                               rows: band, width: e)
+                for i in (band.lowerBound * e)..<(band.upperBound * e) { s.dY.pointer[i] = s.dX.pointer[i] + s.dY.pointer[i] }
+            }
+            return NormRows.gradients(finalNorm, weightTerms: s.weightTerms.pointer, outputGradient: s.dNormed.pointer,
                                       rows: rows, width: e)
+        }
         let ffn = FeedForwardGradients(
             fc1: dExpand.matrix(firstRow: 0, rows: f, columns: e),
             gate: gated ? dExpand.matrix(firstRow: f, rows: f, columns: e) : nil,

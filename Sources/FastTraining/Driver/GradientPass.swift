@@ -20,16 +20,18 @@ struct GradientPass<Model: TrainableDecoder>: Sendable {
 
     /// The forward pass into `w`: X⁰ … Xᴸ and every block's kept activations; returns the
     /// blocks' heads, which the backward pass reuses.
-    private func forward(_ model: Model, _ batch: TrainingBatch, _ w: TrainingWorkspace<Model>)
+    private func forward(_ model: Model, _ batch: TrainingBatch, _ w: TrainingWorkspace<Model>, clock: PhaseClock? = nil)
         -> [CausalHeads<Model.Mixer.Scores>]
     {
-        w.rotations.fill(Model.Mixer.rotation(of: model.parts(ofBlock: 0).mixer))
-        ModelEnds.embed(model.embedTokens, inputs: batch.inputs, scale: model.embedScaleFactor, into: w.hidden[0].pointer)
+        clock.time(.heads) { w.rotations.fill(Model.Mixer.rotation(of: model.parts(ofBlock: 0).mixer)) }
+        clock.time(.embedding) {
+            ModelEnds.embed(model.embedTokens, inputs: batch.inputs, scale: model.embedScaleFactor, into: w.hidden[0].pointer)
+        }
         var heads: [CausalHeads<Model.Mixer.Scores>] = []
         for (l, block) in w.blocks.enumerated() {
             heads.append(block.mixer.heads(length: batch.length, rotation: w.rotations.table, buffers: w.kept[l].heads))
             block.forward(w.hidden[l].pointer, into: w.hidden[l + 1].pointer, keeping: w.kept[l], heads: heads[l],
-                          rows: batch.rows, scratch: w.headScratch, threads: threads)
+                          rows: batch.rows, scratch: w.headScratch, threads: threads, clock: clock)
         }
         return heads
     }
@@ -37,27 +39,31 @@ struct GradientPass<Model: TrainableDecoder>: Sendable {
     /// The mean next-token loss of `sequences` (each of T + 1 tokens gives T predictions; all
     /// the same length, ≥ 2 tokens) and its gradient for every weight of `model`. Throws
     /// `.argument` for no sequence, sequences of fewer than 2 tokens or of different lengths,
-    /// `.token` for an id outside the vocabulary.
-    func lossAndGradients(_ model: Model, sequences: [[Int]]) throws(Model.Failure)
+    /// `.token` for an id outside the vocabulary. With a `clock`, each phase's time is added to it.
+    func lossAndGradients(_ model: Model, sequences: [[Int]], clock: PhaseClock? = nil) throws(Model.Failure)
         -> (loss: Float, gradients: Model.Gradients)
     {
         let batch = try TrainingBatch(sequences, vocabularySize: model.outputProjection.rows, refusing: Model.Failure.self)
         let w = cache.take(model, batch: batch, threads: threads)
         defer { cache.keep(w) }
-        let heads = forward(model, batch, w)
+        let heads = forward(model, batch, w, clock: clock)
         let (rows, blocks, s) = (batch.rows, w.blocks, w.scratch)
-        let end = ModelEnds.head(layerNorm: model.layerNorm, outputProjection: model.outputProjection,
-                                 last: w.hidden[blocks.count].pointer, targets: batch.targets, buffers: w.logits,
-                                 scratch: s, threads: threads)
+        let end = clock.time(.loss) {
+            ModelEnds.head(layerNorm: model.layerNorm, outputProjection: model.outputProjection,
+                           last: w.hidden[blocks.count].pointer, targets: batch.targets, buffers: w.logits,
+                           scratch: s, threads: threads)
+        }
         var blockGradients: [BlockGradients<Model.Mixer.Gradients>] = []
         blockGradients.reserveCapacity(blocks.count)
         for l in blocks.indices.reversed() {
             blockGradients.append(blocks[l].backward(w.hidden[l].pointer, kept: w.kept[l], heads: heads[l], rows: rows,
-                                                     scratch: s, headScratch: w.headScratch, threads: threads))
+                                                     scratch: s, headScratch: w.headScratch, threads: threads,
+                                                     clock: clock))
         }
-        let dEmbed = ModelEnds.embeddingGradient(inputs: batch.inputs, scale: model.embedScaleFactor,
-                                                 outputGradient: s.dX.pointer, vocabulary: model.outputProjection.rows,
-                                                 width: model.embedTokens.columns)
+        let dEmbed = clock.time(.embedding) {
+            ModelEnds.embeddingGradient(inputs: batch.inputs, scale: model.embedScaleFactor, outputGradient: s.dX.pointer,
+                                        vocabulary: model.outputProjection.rows, width: model.embedTokens.columns)
+        }
         let gradients = model.gradients(embedTokens: dEmbed, blocks: blockGradients.reversed(), layerNorm: end.layerNorm,
                                         outputProjection: end.outputProjection)
         return (end.loss, gradients)
