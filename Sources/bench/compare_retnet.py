@@ -13,7 +13,9 @@ one at a time with the state carried (median time per token); `bench model` repo
 JSON line (tokens_per_second, ms_per_token, the weight bytes and the CPU), the torch probe too. It
 prints the CPU, the median over rounds, the spread, and ours/theirs speed ratios beside the kernels
 each side ran (our GEMM's register tile, torch's CPU capability: the instruction set its kernels
-were dispatched for, and whether oneDNN is there); and the
+were dispatched for, and whether oneDNN is there). The parallel and chunkwise forwards are also
+timed `torch.compile`d (two untimed calls first, the first compiles; --no-compiled skips it);
+decoding is timed eager only, as its state and prefix change shape every token. And the
 memory-bandwidth floor of decoding: the weight bytes a step must read divided by the read
 bandwidth measured here (torch sum over a 1 GiB float32 array on the same threads, median of 5).
 """
@@ -38,7 +40,8 @@ import torch
 from safetensors.torch import load_file
 from torchscale.architecture.config import RetNetConfig
 from torchscale.architecture.retnet import RetNetDecoder
-folder, mode, length, chunk, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+folder, mode, length, chunk, threads, compiled = (sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
+                                                  int(sys.argv[5]), int(sys.argv[6]))
 torch.set_num_threads(threads)
 keys = json.load(open(folder + "/config.json"))
 if mode == "chunkwise":
@@ -58,15 +61,21 @@ with torch.inference_mode():
             times.append(time.perf_counter() - start)
         ms = 1000 * statistics.median(times)
     else:
-        model(tokens)  # untimed
+        forward = torch.compile(model) if compiled else model
+        for _ in range(2 if compiled else 1):
+            forward(tokens)  # untimed (compiled: the first compiles)
         times = []
         for _ in range(3):
             start = time.perf_counter()
-            model(tokens)
+            forward(tokens)
             times.append(time.perf_counter() - start)
         ms = 1000 * statistics.median(times) / length
+graphs = 0
+if compiled:
+    from torch._dynamo.utils import counters
+    graphs = counters["stats"]["unique_graphs"]
 print(json.dumps({"threads": torch.get_num_threads(), "ms_per_token": ms, "tokens_per_second": 1000 / ms,
-                  "kernel": torch_kernel()}))
+                  "kernel": torch_kernel(), "graphs": graphs}))
 """
 
 BANDWIDTH_PROBE = r"""
@@ -101,8 +110,8 @@ def ours(bench, folder, mode, length, chunk, threads):
     return result
 
 
-def theirs(folder, mode, length, chunk, threads):
-    return peers.probe(TORCH_PROBE, [folder, mode, length, chunk, threads])
+def theirs(folder, mode, length, chunk, threads, compiled=False):
+    return peers.probe(TORCH_PROBE, [folder, mode, length, chunk, threads, 1 if compiled else 0])
 
 
 def main():
@@ -113,6 +122,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per mode")
     parser.add_argument("--modes", nargs="+", default=["parallel", "chunkwise", "recurrent"],
                         choices=["parallel", "chunkwise", "recurrent"])
+    parser.add_argument("--no-compiled", action="store_true", help="time torchscale eager only (no torch.compile)")
     args = parser.parse_args()
     if not os.access(args.bench, os.X_OK):
         sys.exit(f"{args.bench} is not built: swift build -c release --product bench")
@@ -122,21 +132,30 @@ def main():
     print(f"checkpoint {folder}: {json.dumps(CONFIG)}")
     print(f"T = {args.length}, B = {args.chunk_size}, threads = {args.threads}, rounds = {args.rounds}\n")
     print(f"{'mode':<10} {'ours tok/s':>11} {'spread':>7} {'torchscale tok/s':>17} {'spread':>7} {'ours/theirs':>12}"
-          f"  ours: GEMM tile / torch: kernels")
+          f" {'compiled tok/s':>15} {'ours/compiled':>14}  ours: GEMM tile / torch: kernels")
     weight_bytes, ours_decode_ms, cpu = None, None, None
     for mode in args.modes:
-        mine, other = [], []
+        # Decoding is not compiled: its incremental state and growing prefix change shape every token.
+        compile_mode = mode != "recurrent" and not args.no_compiled
+        mine, other, compiled, graphs = [], [], [], []
         for _ in range(args.rounds):
             result = ours(args.bench, folder, mode, args.length, args.chunk_size, args.threads)
             weight_bytes, cpu, tile = result["parameters"]["weight_bytes"], result["cpu"], peers.tile(result)
             mine.append(result["tokens_per_second"])
             probe = theirs(folder, mode, args.length, args.chunk_size, args.threads)
             other.append(probe["tokens_per_second"])
+            if compile_mode:
+                fast = theirs(folder, mode, args.length, args.chunk_size, args.threads, compiled=True)
+                compiled.append(fast["tokens_per_second"])
+                graphs.append(fast["graphs"])
         a, b = statistics.median(mine), statistics.median(other)
         if mode == "recurrent":
             ours_decode_ms = 1000 / a
+        c = f"{statistics.median(compiled):>15.1f} {a / statistics.median(compiled):>13.2f}×" if compiled else f"{'—':>15} {'—':>14}"
         print(f"{mode:<10} {a:>11.1f} {spread(mine):>6.0f}% {b:>17.1f} {spread(other):>6.0f}% {a / b:>11.2f}×"
-              f"  {tile} / {probe['kernel']}")
+              f" {c}  {tile} / {probe['kernel']}")
+        if graphs and max(graphs) > 1:
+            print(f"  torch.compile made {max(graphs)} graphs for one forward shape (it recompiled)")
     print(f"CPU (as bench model names it): {cpu}")
     bandwidth = [float(subprocess.run([sys.executable, "-c", BANDWIDTH_PROBE, str(args.threads)], check=True,
                                       capture_output=True, text=True).stdout.strip()) for _ in range(3)]
