@@ -112,7 +112,8 @@ struct TrainingBenchmark: Benchmark {
                 progress("where a step's time goes (\(kind.rawValue), mean of \(timing.repetitions) calls; the median step is "
                          + String(format: "%.2f ms):", 1000 * seconds))
                 for (name, ms) in phases {
-                    progress(String(format: "  %-14@ %8.3f ms %5.1f%%", name as NSString, ms, 100 * ms / total))
+                    progress("  " + name.padding(toLength: 14, withPad: " ", startingAt: 0)
+                             + String(format: "%8.3f ms %5.1f%%", ms, 100 * ms / total))
                 }
             }
             try report(BenchmarkResult(benchmark: "training", parameters: parameters, threads: threads.threads,
