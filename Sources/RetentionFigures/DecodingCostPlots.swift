@@ -42,27 +42,29 @@ public enum DecodingCostPlots {
             title: "What one sequence keeps between decoding steps",
             x: try Axis("context n (tokens)", range: 1...65_536, scale: .logarithmic),
             y: try Axis("MB per sequence", range: 0.01...100_000, scale: .logarithmic), series: series,
-            caption: "The RetNet's state, L·h·d_k·d_v·s bytes, is the same at every n; the KV cache, L·n·(E + V)·s, grows "
-                + "by one token's keys and values per step and passes the state at n* = ⌊d_k·d_v/(d_k + d_v)⌋ + 1. 6.7B: "
-                + "L = 32, E = 4096, V = 8192, h = 16, fp16. Benchmark shape: L = 6, E = 512, V = 1024, h = 4, Float. "
-                + "Counted by DecodingCost (chapter 09).")
+            caption: "The RetNet's state, L·h·d_k·d_v·s bytes, is the same at every n; the KV cache, L·n·(E + V_T)·s, grows "
+                + "by one token's keys and values per step and passes the state at n* = ⌊h·d_k·d_v/(E + V_T)⌋ + 1. 6.7B: "
+                + "L = 32, E = 4096, h = 16, fp16; the RetNet's V = 8192, the paper's Transformer's V_T = E = 4096 (standard "
+                + "attention, Sec. 3.1). Benchmark shape: L = 6, E = 512, V = 1024, h = 4, Float, against the matched "
+                + "Transformer (V_T = V). Counted by DecodingCost (chapter 09).")
         return DecayPlots.Plot(name: "decode-memory", svg: try plot.svg(width: 900, height: 440))
     }
 
-    /// Bytes one decoded token reads at batch 1 against the context: weights plus state or cache.
+    /// Bytes one decoded token moves at batch 1 against the context: weights plus state or cache
+    /// read, plus what the step writes back (the RetNet's state, the Transformer's one row).
     public static func bytesPerToken() throws -> DecayPlots.Plot {
         let bench = DecodingCost.benchmarkShape
         func points(_ model: MemoryBoundDecoding.Model, _ decoding: (Int) throws -> MemoryBoundDecoding) rethrows
             -> [(x: Double, y: Double)]
         {
-            try contexts.map { (Double($0), try decoding($0).bytes(model, batch: 1) / 1e6) }
+            try contexts.map { (Double($0), try decoding($0).bytesMoved(model, batch: 1) / 1e6) }
         }
         let paper = { (n: Int) throws in try MemoryBoundDecoding.paper6_7B(context: n) }
         let benchmark = { (n: Int) throws in try MemoryBoundDecoding(bench, context: n, elementBytes: 4) }
         let plot = LinePlot(
-            title: "Bytes read per decoded token at batch 1",
+            title: "Bytes moved (read + written) per decoded token at batch 1",
             x: try Axis("context n (tokens)", range: 1...65_536, scale: .logarithmic),
-            y: try Axis("MB read per token", range: 10...100_000, scale: .logarithmic),
+            y: try Axis("MB moved per token", range: 10...100_000, scale: .logarithmic),
             series: [
                 .init("6.7B Transformer", points: try points(.transformer, paper), color: colors.transformer),
                 .init("6.7B RetNet", points: try points(.retnet, paper), color: colors.retnet),
@@ -71,7 +73,8 @@ public enum DecodingCostPlots {
             ],
             caption: "Every weight once (\(Format.fixed(try paper(0).weightBytes / 1e9, 1)) GB for 6.7·10⁹ fp16 weights; "
                 + "\(Format.fixed(try benchmark(0).weightBytes / 1e6, 1)) MB for the benchmark shape) plus the sequence's state or "
-                + "KV cache. Decoding is memory-bound (about one multiply–add per element read), so a step lasts about these "
+                + "KV cache, read, and what the step writes back: the RetNet's whole state, the Transformer's one new row "
+                + "(6.7B: the paper's Transformer, V_T = E; benchmark: the matched one). Decoding is memory-bound (about one multiply–add per element read), so a step lasts about these "
                 + "bytes over the memory's bandwidth: at 2,039 GB/s (A100) the 6.7B weights alone take "
                 + "\(Format.fixed(try paper(0).weightBytes / MemoryBoundDecoding.a100.bandwidth * 1e3, 1)) ms.")
         return DecayPlots.Plot(name: "decode-bytes-per-token", svg: try plot.svg(width: 900, height: 440))
@@ -102,11 +105,13 @@ public enum DecodingCostPlots {
                       dashed: true),
             ],
             markers: [.init(x: Double(largestTransformer), label: "80 GB of KV caches")],
-            caption: "B·bandwidth / (W + B·state): W = \(Format.fixed(model.weightBytes / 1e9, 1)) GB of weights read once per "
-                + "step, then each sequence's state (\(Format.fixed(model.retentionStateBytes / 1e6, 0)) MB) or cache "
-                + "(\(Format.fixed(model.kvCacheBytes / 1e9, 2)) GB at \(Format.grouped(n)) tokens); 2,039 GB/s and 80 GB from the "
+            caption: "B·bandwidth / (bytes moved per step): W = \(Format.fixed(model.weightBytes / 1e9, 1)) GB of weights read once "
+                + "per step, then each sequence's state (\(Format.fixed(model.retentionStateBytes / 1e6, 0)) MB, read and written back) "
+                + "or cache of the paper's Transformer, V_T = E (\(Format.fixed(model.kvCacheBytes / 1e9, 2)) GB at "
+                + "\(Format.grouped(n)) tokens, read, plus one row written); 2,039 GB/s and 80 GB from the "
                 + "A100's data sheet. Each curve ends at the largest batch whose weights and states fit in 80 GB. As B grows the "
-                + "RetNet levels off at bandwidth/state = \(Format.grouped(Int(gpu.bandwidth / model.retentionStateBytes))) tokens/s, "
+                + "RetNet levels off at bandwidth/(2·state) = \(Format.grouped(Int(gpu.bandwidth / (2 * model.retentionStateBytes)))) "
+                + "tokens/s, "
                 + "below the compute bound of \(Format.grouped(Int(computeBound))) tokens/s (2·6.7·10⁹ flops per token).")
         return DecayPlots.Plot(name: "decode-throughput-batch", svg: try plot.svg(width: 900, height: 440))
     }
