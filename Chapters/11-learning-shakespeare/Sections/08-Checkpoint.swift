@@ -14,14 +14,19 @@ extension Chapter11 {
     /// The trained model saved as a torchscale checkpoint and loaded back. Returns the loaded model.
     func checkpoint(_ nb: Notebook, trainer: Trainer<RetNet<Float>>, trained: RetNet<Float>, tokenizer: CharacterTokenizer)
         throws -> RetNet<Float> {
-        nb.section("A checkpoint torchscale can load")
+        nb.section("A checkpoint in torchscale's format")
         nb.prose("""
             `retnet train` writes a checkpoint after every evaluation: config.json and
-            model.safetensors under torchscale's names (the directory loads as any torchscale
-            checkpoint does), the tokenizer, AdamW's moments and the run's settings. Each file is
+            model.safetensors in torchscale's layout and names (chapter 07 reads torchscale's own
+            files this way), the tokenizer, AdamW's moments and the run's settings. torchscale would
+            load these weights, but it would not compute this model's function: it runs its
+            normalised retention at ε = 10⁻⁶, where this model was trained with exact retention
+            (chapter 07 measures that gap on a random model). Each file is
             written to a temporary name and renamed, so a crash never leaves half a checkpoint, and a
             directory that exists and is not a checkpoint is refused. Save the trained model and load
-            it back with the torchscale loader of chapter 07: the logits must be the same bits.
+            it back with chapter 07's reader of torchscale checkpoints: the logits must be the same
+            bits. (Writer and reader are this package's; what this checks is that nothing is lost on
+            the way through the files.)
             """)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chapter11-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
