@@ -128,6 +128,11 @@ extension Chapter09 {
     /// The time ratios at batch 1 against the ones a clock gave (`DecodeRecord`): every measured
     /// ratio must lie between the two counts, widened by the run's own noise.
     func againstTheRecord(_ nb: Notebook, bench: RetNetConfig, benchTransformer: TransformerConfig) throws {
+        nb.prose("""
+            Does the write-back show on a clock? The dated record in the last section timed the fast
+            decoders of this shape at batch 1, contexts 128 … 8,192; set each measured ratio of the
+            Transformer's time to the RetNet's beside the two counts:
+            """)
         let record = DecodeRecord.zen4
         func ratios(_ n: Int) throws -> (read: Double, moved: Double) {
             let r = try DecodingCost.retnet(bench, context: n, batch: 1, elementBytes: 4)
@@ -151,14 +156,13 @@ extension Chapter09 {
             }
         }
         nb.prose("""
-            Does the write-back show on a clock? The dated record in the last section timed the fast
-            decoders of this shape at batch 1, contexts 128 … 8,192. At \(Format.grouped(record.context))
-            tokens the Transformer's step took \(Format.ratio(record.ratio)) the RetNet's; reads alone
-            predict \(Format.ratio(at.read)), reads and writes \(Format.ratio(at.moved)). But at
-            \(nearerRead) of the \(record.latency.count - 1) shorter contexts the measured ratio sits nearer
-            the bytes-read count. The run's own noise is large: the RetNet's counted bytes are the same at every
-            context, yet its measured times vary by \(Format.fixed(100 * noise, 0))% between them. And
-            this shape's whole state, \(Format.decimalBytes(Double(stateBytes))), fits in the CPU's caches, so its write-back need not
+            At \(Format.grouped(record.context)) tokens the Transformer's step took \(Format.ratio(record.ratio)) the
+            RetNet's; reads alone predict \(Format.ratio(at.read)), reads and writes \(Format.ratio(at.moved)). But
+            at \(nearerRead) of the \(record.latency.count - 1) shorter contexts the measured ratio sits nearer
+            the bytes-read count (the table in the last section). The run's own noise is large: the
+            RetNet's counted bytes are the same at every context, yet its measured times vary by
+            \(Format.fixed(100 * noise, 0))% between them. And this shape's whole state,
+            \(Format.decimalBytes(Double(stateBytes))), fits in the CPU's caches, so its write-back need not
             reach memory at all; the 6.7B model's 128 MiB per sequence cannot stay there. What the
             record supports is that every measured ratio lies between the two counts, within that noise:
             """)

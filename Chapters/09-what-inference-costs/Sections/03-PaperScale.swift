@@ -72,8 +72,6 @@ extension Chapter09 {
                  at1.breakEvenContext == formula && scanned == formula,
                  "formula \(formula), DecodingCost \(at1.breakEvenContext), first n \(scanned.map(String.init) ?? "none")")
 
-        try groupedQueries(nb, paperContext: paperContext)
-
         let (memory, bandwidth) = (MemoryBoundDecoding.a100.memoryBytes, MemoryBoundDecoding.a100.bandwidth)
         nb.prose("""
             Decoding at n = \(Format.grouped(paperContext)) on the paper's GPU, an A100 with 80 GB and
@@ -92,6 +90,7 @@ extension Chapter09 {
         }
         nb.table(["B", "RetNet memory", "Transformer memory", "RetNet tokens/s", "Transformer tokens/s", "memory ratio",
                   "time ratio"], gpuRows)
+        try groupedQueries(nb, paperContext: paperContext)
         try thePapersNumbers(nb, weightsModel: weightsModel, paperContext: paperContext)
     }
 
@@ -132,12 +131,12 @@ extension Chapter09 {
 
     /// The paper's memory, throughput and latency ratios against the counts, and prefill.
     func thePapersNumbers(_ nb: Notebook, weightsModel: MemoryBoundDecoding, paperContext: Int) throws {
-        let memory = MemoryBoundDecoding.a100.memoryBytes
         nb.prose("""
             Now the paper's numbers — Fig. 1's 3.4× memory, 8.4× throughput and 15.6× latency at 8k
             tokens, with Fig. 6 giving the same three against length and batch — each against the
             memory ratio or the time ratio:
             """)
+        let memory = MemoryBoundDecoding.a100.memoryBytes
         let largest = weightsModel.largestBatch(.transformer, fitting: memory)
         let atLargest = weightsModel.timeRatio(batch: largest)
         // Memory: 3.4× and "saves 70%".

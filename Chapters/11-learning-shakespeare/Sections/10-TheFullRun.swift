@@ -108,12 +108,12 @@ extension Chapter11 {
             The samples of that run were printed to its terminal and were not kept; a new run prints
             its own.
             """)
-        try theTriangle(nb, record: record, config: config, transformerConfig: transformerConfig)
         if fullRun {
             try FullRun.run(nb, iterations: fullRunIterations, threads: threads, root: Self.root)
         } else {
             nb.measured("(not run now: add --full-run to a release build)", onPage: "(a new full run: with --full-run, in a terminal)")
         }
+        try theTriangle(nb, record: record, config: config, transformerConfig: transformerConfig)
     }
 
     /// The paper's "impossible triangle" for the two trained models: training parallelism,
