@@ -40,7 +40,16 @@ struct Chapter11: ParsableCommand {
     @Option(help: "Steps of --full-run (nanoGPT's budget is 2,000; fewer only to try the command: the figure says how many).")
     var fullRunIterations = 2000
 
+    @Flag(help: """
+        Also write the trained model's config.json, model.safetensors and tokenizer.json into \
+        Tests/Fixtures/torchscale/chapter11-trained, for record_trained_logits.py to run torchscale on.
+        """)
+    var writeFixture = false
+
     @OptionGroup var page: PageOptions
+
+    /// Where the trained model and torchscale's logits for it are kept.
+    static let fixture = root.appendingPathComponent("Tests/Fixtures/torchscale/chapter11-trained")
 
     /// The package root, from this file's path (Chapters/11-learning-shakespeare/main.swift).
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
