@@ -84,6 +84,7 @@ struct Chapter10: ParsableCommand {
         try againstTorchAutograd(nb)
         try lossAndBlock(nb)
         try softmaxAttention(nb)
+        try howFarAGradientReaches(nb)
     }
 }
 

@@ -42,14 +42,14 @@ struct Chapter11: ParsableCommand {
 
     @Flag(help: """
         Also write the trained model's config.json, model.safetensors and tokenizer.json into \
-        Tests/Fixtures/torchscale/chapter11-trained, for record_trained_logits.py to run torchscale on.
+        Tests/Fixtures/torchscale-trained/chapter11, for record_trained_logits.py to run torchscale on.
         """)
     var writeFixture = false
 
     @OptionGroup var page: PageOptions
 
     /// Where the trained model and torchscale's logits for it are kept.
-    static let fixture = root.appendingPathComponent("Tests/Fixtures/torchscale/chapter11-trained")
+    static let fixture = root.appendingPathComponent("Tests/Fixtures/torchscale-trained/chapter11")
 
     /// The package root, from this file's path (Chapters/11-learning-shakespeare/main.swift).
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -55,7 +55,7 @@ extension Chapter11 {
     func whatTorchscaleComputes(_ nb: Notebook, trained: RetNet<Float>, tokenizer: CharacterTokenizer) throws {
         nb.prose("""
             What does torchscale itself compute with these weights? A copy of this checkpoint is kept
-            in `Tests/Fixtures/torchscale/chapter11-trained` (`chapter11 --write-fixture` writes it),
+            in `Tests/Fixtures/torchscale-trained/chapter11` (`chapter11 --write-fixture` writes it),
             and `record_trained_logits.py` ran torchscale 0.3.0 on it — loaded strictly, every
             weight and buffer — in its three modes on the line of Romeo, recording the logits. First,
             the fixture must hold the weights trained above; then each of torchscale's modes is

@@ -1,7 +1,7 @@
 """Runs torchscale 0.3.0 itself on a checkpoint this package trained, and records its logits.
 
-    swift run chapter11 --write-fixture   # writes chapter11-trained/{config.json,model.safetensors,tokenizer.json}
-    python3 Tests/Fixtures/torchscale/record_trained_logits.py Tests/Fixtures/torchscale/chapter11-trained
+    swift run chapter11 --write-fixture   # writes Tests/Fixtures/torchscale-trained/chapter11/{config.json,model.safetensors,tokenizer.json}
+    python3 Tests/Fixtures/torchscale/record_trained_logits.py Tests/Fixtures/torchscale-trained/chapter11
 
 torchscale's RetNetDecoder is built from config.json (keys torchscale does not know are ignored by
 its RetNetConfig), loads model.safetensors with strict=True, and runs the probe text's tokens in
