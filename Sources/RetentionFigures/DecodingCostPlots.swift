@@ -13,9 +13,47 @@ public enum DecodingCostPlots {
     /// Contexts 1, 2, 4, … 65,536.
     static let contexts = (0...16).map { 1 << $0 }
 
-    /// The three plots: memory, bytes per token, throughput against the batch.
+    /// The four plots: memory, bytes per token, throughput against the batch, the roofline.
     public static func all() throws -> [DecayPlots.Plot] {
-        [try memory(), try bytesPerToken(), try throughput()]
+        [try memory(), try bytesPerToken(), try throughput(), try roofline()]
+    }
+
+    /// The flops a step does per byte it moves, against the batch, for the 6.7B RetNet and the
+    /// paper's Transformer at n tokens: the operational intensity of a roofline, beside the A100's
+    /// ridge (its flops per byte of bandwidth) and that of the CPU of chapter 09's dated record.
+    public static func roofline(context n: Int = 8_192) throws -> DecayPlots.Plot {
+        let model = try MemoryBoundDecoding.paper6_7B(context: n)
+        let mixing = try DecodingCost.paper6_7B(context: n)
+        let gpu = MemoryBoundDecoding.a100
+        let weights = Double(MemoryBoundDecoding.paper6_7BParameters)
+        func points(_ kind: MemoryBoundDecoding.Model) -> [(x: Double, y: Double)] {
+            let perToken = 2 * (weights + Double(kind == .retnet ? mixing.retentionMultiplyAdds : mixing.attentionMultiplyAdds))
+            let batches = Set((0...30).map { Int(Double.pow(2, Double($0) / 3).rounded()) }).sorted()
+            return batches.map { b in (Double(b), Double(b) * perToken / model.bytesMoved(kind, batch: b)) }
+        }
+        let ridge = gpu.fp16Flops / gpu.bandwidth
+        // Chapter 09's dated record: one thread's FMA peak over its read bandwidth (AMD EPYC, 2026-12-01).
+        let cpu = 116.8e9 / 28.8e9
+        let plot = LinePlot(
+            title: "Flops per byte moved against the batch: 6.7B models at \(Format.grouped(n)) tokens (a roofline's x-axis)",
+            x: try Axis("batch B (sequences per step)", range: 1...1_000, scale: .logarithmic),
+            y: try Axis("flops per byte moved", range: 0.1...1_000, scale: .logarithmic),
+            series: [
+                .init("RetNet", points: points(.retnet), color: colors.retnet),
+                .init("the paper's Transformer (V = E)", points: points(.transformer), color: colors.transformer),
+                .init("A100 ridge: \(Format.fixed(ridge, 0)) flops/byte", points: [(1, ridge), (1_000, ridge)], color: "#636363",
+                      dashed: true),
+                .init("CPU of chapter 09's record: \(Format.fixed(cpu, 1)) flops/byte", points: [(1, cpu), (1_000, cpu)],
+                      color: "#999999", dashed: true),
+            ],
+            caption: "2·(6.7·10⁹ + mixing multiply–adds) flops per token, B tokens per step, over the bytes a step moves "
+                + "(weights once, each sequence's state read and written, or its cache read and one row written; fp16). Below "
+                + "a machine's ridge (peak flops over bandwidth) a step waits on memory. Batching raises the RetNet's intensity "
+                + "towards 2·(6.7·10⁹ + mixing)/(2·state) = \(Format.fixed(2 * (weights + Double(mixing.retentionMultiplyAdds)) / (2 * model.retentionStateBytes), 0)); "
+                + "the Transformer's stops near \(Format.fixed(2 * (weights + Double(mixing.attentionMultiplyAdds)) / (model.kvCacheBytes + model.kvRowBytes), 1)), "
+                + "its cache unshared. Ridges: the A100's data sheet (312 TFLOP/s, 2,039 GB/s); the CPU: 116.8 GFLOP/s and "
+                + "28.8 GB/s measured on one thread (AMD EPYC, 2026-12-01).")
+        return DecayPlots.Plot(name: "decode-roofline", svg: try plot.svg(width: 900, height: 440))
     }
 
     /// Bytes a sequence keeps against the context (log axes): the flat states and the growing caches.

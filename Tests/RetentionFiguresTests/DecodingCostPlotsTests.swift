@@ -9,7 +9,7 @@ import Testing
 @Suite struct DecodingCostPlotsTests {
     @Test func theCommittedCostPlotsAreWhatTheCodeDraws() throws {
         let plots = try DecodingCostPlots.all()
-        #expect(plots.map(\.name) == ["decode-memory", "decode-bytes-per-token", "decode-throughput-batch"])
+        #expect(plots.map(\.name) == ["decode-memory", "decode-bytes-per-token", "decode-throughput-batch", "decode-roofline"])
         for plot in plots {
             let committed = try String(contentsOf: PackagePaths.url("Figures/\(plot.name).svg"), encoding: .utf8)
             #expect(plot.svg == committed, "Figures/\(plot.name).svg is stale: run `swift run figures` and commit")
