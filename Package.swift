@@ -225,8 +225,8 @@ let package = Package(
         chapter("08", "08-simd-kernels", uses: ["Retention", "Kernels", "FastRetention", "Measuring"], alsoExcluding: ["benchmarks"]),
         chapter("09", "09-what-inference-costs", uses: ["Retention", "MultiScaleRetention", "RetNetModel", "Transformer", "DecodingCosts",
                                                         "FastRetNet", "FastTransformer", "Measuring", "Plots"]),
-        chapter("10", "10-gradients", uses: ["Diagonalisation", "Retention", "Layers", "MultiScaleRetention", "RetNetModel",
-                                             "TorchscaleCheckpoint", "SafeTensors"]),
+        chapter("10", "10-gradients", uses: ["Recurrence", "Diagonalisation", "Retention", "Layers", "MultiScaleRetention", "RetNetModel",
+                                             "TorchscaleCheckpoint", "SafeTensors", "Plots"]),
         chapter("11", "11-learning-shakespeare", uses: ["MultiScaleRetention", "RetNetModel", "Transformer", "DecodingCosts", "FastRetNet", "FastTransformer", "FastTraining",
                                                         "TorchscaleCheckpoint", "Training", "Generation", "Measuring", "Plots"]),
 

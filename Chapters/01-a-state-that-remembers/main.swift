@@ -118,9 +118,12 @@ struct Chapter01: ParsableCommand {
         nb.section("What the softmax costs")
         nb.prose("""
             Causal softmax attention normalises each row of scores with exp before weighting the values.
-            The exp of a sum is not a sum of exps, so the weights of old tokens cannot be folded into a
-            fixed-size state: a decoder keeps every past key and value (the KV cache) and reads all of
-            them for each new token.
+            A linear score q·k is an inner product, so Σ_m (q_n·k_m) v_m = q_n Σ_m k_mᵀ v_m and the sum
+            can be kept, before q_n is known, as one d×d_v state. exp(q·k) is not an inner product of
+            finite features of q and of k (no finite φ, ψ give exp(q·k) = φ(q)·ψ(k)), and the
+            normaliser depends on q_n too, so Σ_m exp(q_n·k_m) v_m cannot be accumulated before q_n
+            arrives: a decoder keeps every past key and value (the KV cache) and reads all of them for
+            each new token.
             """)
         let softmax = try CausalAttention.softmax(q: q, k: k, v: v)
         nb.show("softmax attention output", softmax)

@@ -71,9 +71,11 @@ struct Chapter02: ParsableCommand {
         nb.prose("""
             Those absorbed weights are complex, though, and a model's weights are real. The bridge: a
             real A's complex eigenvalues come in conjugate pairs γ e^{±iθ} with conjugate eigenvectors,
-            and each pair spans a real plane on which A turns by θ and shrinks by γ. So a real A is
-            A = P B P⁻¹ with P real and B block-diagonal, each 2×2 block γ·[cos θ, −sin θ; sin θ, cos θ]
-            — a rotation of a pair, scaled. Fold the real P into the weights (Q P and K P^{−ᵀ}) and the
+            and each pair spans a real plane on which A turns by θ and shrinks by γ. So a real A that is
+            diagonalisable over ℂ is A = P B P⁻¹ with P real and B block-diagonal, each 2×2 block
+            γ·[cos θ, −sin θ; sin θ, cos θ] — a rotation of a pair, scaled — and a 1×1 block for each
+            real eigenvalue. (An A that is not diagonalisable, such as a Jordan block, is not of this
+            form; the paper assumes the diagonal form, Eq. 3.) Fold the real P into the weights (Q P and K P^{−ᵀ}) and the
             real recurrence is a pair rotation with decay, all in real numbers: the real pairs below are
             where the algebra leads, not a storage trick. Check it with a real random P (condition
             number ~2) and one block per pair of the d = \(sizes.dim) dimensions (1e-12 relative):

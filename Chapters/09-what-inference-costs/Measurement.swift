@@ -45,7 +45,7 @@ enum DecodeMeasurement {
         /// The time a memory- or compute-bound step of `cost` takes here: the larger of its bytes
         /// over the bandwidth and its flops over the peak.
         func predicted(_ cost: DecodingCost) -> Double {
-            max(Double(cost.bytesReadPerStep) / bandwidth, 2 * Double(cost.multiplyAddsPerToken * cost.batch) / peak)
+            max(Double(cost.bytesMovedPerStep) / bandwidth, 2 * Double(cost.multiplyAddsPerToken * cost.batch) / peak)
         }
 
         // Latency against the context, batch 1.
@@ -100,7 +100,7 @@ enum DecodeMeasurement {
         let caption = "Measured on \(cpu), \(date) (\(load) when it started), release build, Float, the benchmark shape (L = 6, E = 512, V = 1024, "
             + "h = 4, FFN 1024, vocabulary 256); both on \(threads) thread(s); medians of \(rounds) steps, "
             + "the two models alternating, from a state or cache of pseudo-random numbers at the context's position. "
-            + "Model: max(bytes read / \(Format.fixed(bandwidth / 1e9, 1)) GB/s, flops / \(Format.fixed(peak / 1e9, 1)) GFLOP/s), "
+            + "Model: max(bytes moved (read + written) / \(Format.fixed(bandwidth / 1e9, 1)) GB/s, flops / \(Format.fixed(peak / 1e9, 1)) GFLOP/s), "
             + "both measured here on one thread. `swift run -c release chapter09 --measure`."
         let colors = (retnet: "#2171b5", transformer: "#cb181d")
         let times = latency.flatMap { [$0.retnet, $0.transformer, $0.retnetModel, $0.transformerModel] }

@@ -13,7 +13,7 @@ struct Chapter09: ParsableCommand {
         discussion: """
             The checks run on a small model in Double (the size flags); the cost model is then applied to the \
             benchmark shape at --context tokens and --batch sequences, and to the paper's 6.7B configuration at 8,192 tokens. Timings: \
-            swift run -c release chapter09 --measure (terminal and Figures/*-measured.svg, never the page).
+            swift run -c release chapter09 --measure (terminal and Figures/*-measured.svg; the page shows a dated record).
             """)
 
     @Option(help: "L: blocks of the small checked models (1…4).")
@@ -49,7 +49,7 @@ struct Chapter09: ParsableCommand {
     @Flag(help: "Time both fast decoders (release builds only): latency against context, tokens/s against batch; writes Figures/decode-*-measured.svg.")
     var measure = false
 
-    @Option(help: "Threads of the RetNet's fast decoder when measuring, 1...64 (the Transformer's decoding step runs on one).")
+    @Option(help: "Threads of both fast decoders when measuring, 1...64.")
     var threads = 1
 
     @Option(help: "The fixed context of the measured batch sweep (128…4096).")
@@ -98,11 +98,13 @@ struct Chapter09: ParsableCommand {
         nb.prose("""
             The paper's headline is about inference: for a 7B model at 8k tokens, RetNet decodes
             8.4× faster than a Transformer with a key–value cache and saves 70% of the memory
-            (Fig. 1 adds 3.4× memory and 15.6× latency). This chapter derives where such numbers can
+            (Sec. 1; Fig. 1 adds 3.4× memory and 15.6× latency, and Fig. 6 draws all three against
+            length and batch). This chapter derives where such numbers can
             come from, with nothing but the shapes: what each model keeps per sequence, and what one
-            decoding step must read and compute. Every count is checked against what the reference
-            models actually hold, then applied to the benchmark shape and to the paper's 6.7B model,
-            saying which of its numbers the counts explain and which they do not.
+            decoding step must read, write and compute. The bytes held and the weights are checked
+            against what the reference models actually store; the counts are then applied to the
+            benchmark shape (against a dated measurement) and to the paper's 6.7B model and its
+            Transformer, saying which of its numbers the counts explain and which they do not.
             """)
         try decodersOfOneShape(nb)
         try whatAStepCosts(nb)

@@ -82,6 +82,9 @@ struct Chapter10: ParsableCommand {
         try chunkwiseForm(nb, example)
         try normAndGate(nb)
         try againstTorchAutograd(nb)
+        try lossAndBlock(nb)
+        try softmaxAttention(nb)
+        try howFarAGradientReaches(nb)
     }
 }
 

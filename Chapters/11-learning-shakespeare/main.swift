@@ -19,7 +19,7 @@ struct Chapter11: ParsableCommand {
         discussion: """
             The checks run on a small model trained for --iterations steps. The full run — the RetNet and its Transformer \
             baseline at nanoGPT's CPU-example budget, `retnet train`'s defaults — is a measurement: \
-            swift run -c release chapter11 --full-run (terminal and Figures/training-full-measured.svg, never the page).
+            swift run -c release chapter11 --full-run (terminal and Figures/training-full-measured.svg; the page shows a dated record).
             """)
 
     @Option(help: "Optimiser steps (100…2000: the checks on the loss are claims about a model trained for at least 100 steps).")
@@ -40,7 +40,16 @@ struct Chapter11: ParsableCommand {
     @Option(help: "Steps of --full-run (nanoGPT's budget is 2,000; fewer only to try the command: the figure says how many).")
     var fullRunIterations = 2000
 
+    @Flag(help: """
+        Also write the trained model's config.json, model.safetensors and tokenizer.json into \
+        Tests/Fixtures/torchscale-trained/chapter11, for record_trained_logits.py to run torchscale on.
+        """)
+    var writeFixture = false
+
     @OptionGroup var page: PageOptions
+
+    /// Where the trained model and torchscale's logits for it are kept.
+    static let fixture = root.appendingPathComponent("Tests/Fixtures/torchscale-trained/chapter11")
 
     /// The package root, from this file's path (Chapters/11-learning-shakespeare/main.swift).
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -88,17 +97,17 @@ struct Chapter11: ParsableCommand {
             falls far enough to check that it learned something real. `retnet train` and the full run
             at the end take the same gradients from the SIMD kernels of chapter 08 (`FastGradients`).
             """)
-        let (corpus, tokenizer, entropy) = try theText(nb)
+        let (corpus, tokenizer, yardsticks) = try theText(nb)
         let (config, initial, settings) = try theLoss(nb, tokenizer: tokenizer)
         try adamW(nb, initial: initial)
         try scheduleAndClipping(nb, settings: settings)
-        let (trainer, source) = try training(nb, corpus: corpus, initial: initial, settings: settings, entropy: entropy)
+        let (trainer, source) = try training(nb, corpus: corpus, initial: initial, settings: settings, yardsticks: yardsticks)
         try sameGradientsOnTheKernels(nb, corpus: corpus, settings: settings, config: config, initial: initial, trainer: trainer,
                                       source: source)
         let trained = try oneModelThreeForms(nb, corpus: corpus, settings: settings, trainer: trainer)
         let loaded = try checkpoint(nb, trainer: trainer, trained: trained, tokenizer: tokenizer)
         try whatItWrites(nb, initial: initial, loaded: loaded, tokenizer: tokenizer)
-        try theFullRun(nb)
+        try theFullRun(nb, yardsticks: yardsticks)
     }
 }
 

@@ -17,6 +17,13 @@ import Transformer
 ///   the B rows of the tokens are read; then each sequence's state (all of S, or the n cached
 ///   keys and values). Activations are not counted: they are O(E + V + F) per token and stay
 ///   in cache.
+/// - *Bytes written* per step: what a step stores back into each sequence's state — all of the
+///   RetNet's S (S ← γS + kᵀv rewrites every element), one new key and value row of the
+///   Transformer's cache. *Bytes moved* = read + written is what a memory-bound step's time
+///   follows; *held* is what memory must hold. The two differ for the RetNet by its whole state.
+/// - The KV cache may be shared by groups of query heads (grouped-query attention, `kvHeads`
+///   below h; multi-query attention at `kvHeads` = 1): it then holds h_kv·(d_k + d_v) per token
+///   and layer, while every query head still reads all of it.
 /// - *Multiply–adds* per token: every product with a weight (x Wᵀ: one per weight), plus the
 ///   token mixing — retention as `RetentionCost.recurrent` counts one token (3 d_k d_v per
 ///   head: S ← γ S + kᵀv, o = q S), attention one query against n + 1 keys ((n + 1) d_k for the
@@ -33,6 +40,9 @@ public struct DecodingCost: Sendable, Equatable {
     public let weightBytesRead: Int
     /// Bytes of state a step reads per sequence.
     public let stateBytesRead: Int
+    /// Bytes of state a step writes back per sequence: the RetNet's whole state, the
+    /// Transformer's one new cache row.
+    public let stateBytesWritten: Int
     /// Multiply–adds with a weight, per token.
     public let weightMultiplyAdds: Int
     /// Multiply–adds of the token mixing (retention or attention), per token.
@@ -44,13 +54,17 @@ public struct DecodingCost: Sendable, Equatable {
     public var bytesReadPerStep: Int { weightBytesRead + batch * stateBytesRead }
     /// Bytes read per decoded token: the weights' share (1/B of them) and the token's own state.
     public var bytesReadPerToken: Double { Double(bytesReadPerStep) / Double(batch) }
+    /// Bytes a step moves between memory and the processor: what it reads and what it writes back.
+    public var bytesMovedPerStep: Int { weightBytesRead + batch * (stateBytesRead + stateBytesWritten) }
+    /// Bytes moved per decoded token.
+    public var bytesMovedPerToken: Double { Double(bytesMovedPerStep) / Double(batch) }
     /// Multiply–adds per decoded token.
     public var multiplyAddsPerToken: Int { weightMultiplyAdds + mixingMultiplyAdds }
 
     /// A RetNet of `config` decoding the token at position n (after n tokens) in a batch of B,
     /// its elements `elementBytes` wide. Its state does not depend on n:
     ///
-    ///     state held = state read = L·h·d_k·d_v·s
+    ///     state held = state read = state written = L·h·d_k·d_v·s
     ///     weights read = (L·(2E² + 3EV + k·E·F + norms) + final norm + vocab·E)·s + B·E·s   (k = 2 plain, 3 GLU)
     ///     multiply–adds = L·(2E² + 3EV + k·E·F) + vocab·E + L·h·3·d_k·d_v
     public static func retnet(_ config: RetNetConfig, context n: Int, batch: Int, elementBytes: Int) throws(TransformerError)
@@ -66,7 +80,7 @@ public struct DecodingCost: Sendable, Equatable {
         let mixing = try retentionMixing(layers: config.layers, heads: config.retentionHeads, keyDim: config.keyDim,
                                          valueDim: config.headDim, elementBytes: elementBytes)
         return try DecodingCost(
-            state: mixing.bytes, stateRead: mixing.bytes, mixing: mixing.multiplyAdds,
+            state: mixing.bytes, stateRead: mixing.bytes, stateWritten: mixing.bytes, mixing: mixing.multiplyAdds,
             layers: config.layers, perLayerWeights: projections + 2 * norm + headNorm, perLayerMultiplyAdds: projections,
             embed: e, finalNorm: norm, vocabulary: Count(config.vocabSize), batch: batch, elementBytes: elementBytes)
     }
@@ -74,7 +88,7 @@ public struct DecodingCost: Sendable, Equatable {
     /// The Transformer of `config` decoding the token at position n (after n tokens) in a batch
     /// of B, its elements `elementBytes` wide. Its cache grows with n:
     ///
-    ///     cache held = cache read = L·n·(E + V)·s
+    ///     cache held = cache read = L·n·(E + V)·s,   written = one row, L·(E + V)·s
     ///     weights read = (L·(2E² + 2EV + k·E·F′ + norms) + final norm + vocab·E)·s + B·E·s
     ///     multiply–adds = L·(2E² + 2EV + k·E·F′) + vocab·E + L·(n + 1)·(E + V)
     public static func transformer(_ config: TransformerConfig, context n: Int, batch: Int, elementBytes: Int)
@@ -86,8 +100,10 @@ public struct DecodingCost: Sendable, Equatable {
         let projections = 2 * e * e + 2 * e * v + Count(config.gluFFN ? 3 : 2) * e * f
         let mixing = try attentionMixing(layers: config.layers, heads: config.heads, keyDim: config.keyDim,
                                          valueDim: config.headDim, context: n, elementBytes: elementBytes)
+        let row = try attentionMixing(layers: config.layers, heads: config.heads, keyDim: config.keyDim,
+                                      valueDim: config.headDim, context: 1, elementBytes: elementBytes).bytes
         return try DecodingCost(
-            state: mixing.bytes, stateRead: mixing.bytes, mixing: mixing.multiplyAdds,
+            state: mixing.bytes, stateRead: mixing.bytes, stateWritten: row, mixing: mixing.multiplyAdds,
             layers: config.layers, perLayerWeights: projections + 2 * norm, perLayerMultiplyAdds: projections,
             embed: e, finalNorm: norm, vocabulary: Count(config.vocabSize), batch: batch, elementBytes: elementBytes)
     }
@@ -110,38 +126,57 @@ public struct DecodingCost: Sendable, Equatable {
     }
 
     /// The token mixing of a Transformer, per sequence and token at position n: the bytes of its
-    /// cache of n tokens, L·n·h·(d_k + d_v)·s, and the multiply–adds of one query per head
-    /// against the n + 1 keys and values (the cached ones and its own).
-    public static func attentionMixing(layers: Int, heads: Int, keyDim: Int, valueDim: Int, context n: Int,
+    /// cache of n tokens, L·n·h_kv·(d_k + d_v)·s, and the multiply–adds of one query per head
+    /// against the n + 1 keys and values (the cached ones and its own), L·h·(n + 1)·(d_k + d_v).
+    /// `kvHeads` (h_kv, default h) is the number of key/value heads: below h, groups of h/h_kv
+    /// query heads share one (grouped-query attention; 1 is multi-query attention).
+    public static func attentionMixing(layers: Int, heads: Int, kvHeads: Int? = nil, keyDim: Int, valueDim: Int, context n: Int,
                                        elementBytes: Int) throws(TransformerError) -> (bytes: Int, multiplyAdds: Int)
     {
         try checkSizes(layers, heads, keyDim, valueDim, elementBytes)
         try check(n, 1, elementBytes)
-        let row = Count(layers) * Count(heads) * (Count(keyDim) + Count(valueDim))
-        return (try value(row * Count(n) * Count(elementBytes)), try value(row * (Count(n) + 1)))
+        let shared = kvHeads ?? heads
+        guard shared >= 1, shared <= heads, heads % shared == 0 else {
+            throw .argument(name: "kvHeads", expected: "a divisor of the \(heads) heads", got: "\(shared)")
+        }
+        let width = Count(keyDim) + Count(valueDim)
+        let row = Count(layers) * Count(shared) * width
+        let reads = Count(layers) * Count(heads) * width
+        return (try value(row * Count(n) * Count(elementBytes)), try value(reads * (Count(n) + 1)))
     }
 
-    /// The smallest context n at which the KV cache holds more than the retention state:
-    /// L·n·h·(d_k + d_v) > L·h·d_k·d_v, i.e. n > d_k·d_v/(d_k + d_v) — independent of L, h and
-    /// the element size.
+    /// The smallest context n at which the KV cache holds more than the retention state, for a
+    /// state of `stateElements` and a cache of `cacheElementsPerToken` per token (both per layer,
+    /// or both for all layers): n > state/row. For a RetNet and a Transformer whose value widths
+    /// differ (the paper's: d_v = 2E/h against E/h), state = h·d_k·d_v and row = h_kv·(d_k + d_v,T).
+    public static func breakEvenContext(stateElements: Int, cacheElementsPerToken: Int) throws(TransformerError) -> Int {
+        try checkSizes(1, 1, stateElements, cacheElementsPerToken, 1)
+        return stateElements / cacheElementsPerToken + 1
+    }
+
+    /// `breakEvenContext(stateElements:cacheElementsPerToken:)` for two models of one shape (the
+    /// matched Transformer): L·n·h·(d_k + d_v) > L·h·d_k·d_v, i.e. n > d_k·d_v/(d_k + d_v) —
+    /// independent of L, h and the element size.
     public static func breakEvenContext(keyDim: Int, valueDim: Int) throws(TransformerError) -> Int {
         try checkSizes(1, 1, keyDim, valueDim, 1)
-        return try value(Count(keyDim) * Count(valueDim)) / (keyDim + valueDim) + 1
+        return try breakEvenContext(stateElements: try value(Count(keyDim) * Count(valueDim)), cacheElementsPerToken: keyDim + valueDim)
     }
 
-    private init(state: Int, stateRead: Int, mixing: Int, layers: Int, perLayerWeights: Count, perLayerMultiplyAdds: Count,
+    private init(state: Int, stateRead: Int, stateWritten: Int, mixing: Int, layers: Int, perLayerWeights: Count, perLayerMultiplyAdds: Count,
                  embed: Count, finalNorm: Count, vocabulary: Count, batch: Int, elementBytes: Int) throws(TransformerError)
     {
         let s = Count(elementBytes)
         let weights = (Count(layers) * perLayerWeights + finalNorm + vocabulary * embed + Count(batch) * embed) * s
         stateBytes = state
         stateBytesRead = stateRead
+        stateBytesWritten = stateWritten
         weightBytesRead = try Self.value(weights)
         weightMultiplyAdds = try Self.value(Count(layers) * perLayerMultiplyAdds + vocabulary * embed)
         mixingMultiplyAdds = mixing
         self.batch = batch
         // The derived totals (`bytesReadPerStep`, `multiplyAddsPerToken`) must fit too.
-        _ = try Self.value(Count(weightBytesRead) + Count(batch) * Count(stateRead) + Count(weightMultiplyAdds) + Count(mixing))
+        _ = try Self.value(Count(weightBytesRead) + Count(batch) * (Count(stateRead) + Count(stateWritten))
+                           + Count(weightMultiplyAdds) + Count(mixing))
     }
 
     private static func value(_ count: Count) throws(TransformerError) -> Int {

@@ -2,10 +2,13 @@ import RetNetModel
 import Transformer
 
 /// Decoding as a memory-bound machine runs it: a step of B sequences reads every weight once and
-/// each sequence's state (the RetNet's) or KV cache (the Transformer's) once, and lasts as long
-/// as reading those bytes takes at the memory's bandwidth; between steps, memory holds the same
-/// bytes. Multiply–adds are ignored: at batch 1 a step does about one per element read, far below
-/// what any CPU or GPU does per element it can read (this is what makes decoding memory-bound).
+/// each sequence's state (the RetNet's) or KV cache (the Transformer's) once, writes back what
+/// changed — all of the RetNet's state, one row of the Transformer's cache — and lasts as long as
+/// moving those bytes takes at the memory's bandwidth; between steps, memory holds W + B·state.
+/// So the two ratios differ: memory held is (W + B·cache)/(W + B·state), time is
+/// (W + B·(cache + row))/(W + 2B·state). Multiply–adds are ignored: at batch 1 a step does about
+/// one per element read, far below what any CPU or GPU does per element it can read (this is what
+/// makes decoding memory-bound).
 ///
 /// One configuration at one context n; `DecodingCost` supplies the counts.
 public struct MemoryBoundDecoding: Sendable, Equatable {
@@ -21,9 +24,12 @@ public struct MemoryBoundDecoding: Sendable, Equatable {
     public let retentionStateBytes: Double
     /// Bytes of one sequence's KV cache at the context n.
     public let kvCacheBytes: Double
+    /// Bytes a step appends to one sequence's KV cache (its new key and value row).
+    public let kvRowBytes: Double
 
-    public init(weightBytes: Double, retentionStateBytes: Double, kvCacheBytes: Double) {
-        (self.weightBytes, self.retentionStateBytes, self.kvCacheBytes) = (weightBytes, retentionStateBytes, kvCacheBytes)
+    public init(weightBytes: Double, retentionStateBytes: Double, kvCacheBytes: Double, kvRowBytes: Double = 0) {
+        (self.weightBytes, self.retentionStateBytes, self.kvCacheBytes, self.kvRowBytes)
+            = (weightBytes, retentionStateBytes, kvCacheBytes, kvRowBytes)
     }
 
     /// The counts of `retnet` and the Transformer matching it (`TransformerConfig(matching:)`)
@@ -35,16 +41,16 @@ public struct MemoryBoundDecoding: Sendable, Equatable {
         let r = try DecodingCost.retnet(retnet, context: n, batch: 1, elementBytes: elementBytes)
         let t = try DecodingCost.transformer(TransformerConfig(matching: retnet), context: n, batch: 1, elementBytes: elementBytes)
         self.init(weightBytes: Double(r.weightBytesRead), retentionStateBytes: Double(r.stateBytes),
-                  kvCacheBytes: Double(t.stateBytes))
+                  kvCacheBytes: Double(t.stateBytes), kvRowBytes: Double(t.stateBytesWritten))
     }
 
     /// The paper's 6.7B models at context n in fp16: 6.7·10⁹ weights of 2 bytes, and the state
-    /// and cache of `DecodingCost.paper6_7B(context:)`.
-    public static func paper6_7B(context n: Int) throws(TransformerError) -> MemoryBoundDecoding {
-        let mixing = try DecodingCost.paper6_7B(context: n)
+    /// and cache of `DecodingCost.paper6_7B(context:kvHeads:)` (the paper's Transformer: V = E).
+    public static func paper6_7B(context n: Int, kvHeads: Int? = nil) throws(TransformerError) -> MemoryBoundDecoding {
+        let mixing = try DecodingCost.paper6_7B(context: n, kvHeads: kvHeads)
         return MemoryBoundDecoding(weightBytes: Double(paper6_7BParameters * DecodingCost.paper6_7B.elementBytes),
                                    retentionStateBytes: Double(mixing.retentionStateBytes),
-                                   kvCacheBytes: Double(mixing.kvCacheBytes))
+                                   kvCacheBytes: Double(mixing.kvCacheBytes), kvRowBytes: Double(mixing.kvRowBytes))
     }
 
     /// The paper's count of the 6.7B model's weights.
@@ -60,10 +66,20 @@ public struct MemoryBoundDecoding: Sendable, Equatable {
         weightBytes + Double(batch) * stateBytes(model)
     }
 
-    /// Seconds a step of B tokens takes at `bandwidth` bytes per second — also the latency of
-    /// each of its tokens.
+    /// Bytes one sequence's step writes back: the RetNet's whole state, the Transformer's one row.
+    public func writtenBytes(_ model: Model) -> Double {
+        model == .retnet ? retentionStateBytes : kvRowBytes
+    }
+
+    /// Bytes a step of B moves, read and written: W + B·(state + written).
+    public func bytesMoved(_ model: Model, batch: Int) -> Double {
+        bytes(model, batch: batch) + Double(batch) * writtenBytes(model)
+    }
+
+    /// Seconds a step of B tokens takes at `bandwidth` bytes per second, moving its bytes — also
+    /// the latency of each of its tokens.
     public func secondsPerStep(_ model: Model, batch: Int, bandwidth: Double) -> Double {
-        bytes(model, batch: batch) / bandwidth
+        bytesMoved(model, batch: batch) / bandwidth
     }
 
     /// Tokens per second of a batch of B at `bandwidth`: B tokens per step.
@@ -71,23 +87,43 @@ public struct MemoryBoundDecoding: Sendable, Equatable {
         Double(batch) / secondsPerStep(model, batch: batch, bandwidth: bandwidth)
     }
 
-    /// The Transformer's bytes over the RetNet's at batch B, (W + B·cache)/(W + B·state): at once
-    /// its memory, its latency and the inverse of its throughput relative to the RetNet's.
+    /// The Transformer's memory over the RetNet's at batch B, (W + B·cache)/(W + B·state).
     public func ratio(batch: Int) -> Double {
         bytes(.transformer, batch: batch) / bytes(.retnet, batch: batch)
     }
 
-    /// The ratio's limit as B grows: cache/state.
+    /// The Transformer's bytes moved per step over the RetNet's at batch B,
+    /// (W + B·(cache + row))/(W + 2B·state): its latency, and the inverse of its throughput,
+    /// relative to the RetNet's.
+    public func timeRatio(batch: Int) -> Double {
+        bytesMoved(.transformer, batch: batch) / bytesMoved(.retnet, batch: batch)
+    }
+
+    /// The memory ratio's limit as B grows: cache/state.
     public var limitRatio: Double { kvCacheBytes / retentionStateBytes }
+
+    /// The time ratio's limit as B grows: (cache + row)/(2·state), half the memory ratio's.
+    public var limitTimeRatio: Double { (kvCacheBytes + kvRowBytes) / (2 * retentionStateBytes) }
 
     /// The smallest batch at which `ratio(batch:)` reaches r, or nil when no batch does (r at
     /// or beyond `limitRatio`, which it only approaches). Solved from W + B·c = r·(W + B·s):
     /// B = (r − 1)·W / (c − r·s), rounded up.
     public func batchReaching(_ r: Double) -> Int? {
-        guard r > 1 else { return 1 }
-        let denominator = kvCacheBytes - r * retentionStateBytes
+        Self.batch(reaching: r, weights: weightBytes, transformer: kvCacheBytes, retnet: retentionStateBytes)
+    }
+
+    /// The smallest batch at which `timeRatio(batch:)` reaches r, or nil when no batch does:
+    /// B = (r − 1)·W / (c + row − 2r·s), rounded up.
+    public func batchReachingTime(_ r: Double) -> Int? {
+        Self.batch(reaching: r, weights: weightBytes, transformer: kvCacheBytes + kvRowBytes, retnet: 2 * retentionStateBytes)
+    }
+
+    /// The smallest B with (W + B·t)/(W + B·r) ≥ ratio, or nil when none.
+    private static func batch(reaching ratio: Double, weights: Double, transformer: Double, retnet: Double) -> Int? {
+        guard ratio > 1 else { return 1 }
+        let denominator = transformer - ratio * retnet
         guard denominator > 0 else { return nil }
-        return max(1, Int(((r - 1) * weightBytes / denominator).rounded(.up)))
+        return max(1, Int(((ratio - 1) * weights / denominator).rounded(.up)))
     }
 
     /// The largest batch whose bytes fit in `memory` bytes (0 when not even the weights and one

@@ -8,8 +8,9 @@ import Tracing
 /// columns of V (the retention form then records itself in the same group, reading them); the
 /// heads side by side, the per-head norm, swish(X W_G), the gate product and the output.
 ///
-/// Symbols are the paper's: (·)ᵢ is head i's columns, Θ the rotation (Θ̄ for K, whose conjugate
-/// the paper writes), and weights are named as the paper names them, though stored [out, in].
+/// Symbols are the paper's: (·)ᵢ is head i's columns, rot(·) the rotation by nθ that the code
+/// applies to Q and K alike (the paper's ⊙ Θ and ⊙ Θ̄, chapter 03), and weights are named as the
+/// paper names them, though stored [out, in].
 struct LayerTrace<E: RealScalar> {
     let trace: Tracer<E>
     let q: TraceNodeID, k: TraceNodeID, v: TraceNodeID, g: TraceNodeID
@@ -43,8 +44,8 @@ struct LayerTrace<E: RealScalar> {
         let index = Notation.sub(i)
         trace.enterGroup("head \(i) · γ\(index) = \(gamma)")
         trace.leaf("γ" + index, role: .parameter, value: Matrix(rows: 1, columns: 1, entries: [gamma]))
-        trace.record(.rotation, "Q", "(X W_Q)\(index) ⊙ Θ", inputs: [q, theta], value: qi)
-        trace.record(.rotation, "K", "(X W_K / √d_k)\(index) ⊙ Θ̄", inputs: [k, theta], value: ki)
+        trace.record(.rotation, "Q", "rot((X W_Q)\(index))", inputs: [q, theta], value: qi)
+        trace.record(.rotation, "K", "rot((X W_K / √d_k)\(index))", inputs: [k, theta], value: ki)
         trace.record(.columnSlice, "V", "(X W_V)\(index)", inputs: [v], value: vi)
     }
 

@@ -109,9 +109,9 @@ public enum RetentionFigures {
             let xwqID = trace.record(.projection, "X W_Q", inputs: [xID, wQID], value: xwq)
             let xwkID = trace.record(.projection, "X W_K", inputs: [xID, wKID], value: xwk)
             let q = try PairRotation.rotate(xwq, theta: theta)
-            trace.record(.rotation, "Q", "(X W_Q) ⊙ Θ", inputs: [xwqID, thetaID], value: q)
+            trace.record(.rotation, "Q", "rot(X W_Q)", inputs: [xwqID, thetaID], value: q)
             let k = try PairRotation.rotate(xwk, theta: theta)
-            trace.record(.rotation, "K", "(X W_K) ⊙ Θ̄", inputs: [xwkID, thetaID], value: k)
+            trace.record(.rotation, "K", "rot(X W_K)", inputs: [xwkID, thetaID], value: k)
             let v = x * wV
             trace.record(.projection, "V", "X W_V", inputs: [xID, wVID], value: v)
             outputs = try ParallelRetention.outputs(q: q, k: k, v: v, decay: Decay(example.gamma), trace: trace)
@@ -159,7 +159,7 @@ public enum RetentionFigures {
         return Figure(name: "recurrent", trace: trace.trace, outputs: outputs,
                       graph: drawing.graph(of: trace.trace, name: "recurrent",
                                            caption: "Recurrent retention (Eq. 6), \(example.sizes)\n"
-                                               + "Qₙ = xₙ W_Q ⊙ Θₙ,   Kₙ = xₙ W_K ⊙ Θ̄ₙ,   Vₙ = xₙ W_V"))
+                                               + "Qₙ = rot(xₙ W_Q),   Kₙ = rot(xₙ W_K) (both by nθ),   Vₙ = xₙ W_V"))
     }
 
     /// The chunkwise form (Eq. 7) with chunk size B: Q, K, V computed for the whole sequence,
@@ -178,9 +178,9 @@ public enum RetentionFigures {
         let outputs: Matrix<Double>
         do {
             let q = try PairRotation.rotate(x * wQ, theta: theta)
-            trace.record(.rotation, "Q", "(X W_Q) ⊙ Θ", inputs: [xID, wQID, thetaID], value: q)
+            trace.record(.rotation, "Q", "rot(X W_Q)", inputs: [xID, wQID, thetaID], value: q)
             let k = try PairRotation.rotate(x * wK, theta: theta)
-            trace.record(.rotation, "K", "(X W_K) ⊙ Θ̄", inputs: [xID, wKID, thetaID], value: k)
+            trace.record(.rotation, "K", "rot(X W_K)", inputs: [xID, wKID, thetaID], value: k)
             let v = x * wV
             trace.record(.projection, "V", "X W_V", inputs: [xID, wVID], value: v)
             outputs = try ChunkwiseRetention.outputs(q: q, k: k, v: v, decay: Decay(example.gamma), chunkSize: chunkSize,
@@ -208,9 +208,9 @@ public enum RetentionFigures {
         let gradients: RetentionGradients<Double>
         do {
             let q = try PairRotation.rotate(x * wQ, theta: theta)
-            trace.leaf("Q", "(X W_Q) ⊙ Θ", value: q)
+            trace.leaf("Q", "rot(X W_Q)", value: q)
             let k = try PairRotation.rotate(x * wK, theta: theta)
-            trace.leaf("K", "(X W_K) ⊙ Θ̄", value: k)
+            trace.leaf("K", "rot(X W_K)", value: k)
             let v = x * wV
             trace.leaf("V", "X W_V", value: v)
             trace.leaf("dO", "∂L/∂O", value: dO)

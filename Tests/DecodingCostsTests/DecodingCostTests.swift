@@ -91,23 +91,47 @@ struct DecodingCostTests {
         #expect(eight.bytesReadPerToken < one.bytesReadPerToken)
         #expect(eight.multiplyAddsPerToken == one.multiplyAddsPerToken)
         #expect(eight.bytesReadPerStep == eight.weightBytesRead + 8 * eight.stateBytesRead)
+        #expect(eight.bytesMovedPerStep == eight.bytesReadPerStep + 8 * eight.stateBytesWritten)
+        // The Transformer writes one row: the cache of one token.
+        #expect(eight.stateBytesWritten == (try DecodingCost.transformer(config, context: 1, batch: 1, elementBytes: 2)).stateBytes)
+        // The RetNet writes its whole state back.
+        let retnet = try DecodingCost.retnet(tinyConfig(.torchscale), context: 10, batch: 8, elementBytes: 2)
+        #expect(retnet.stateBytesWritten == retnet.stateBytes)
     }
 
-    @Test("The paper's 6.7B configuration: 128 MiB of state, 768 KiB of cache per token, break-even at 171")
+    @Test("Grouped-query attention: the cache shrinks by h/h_kv, the multiply–adds do not; h_kv must divide h")
+    func groupedQueries() throws {
+        let full = try DecodingCost.attentionMixing(layers: 2, heads: 8, keyDim: 4, valueDim: 6, context: 10, elementBytes: 2)
+        let grouped = try DecodingCost.attentionMixing(layers: 2, heads: 8, kvHeads: 2, keyDim: 4, valueDim: 6, context: 10,
+                                                       elementBytes: 2)
+        #expect(full.bytes == 2 * 8 * 10 * (4 + 6) * 2)
+        #expect(grouped.bytes * 4 == full.bytes)
+        #expect(grouped.multiplyAdds == full.multiplyAdds)
+        for bad in [0, 3, 9] {
+            #expect(throws: TransformerError.self) {
+                try DecodingCost.attentionMixing(layers: 2, heads: 8, kvHeads: bad, keyDim: 4, valueDim: 6, context: 10, elementBytes: 2)
+            }
+        }
+    }
+
+    @Test("The paper's 6.7B RetNet against its Transformer (V = E): 128 MiB of state, 512 KiB of cache per token, break-even at 257")
     func paperScale() throws {
-        // L = 32, h = 16, d_k = 256, d_v = 512, fp16.
+        // L = 32, h = 16, d_k = 256, the RetNet's d_v = 512, the Transformer's 256, fp16.
         let at2048 = try DecodingCost.paper6_7B(context: 2048)
         #expect(at2048.retentionStateBytes == 32 * 16 * 256 * 512 * 2)  // 134 217 728 B = 128 MiB
         #expect(at2048.retentionStateBytes == 128 << 20)
-        #expect(at2048.kvCacheBytes == 2048 * 32 * 16 * (256 + 512) * 2)  // 1.5 GiB
-        #expect(at2048.kvCacheBytes == 3 << 29)
+        #expect(at2048.kvCacheBytes == 2048 * 32 * 16 * (256 + 256) * 2)  // 1 GiB
+        #expect(at2048.kvCacheBytes == 1 << 30)
+        #expect(at2048.kvRowBytes == 512 << 10)
         #expect(at2048.retentionMultiplyAdds == 32 * 16 * 3 * 256 * 512)
-        #expect(at2048.attentionMultiplyAdds == 32 * 16 * (256 + 512) * 2049)
-        // 256·512/768 = 170.7: 170 tokens of cache are 133 693 440 B, 171 are 134 479 872 B.
-        #expect(at2048.breakEvenContext == 171)
-        #expect(try DecodingCost.paper6_7B(context: 170).kvCacheBytes < at2048.retentionStateBytes)
-        #expect(try DecodingCost.paper6_7B(context: 171).kvCacheBytes > at2048.retentionStateBytes)
-        #expect(try DecodingCost.paper6_7B(context: 8192).kvCacheBytes == 6 << 30)
+        #expect(at2048.attentionMultiplyAdds == 32 * 16 * (256 + 256) * 2049)
+        // 16·256·512/8192 = 256 exactly: at 256 tokens the cache equals the state, so 257 is the first beyond it.
+        #expect(at2048.breakEvenContext == 257)
+        #expect(try DecodingCost.paper6_7B(context: 256).kvCacheBytes == at2048.retentionStateBytes)
+        #expect(try DecodingCost.paper6_7B(context: 257).kvCacheBytes > at2048.retentionStateBytes)
+        #expect(try DecodingCost.paper6_7B(context: 8192).kvCacheBytes == 4 << 30)
+        #expect(try DecodingCost.paper6_7B(context: 0, kvHeads: 4).breakEvenContext == 1_025)
+        #expect(try DecodingCost.breakEvenContext(stateElements: 100, cacheElementsPerToken: 7) == 15)
     }
 
     @Test("Bad sizes are typed errors, absurd ones too")

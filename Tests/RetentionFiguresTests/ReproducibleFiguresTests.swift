@@ -21,7 +21,7 @@ import Testing
             outputs.append(files)
         }
         #expect(outputs[0].keys.sorted() == outputs[1].keys.sorted())
-        #expect(outputs[0].count == 18, "expected 6 graphs × SVG and PNG and 6 plots (SVG), got \(outputs[0].keys.sorted())")
+        #expect(outputs[0].count == 19, "expected 6 graphs × SVG and PNG and 7 plots (SVG), got \(outputs[0].keys.sorted())")
         for (name, bytes) in outputs[0] {
             #expect(outputs[1][name] == bytes, "\(name) differs between two runs")
         }

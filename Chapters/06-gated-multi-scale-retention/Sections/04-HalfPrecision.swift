@@ -12,7 +12,11 @@ extension Chapter06 {
             If the norm undoes them, what are the normalisations for? The paper adds them for numerical
             stability, and the reason is range. Unnormalised, an output row sums up to 1/(1 − γ) value
             rows weighted by scores: it grows with the head's memory. With D̃ and R̃ the weights of a row
-            sum to at most 1 in size, so an output stays within the range of the values. In half
+            sum to at most 1 in size; when they share a sign — queries and keys pointing the same way,
+            as below — an output then stays within the range of the values. (With mixed signs it
+            need not: weights +5 and −4.5 sum to 0.5, which R̃ leaves alone, and against values +1
+            and −1 give 9.5. Only a normaliser of Σ|R|, as torchscale's chunkwise inner scale uses,
+            would bound that.) In half
             precision (largest finite value 65,504) that is the difference between a number and ∞.
             Take one head with γ = 1 − 2⁻⁷ (memory 128) over 256 tokens whose queries and keys point the
             same way (scores ≈ 36) and values ≈ 31, in Float16. Its unit roundoff is u = 2⁻¹¹ ≈ 4.9e-4;

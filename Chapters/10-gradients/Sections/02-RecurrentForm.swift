@@ -26,9 +26,9 @@ extension Chapter10 {
         nb.prose("""
             dQ needs S_n, which runs forwards; dK and dV need G_n, which runs backwards; so
             `RecurrentRetention.backward` makes two passes and holds two d×d_v matrices whatever n.
-            Unrolled, G_n = Σ_{m≥n} γ^{m−n} Q_mᵀ dO_m, which is the parallel form's dAᵀ Q read
-            column by column: the two must agree to rounding, 1e-12 relative (both Double, sums of
-            the same products in a different order).
+            Unrolled, G_n = Σ_{m≥n} γ^{m−n} Q_mᵀ dO_m, so dK_n = V_n G_nᵀ = Σ_{m≥n} γ^{m−n} (dO_m·V_n) Q_m
+            — row n of the parallel form's dPᵀ Q: the two must agree to rounding, 1e-12 relative
+            (both Double, sums of the same products in a different order).
             """)
         let (q, k, v, w, decay, parallel) = (example.q, example.k, example.v, example.w, example.decay, example.parallel)
         let recurrent = try RecurrentRetention.backward(q: q, k: k, v: v, decay: decay, outputGradient: w)

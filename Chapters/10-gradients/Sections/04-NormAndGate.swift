@@ -60,14 +60,15 @@ extension Chapter10 {
                  tolerance: .relative(1e-6))
         nb.prose("""
             Then the score normalisations of chapter 06. torchscale multiplies each head's rows by
-            factors computed from Q, K and V (the paper's D̃ and R̃) and detaches them: autograd treats
+            factors computed from Q, K and γ (the paper's D̃ and R̃; V enters only torchscale's chunkwise
+            factors) and detaches them: autograd treats
             them as constants. `MultiScaleRetentionLayer.backward` does the same. At ε = 0 that changes
             nothing — the per-head norm removes any positive factor on a row, so L does not depend on
             the factors at all and the gradient with them held constant is the true gradient of the
             scaled layer. At ε > 0 the norm no longer removes them, and the gradient with detached
             factors is not the derivative of the function computed. The true derivative here is the
             central difference of the layer with the factors recomputed at every step. (D̃ depends on
-            γ alone, and R̃ = 1/max(|Σ_m R_nm|, 1) depends on Q and K only where a row's score sum
+            γ alone, and R̃'s row factor 1/max(|Σ_m R_nm|, 1) depends on Q and K only where a row's score sum
             exceeds 1; this layer's W_Q and W_K are 8× their initial scale so that it does — at the
             initial scale every factor is a constant and there is nothing to detach.)
             """)

@@ -90,7 +90,11 @@ extension Chapter10 {
         nb.prose("""
             Every backward pass above is explicit and checked: each form by central differences and
             by the others, the layer's non-linear pieces by differences with a stated step, and the
-            whole model by torch autograd. Training needs nothing more than these.
+            whole model by torch autograd. (Only exact retention's forms are compared with each
+            other: torchscale's three modes are three different functions at ε > 0, chapter 06, so
+            their gradients cannot agree — which is why chapter 11 trains exact retention.) Training
+            needs a few more backward passes around these — the loss, the FFN, the block norms, the
+            embedding — and its Transformer baseline needs softmax attention's: the next two sections.
             """)
     }
 }

@@ -22,12 +22,15 @@ extension Chapter11 {
             kernels, the whole batch's rows in each product, and the same bits on any number of
             threads. Both compute in Float, summing in different orders with different exponentials,
             so they agree up to rounding; FastTrainingTests checks `FastGradients` tensor by tensor
-            against the Double reference. The bound there, on each tensor's norm-wise relative error
-            ‖g − g_exact‖/‖g_exact‖, is ε = (10 (2L + 2) √K + T) u: K the longest sum (here
-            2E + 2V = 96), whose rounding errors add as a random walk, √K u; 2L + 2 passes through
-            a block, the embedding and the head, each about ten stages that round; T u for γᵀ;
+            against the Double reference. The tolerance there, on each tensor's norm-wise relative
+            error ‖g − g_exact‖/‖g_exact‖, is an error estimate, not a proven bound:
+            ε = (10 (2L + 2) √K + T) u, with K the longest sum (here 2E + 2V = 96), whose rounding
+            errors add as a random walk, √K u; 2L + 2 passes — forward and backward through the L
+            blocks, plus the embedding and the head — each about ten stages that round; T u for γᵀ;
             u = 2⁻²⁴. Two Float results within ε of the exact one are within 2ε of each other.
-            Compare them on the first batch of the run above, with the trained model:
+            Compare them on the first batch of the run above, with the trained model (and the
+            kernels on 1 thread against 2: the one-thread result is the test that threads do not
+            change the bits):
             """)
         let firstBatch = try BatchSampler(tokens: corpus.train, context: settings.context, batchSize: settings.batchSize, seed: seed).batch(0)
         let slow = try source.lossAndGradients(trainer.model, sequences: firstBatch)

@@ -17,9 +17,11 @@ extension Chapter11 {
         nb.prose("""
             Sampling reads the prompt chunkwise and decodes recurrently, one character at a time from
             the state (chapters 04 and 07), at temperature 0.8, on the kernels of chapter 08. Before
-            training, every character is about as likely as any other; after a few hundred steps on
-            a model of a few thousand weights, the text has words of plausible length, spaces and line
-            breaks, capitalised names before colons — Shakespeare's shape, if not yet his words.
+            training, the hot random logits make some characters far likelier than others, in no
+            useful order; after a few hundred steps on a model of a few thousand weights, still short
+            of the bigram table, the text has more spaces and line breaks and character pairs that
+            occur in English — not yet words. The full run's samples, at the end, are the model that
+            has learned.
             """)
         nb.say("before training:", try Self.sample(initial, tokenizer, prompt: "ROMEO:", count: 160, seed: seed), "",
                "after \(iterations) steps (the reloaded checkpoint):",
