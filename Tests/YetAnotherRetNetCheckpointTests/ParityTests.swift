@@ -1,4 +1,5 @@
 import Foundation
+import Layers
 import Matrices
 import MultiScaleRetention
 import RetNetModel
@@ -90,5 +91,33 @@ enum RetentionFormName: String, CaseIterable {
         case .recurrent: .recurrent
         case .chunkwise: .chunkwise(chunkSize: chunkSize)
         }
+    }
+}
+
+@Suite struct YetAnotherRetNetLayoutConfig {
+    @Test("biases and final_norm round-trip through JSON; a configuration without them encodes as before")
+    func roundTrip() throws {
+        let model = try YetAnotherRetNetCheckpoint(directory: YetAnotherRetNetFixtures.directory("one-head-one-layer")).config
+        let json = try model.json()
+        #expect(json.contains("\"biases\" : true") && json.contains("\"final_norm\" : false"), "\(json)")
+        #expect(try JSONDecoder().decode(RetNetConfig.self, from: Data(json.utf8)) == model)
+        var plain = model
+        (plain.biases, plain.finalNorm) = (false, true)
+        let plainJSON = try plain.json()
+        #expect(!plainJSON.contains("biases") && !plainJSON.contains("final_norm"), "\(plainJSON)")
+        #expect(try JSONDecoder().decode(RetNetConfig.self, from: Data(plainJSON.utf8)) == plain)
+    }
+
+    @Test("a random model of yet-another-retnet's layout has every bias, and its forms agree")
+    func randomLayout() throws {
+        let config = RetNetConfig(variant: .paper, embedDim: 16, valueEmbedDim: 16, retentionHeads: 2, ffnEmbedDim: 24, layers: 2,
+                                  vocabSize: 20, activationFn: .swish, decaySchedule: .linspace, biases: true, finalNorm: false)
+        let model = try RetNet<Double>.random(config: config, seed: 3, normNoise: 0.1)
+        #expect(model.outputBias?.count == 20 && model.blocks.allSatisfy { $0.retention.biases != nil && $0.ffnBiases != nil })
+        let tokens = [3, 1, 4, 1, 5, 9, 2, 6]
+        let parallel = try model.logits(tokens)
+        // Double, exact retention in every form: ~1e-16 per operation over two blocks (as chapter 07's 1e-10).
+        expectClose(try model.logits(tokens, form: .recurrent), parallel, relative: 1e-10, "recurrent")
+        expectClose(try model.logits(tokens, form: .chunkwise(chunkSize: 3)), parallel, relative: 1e-10, "chunkwise")
     }
 }
