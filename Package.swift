@@ -16,6 +16,7 @@
 //                     Measuring                                  (rounding bounds, the FMA peak, timing, the machine)
 //   generation        Generation                                 (one sampling loop over the four decoders, a sliding window optional)
 //   interop           SafeTensors → TorchscaleCheckpoint          (torchscale 0.3.0 checkpoints)
+//                     SafeTensors → YetAnotherRetNetCheckpoint    (yet-another-retnet 0.5.1's, the paper's variant)
 //   training          Training                                   (tiny Shakespeare, AdamW, checkpoints that resume)
 //   figures           Graphs → GraphvizRendering, Plots, RetentionFigures
 //   the book          Notebook → ChapterSupport → chapterNN       (sources and pages in Chapters/NN-slug/)
@@ -69,6 +70,7 @@ let package = Package(
         .library(name: "Generation", targets: ["Generation"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "TorchscaleCheckpoint", targets: ["TorchscaleCheckpoint"]),
+        .library(name: "YetAnotherRetNetCheckpoint", targets: ["YetAnotherRetNetCheckpoint"]),
         .library(name: "Training", targets: ["Training"]),
         // The commands.
         .executable(name: "retnet", targets: ["retnet"]),
@@ -178,6 +180,12 @@ let package = Package(
         .target(name: "SafeTensors"),
         // Loading torchscale 0.3.0 RetNetDecoder checkpoints (config.json + model.safetensors).
         .target(name: "TorchscaleCheckpoint", dependencies: ["Matrices", "Layers", "MultiScaleRetention", "RetNetModel", "SafeTensors"]),
+        // Loading yet-another-retnet 0.5.1 RetNet checkpoints (its keyword arguments + state dict): the paper's
+        // variant from an independent implementation, with biases and no final norm.
+        .target(
+            name: "YetAnotherRetNetCheckpoint",
+            dependencies: ["Matrices", "Diagonalisation", "Layers", "MultiScaleRetention", "RetNetModel", "SafeTensors"]
+        ),
 
         // MARK: Training (chapter 11)
 
@@ -221,7 +229,8 @@ let package = Package(
         chapter("04", "04-the-recurrent-form", uses: ["Diagonalisation", "Retention"]),
         chapter("05", "05-the-chunkwise-form", uses: ["Diagonalisation", "Retention"]),
         chapter("06", "06-gated-multi-scale-retention", uses: ["Retention", "Layers", "MultiScaleRetention"]),
-        chapter("07", "07-the-retnet", uses: ["Retention", "Layers", "MultiScaleRetention", "RetNetModel", "TorchscaleCheckpoint", "Generation"]),
+        chapter("07", "07-the-retnet", uses: ["Retention", "Layers", "MultiScaleRetention", "RetNetModel", "TorchscaleCheckpoint",
+                                              "YetAnotherRetNetCheckpoint", "Generation"]),
         chapter("08", "08-simd-kernels", uses: ["Retention", "Kernels", "FastRetention", "Measuring"], alsoExcluding: ["benchmarks"]),
         chapter("09", "09-what-inference-costs", uses: ["Retention", "MultiScaleRetention", "RetNetModel", "Transformer", "DecodingCosts",
                                                         "FastRetNet", "FastTransformer", "Measuring", "Plots"]),
@@ -304,6 +313,11 @@ let package = Package(
         .testTarget(
             name: "TorchscaleCheckpointTests",
             dependencies: ["TorchscaleCheckpoint", "Layers", "MultiScaleRetention", "SafeTensors", "Matrices", "TestSupport"]
+        ),
+        .testTarget(
+            name: "YetAnotherRetNetCheckpointTests",
+            dependencies: ["YetAnotherRetNetCheckpoint", "RetNetModel", "FastRetNet", "FastTraining", "Layers", "MultiScaleRetention",
+                           "Matrices", "TestSupport"]
         ),
         .testTarget(
             name: "TrainingTests",

@@ -34,6 +34,10 @@ struct Chapter07: ParsableCommand {
     var checkpoint = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Tests/Fixtures/torchscale/two-heads-swish-wide-values").path
 
+    @Option(help: "A yet-another-retnet checkpoint directory (config.json, model.safetensors, and its logits.json).")
+    var paperCheckpoint = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Tests/Fixtures/yet-another-retnet/four-heads-three-layers").path
+
     @OptionGroup var page: PageOptions
 
     static let alphabet = Array("abcdefghijklmnopqrstuvwxyz")
@@ -325,11 +329,7 @@ struct Chapter07: ParsableCommand {
             nb.check("our exact \(mode.0) = our exact parallel on the checkpoint (Float)", logits, exact[0],
                      tolerance: .absolute(1e-5))
         }
-        nb.prose("""
-            The whole model runs in every form with the same logits, in both variants, and a prompt can be
-            read in chunks and continued token by token — and the torchscale variant reproduces the
-            official code on its own weights. What remains is speed: chapter 08 makes these forms fast.
-            """)
+        try againstYetAnotherRetNet(nb)
     }
 }
 

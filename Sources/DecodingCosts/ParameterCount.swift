@@ -22,9 +22,11 @@ extension Transformer {
 extension RetNet {
     /// Every stored weight: embeddings, each block's norms, W_Q, W_K, W_V, W_G, W_O, the per-head
     /// norm's weights (GroupNorm; torchscale's RMSNorm has none) and FFN, the final norm and the
-    /// output projection.
+    /// output projection; with `config.biases` every bias too, and without `config.finalNorm` no
+    /// final norm.
     public var parameterCount: Int {
-        embedTokens.storage.count + outputProjection.storage.count + layerNorm.parameterCount
+        embedTokens.storage.count + outputProjection.storage.count + (config.finalNorm ? layerNorm.parameterCount : 0)
+            + (outputBias?.count ?? 0)
             + blocks.reduce(0) { total, block in
                 let r = block.retention
                 let headNorm: Int
@@ -34,7 +36,8 @@ extension RetNet {
                 }
                 return total + block.retentionLayerNorm.parameterCount + block.finalLayerNorm.parameterCount
                     + [r.qProj, r.kProj, r.vProj, r.gProj, r.outProj].reduce(0) { $0 + $1.storage.count } + headNorm
-                    + block.ffn.parameterCount
+                    + block.ffn.parameterCount + (block.ffnBiases.map { $0.fc1.count + $0.fc2.count } ?? 0)
+                    + (r.biases.map { $0.q.count + $0.k.count + $0.v.count + $0.g.count + $0.out.count } ?? 0)
             }
     }
 }

@@ -40,9 +40,11 @@ public struct FastRetNet: Sendable {
     let stateShapes: [(heads: Int, keyDimension: Int, valueDimension: Int)]
 
     /// The model laid out for the kernels, run on `threads` threads; throws `.argument` for a
-    /// thread count outside 1...`ThreadCount.maximum`.
+    /// thread count outside 1...`ThreadCount.maximum`, `.config` naming `biases` or `final_norm`
+    /// for yet-another-retnet's layout (the kernels have neither).
     public init(_ model: RetNet<Float>, threads: Int = 1) throws(RetNetError) {
         if let expected = ThreadCount.expectation(unmetBy: threads) { throw .argument(name: "threads", expected: expected, got: "\(threads)") }
+        try model.requirePlainLayout(for: "FastRetNet")
         config = model.config
         self.threads = threads
         embedTokens = model.embedTokens.storage

@@ -40,11 +40,13 @@ public struct FastGradients: Sendable {
     /// the sequences, up to Float rounding.
     ///
     /// Throws `.argument` for no sequence, sequences of fewer than 2 tokens or of different
-    /// lengths, `.token` for an id outside the vocabulary.
+    /// lengths, `.token` for an id outside the vocabulary, `.config` naming `biases` or
+    /// `final_norm` for yet-another-retnet's layout.
     public func lossAndGradients(_ model: RetNet<Float>, sequences: [[Int]]) throws(RetNetError)
         -> (loss: Float, gradients: RetNetGradients<Float>)
     {
-        try pass.lossAndGradients(model, sequences: sequences)
+        try model.requirePlainLayout(for: "FastGradients")
+        return try pass.lossAndGradients(model, sequences: sequences)
     }
 
     /// The same loss and gradients, the time of each phase (embedding, norms, projections, heads,
@@ -58,6 +60,7 @@ public struct FastGradients: Sendable {
     /// The mean next-token loss alone (the forward pass): the same number `lossAndGradients`
     /// returns, for evaluations. Throws as it does.
     public func loss(_ model: RetNet<Float>, sequences: [[Int]]) throws(RetNetError) -> Float {
-        try pass.loss(model, sequences: sequences)
+        try model.requirePlainLayout(for: "FastGradients")
+        return try pass.loss(model, sequences: sequences)
     }
 }

@@ -7,7 +7,8 @@ import Tracing
 ///     torchscale:  GLU(X) = (act(X W_fc1ᵀ) ⊙ X W_gateᵀ) W_fc2ᵀ    (fc2(act(fc1 x) ⊙ gate x))
 ///
 /// W₁ = `ffn.fc1.weight` [F, E], `ffn.gate.weight` [F, E], W₂ = `ffn.fc2.weight` [E, F], all
-/// [out, in] and without biases (torchscale's GLU has none; the paper writes none).
+/// [out, in] and without biases (torchscale's GLU has none; the paper writes none) unless the
+/// caller passes `FeedForwardBiases` (yet-another-retnet's).
 public enum FeedForward<E: RealScalar>: Sendable, Equatable {
     case plain(fc1: Matrix<E>, fc2: Matrix<E>, activation: Activation)
     case glu(fc1: Matrix<E>, gate: Matrix<E>, fc2: Matrix<E>, activation: Activation)
@@ -17,12 +18,14 @@ public enum FeedForward<E: RealScalar>: Sendable, Equatable {
     /// With a `trace`, records the steps in a group named by the formula, with torchscale's names
     /// for the GLU's linear maps (fc1, gate, fc2) and the paper's for the plain FFN (W₁, W₂), the
     /// weights in the paper's orientation as parameters, and x found by content (see `Tracer`).
-    public func callAsFunction(_ x: Matrix<E>, trace: Tracer<E>? = nil) -> Matrix<E> {
+    /// With `biases`, b₁ is added before the activation and b₂ to the output (shapes are the
+    /// caller's to check: `FeedForwardBiases.validate`).
+    public func callAsFunction(_ x: Matrix<E>, biases: FeedForwardBiases<E>? = nil, trace: Tracer<E>? = nil) -> Matrix<E> {
         switch self {
         case .plain(let fc1, let fc2, let activation):
-            let hidden = x.applyingLinear(fc1)
+            let hidden = x.applyingLinear(fc1, bias: biases?.fc1)
             let activated = activation(hidden)
-            let out = activated.applyingLinear(fc2)
+            let out = activated.applyingLinear(fc2, bias: biases?.fc2)
             if let trace {
                 let act = activation.rawValue
                 let xID = trace.node(for: x, symbol: "x")
@@ -36,11 +39,11 @@ public enum FeedForward<E: RealScalar>: Sendable, Equatable {
             }
             return out
         case .glu(let fc1, let gate, let fc2, let activation):
-            let hidden = x.applyingLinear(fc1)
+            let hidden = x.applyingLinear(fc1, bias: biases?.fc1)
             let activated = activation(hidden)
             let gated = x.applyingLinear(gate)
             let product = activated.hadamard(gated)
-            let out = product.applyingLinear(fc2)
+            let out = product.applyingLinear(fc2, bias: biases?.fc2)
             if let trace {
                 let act = activation.rawValue
                 let xID = trace.node(for: x, symbol: "x")

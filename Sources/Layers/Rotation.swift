@@ -50,6 +50,16 @@ public struct Rotation: Sendable, Equatable {
         precision = .float32
     }
 
+    /// The rotation with angles θ_j given in Double — one per pair, as a checkpoint built in
+    /// float64 stores them — applied as `.double` applies its own. `angles` must not be empty.
+    public init(angles: [Double]) throws(ShapeError) {
+        guard !angles.isEmpty else {
+            throw ShapeError(argument: "angles", expected: "at least one angle (d_k ≥ 2)", got: "none")
+        }
+        self.angles = angles
+        precision = .double
+    }
+
     /// d_k, the number of columns this rotation acts on.
     public var keyDimension: Int { 2 * angles.count }
 

@@ -30,3 +30,14 @@ extension Matrix where Element: RealScalar {
         return Matrix(rows: n, columns: m, entries: out)
     }
 }
+
+extension Matrix where Element: RealScalar {
+    /// X Wᵀ + b for X (n×in), W stored [out, in] and a bias b of `out` entries added to every row
+    /// (PyTorch's `nn.Linear` with `bias=True`); X Wᵀ when `bias` is nil.
+    public func applyingLinear(_ weight: Matrix, bias: [Element]?) -> Matrix {
+        let product = applyingLinear(weight)
+        guard let bias else { return product }
+        precondition(bias.count == weight.rows, "x Wᵀ + b needs one bias per output: \(bias.count) for \(weight.rows)")
+        return Matrix(rows: product.rows, columns: product.columns) { i, o in product[i, o] + bias[o] }
+    }
+}

@@ -26,11 +26,16 @@ extension MultiScaleRetentionLayer {
     /// function `pass` computes but of the one torchscale's autograd differentiates. At ε = 0 the
     /// per-head norm is invariant to the factors, and both agree.
     ///
-    /// Throws what `pass` throws for the same input, and `.invalid` when dMSR is not n×E.
+    /// Throws what `pass` throws for the same input, `.invalid` when dMSR is not n×E, and
+    /// `.invalid` naming `biases` for a layer with biases (there are no bias gradients).
     public func backward(_ x: Matrix<E>, outputGradient dOut: Matrix<E>, form: RetentionForm = .parallel,
                          scaling: RowScaling = .exact, gradients: inout MultiScaleRetentionGradients<E>)
         throws(MultiScaleRetentionError) -> Matrix<E>
     {
+        if biases != nil {
+            throw .invalid(field: "biases", expected: "a layer without biases (the backward pass has no bias gradients)",
+                           got: "q_proj, k_proj, v_proj, g_proj and out_proj biases")
+        }
         let forward = try pass(x, form: form, scaling: scaling)
         try MultiScaleRetentionError.requireShape(dOut, "MSR output gradient", rows: x.rows, columns: embedDimension,
                                                   "n×E, the shape of the output")

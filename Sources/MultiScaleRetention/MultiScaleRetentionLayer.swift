@@ -22,7 +22,8 @@ import Tracing
 /// request, to measure what they do when ε > 0.
 ///
 /// Weights are stored as checkpoints store them, [out, in]: `qProj`, `kProj` E×E, `vProj`,
-/// `gProj` V×E, `outProj` E×V (torchscale's `q_proj.weight` … `out_proj.weight`). No biases.
+/// `gProj` V×E, `outProj` E×V (torchscale's `q_proj.weight` … `out_proj.weight`). No biases,
+/// unless `biases` holds them (yet-another-retnet's; `RetentionBiases`).
 public struct MultiScaleRetentionLayer<E: RealScalar>: Sendable, Equatable {
     /// h, the number of heads.
     public let heads: Int
@@ -37,6 +38,8 @@ public struct MultiScaleRetentionLayer<E: RealScalar>: Sendable, Equatable {
     public let rotation: Rotation
     /// The factor K is multiplied by: d_k^{−1/2} in both variants (the paper's QKᵀ/√d).
     public let keyScale: E
+    /// The five projections' biases, or nil for none (the paper's and torchscale's layers).
+    public let biases: RetentionBiases<E>?
 
     /// E, the model width (`decoder_embed_dim`).
     public var embedDimension: Int { qProj.columns }
@@ -50,7 +53,8 @@ public struct MultiScaleRetentionLayer<E: RealScalar>: Sendable, Equatable {
     /// A layer from its weights. Checks that h divides E and V, that d_k is even, every weight's
     /// shape, one γ in (0, 1] per head, the norm's width and ε ≥ 0, and the rotation's width.
     public init(heads: Int, qProj: Matrix<E>, kProj: Matrix<E>, vProj: Matrix<E>, gProj: Matrix<E>,
-                outProj: Matrix<E>, headNorm: HeadNorm<E>, gammas: [Double], rotation: Rotation, keyScale: E)
+                outProj: Matrix<E>, headNorm: HeadNorm<E>, gammas: [Double], rotation: Rotation, keyScale: E,
+                biases: RetentionBiases<E>? = nil)
         throws(MultiScaleRetentionError)
     {
         let e = qProj.columns, v = vProj.rows
@@ -85,6 +89,7 @@ public struct MultiScaleRetentionLayer<E: RealScalar>: Sendable, Equatable {
         guard keyScale > 0 && keyScale.isFinite else {
             throw .invalid(field: "keyScale", expected: "a finite factor > 0", got: "\(keyScale)")
         }
+        try biases?.validate(embedDimension: e, valueDimension: v)
         self.heads = heads
         (self.qProj, self.kProj, self.vProj, self.gProj, self.outProj) = (qProj, kProj, vProj, gProj, outProj)
         self.headNorm = headNorm
@@ -92,6 +97,7 @@ public struct MultiScaleRetentionLayer<E: RealScalar>: Sendable, Equatable {
         self.decays = decays
         self.rotation = rotation
         self.keyScale = keyScale
+        self.biases = biases
     }
 
     /// Throws unless h ≥ 1 divides E ≥ 1 and V ≥ 1 and E/h is even: the sizes a layer needs.
@@ -138,7 +144,7 @@ public struct MultiScaleRetentionLayer<E: RealScalar>: Sendable, Equatable {
     {
         try MultiScaleRetentionLayer(heads: heads, qProj: qProj, kProj: kProj, vProj: vProj, gProj: gProj,
                                      outProj: outProj, headNorm: headNorm ?? self.headNorm, gammas: gammas,
-                                     rotation: rotation, keyScale: keyScale ?? self.keyScale)
+                                     rotation: rotation, keyScale: keyScale ?? self.keyScale, biases: biases)
     }
 
     /// The layer in another precision (weights rounded; γ from the Double values).
@@ -148,7 +154,7 @@ public struct MultiScaleRetentionLayer<E: RealScalar>: Sendable, Equatable {
         try MultiScaleRetentionLayer<Other>(
             heads: heads, qProj: qProj.converted(), kProj: kProj.converted(), vProj: vProj.converted(),
             gProj: gProj.converted(), outProj: outProj.converted(), headNorm: headNorm.converted(),
-            gammas: gammas, rotation: rotation, keyScale: Other(keyScale))
+            gammas: gammas, rotation: rotation, keyScale: Other(keyScale), biases: biases?.converted())
     }
 
     /// The empty state: every head's S = 0 at position 0.
@@ -198,10 +204,10 @@ public struct MultiScaleRetentionLayer<E: RealScalar>: Sendable, Equatable {
                            got: "\(scaling) from position \(start.position)")
         }
         let n = x.rows, dk = keyDimension, dv = headDimension
-        let q = x.applyingLinear(qProj)
-        let k = keyScale * x.applyingLinear(kProj)
-        let v = x.applyingLinear(vProj)
-        let g = x.applyingLinear(gProj)
+        let q = x.applyingLinear(qProj, bias: biases?.q)
+        let k = keyScale * x.applyingLinear(kProj, bias: biases?.k)
+        let v = x.applyingLinear(vProj, bias: biases?.v)
+        let g = x.applyingLinear(gProj, bias: biases?.g)
         let traced = trace.map { LayerTrace(trace: $0, layer: self, x: x, q: q, k: k, v: v, g: g) }
 
         var outputs: [Matrix<E>] = []
@@ -248,7 +254,7 @@ public struct MultiScaleRetentionLayer<E: RealScalar>: Sendable, Equatable {
         let normalised = headNorm.apply(retention, heads: heads)
         let swish = Activation.swish(g)
         let gated = swish.hadamard(normalised)
-        let output = gated.applyingLinear(outProj)
+        let output = gated.applyingLinear(outProj, bias: biases?.out)
         traced?.finish(heads: outputs, retention: retention, norm: headNorm, normalised: normalised, swish: swish,
                        gated: gated, output: output)
         return MultiScaleRetentionPass(retention: retention, rowFactors: factors, normalised: normalised, gate: g,

@@ -32,11 +32,14 @@ extension RetNet {
     /// gradients torchscale's parallel mode computes with autograd.
     ///
     /// Throws `.argument` for fewer than two tokens, `.token` for an id outside the vocabulary,
-    /// `.layer` for what a layer rejects (a chunk size below 1).
+    /// `.layer` for what a layer rejects (a chunk size below 1), `.config` naming `biases` or
+    /// `final_norm` for a model with biases or without a final norm (yet-another-retnet's: the
+    /// backward pass covers neither).
     public func gradients(_ tokens: [Int], form: RetentionForm = .parallel, scaling: RowScaling = .exact)
         throws(RetNetError) -> (loss: E, gradients: RetNetGradients<E>)
     {
         try Self.requireTwo(tokens)
+        try requirePlainLayout(for: "the backward pass")
         let pass = try forward(tokens, form: form, scaling: scaling)
         let (loss, dLogits) = NextTokenLoss.evaluate(logits: pass.logits, tokens: tokens)
         var gradients = RetNetGradients(zeroFor: self)

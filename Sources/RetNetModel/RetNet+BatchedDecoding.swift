@@ -46,8 +46,8 @@ extension RetNet {
                 }
             }
             let y = retained + x
-            x = block.ffn(block.finalLayerNorm.apply(y)) + y
+            x = block.ffn(block.finalLayerNorm.apply(y), biases: block.ffnBiases) + y
         }
-        return (layerNorm.apply(x).applyingLinear(outputProjection), states)
+        return (head(x), states)
     }
 }

@@ -16,16 +16,25 @@ import Retention
 ///
 /// Weights in checkpoint orientation: `embedTokens` = `embed_tokens.weight` [vocab, E],
 /// `outputProjection` = `output_projection.weight` [vocab, E], `layerNorm` = `layer_norm`.
+///
+/// yet-another-retnet's layout of the paper's variant is expressible too: with
+/// `RetNetConfig.biases` every linear map has a bias (each layer's `RetentionBiases`, each
+/// block's `FeedForwardBiases`, and `outputBias` on the head), and with `final_norm` false the
+/// last block's output goes to the head without a norm (`layerNorm` is then not applied). The
+/// backward pass and the fast models refuse such a model by name (`requirePlainLayout`).
 public struct RetNet<E: RealScalar>: Sendable, Equatable {
     public let config: RetNetConfig
     public let embedTokens: Matrix<E>
     public let blocks: [RetNetBlock<E>]
     public let layerNorm: BlockNorm<E>
     public let outputProjection: Matrix<E>
+    /// The head's bias (vocab entries), present exactly when `config.biases`.
+    public let outputBias: [E]?
 
-    /// A model from its weights; checks the configuration, then every weight against it.
+    /// A model from its weights; checks the configuration, then every weight against it (biases
+    /// present in every layer, block and the head exactly when `config.biases`).
     public init(config: RetNetConfig, embedTokens: Matrix<E>, blocks: [RetNetBlock<E>], layerNorm: BlockNorm<E>,
-                outputProjection: Matrix<E>) throws(RetNetError)
+                outputProjection: Matrix<E>, outputBias: [E]? = nil) throws(RetNetError)
     {
         try config.validate()
         let e = config.embedDim, vocab = config.vocabSize
@@ -51,11 +60,20 @@ public struct RetNet<E: RealScalar>: Sendable, Equatable {
                 try block.retentionLayerNorm.validate(width: e, field: "layers.\(i).retention_layer_norm")
                 try block.finalLayerNorm.validate(width: e, field: "layers.\(i).final_layer_norm")
                 try block.ffn.validate(embed: e, hidden: config.ffnEmbedDim, field: "layers.\(i).ffn")
+                try Self.checkBiases(block, index: i, config: config)
+            }
+            guard (outputBias != nil) == config.biases else {
+                throw ShapeError(argument: "output_projection.bias", expected: config.biases ? "a bias (biases = true)" : "none (biases = false)",
+                                 got: outputBias == nil ? "none" : "\(outputBias!.count) entries")
+            }
+            if let outputBias, outputBias.count != vocab {
+                throw ShapeError(argument: "output_projection.bias", expected: "\(vocab) entries (vocab_size)", got: "\(outputBias.count)")
             }
         } catch {
             throw .weight(field: error.argument, expected: error.expected, got: error.got)
         }
         self.config = config
+        self.outputBias = outputBias
         self.embedTokens = embedTokens
         self.blocks = blocks
         self.layerNorm = layerNorm
@@ -64,9 +82,9 @@ public struct RetNet<E: RealScalar>: Sendable, Equatable {
 
     /// A model with seeded random weights of torchscale's initial scales: embeddings and output
     /// projection N(0, 1/E), retention as `MultiScaleRetentionLayer.random`, FFN weights with
-    /// PyTorch's `nn.Linear` variance 1/(3·in). Norm weights are 1 and biases 0, unless
-    /// `normNoise` > 0 draws them as 1 + N(0, normNoise²) and N(0, normNoise²) (so that tests
-    /// exercise every weight and bias).
+    /// PyTorch's `nn.Linear` variance 1/(3·in). Norm weights are 1 and biases 0 (the norms', and
+    /// the linear maps' when `config.biases`), unless `normNoise` > 0 draws them as
+    /// 1 + N(0, normNoise²) and N(0, normNoise²) (so that tests exercise every weight and bias).
     public static func random(config: RetNetConfig, seed: UInt64, normNoise: Double = 0) throws(RetNetError) -> RetNet {
         try config.validate()
         var rng = SplitMix64(seed: seed)
@@ -95,16 +113,20 @@ public struct RetNet<E: RealScalar>: Sendable, Equatable {
             do {
                 retention = try .random(embedDimension: e, valueDimension: v, heads: config.retentionHeads,
                                         headNorm: headNorm, gammas: config.gammas, rotation: rotation, using: &rng)
+                    .with(biases: config.biases ? RetentionBiases(q: biases(e), k: biases(e), v: biases(v), g: biases(v),
+                                                                  out: biases(e)) : nil)
             } catch {
                 throw .layer(i, error)
             }
             let ffn: FeedForward<E> = config.variant == .paper
                 ? .plain(fc1: linear(f, e), fc2: linear(e, f), activation: config.activationFn)
                 : .glu(fc1: linear(f, e), gate: linear(f, e), fc2: linear(e, f), activation: config.activationFn)
-            blocks.append(RetNetBlock(retentionLayerNorm: norm(), retention: retention, finalLayerNorm: norm(), ffn: ffn))
+            blocks.append(RetNetBlock(retentionLayerNorm: norm(), retention: retention, finalLayerNorm: norm(), ffn: ffn,
+                                      ffnBiases: config.biases ? FeedForwardBiases(fc1: biases(f), fc2: biases(e)) : nil))
         }
         let output = Matrix<E>.gaussian(rows: config.vocabSize, columns: e, scale: 1 / Double(e).squareRoot(), using: &rng)
-        return try RetNet(config: config, embedTokens: embed, blocks: blocks, layerNorm: norm(), outputProjection: output)
+        return try RetNet(config: config, embedTokens: embed, blocks: blocks, layerNorm: norm(), outputProjection: output,
+                          outputBias: config.biases ? biases(config.vocabSize) : nil)
     }
 
     /// The model in another precision (weights rounded once).
@@ -114,7 +136,8 @@ public struct RetNet<E: RealScalar>: Sendable, Equatable {
             do { converted.append(try block.converted()) } catch { throw .layer(i, error) }
         }
         return try RetNet<Other>(config: config, embedTokens: embedTokens.converted(), blocks: converted,
-                                 layerNorm: layerNorm.converted(), outputProjection: outputProjection.converted())
+                                 layerNorm: layerNorm.converted(), outputProjection: outputProjection.converted(),
+                                 outputBias: outputBias?.map { Other($0) })
     }
 
     /// The same model with another ε in every norm (block and per-head).
@@ -133,13 +156,13 @@ public struct RetNet<E: RealScalar>: Sendable, Equatable {
                 renormed.append(RetNetBlock(
                     retentionLayerNorm: renorm(block.retentionLayerNorm),
                     retention: try block.retention.with(headNorm: block.retention.headNorm.with(eps: E(eps))),
-                    finalLayerNorm: renorm(block.finalLayerNorm), ffn: block.ffn))
+                    finalLayerNorm: renorm(block.finalLayerNorm), ffn: block.ffn, ffnBiases: block.ffnBiases))
             } catch {
                 throw .layer(i, error)
             }
         }
         return try RetNet(config: config, embedTokens: embedTokens, blocks: renormed, layerNorm: renorm(layerNorm),
-                          outputProjection: outputProjection)
+                          outputProjection: outputProjection, outputBias: outputBias)
     }
 
     /// The number of token ids the model reads, vocab_size: every id is in 0..<vocabularySize.
@@ -177,7 +200,7 @@ public struct RetNet<E: RealScalar>: Sendable, Equatable {
             }
             hidden.append(x)
         }
-        let logits = layerNorm.apply(x).applyingLinear(outputProjection)
+        let logits = head(x)
         return RetNetPass(hidden: hidden, logits: logits, state: RetNetState(layers: layers))
     }
 

@@ -38,12 +38,17 @@ extension RetNetBlock {
     /// where ·ᵀ is each stage's backward pass (`BlockNorm.backward`, `FeedForward.backward`,
     /// `MultiScaleRetentionLayer.backward` in `form`, with `scaling`'s factors as constants).
     ///
-    /// Throws what the forward pass throws, and `.invalid` when dX′ is not shaped like X or a
-    /// gradient is not shaped like its weight.
+    /// Throws what the forward pass throws, `.invalid` when dX′ is not shaped like X or a
+    /// gradient is not shaped like its weight, and `.invalid` naming `biases` for a block with
+    /// biases (there are no bias gradients).
     public func backward(_ x: Matrix<E>, outputGradient dOut: Matrix<E>, form: RetentionForm = .parallel,
                          scaling: RowScaling = .exact, gradients: inout RetNetBlockGradients<E>)
         throws(MultiScaleRetentionError) -> Matrix<E>
     {
+        if ffnBiases != nil {
+            throw .invalid(field: "biases", expected: "a block without biases (the backward pass has no bias gradients)",
+                           got: "fc1 and fc2 biases")
+        }
         try MultiScaleRetentionError.requireShape(dOut, "block output gradient", rows: x.rows, columns: x.columns,
                                                   "the shape of X")
         let normed = retentionLayerNorm.apply(x)

@@ -8,19 +8,23 @@ import Tracing
 ///     Y = MSR(Norm(X)) + X
 ///     X′ = FFN(Norm(Y)) + Y
 ///
-/// torchscale's names: `retention_layer_norm`, `retention`, `final_layer_norm`, `ffn`.
+/// torchscale's names: `retention_layer_norm`, `retention`, `final_layer_norm`, `ffn`. The FFN's
+/// biases, when the model has them (`RetNetConfig.biases`), are `ffnBiases`.
 public struct RetNetBlock<E: RealScalar>: Sendable, Equatable {
     public let retentionLayerNorm: BlockNorm<E>
     public let retention: MultiScaleRetentionLayer<E>
     public let finalLayerNorm: BlockNorm<E>
     public let ffn: FeedForward<E>
+    /// b₁ and b₂ of the FFN, or nil for none.
+    public let ffnBiases: FeedForwardBiases<E>?
 
     public init(retentionLayerNorm: BlockNorm<E>, retention: MultiScaleRetentionLayer<E>,
-                finalLayerNorm: BlockNorm<E>, ffn: FeedForward<E>) {
+                finalLayerNorm: BlockNorm<E>, ffn: FeedForward<E>, ffnBiases: FeedForwardBiases<E>? = nil) {
         self.retentionLayerNorm = retentionLayerNorm
         self.retention = retention
         self.finalLayerNorm = finalLayerNorm
         self.ffn = ffn
+        self.ffnBiases = ffnBiases
     }
 
     /// X′ for X (n×E), the retention in `form` from `state`, and the retention's new state.
@@ -44,7 +48,7 @@ public struct RetNetBlock<E: RealScalar>: Sendable, Equatable {
             let yID = trace.record(.sum, "Y", "MSR(\(first)(X)) + X", inputs: [msr, xID], value: y)
             trace.record(.norm, "\(second)(Y)", inputs: [yID], value: normedY)
         }
-        let fed = ffn(normedY, trace: trace)
+        let fed = ffn(normedY, biases: ffnBiases, trace: trace)
         let output = fed + y
         if let trace {
             trace.record(.sum, "X′", "FFN(\(finalLayerNorm.name)(Y)) + Y", role: .output,
@@ -58,6 +62,7 @@ public struct RetNetBlock<E: RealScalar>: Sendable, Equatable {
         -> RetNetBlock<Other>
     {
         RetNetBlock<Other>(retentionLayerNorm: retentionLayerNorm.converted(), retention: try retention.converted(),
-                           finalLayerNorm: finalLayerNorm.converted(), ffn: ffn.converted())
+                           finalLayerNorm: finalLayerNorm.converted(), ffn: ffn.converted(),
+                           ffnBiases: ffnBiases?.converted())
     }
 }

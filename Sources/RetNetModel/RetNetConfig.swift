@@ -5,8 +5,9 @@ import MultiScaleRetention
 /// The sizes and choices of a RetNet, as a `Codable` value whose keys are torchscale's
 /// `RetNetConfig` names where one exists (`decoder_embed_dim`, `decoder_value_embed_dim`,
 /// `decoder_retention_heads`, `decoder_ffn_embed_dim`, `decoder_layers`, `vocab_size`,
-/// `layernorm_eps`, `activation_fn`, `no_scale_embedding`, `recurrent_chunk_size`), plus three of
-/// this package's own: `variant`, `decay_schedule` and `float32_buffers`.
+/// `layernorm_eps`, `activation_fn`, `no_scale_embedding`, `recurrent_chunk_size`), plus this
+/// package's own: `variant`, `decay_schedule`, `float32_buffers`, and for yet-another-retnet's
+/// layout `biases` and `final_norm` (written only when they differ from false and true).
 ///
 /// Two variants (reference: the paper, arXiv 2307.08621 Sec. 2, and torchscale 0.3.0):
 ///
@@ -53,11 +54,17 @@ public struct RetNetConfig: Codable, Equatable, Sendable {
     /// Whether log γ and θ are computed in float32 as torchscale's buffers are
     /// (`float32_buffers`; default true for the torchscale variant, false for the paper's).
     public var float32Buffers: Bool
+    /// Whether every linear map and the head have a bias (`biases`; default false, as in the
+    /// paper and torchscale; true in yet-another-retnet).
+    public var biases: Bool
+    /// Whether a norm precedes the head (`final_norm`; default true, as in the paper and
+    /// torchscale; false in yet-another-retnet, whose head reads the last block's output).
+    public var finalNorm: Bool
 
     public init(variant: Variant, embedDim: Int, valueEmbedDim: Int, retentionHeads: Int, ffnEmbedDim: Int,
                 layers: Int, vocabSize: Int, layernormEps: Double = 1e-6, activationFn: Activation = .gelu,
                 noScaleEmbedding: Bool = true, recurrentChunkSize: Int = 512, decaySchedule: DecaySchedule = .eq8,
-                float32Buffers: Bool? = nil)
+                float32Buffers: Bool? = nil, biases: Bool = false, finalNorm: Bool = true)
     {
         self.variant = variant
         self.embedDim = embedDim
@@ -72,6 +79,8 @@ public struct RetNetConfig: Codable, Equatable, Sendable {
         self.recurrentChunkSize = recurrentChunkSize
         self.decaySchedule = decaySchedule
         self.float32Buffers = float32Buffers ?? (variant == .torchscale)
+        self.biases = biases
+        self.finalNorm = finalNorm
     }
 
     enum CodingKeys: String, CodingKey {
@@ -88,6 +97,29 @@ public struct RetNetConfig: Codable, Equatable, Sendable {
         case recurrentChunkSize = "recurrent_chunk_size"
         case decaySchedule = "decay_schedule"
         case float32Buffers = "float32_buffers"
+        case biases
+        case finalNorm = "final_norm"
+    }
+
+    /// Every key, but `biases` and `final_norm` only when they differ from their defaults (so a
+    /// configuration without them reads as it always has).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(variant, forKey: .variant)
+        try c.encode(embedDim, forKey: .embedDim)
+        try c.encode(valueEmbedDim, forKey: .valueEmbedDim)
+        try c.encode(retentionHeads, forKey: .retentionHeads)
+        try c.encode(ffnEmbedDim, forKey: .ffnEmbedDim)
+        try c.encode(layers, forKey: .layers)
+        try c.encode(vocabSize, forKey: .vocabSize)
+        try c.encode(layernormEps, forKey: .layernormEps)
+        try c.encode(activationFn, forKey: .activationFn)
+        try c.encode(noScaleEmbedding, forKey: .noScaleEmbedding)
+        try c.encode(recurrentChunkSize, forKey: .recurrentChunkSize)
+        try c.encode(decaySchedule, forKey: .decaySchedule)
+        try c.encode(float32Buffers, forKey: .float32Buffers)
+        if biases { try c.encode(biases, forKey: .biases) }
+        if !finalNorm { try c.encode(finalNorm, forKey: .finalNorm) }
     }
 
     /// Decodes the sizes (required) and the rest (defaults as in `init`), then validates: a
@@ -119,7 +151,9 @@ public struct RetNetConfig: Codable, Equatable, Sendable {
                   noScaleEmbedding: try c.decodeIfPresent(Bool.self, forKey: .noScaleEmbedding) ?? true,
                   recurrentChunkSize: try c.decodeIfPresent(Int.self, forKey: .recurrentChunkSize) ?? 512,
                   decaySchedule: schedule,
-                  float32Buffers: try c.decodeIfPresent(Bool.self, forKey: .float32Buffers))
+                  float32Buffers: try c.decodeIfPresent(Bool.self, forKey: .float32Buffers),
+                  biases: try c.decodeIfPresent(Bool.self, forKey: .biases) ?? false,
+                  finalNorm: try c.decodeIfPresent(Bool.self, forKey: .finalNorm) ?? true)
         try validate()
     }
 

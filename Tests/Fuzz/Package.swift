@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 //
 // libFuzzer targets for the code that reads untrusted files: the safetensors reader, the
-// checkpoint config parser, and a whole checkpoint directory load. Kept out of the main
+// checkpoint config parser, and a whole checkpoint directory load (torchscale's and yet-another-retnet's). Kept out of the main
 // package's graph (it depends on it by path); built and run by `Tests/Fuzz/run`, which passes
 // `-sanitize=fuzzer,address` to every module so the code under test is instrumented too.
 
@@ -26,6 +26,10 @@ let package = Package(
         .executableTarget(
             name: "fuzz-checkpoint",
             dependencies: ["CLibFuzzer", .product(name: "TorchscaleCheckpoint", package: "RetNet")]
+        ),
+        .executableTarget(
+            name: "fuzz-yar-checkpoint",
+            dependencies: ["CLibFuzzer", .product(name: "YetAnotherRetNetCheckpoint", package: "RetNet")]
         ),
     ]
 )

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the committed seed corpus of the fuzz targets from the torchscale fixtures.
+"""Writes the committed seed corpus of the fuzz targets from the torchscale and yet-another-retnet fixtures.
 
 Corpus/safetensors/  whole model.safetensors files, their JSON headers alone, truncated files and
                      files with one header byte or length changed
@@ -7,6 +7,7 @@ Corpus/config/       the fixtures' config.json files and edited ones (wrong type
                      unknown keys, broken JSON)
 Corpus/checkpoint/   config and weights packed as the fuzz-checkpoint target reads them: a 4-byte
                      little-endian length n, n bytes of config.json, then model.safetensors
+Corpus/yar-checkpoint/  the same packing of a yet-another-retnet fixture, and of edited configs
 
 Deterministic: run it again and nothing changes.  python3 Tests/Fuzz/make_corpus.py
 """
@@ -32,7 +33,7 @@ def put(kind, name, data):
 
 
 def main():
-    for kind in ["safetensors", "config", "checkpoint"]:
+    for kind in ["safetensors", "config", "checkpoint", "yar-checkpoint"]:
         shutil.rmtree(os.path.join(HERE, "Corpus", kind), ignore_errors=True)
         os.makedirs(os.path.join(HERE, "Corpus", kind))
     for name in NAMES:
@@ -66,6 +67,28 @@ def main():
         put("checkpoint", "one-head-gelu-" + label, struct.pack("<I", len(text)) + text + weights)
     put("config", "broken-json", b'{"decoder_embed_dim": 8, "decoder_layers": [')
     put("config", "not-an-object", b"[1, 2, 3]")
+    yar_checkpoints()
+
+
+def yar_checkpoints():
+    folder = os.path.join(HERE, "..", "Fixtures", "yet-another-retnet", "one-head-one-layer")
+    with open(os.path.join(folder, "config.json"), "rb") as f:
+        config = f.read()
+    with open(os.path.join(folder, "model.safetensors"), "rb") as f:
+        weights = f.read()
+    put("yar-checkpoint", "one-head-one-layer", struct.pack("<I", len(config)) + config + weights)
+    base = json.loads(config)
+    edits = {
+        "huge-layers": dict(base, num_layers=10**12),
+        "huge-dims": dict(base, d_model=2**40, num_tokens=2**40),
+        "gelu": dict(base, activation="gelu"),
+        "post-norm": dict(base, norm_first=False),
+        "two-heads": dict(base, nhead=2),
+        "unknown-key": dict(base, decoder_layers=1),
+    }
+    for label, edited in edits.items():
+        text = json.dumps(edited, sort_keys=True).encode()
+        put("yar-checkpoint", "one-head-one-layer-" + label, struct.pack("<I", len(text)) + text + weights)
 
 
 if __name__ == "__main__":

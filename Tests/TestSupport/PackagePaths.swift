@@ -45,6 +45,29 @@ public enum Fixtures {
     }
 }
 
+/// The committed yet-another-retnet 0.5.1 checkpoints, Tests/Fixtures/yet-another-retnet/<name>/,
+/// made by its make_fixtures.py: each holds config.json (the keyword arguments of its `RetNet`),
+/// model.safetensors (float64) and logits.json (its float64 logits in each of its three forms).
+public enum YetAnotherRetNetFixtures {
+    public static let root = PackagePaths.url("Tests/Fixtures/yet-another-retnet")
+
+    /// Every fixture, smallest first (a test checks this list against the folders on disk).
+    public static let names = ["one-head-one-layer", "two-heads-two-layers", "four-heads-three-layers", "eight-heads-wide"]
+
+    /// The fixture's folder: a checkpoint directory.
+    public static func directory(_ name: String) -> URL { root.appendingPathComponent(name) }
+    /// The fixture's logits.json.
+    public static func logits(_ name: String) -> URL { directory(name).appendingPathComponent("logits.json") }
+
+    /// The folders under `root` that hold a config.json, sorted.
+    public static var onDisk: [String] {
+        let folders = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+        return folders.filter {
+            FileManager.default.fileExists(atPath: directory($0).appendingPathComponent("config.json").path)
+        }.sorted()
+    }
+}
+
 /// A chapter of the book: its folder Chapters/NN-slug/ (source and committed page) and its
 /// executable, `chapterNN`.
 public struct Chapter: Sendable {
