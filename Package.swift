@@ -17,6 +17,7 @@
 //   generation        Generation                                 (one sampling loop over the four decoders, a sliding window optional)
 //   interop           SafeTensors → TorchscaleCheckpoint          (torchscale 0.3.0 checkpoints)
 //   training          Training                                   (tiny Shakespeare, AdamW, checkpoints that resume)
+//                     → Recall                                   (chapter 13: the MQAR task, three models trained on it alike)
 //   figures           Graphs → GraphvizRendering, Plots, RetentionFigures
 //   the book          Notebook → ChapterSupport → chapterNN       (sources and pages in Chapters/NN-slug/)
 //   executables       retnet, bench (its JSON result type in Benchmarks, their shared model flags in ModelOptions), figures, pages
@@ -70,6 +71,7 @@ let package = Package(
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "TorchscaleCheckpoint", targets: ["TorchscaleCheckpoint"]),
         .library(name: "Training", targets: ["Training"]),
+        .library(name: "Recall", targets: ["Recall"]),
         // The commands.
         .executable(name: "retnet", targets: ["retnet"]),
         .executable(name: "bench", targets: ["bench"]),
@@ -190,6 +192,10 @@ let package = Package(
             resources: [.copy("Resources/tinyshakespeare.txt"), .copy("Resources/README.md")]
         ),
 
+        // Chapter 13: multi-query associative recall (Zoology's MQAR), a task whose loss counts the
+        // answers only, and the RetNet, linear attention and the Transformer trained on it alike.
+        .target(name: "Recall", dependencies: ["Matrices", "RetNetModel", "Transformer", "DecodingCosts", "FastTraining", "Training"]),
+
         // MARK: Figures
 
         // A computation graph as a value, written as DOT text in pure Swift.
@@ -229,6 +235,7 @@ let package = Package(
                                              "TorchscaleCheckpoint", "SafeTensors"]),
         chapter("11", "11-learning-shakespeare", uses: ["MultiScaleRetention", "RetNetModel", "Transformer", "DecodingCosts", "FastRetNet", "FastTransformer", "FastTraining",
                                                         "TorchscaleCheckpoint", "Training", "Generation", "Measuring", "Plots"]),
+        chapter("13", "13-what-a-fixed-state-cannot-do", uses: ["Retention", "Recall", "Plots", "Measuring"]),
 
         // MARK: Executables
 
@@ -310,6 +317,7 @@ let package = Package(
             dependencies: ["Training", "Layers", "RetNetModel", "Transformer", "DecodingCosts", "FastTransformer", "FastTraining", "SafeTensors",
                            "Generation", "Matrices", "TestSupport"]
         ),
+        .testTarget(name: "RecallTests", dependencies: ["Recall", "Matrices"]),
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "Retention", "MultiScaleRetention", "RetNetModel", "Matrices"]),
         .testTarget(name: "GraphsTests", dependencies: ["Graphs"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
