@@ -29,19 +29,24 @@ enum GridFigures {
                 }
             }.filter { !$0.points.isEmpty }
         }
+        /// The 50% line across an axis's range.
+        func half(_ axis: Axis) -> LinePlot.Series {
+            LinePlot.Series("50%", points: [(x: axis.range.lowerBound, y: 0.5), (x: axis.range.upperBound, y: 0.5)],
+                            color: "#888888", dashed: true)
+        }
+        let widthAxis = try Axis("model width E", range: (widths.min()! / 1.2)...(widths.max()! * 1.2), scale: .logarithmic)
         let byWidth = LinePlot(
-            title: "MQAR accuracy against model width (measured)",
-            x: try Axis("model width E", range: (widths.min()! / 1.2)...(widths.max()! * 1.2), scale: .logarithmic),
+            title: "MQAR accuracy against model width (measured)", x: widthAxis,
             y: try Axis("accuracy at the answers", range: 0...1),
-            series: series { Double($0.shape.width) }, caption: caption)
+            series: series { Double($0.shape.width) } + [half(widthAxis)], caption: caption)
         try Data(try byWidth.svg(width: 900, height: 460).utf8).write(to: root.appendingPathComponent(widthPath))
         let floats = record.results.map { Double($0.stateFloats) }
+        let stateAxis = try Axis("state (RetNet, linear attention: L·E²/h) or KV cache at T (Transformer), floats",
+                                 range: (floats.min()! / 1.5)...(floats.max()! * 1.5), scale: .logarithmic)
         let byState = LinePlot(
-            title: "MQAR accuracy against the floats carried per token (measured)",
-            x: try Axis("state (RetNet, linear attention: L·E²/h) or KV cache at T (Transformer), floats",
-                        range: (floats.min()! / 1.5)...(floats.max()! * 1.5), scale: .logarithmic),
+            title: "MQAR accuracy against the floats carried per token (measured)", x: stateAxis,
             y: try Axis("accuracy at the answers", range: 0...1),
-            series: series { Double($0.stateFloats) }, caption: caption)
+            series: series { Double($0.stateFloats) } + [half(stateAxis)], caption: caption)
         try Data(try byState.svg(width: 900, height: 460).utf8).write(to: root.appendingPathComponent(statePath))
     }
 }

@@ -27,6 +27,9 @@ struct Chapter13: ParsableCommand {
     @Flag(help: "Train the grid (release builds only, tens of minutes): terminal, measured figures and a dated record.")
     var fullRun = false
 
+    @Flag(help: "Redraw the measured figures from the committed record (release builds only; trains nothing).")
+    var redrawFigures = false
+
     @Option(help: "Steps per cell of --full-run.")
     var fullRunSteps = 1500
 
@@ -69,7 +72,7 @@ struct Chapter13: ParsableCommand {
         guard !widths.isEmpty, !pairs.isEmpty, !learningRates.isEmpty else {
             throw ValidationError("--widths, --pairs and --learning-rates each need at least one value.")
         }
-        if fullRun {
+        if fullRun || redrawFigures {
             guard !page.markdown && !page.writePage else {
                 throw ValidationError("--full-run prints to the terminal and writes measured figures and a record; it cannot go on a page.")
             }
@@ -81,6 +84,11 @@ struct Chapter13: ParsableCommand {
 
     func run() throws {
         let nb = Notebook(title: "13 — What a fixed state cannot do", command: "chapter13", options: page)
+        if redrawFigures {
+            try GridFigures.write(RecallRecord.read(from: Self.root), root: Self.root)
+            nb.say("wrote \(GridFigures.widthPath), \(GridFigures.statePath) from \(RecallRecord.path)")
+            return
+        }
         if fullRun {
             try FullRun(steps: fullRunSteps, length: fullRunLength, vocabulary: fullRunVocabulary, batchSize: fullRunBatch,
                         widths: widths, pairs: pairs, learningRates: learningRates, threads: threads,

@@ -7,8 +7,8 @@ extension Chapter13 {
     static let small = (vocabulary: 16, length: 12, width: 16, batch: 8, pairs: [1, 3], learningRate: 1e-2)
 
     func theSmallRun(_ nb: Notebook) throws {
-        let s = Self.small
         nb.section("A small run: the three models on the same trainer")
+        let s = Self.small
         nb.prose("""
             Three models of width \(s.width), 2 layers and 2 heads (d_k = d_v = \(s.width / 2)), alike but
             for the token mixer: the RetNet (multi-scale retention: a γ per head, the per-head norm
