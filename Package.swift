@@ -235,7 +235,7 @@ let package = Package(
                                              "TorchscaleCheckpoint", "SafeTensors"]),
         chapter("11", "11-learning-shakespeare", uses: ["MultiScaleRetention", "RetNetModel", "Transformer", "DecodingCosts", "FastRetNet", "FastTransformer", "FastTraining",
                                                         "TorchscaleCheckpoint", "Training", "Generation", "Measuring", "Plots"]),
-        chapter("13", "13-what-a-fixed-state-cannot-do", uses: ["Retention", "Recall", "Plots", "Measuring"]),
+        chapter("13", "13-what-a-fixed-state-cannot-do", uses: ["Retention", "Recall", "Plots", "Measuring"], alsoExcluding: ["records"]),
 
         // MARK: Executables
 
