@@ -10,7 +10,10 @@ enum GridFigures {
     static let widthPath = "Figures/recall-width-measured.svg"
     static let statePath = "Figures/recall-state-measured.svg"
 
-    static let colors: [RecallModel: String] = [.retnet: "#2171b5", .linearAttention: "#238b45", .transformer: "#cb181d"]
+    /// One hue per model, lighter to darker as the pairs grow; the Transformer dashed.
+    static let colors: [RecallModel: [String]] = [.retnet: ["#6baed6", "#2171b5", "#08306b", "#041838"],
+                                                  .linearAttention: ["#74c476", "#238b45", "#00441b", "#002210"],
+                                                  .transformer: ["#fb6a4a", "#cb181d", "#67000d", "#330006"]]
 
     static func write(_ record: RecallRecord, root: URL) throws {
         let caption = "Measured on \(record.cpu), \(record.date) (\(record.load) when it started), release build, "
@@ -25,7 +28,9 @@ enum GridFigures {
                 pairs.enumerated().map { index, p in
                     let points = record.results.filter { $0.model == model && $0.pairs == p }
                         .map { (x: x($0), y: $0.accuracy) }.sorted { $0.x < $1.x }
-                    return LinePlot.Series("\(model.title), \(p) pairs", points: points, color: colors[model]!, dashed: index % 2 == 1)
+                    let shades = colors[model]!
+                    return LinePlot.Series("\(model.title), \(p) pairs", points: points, color: shades[min(index, shades.count - 1)],
+                                           dashed: model == .transformer)
                 }
             }.filter { !$0.points.isEmpty }
         }
@@ -34,7 +39,7 @@ enum GridFigures {
             LinePlot.Series("50%", points: [(x: axis.range.lowerBound, y: 0.5), (x: axis.range.upperBound, y: 0.5)],
                             color: "#888888", dashed: true)
         }
-        let widthAxis = try Axis("model width E", range: (widths.min()! / 1.2)...(widths.max()! * 1.2), scale: .logarithmic)
+        let widthAxis = try Axis("model width E", range: (widths.min()! / 2)...(widths.max()! * 2), scale: .logarithmic)
         let byWidth = LinePlot(
             title: "MQAR accuracy against model width (measured)", x: widthAxis,
             y: try Axis("accuracy at the answers", range: 0...1),
