@@ -18,6 +18,7 @@
 //   interop           SafeTensors → TorchscaleCheckpoint          (torchscale 0.3.0 checkpoints)
 //                     SafeTensors → YetAnotherRetNetCheckpoint    (yet-another-retnet 0.5.1's, the paper's variant)
 //   training          Training                                   (tiny Shakespeare, AdamW, checkpoints that resume)
+//                     → Recall                                   (chapter 13: the MQAR task, three models trained on it alike)
 //   figures           Graphs → GraphvizRendering, Plots, RetentionFigures
 //   the book          Notebook → ChapterSupport → chapterNN       (sources and pages in Chapters/NN-slug/)
 //   executables       retnet, bench (its JSON result type in Benchmarks, their shared model flags in ModelOptions), figures, pages
@@ -72,6 +73,7 @@ let package = Package(
         .library(name: "TorchscaleCheckpoint", targets: ["TorchscaleCheckpoint"]),
         .library(name: "YetAnotherRetNetCheckpoint", targets: ["YetAnotherRetNetCheckpoint"]),
         .library(name: "Training", targets: ["Training"]),
+        .library(name: "Recall", targets: ["Recall"]),
         // The commands.
         .executable(name: "retnet", targets: ["retnet"]),
         .executable(name: "bench", targets: ["bench"]),
@@ -198,6 +200,10 @@ let package = Package(
             resources: [.copy("Resources/tinyshakespeare.txt"), .copy("Resources/README.md")]
         ),
 
+        // Chapter 13: multi-query associative recall (Zoology's MQAR), a task whose loss counts the
+        // answers only, and the RetNet, linear attention and the Transformer trained on it alike.
+        .target(name: "Recall", dependencies: ["Matrices", "RetNetModel", "Transformer", "DecodingCosts", "FastTraining", "Training"]),
+
         // MARK: Figures
 
         // A computation graph as a value, written as DOT text in pure Swift.
@@ -238,6 +244,7 @@ let package = Package(
                                              "TorchscaleCheckpoint", "SafeTensors", "Plots"]),
         chapter("11", "11-learning-shakespeare", uses: ["MultiScaleRetention", "RetNetModel", "Transformer", "DecodingCosts", "FastRetNet", "FastTransformer", "FastTraining",
                                                         "TorchscaleCheckpoint", "Training", "Generation", "Measuring", "Plots"]),
+        chapter("13", "13-what-a-fixed-state-cannot-do", uses: ["Retention", "Recall", "Plots", "Measuring"], alsoExcluding: ["records"]),
 
         // MARK: Executables
 
@@ -324,6 +331,7 @@ let package = Package(
             dependencies: ["Training", "Layers", "RetNetModel", "Transformer", "DecodingCosts", "FastTransformer", "FastTraining", "SafeTensors",
                            "Generation", "Matrices", "TestSupport"]
         ),
+        .testTarget(name: "RecallTests", dependencies: ["Recall", "Matrices"]),
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "Retention", "MultiScaleRetention", "RetNetModel", "Matrices"]),
         .testTarget(name: "GraphsTests", dependencies: ["Graphs"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots"]),

@@ -54,7 +54,8 @@ public struct FastGradients: Sendable {
     public func lossAndGradients(_ model: RetNet<Float>, sequences: [[Int]], clock: PhaseClock) throws(RetNetError)
         -> (loss: Float, gradients: RetNetGradients<Float>)
     {
-        try pass.lossAndGradients(model, sequences: sequences, clock: clock)
+        try model.requirePlainLayout(for: "FastGradients")
+        return try pass.lossAndGradients(model, sequences: sequences, clock: clock)
     }
 
     /// The mean next-token loss alone (the forward pass): the same number `lossAndGradients`
@@ -62,5 +63,26 @@ public struct FastGradients: Sendable {
     public func loss(_ model: RetNet<Float>, sequences: [[Int]]) throws(RetNetError) -> Float {
         try model.requirePlainLayout(for: "FastGradients")
         return try pass.loss(model, sequences: sequences)
+    }
+
+    /// A task's loss, counted at some positions only: Σ w·ℓ / Σ w over every prediction, the
+    /// weights given per sequence, one per prediction (T for T + 1 tokens; finite, ≥ 0, not all
+    /// 0), and its gradient for every weight. Weights 1 everywhere give `lossAndGradients(_:sequences:)`'s
+    /// mean up to rounding. Throws as it does, and `.argument` for weights of the wrong shape or value.
+    public func lossAndGradients(_ model: RetNet<Float>, sequences: [[Int]], positionWeights: [[Float]]) throws(RetNetError)
+        -> (loss: Float, gradients: RetNetGradients<Float>)
+    {
+        try model.requirePlainLayout(for: "FastGradients")
+        return try pass.lossAndGradients(model, sequences: sequences, positionWeights: positionWeights)
+    }
+
+    /// The loss (weighted by `positionWeights` when given, else the mean) and the model's
+    /// prediction — its largest logit — after each of the T first tokens of each sequence, for
+    /// measuring accuracy. Throws as `lossAndGradients` does.
+    public func lossAndPredictions(_ model: RetNet<Float>, sequences: [[Int]], positionWeights: [[Float]]? = nil)
+        throws(RetNetError) -> (loss: Float, predictions: [[Int]])
+    {
+        try model.requirePlainLayout(for: "FastGradients")
+        return try pass.lossAndPredictions(model, sequences: sequences, positionWeights: positionWeights)
     }
 }

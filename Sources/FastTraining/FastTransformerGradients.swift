@@ -46,4 +46,23 @@ public struct FastTransformerGradients: Sendable {
     public func loss(_ model: Transformer<Float>, sequences: [[Int]]) throws(TransformerError) -> Float {
         try pass.loss(model, sequences: sequences)
     }
+
+    /// A task's loss, counted at some positions only: Σ w·ℓ / Σ w over every prediction, the
+    /// weights given per sequence, one per prediction (T for T + 1 tokens; finite, ≥ 0, not all
+    /// 0), and its gradient for every weight. Weights 1 everywhere give `lossAndGradients(_:sequences:)`'s
+    /// mean up to rounding. Throws as it does, and `.argument` for weights of the wrong shape or value.
+    public func lossAndGradients(_ model: Transformer<Float>, sequences: [[Int]], positionWeights: [[Float]]) throws(TransformerError)
+        -> (loss: Float, gradients: TransformerGradients<Float>)
+    {
+        try pass.lossAndGradients(model, sequences: sequences, positionWeights: positionWeights)
+    }
+
+    /// The loss (weighted by `positionWeights` when given, else the mean) and the model's
+    /// prediction — its largest logit — after each of the T first tokens of each sequence, for
+    /// measuring accuracy. Throws as `lossAndGradients` does.
+    public func lossAndPredictions(_ model: Transformer<Float>, sequences: [[Int]], positionWeights: [[Float]]? = nil)
+        throws(TransformerError) -> (loss: Float, predictions: [[Int]])
+    {
+        try pass.lossAndPredictions(model, sequences: sequences, positionWeights: positionWeights)
+    }
 }

@@ -26,8 +26,7 @@ public struct Trainer<Model: TrainableModel> {
     /// Every evaluation so far, in step order.
     public private(set) var history: [Evaluation]
 
-    private let adamW: AdamW
-    private let schedule: LearningRateSchedule
+    private let stepper: OptimiserStep
     private let batches: BatchSampler
     private let trainEvaluation: [[Int]]
     private let validationEvaluation: [[Int]]
@@ -55,8 +54,7 @@ public struct Trainer<Model: TrainableModel> {
         validationEvaluation = (0..<c.evalIterations).flatMap { valFixed.batch($0) }
         (self.configuration, self.corpus, self.source, self.model) = (configuration, corpus, source, model)
         parameters = model.parameters
-        adamW = try c.optimizer()
-        schedule = try c.schedule()
+        stepper = try OptimiserStep(c)
         self.optimizer = optimizer ?? AdamW.State(zeroFor: parameters)
         self.history = history
         let moments = self.optimizer.firstMoments + self.optimizer.secondMoments
@@ -78,23 +76,9 @@ public struct Trainer<Model: TrainableModel> {
     @discardableResult
     public mutating func takeStep() throws(TrainingError) -> StepRecord {
         let index = step
-        let rate = schedule.rate(at: index)
-        let (loss, gradientsByName) = try source.trainingStep(model, sequences: batches.batch(index))
-        guard loss.isFinite else { throw .nonFinite(what: "training loss", step: index, value: loss) }
-        var gradients = gradientsByName
-        let norm = GradientClipping.clip(&gradients, maxNorm: configuration.gradientClip)
-        guard norm.isFinite else { throw .nonFinite(what: "gradient norm", step: index, value: Float(norm)) }
-        var updated = parameters
-        var state = optimizer
-        try adamW.update(&updated, gradients: gradients, learningRate: rate, state: &state)
-        do {
-            model = try model.with(parameters: updated)
-        } catch {
-            throw error.trainingError
-        }
-        parameters = updated
-        optimizer = state
-        return StepRecord(step: index, loss: loss, learningRate: rate, gradientNorm: norm)
+        let (loss, gradients) = try source.trainingStep(model, sequences: batches.batch(index))
+        return try stepper.apply(loss: loss, gradients: gradients, index: index, model: &model, parameters: &parameters,
+                                 state: &optimizer)
     }
 
     /// The mean loss of the model over the fixed evaluation batches of both splits (the forward

@@ -39,19 +39,23 @@ struct GradientPass<Model: TrainableDecoder>: Sendable {
     /// The mean next-token loss of `sequences` (each of T + 1 tokens gives T predictions; all
     /// the same length, ≥ 2 tokens) and its gradient for every weight of `model`. Throws
     /// `.argument` for no sequence, sequences of fewer than 2 tokens or of different lengths,
-    /// `.token` for an id outside the vocabulary. With a `clock`, each phase's time is added to it.
-    func lossAndGradients(_ model: Model, sequences: [[Int]], clock: PhaseClock? = nil) throws(Model.Failure)
+    /// `.token` for an id outside the vocabulary. With `positionWeights` (per sequence, one weight
+    /// per prediction) the loss is their weighted mean (`TrainingBatch`). With a `clock`, each
+    /// phase's time is added to it.
+    func lossAndGradients(_ model: Model, sequences: [[Int]], positionWeights: [[Float]]? = nil,
+                          clock: PhaseClock? = nil) throws(Model.Failure)
         -> (loss: Float, gradients: Model.Gradients)
     {
-        let batch = try TrainingBatch(sequences, vocabularySize: model.outputProjection.rows, refusing: Model.Failure.self)
+        let batch = try TrainingBatch(sequences, positionWeights: positionWeights, vocabularySize: model.outputProjection.rows,
+                                      refusing: Model.Failure.self)
         let w = cache.take(model, batch: batch, threads: threads)
         defer { cache.keep(w) }
         let heads = forward(model, batch, w, clock: clock)
         let (rows, blocks, s) = (batch.rows, w.blocks, w.scratch)
         let end = clock.time(.loss) {
             ModelEnds.head(layerNorm: model.layerNorm, outputProjection: model.outputProjection,
-                           last: w.hidden[blocks.count].pointer, targets: batch.targets, buffers: w.logits,
-                           scratch: s, threads: threads)
+                           last: w.hidden[blocks.count].pointer, targets: batch.targets, weights: batch.weights,
+                           buffers: w.logits, scratch: s, threads: threads)
         }
         var blockGradients: [BlockGradients<Model.Mixer.Gradients>] = []
         blockGradients.reserveCapacity(blocks.count)
@@ -71,13 +75,25 @@ struct GradientPass<Model: TrainableDecoder>: Sendable {
 
     /// The mean next-token loss alone (the forward pass, and the loss's own gradient at the
     /// output): the same number `lossAndGradients` returns, for evaluations. Throws as it does.
-    func loss(_ model: Model, sequences: [[Int]]) throws(Model.Failure) -> Float {
-        let batch = try TrainingBatch(sequences, vocabularySize: model.outputProjection.rows, refusing: Model.Failure.self)
+    func loss(_ model: Model, sequences: [[Int]], positionWeights: [[Float]]? = nil) throws(Model.Failure) -> Float {
+        try lossAndPredictions(model, sequences: sequences, positionWeights: positionWeights).loss
+    }
+
+    /// `loss`, and the model's prediction (its largest logit) at each of the T positions of each
+    /// sequence.
+    func lossAndPredictions(_ model: Model, sequences: [[Int]], positionWeights: [[Float]]? = nil) throws(Model.Failure)
+        -> (loss: Float, predictions: [[Int]])
+    {
+        let batch = try TrainingBatch(sequences, positionWeights: positionWeights, vocabularySize: model.outputProjection.rows,
+                                      refusing: Model.Failure.self)
         let w = cache.take(model, batch: batch, threads: threads)
         defer { cache.keep(w) }
         _ = forward(model, batch, w)
-        return ModelEnds.head(layerNorm: model.layerNorm, outputProjection: model.outputProjection,
-                              last: w.hidden[w.blocks.count].pointer, targets: batch.targets, buffers: w.logits,
-                              scratch: w.scratch, threads: threads).loss
+        let loss = ModelEnds.head(layerNorm: model.layerNorm, outputProjection: model.outputProjection,
+                                  last: w.hidden[w.blocks.count].pointer, targets: batch.targets, weights: batch.weights,
+                                  buffers: w.logits, scratch: w.scratch, threads: threads).loss
+        let flat = ModelEnds.predictions(w.logits, rows: batch.rows, vocabulary: model.outputProjection.rows)
+        let predictions = (0..<batch.sequences).map { Array(flat[($0 * batch.length)..<(($0 + 1) * batch.length)]) }
+        return (loss, predictions)
     }
 }

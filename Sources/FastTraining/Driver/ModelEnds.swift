@@ -24,9 +24,10 @@ enum ModelEnds {
     ///     logits = Norm(Xᴸ) W_outᵀ (GEMM),  L and dlogits row by row (`LossRows`), summed in row order
     ///     dNorm = dlogits W_out,  dW_out = dlogitsᵀ Norm(Xᴸ) (GEMMs),  dXᴸ = Normᵀ(dNorm)
     ///
-    /// `buffers` holds Norm(Xᴸ), the logits, the losses and the gradients on the way.
+    /// `buffers` holds Norm(Xᴸ), the logits, the losses and the gradients on the way. With
+    /// `weights` (R weights summing to 1) the loss is Σ_r w_r ℓ_r, its gradient alike (`LossRows`).
     static func head(layerNorm: BlockNorm<Float>, outputProjection: Matrix<Float>, last: UnsafePointer<Float>, targets: [Int],
-                     buffers: LogitBuffers, scratch s: BackwardScratch, threads: Int)
+                     weights: [Float]? = nil, buffers: LogitBuffers, scratch s: BackwardScratch, threads: Int)
         -> (loss: Float, layerNorm: NormGradients<Float>, outputProjection: Matrix<Float>)
     {
         let (rows, e, vocabulary) = (targets.count, outputProjection.columns, outputProjection.rows)
@@ -38,10 +39,15 @@ enum ModelEnds {
                        threads: threads)
         Bands.run(rows, threads: threads) { band in
             LossRows.evaluate(logits.pointer, targets: targets, rows: band, vocabulary: vocabulary, count: rows,
-                              losses: losses.pointer, gradient: dLogits.pointer)
+                              weights: weights, losses: losses.pointer, gradient: dLogits.pointer)
         }
         var total: Double = 0
-        for r in 0..<rows { total += Double(losses.pointer[r]) }
+        if let weights {
+            for r in 0..<rows { total += Double(weights[r]) * Double(losses.pointer[r]) }
+        } else {
+            for r in 0..<rows { total += Double(losses.pointer[r]) }
+            total /= Double(rows)
+        }
         Linear.inputGradient(dLogits.pointer, weight: head.pointer, into: s.dNormed.pointer, rows: rows, inputs: e,
                              outputs: vocabulary, threads: threads)
         Linear.weightGradient(dLogits.pointer, input: normed.pointer, into: dHead.pointer, rows: rows, inputs: e,
@@ -52,7 +58,18 @@ enum ModelEnds {
         }
         let normGradients = NormRows.gradients(layerNorm, weightTerms: s.weightTerms.pointer, outputGradient: s.dNormed.pointer,
                                                rows: rows, width: e)
-        return (Float(total / Double(rows)), normGradients, dHead.matrix(firstRow: 0, rows: vocabulary, columns: e))
+        return (Float(total), normGradients, dHead.matrix(firstRow: 0, rows: vocabulary, columns: e))
+    }
+
+    /// The index of each row's largest logit (the first, on a tie) in the logits `head` wrote
+    /// last: what the model predicts at each of the R rows.
+    static func predictions(_ buffers: LogitBuffers, rows: Int, vocabulary: Int) -> [Int] {
+        (0..<rows).map { r in
+            let row = buffers.logits.pointer + r * vocabulary
+            var best = 0
+            for i in 1..<vocabulary where row[i] > row[best] { best = i }
+            return best
+        }
     }
 
     /// dE for X⁰_r = s · E[inputs[r]] given dX⁰ (R×E): row r, times s, added into row inputs[r],

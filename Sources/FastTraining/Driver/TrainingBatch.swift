@@ -14,13 +14,19 @@ struct TrainingBatch {
     let inputs: [Int]
     /// B·T targets: the token after each input.
     let targets: [Int]
+    /// B·T weights of the rows' losses, summing to 1, when only some predictions count (a task's
+    /// answer positions); nil for the mean over all rows.
+    let weights: [Float]?
 
     /// B·T.
     var rows: Int { sequences * length }
 
     /// Throws `.argument` for no sequence, a first sequence of fewer than 2 tokens, or a sequence
     /// whose length differs from the first's; `.token` for an id outside 0..<vocabularySize.
-    init<Failure: BatchRefusal>(_ sequences: [[Int]], vocabularySize: Int, refusing: Failure.Type) throws(Failure) {
+    /// `positionWeights`, when given, holds for each sequence the weight of each of its T
+    /// predictions (finite, ≥ 0, not all 0; `.argument` otherwise); they are scaled to sum to 1.
+    init<Failure: BatchRefusal>(_ sequences: [[Int]], positionWeights: [[Float]]? = nil, vocabularySize: Int,
+                                refusing: Failure.Type) throws(Failure) {
         guard let first = sequences.first else {
             throw Failure.argument(name: "sequences", expected: "at least one sequence", got: "none")
         }
@@ -50,5 +56,36 @@ struct TrainingBatch {
             }
         }
         (self.inputs, self.targets) = (inputs, targets)
+        if let positionWeights {
+            weights = try Self.normalised(positionWeights, sequences: sequences.count, length: length, refusing: Failure.self)
+        } else {
+            weights = nil
+        }
+    }
+
+    /// The B·T weights of `positionWeights`, scaled to sum to 1 (summed in Double, row order).
+    private static func normalised<Failure: BatchRefusal>(_ positionWeights: [[Float]], sequences: Int, length: Int,
+                                                          refusing: Failure.Type) throws(Failure) -> [Float]
+    {
+        guard positionWeights.count == sequences else {
+            throw Failure.argument(name: "positionWeights", expected: "one row per sequence (\(sequences))", got: "\(positionWeights.count)")
+        }
+        var total: Double = 0
+        for (index, row) in positionWeights.enumerated() {
+            guard row.count == length else {
+                throw Failure.argument(name: "positionWeights[\(index)]", expected: "\(length) weights (one per prediction)",
+                                       got: "\(row.count)")
+            }
+            for w in row {
+                guard w.isFinite && w >= 0 else {
+                    throw Failure.argument(name: "positionWeights[\(index)]", expected: "finite weights ≥ 0", got: "\(w)")
+                }
+                total += Double(w)
+            }
+        }
+        guard total > 0 else {
+            throw Failure.argument(name: "positionWeights", expected: "at least one weight > 0", got: "all 0")
+        }
+        return positionWeights.flatMap { $0.map { Float(Double($0) / total) } }
     }
 }

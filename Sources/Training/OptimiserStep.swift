@@ -1,0 +1,40 @@
+/// What one training step does with a batch's loss and gradients, whatever the batch: refuse a
+/// loss or norm that is not finite, clip the gradients by their global norm, and take AdamW's
+/// step at the schedule's rate. `Trainer` steps with it on a corpus; a task's own loop (module
+/// `Recall`) on its examples.
+public struct OptimiserStep: Sendable {
+    public let adamW: AdamW
+    public let schedule: LearningRateSchedule
+    /// The largest global gradient norm; 0: no clipping.
+    public let gradientClip: Double
+
+    /// The optimiser, schedule and clipping of `configuration`. Throws `.setting` as they do.
+    public init(_ configuration: TrainingConfiguration) throws(TrainingError) {
+        (adamW, schedule, gradientClip) = (try configuration.optimizer(), try configuration.schedule(), configuration.gradientClip)
+    }
+
+    /// Step `index` (the steps taken before it) from `loss` and `gradients`: updates `parameters`,
+    /// `state` and `model` together, or, when it throws, none of them. Throws `.nonFinite` naming
+    /// the step for a loss or gradient norm that is not a finite number.
+    public func apply<Model: TrainableModel>(loss: Float, gradients: [NamedTensor], index: Int, model: inout Model,
+                                             parameters: inout [NamedTensor], state: inout AdamW.State)
+        throws(TrainingError) -> StepRecord
+    {
+        let rate = schedule.rate(at: index)
+        guard loss.isFinite else { throw .nonFinite(what: "training loss", step: index, value: loss) }
+        var gradients = gradients
+        let norm = GradientClipping.clip(&gradients, maxNorm: gradientClip)
+        guard norm.isFinite else { throw .nonFinite(what: "gradient norm", step: index, value: Float(norm)) }
+        var updated = parameters
+        var newState = state
+        try adamW.update(&updated, gradients: gradients, learningRate: rate, state: &newState)
+        do {
+            model = try model.with(parameters: updated)
+        } catch {
+            throw error.trainingError
+        }
+        parameters = updated
+        state = newState
+        return StepRecord(step: index, loss: loss, learningRate: rate, gradientNorm: norm)
+    }
+}
