@@ -112,6 +112,39 @@ public enum TrainingCheckpoint {
         FileManager.default.fileExists(atPath: directory.appendingPathComponent(model.configurationFile).path)
     }
 
+    /// The settings of a training.json, refused unless every one is in range (`TrainingConfiguration.validate`:
+    /// sizes bounded, the warm-up's arithmetic checked) and the batch position and learning rate follow from the step.
+    /// Reads no other file and allocates nothing the record's numbers ask for: a hostile training.json is refused here.
+    public static func settings(fromTrainingJSON data: Data, path: String = "training.json")
+        throws(TrainingError) -> (step: Int, configuration: TrainingConfiguration, history: [Evaluation])
+    {
+        let record: Record
+        do {
+            record = try JSONDecoder().decode(Record.self, from: data)
+        } catch {
+            throw .checkpoint(path: path, reason: "\(CheckpointDirectory.marker): \(JSONMessage.describe(error))")
+        }
+        try check(record, in: URL(fileURLWithPath: path))
+        return (record.step, record.configuration, record.history)
+    }
+
+    /// Throws `.checkpoint` (naming `directory`) unless the record's settings are valid, its step is
+    /// not negative, and its batch position and learning rate follow from the step and the settings.
+    static func check(_ record: Record, in directory: URL) throws(TrainingError) {
+        do {
+            try record.configuration.validate()
+        } catch {
+            throw .checkpoint(path: directory.path, reason: "\(CheckpointDirectory.marker): \(error)")
+        }
+        guard record.step >= 0,
+              record.batches == BatchPosition(seed: record.configuration.seed, next: record.step),
+              record.learningRate == (try record.configuration.schedule()).rate(at: record.step)
+        else {
+            throw .checkpoint(path: directory.path, reason: "\(CheckpointDirectory.marker): the batch position or the learning rate "
+                              + "does not follow from the step and the settings")
+        }
+    }
+
     /// A RetNet's checkpoint read back: `load(RetNet<Float>.self, from: directory)`.
     public static func load(from directory: URL) throws(TrainingError) -> Contents<RetNet<Float>> {
         try load(RetNet<Float>.self, from: directory)
@@ -130,14 +163,9 @@ public enum TrainingCheckpoint {
         } catch let error as TrainingError {
             throw error
         } catch {
-            throw .checkpoint(path: directory.path, reason: "\(CheckpointDirectory.marker): \(error)")
+            throw .checkpoint(path: directory.path, reason: "\(CheckpointDirectory.marker): \(JSONMessage.describe(error))")
         }
-        guard record.batches == BatchPosition(seed: record.configuration.seed, next: record.step),
-              record.learningRate == (try record.configuration.schedule()).rate(at: record.step)
-        else {
-            throw .checkpoint(path: directory.path, reason: "\(CheckpointDirectory.marker): the batch position or the learning rate "
-                              + "does not follow from the step and the settings")
-        }
+        try check(record, in: directory)
         let (model, modelMetadata) = try Model.loadCheckpoint(from: directory)
         guard let tokenizer = try tokenizer(in: directory) else {
             throw .checkpoint(path: directory.path, reason: "no tokenizer.json")

@@ -115,7 +115,10 @@ struct Train: ReportingCommand {
         guard minLearningRate >= 0 && minLearningRate <= learningRate else {
             throw ValidationError("--min-learning-rate must be in [0, --learning-rate], got \(minLearningRate).")
         }
-        guard warmup >= 0 else { throw ValidationError("--warmup must be ≥ 0, got \(warmup).") }
+        guard warmup >= 0 && warmup < Int.max else { throw ValidationError("--warmup must be in 0..<\(Int.max), got \(warmup).") }
+        guard evalIterations <= TrainingConfiguration.maximumSize else {
+            throw ValidationError("--eval-iterations must be at most \(TrainingConfiguration.maximumSize), got \(evalIterations).")
+        }
         guard weightDecay >= 0 && weightDecay.isFinite else { throw ValidationError("--weight-decay must be ≥ 0, got \(weightDecay).") }
         guard clip >= 0 && clip.isFinite else { throw ValidationError("--clip must be ≥ 0 (0: off), got \(clip).") }
         if model?.scoring != nil && gradients == .reference {
@@ -161,6 +164,9 @@ struct Train: ReportingCommand {
         }
         let corpus = try Corpus(text: text)
         let config = shape.config(vocabulary: corpus.tokenizer.count)
+        // Refused from the numbers alone, before a weight is allocated.
+        try settings().validate()
+        try TrainingMemory.check(shape: config.trainingShape, batchSize: batches.batchSize, context: batches.context)
         if let scoring = model?.scoring {
             var shape = TransformerConfig(matching: config)
             shape.attention = scoring
