@@ -190,7 +190,7 @@ public enum TrainingCheckpoint {
                         throw TrainingError.checkpoint(path: directory.path, reason: "optimizer.safetensors: \(prefix + parameter.name) "
                                                        + "has shape \(tensor.shape), the weight \(parameter.shape)")
                     }
-                    out.append(NamedTensor(name: parameter.name, shape: parameter.shape, values: try moments.floats(prefix + parameter.name)))
+                    out.append(NamedTensor(name: parameter.name, shape: parameter.shape, values: try moments.finiteFloats(prefix + parameter.name)))
                 } catch let error as TrainingError {
                     throw error
                 } catch {

@@ -121,7 +121,7 @@ extension Transformer where E == Float {
                 throw refuse("model.safetensors: '\(wanted.name)' has shape \(stored.shape), the configuration's is \(wanted.shape)")
             }
             do {
-                parameters.append(NamedTensor(name: wanted.name, shape: wanted.shape, values: try weights.floats(wanted.name)))
+                parameters.append(NamedTensor(name: wanted.name, shape: wanted.shape, values: try weights.finiteFloats(wanted.name)))
             } catch {
                 throw refuse("model.safetensors: \(error)")
             }
