@@ -32,6 +32,21 @@ public enum TrainingCheckpoint {
         public let configuration: TrainingConfiguration
         public let optimizer: AdamW.State
         public let history: [Evaluation]
+
+        /// The same run set to end at step `iterations` (more than it had): the cosine is laid
+        /// again over the longer run, so from the step reached the learning rate is the new
+        /// schedule's (it rises from the old minimum to the new cosine's value there). Throws
+        /// `.setting` unless `iterations` is more than the run's.
+        public func extended(to iterations: Int) throws(TrainingError) -> Self {
+            guard iterations > configuration.iterations else {
+                throw .setting(name: "--extend-to", expected: "more than the run's \(configuration.iterations) steps",
+                               got: "\(iterations)")
+            }
+            var longer = configuration
+            longer.iterations = iterations
+            try longer.validate()
+            return Contents(model: model, tokenizer: tokenizer, configuration: longer, optimizer: optimizer, history: history)
+        }
     }
 
     /// The record in training.json. `batches` and `learningRate` spell out the generator's state
@@ -88,6 +103,29 @@ public enum TrainingCheckpoint {
     /// checkpoint: a directory `save` would refuse. Writes nothing.
     public static func checkWritable(_ directory: URL) throws(TrainingError) {
         try CheckpointDirectory.check(directory)
+    }
+
+    /// Takes the exclusive lock of `directory` for a run that writes into it (creating it when
+    /// missing; refused as `checkWritable` refuses), for as long as the returned handle lives,
+    /// and removes temporaries left by processes no longer alive. Throws `.file` with "in use by
+    /// pid N" when another process holds it.
+    public static func lock(_ directory: URL) throws(TrainingError) -> FileHandle {
+        try CheckpointDirectory.lock(directory)
+    }
+
+    /// Releases a lock `lock(_:)` took, emptying the lock file first (so that a directory's files
+    /// are the same bytes after a run that wrote nothing).
+    public static func unlock(_ handle: FileHandle) {
+        _ = ftruncate(handle.fileDescriptor, 0)
+        _ = flock(handle.fileDescriptor, LOCK_UN)
+        try? handle.close()
+    }
+
+    /// Runs `body` while no checkpoint is being written, and keeps any write from starting until
+    /// it returns: a signal handler stops the process inside it, so a write in progress finishes
+    /// (and leaves no temporary file) first.
+    public static func betweenWrites<T>(_ body: () throws -> T) rethrows -> T {
+        try CheckpointDirectory.writing.withLock(body)
     }
 
     /// Whether `directory` holds a training checkpoint (its training.json).
