@@ -160,7 +160,7 @@ public enum TrainingCheckpoint {
         do {
             record = try JSONDecoder().decode(Record.self, from: data)
         } catch {
-            throw .checkpoint(path: path, reason: "\(CheckpointDirectory.marker): \(JSONMessage.describe(error))")
+            throw .checkpoint(path: path, reason: "\(CheckpointDirectory.marker): \(JSONMessage.describe(error, data: data))")
         }
         try check(record, in: URL(fileURLWithPath: path))
         return (record.step, record.configuration, record.history)
@@ -196,12 +196,11 @@ public enum TrainingCheckpoint {
             throw .checkpoint(path: directory.path, reason: "no \(CheckpointDirectory.marker) (not a training checkpoint)")
         }
         let record: Record
+        let data = try CheckpointDirectory.read(CheckpointDirectory.marker, in: directory)
         do {
-            record = try JSONDecoder().decode(Record.self, from: try CheckpointDirectory.read(CheckpointDirectory.marker, in: directory))
-        } catch let error as TrainingError {
-            throw error
+            record = try JSONDecoder().decode(Record.self, from: data)
         } catch {
-            throw .checkpoint(path: directory.path, reason: "\(CheckpointDirectory.marker): \(JSONMessage.describe(error))")
+            throw .checkpoint(path: directory.path, reason: "\(CheckpointDirectory.marker): \(JSONMessage.describe(error, data: data))")
         }
         try check(record, in: directory)
         let (model, modelMetadata) = try Model.loadCheckpoint(from: directory)

@@ -10,7 +10,15 @@ struct CheckpointOptions: ParsableArguments {
     var checkpoint: String
 
     func load() throws -> TorchscaleCheckpoint {
-        try TorchscaleCheckpoint(directory: URL(fileURLWithPath: checkpoint))
+        let directory = URL(fileURLWithPath: checkpoint)
+        let manager = FileManager.default
+        if !manager.fileExists(atPath: directory.appendingPathComponent("config.json").path),
+           manager.fileExists(atPath: directory.appendingPathComponent("transformer.json").path) {
+            throw RefusedInput(description: "checkpoint \(checkpoint) holds a Transformer's checkpoint (transformer.json, as "
+                               + "retnet train --model transformer writes); this command reads RetNet checkpoints "
+                               + "(config.json), and retnet generate runs both")
+        }
+        return try TorchscaleCheckpoint(directory: directory)
     }
 }
 
@@ -140,6 +148,11 @@ struct TokenOptions: ParsableArguments {
         }
         return ids
     }
+}
+
+/// Input a command refuses for what it holds (not for how it was spelled): "error: …" and exit 1.
+struct RefusedInput: Error, CustomStringConvertible {
+    let description: String
 }
 
 /// Helpers shared by the subcommands.

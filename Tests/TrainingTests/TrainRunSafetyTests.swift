@@ -136,3 +136,43 @@ import Training
         #expect(!FileManager.default.fileExists(atPath: out.path))
     }
 }
+
+/// Low-list messages: what the file or folder is, not Foundation's error number.
+@Suite struct TrainMessageTests {
+    /// L3 (tt-inspect, tt-logits): a Transformer's checkpoint is named as such.
+    @Test func inspectAndLogitsNameATransformersCheckpoint() throws {
+        let out = TinyModel.scratch("l3")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let trained = try TrainRunSafetyTests.train(TrainCommandTests.tiny + ["--model", "transformer", "--iterations", "1", "--out", out.path])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        for arguments in [["inspect"], ["logits", "--tokens", "1,2"]] {
+            let run = try ProductRunner.run("retnet", arguments + ["--checkpoint", out.path])
+            #expect(run.status == 1 && run.stderr.contains("holds a Transformer's checkpoint"), "\(arguments): \(run.stderr)")
+        }
+    }
+
+    /// L1 (t-dir-as-data): a folder given as --data is called a folder.
+    @Test func aFolderAsDataIsNamed() throws {
+        let run = try TrainRunSafetyTests.train(TrainCommandTests.tiny + ["--data", "/tmp", "--out", TinyModel.scratch("l1").path])
+        #expect(run.status == 1 && run.stderr.contains("/tmp: is a directory, not a text file"), "\(run.stderr)")
+        #expect(!run.stderr.contains("NSCocoaErrorDomain"))
+    }
+
+    /// L1 (r-j-float-step, r-trunc-json): a training.json with a fraction for the step names the
+    /// field, not "not valid JSON"; a truncated one is called invalid JSON, without a dump.
+    @Test func trainingJSONErrorsNameTheField() throws {
+        do {
+            _ = try TrainingCheckpoint.settings(fromTrainingJSON: Data(#"{"format": "retnet-training-checkpoint", "step": 40.5}"#.utf8))
+            Issue.record("accepted")
+        } catch {
+            #expect("\(error)".contains("valid JSON, but a field holds a value of another type"), "\(error)")
+            #expect(!"\(error)".contains("DecodingError"), "\(error)")
+        }
+        do {
+            _ = try TrainingCheckpoint.settings(fromTrainingJSON: Data(#"{"step": 4"#.utf8))
+            Issue.record("accepted")
+        } catch {
+            #expect("\(error)".contains("not valid JSON") && !"\(error)".contains("DecodingError"), "\(error)")
+        }
+    }
+}
