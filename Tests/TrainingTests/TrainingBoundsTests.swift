@@ -129,6 +129,7 @@ import Testing
     @Test(arguments: [
         (["--width", "65536", "--heads", "2", "--layers", "65536"], Int32(1), "memory: expected a run that fits"),
         (["--batch-size", "65536", "--context", "65536"], 1, "an estimated"),
+        (["--width", "65536", "--heads", "1"], 1, "an estimated"),
         (["--layers", "1000000000"], 64, "--layers must be at most 65536"),
         (["--batch-size", "1000000000"], 64, "--batch-size must be at most 65536"),
         (["--eval-iterations", "1000000"], 64, "--eval-iterations must be at most 65536"),
