@@ -47,7 +47,7 @@ struct Chapter07: ParsableCommand {
             throw ValidationError("--prompt must be 1 to 200 lowercase letters a–z, got \"\(prompt)\".")
         }
         try FlagCheck.range(generate, in: 1...200, flag: "--generate")
-        guard chunkSize >= 1 else { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize).") }
+        try FlagCheck.chunkSize(chunkSize)
         guard temperature > 0, temperature.isFinite, temperature <= 100 else {
             throw ValidationError("--temperature must be in (0, 100], got \(temperature).")
         }

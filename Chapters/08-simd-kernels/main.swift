@@ -38,7 +38,7 @@ struct Chapter08: ParsableCommand {
         try FlagCheck.range(threads, in: 1...64, flag: "--threads")
         try FlagCheck.range(length, in: 1...4_096, flag: "--length")
         try FlagCheck.range(dim, in: 1...512, flag: "--dim")
-        guard chunkSize >= 1 else { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize).") }
+        try FlagCheck.chunkSize(chunkSize)
     }
 
     func run() throws {

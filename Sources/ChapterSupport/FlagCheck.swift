@@ -41,8 +41,15 @@ public enum FlagCheck {
         guard gamma > 0, gamma <= 1 else { throw ValidationError("\(flag) must be in (0, 1], got \(gamma).") }
     }
 
-    /// A chunk size B ≥ 1.
+    /// The largest chunk size a chapter accepts: longer than any sequence a chapter runs, so
+    /// every larger B would give the same chunks (one chunk of the whole sequence).
+    public static let maximumChunkSize = 65_536
+
+    /// A chunk size B in 1...65,536.
     public static func chunkSize(_ b: Int, flag: String = "--chunk-size") throws {
         guard b >= 1 else { throw ValidationError("\(flag) must be at least 1, got \(b).") }
+        guard b <= maximumChunkSize else {
+            throw ValidationError("\(flag) must be at most \(maximumChunkSize) (longer than any sequence a chapter runs), got \(b).")
+        }
     }
 }

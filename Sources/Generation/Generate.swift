@@ -43,11 +43,33 @@ extension TokenDecoder {
     public func generate(prompt: [Int], count: Int, sampler: Sampler = .greedy, context: Int? = nil)
         throws(Failure) -> Generated<Scalar, Cache>
     {
+        guard count >= 0 else { throw .argument(name: "count", expected: "a count ≥ 0", got: "\(count)") }
+        var tokens: [Int] = [], rows: [Scalar] = []
+        tokens.reserveCapacity(count)
+        rows.reserveCapacity(count * vocabularySize)
+        let cache = try stream(prompt: prompt, count: count, sampler: sampler, context: context) { token, logits in
+            tokens.append(token)
+            rows.append(contentsOf: logits)
+        }
+        return Generated(tokens: tokens, logits: Matrix(rows: count, columns: vocabularySize, entries: rows), cache: cache)
+    }
+
+    /// The loop of `generate(prompt:count:sampler:context:)`, token by token: `chosen` sees each
+    /// new token as soon as it is chosen, with the logits it was chosen from, and nothing is kept
+    /// between tokens but the text and the cache, so a caller that prints and forgets each token
+    /// generates any count in the memory of the text alone. With `topK` = k the draw (or the
+    /// argmax) is over the k largest logits only (nanoGPT's top_k; ties at the k-th value stay in).
+    /// Returns the cache after the last tokens read. Throws as `generate`, and `.argument` for a
+    /// `topK` below 1.
+    public func stream(prompt: [Int], count: Int, sampler: Sampler = .greedy, context: Int? = nil, topK: Int? = nil,
+                       chosen: (_ token: Int, _ logits: [Scalar]) -> Void) throws(Failure) -> Cache
+    {
         guard !prompt.isEmpty else { throw .argument(name: "prompt", expected: "at least one token", got: "an empty prompt") }
         guard count >= 0 else { throw .argument(name: "count", expected: "a count ≥ 0", got: "\(count)") }
         if let context, context < 1 {
             throw .argument(name: "context", expected: "a window of at least 1 token", got: "\(context)")
         }
+        if let topK, topK < 1 { throw .argument(name: "top-k", expected: "at least 1 token", got: "\(topK)") }
         var generator = SplitMix64(seed: 0)
         if case .temperature(let t, let seed) = sampler {
             guard t > 0 && t.isFinite else {
@@ -62,10 +84,9 @@ extension TokenDecoder {
         let window = context ?? Int.max
         // The most tokens a cache holds: the window, or the prompt and every new token but the
         // last (which is never read).
-        let capacity = Swift.min(window, prompt.count + Swift.max(count - 1, 0))
-        var text = prompt, tokens: [Int] = [], rows: [Scalar] = []
-        tokens.reserveCapacity(count)
-        rows.reserveCapacity(count * vocab)
+        let (grown, overflow) = prompt.count.addingReportingOverflow(Swift.max(count - 1, 0))
+        let capacity = Swift.min(window, overflow ? Int.max : grown)
+        var text = prompt
         var (last, cache) = try read(Array(text.suffix(window)), capacity: capacity)
         for i in 0..<count {
             if i > 0 {
@@ -77,15 +98,24 @@ extension TokenDecoder {
                     (last, cache) = try read(Array(text.suffix(window)), capacity: capacity)
                 }
             }
-            let logits = Matrix(rows: 1, columns: vocab, entries: last)
-            let next = switch sampler {
+            let logits = Matrix(rows: 1, columns: vocab, entries: topK.map { Self.keepingLargest($0, of: last) } ?? last)
+            var next = switch sampler {
             case .greedy: Sampler.argmax(logits)
             case .temperature(let t, _): Sampler.draw(logits, temperature: t, using: &generator)
             }
-            rows.append(contentsOf: last)
-            tokens.append(next)
+            // A draw within rounding of 1 falls on the last entry, which top-k may have removed.
+            if logits[0, next] == -Scalar.infinity { next = Sampler.argmax(logits) }
+            chosen(next, last)
             text.append(next)
         }
-        return Generated(tokens: tokens, logits: Matrix(rows: count, columns: vocab, entries: rows), cache: cache)
+        return cache
+    }
+
+    /// `logits` with every entry below the k-th largest set to −∞, so softmax gives it
+    /// probability 0 and argmax never picks it (k ≥ the count keeps every entry).
+    static func keepingLargest(_ k: Int, of logits: [Scalar]) -> [Scalar] {
+        guard k < logits.count else { return logits }
+        let threshold = logits.sorted(by: >)[k - 1]
+        return logits.map { $0 < threshold ? -Scalar.infinity : $0 }
     }
 }

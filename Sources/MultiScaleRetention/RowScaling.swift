@@ -67,7 +67,9 @@ public enum RowScaling: Sendable, Equatable {
             out.reserveCapacity(n)
             var state = RetentionState<E>(keyDimension: k.columns, valueDimension: v.columns)
             var carried: E = 1  // kv_scale of the state before this chunk
-            let fullChunkSum = (0..<b).reduce(E(0)) { $0 + decay.power($1) }
+            // Σ_{p<B} γ^p, needed only when a chunk follows a full one, so only when B < n: the
+            // work grows with the sequence, never with B (a B of 2⁶³ − 1 on 3 tokens sums nothing).
+            var fullChunkSum: E?
             var start = 0
             while start < n {
                 let length = Swift.min(b, n - start)
@@ -88,8 +90,11 @@ public enum RowScaling: Sendable, Equatable {
                     for r in 0..<state.s.rows { column += Swift.abs(state.s[r, c]) }
                     largest = Swift.max(largest, column)
                 }
-                carried = Swift.max(largest / fullChunkSum, 1)
                 start += length
+                guard start < n else { break }
+                let sum = fullChunkSum ?? (0..<b).reduce(E(0)) { $0 + decay.power($1) }
+                fullChunkSum = sum
+                carried = Swift.max(largest / sum, 1)
             }
             return out
         }

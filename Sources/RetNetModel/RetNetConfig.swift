@@ -169,14 +169,22 @@ public struct RetNetConfig: Codable, Equatable, Sendable {
         float32Buffers ? decaySchedule.float32Gammas(heads: retentionHeads) : decaySchedule.gammas(heads: retentionHeads)
     }
 
+    /// The largest recurrent_chunk_size a configuration may hold.
+    public static let maximumChunkSize = 65_536
+
     /// Throws `.config` naming the first field that does not fit: sizes ≥ 1, h dividing E and V,
-    /// key_dim even, ε finite and ≥ 0, chunk size ≥ 1.
+    /// key_dim even, ε finite and ≥ 0, chunk size in 1...65,536.
     public func validate() throws(RetNetError) {
         for (field, value) in [("decoder_retention_heads", retentionHeads), ("decoder_embed_dim", embedDim),
                                ("decoder_value_embed_dim", valueEmbedDim), ("decoder_ffn_embed_dim", ffnEmbedDim),
                                ("decoder_layers", layers), ("vocab_size", vocabSize),
                                ("recurrent_chunk_size", recurrentChunkSize)] where value < 1 {
             throw .config(field: field, expected: "at least 1", got: "\(value)")
+        }
+        // A chunk longer than any sequence the tools run gives the same chunks as the sequence;
+        // a larger number (a hostile config.json's 10¹⁵) is refused at load.
+        guard recurrentChunkSize <= Self.maximumChunkSize else {
+            throw .config(field: "recurrent_chunk_size", expected: "at most \(Self.maximumChunkSize)", got: "\(recurrentChunkSize)")
         }
         do {
             try MultiScaleRetentionLayer<Double>.checkSizes(embedDimension: embedDim, valueDimension: valueEmbedDim,

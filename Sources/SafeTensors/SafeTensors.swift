@@ -117,6 +117,27 @@ public struct SafeTensors: Sendable {
         }
     }
 
+    /// `floats(name)`, refused unless every value is finite: a model's weights (or an optimiser's
+    /// moments) with a NaN or an infinity would only ever compute NaN. Throws `.nonFinite` naming
+    /// the tensor, the first such value's place and the value.
+    public func finiteFloats(_ name: String) throws(SafeTensorsError) -> [Float] {
+        let values = try floats(name)
+        if let index = values.firstIndex(where: { !$0.isFinite }) {
+            throw .nonFinite(tensor: name, index: Self.coordinates(of: index, in: try tensor(name).shape), value: values[index])
+        }
+        return values
+    }
+
+    /// The row-major coordinates of flat index `index` in a tensor of `shape`.
+    static func coordinates(of index: Int, in shape: [Int]) -> [Int] {
+        var rest = index
+        var out = [Int](repeating: 0, count: shape.count)
+        for axis in shape.indices.reversed() where shape[axis] > 0 {
+            (rest, out[axis]) = rest.quotientAndRemainder(dividingBy: shape[axis])
+        }
+        return out
+    }
+
     /// The values of tensor `name` in row-major order as Double: F64 exactly (where `floats`
     /// rounds it: float64 references such as autograd's gradients need every bit), the other
     /// floating-point types widened exactly from `floats`.

@@ -33,6 +33,9 @@ public enum SafeTensorsError: Error, Equatable, Sendable, CustomStringConvertibl
     case valueCountMismatch(tensor: String, shape: [Int], values: Int)
     /// Reading or writing the file failed.
     case io(path: String, reason: String)
+    /// A value that is not finite (NaN or ±infinity) where only finite ones are accepted, at its
+    /// row-major coordinates in the tensor.
+    case nonFinite(tensor: String, index: [Int], value: Float)
 
     public var description: String {
         switch self {
@@ -68,6 +71,8 @@ public enum SafeTensorsError: Error, Equatable, Sendable, CustomStringConvertibl
             "safetensors: tensor '\(tensor)' of shape \(shape) needs \(shape.reduce(1, *)) values, got \(values)"
         case .io(let path, let reason):
             "safetensors: \(path): \(reason)"
+        case .nonFinite(let tensor, let index, let value):
+            "safetensors: tensor '\(tensor)' holds \(value.isNaN ? "NaN" : "\(value)") at index \(index); its values must be finite"
         }
     }
 }

@@ -113,7 +113,7 @@ public struct TorchscaleCheckpoint: Sendable {
         // Names and shapes were checked when the checkpoint was loaded; reading can still fail.
         var tensors: [String: [Float]] = [:]
         for (name, _) in expectedShapes {
-            do { tensors[name] = try weights.floats(name) } catch { throw .weights(error) }
+            do { tensors[name] = try weights.finiteFloats(name) } catch { throw .weights(error) }
         }
         let (rotation, gammas) = try positionalBuffers()
 

@@ -8,10 +8,29 @@ import Foundation
 ///
 /// A directory that exists, is not empty and holds no `training.json` is somebody else's: it is
 /// refused, and nothing is written into it. In a checkpoint directory, only the checkpoint's own
-/// file names are ever replaced.
+/// file names are ever replaced. A run holds an exclusive lock on the directory's `.lock` for its
+/// whole length (`lock`), which also removes the temporaries of runs that died mid-write.
 enum CheckpointDirectory {
     /// The file that marks a directory as a training checkpoint, written last.
     static let marker = "training.json"
+    /// The file a run holds an exclusive lock on (`flock`) while it writes into the directory,
+    /// holding the run's process id.
+    static let lockFile = ".lock"
+    /// Held while a checkpoint is written: whoever stops the process (a signal's handler) takes it
+    /// first, so that a write in progress finishes and leaves no temporary file.
+    static let writing = NSLock()
+
+    /// Whether `name` is a temporary file of a write (`.<file>.<pid>.tmp`), and its process id.
+    static func temporaryProcess(_ name: String) -> Int32? {
+        guard name.hasPrefix("."), name.hasSuffix(".tmp") else { return nil }
+        let parts = name.dropLast(4).split(separator: ".")
+        return parts.count >= 2 ? Int32(parts[parts.count - 1]) : nil
+    }
+
+    /// Whether process `pid` is alive (or cannot be told: it exists under another user).
+    static func isAlive(_ pid: Int32) -> Bool {
+        kill(pid, 0) == 0 || errno == EPERM
+    }
 
     /// Throws `.notACheckpoint` unless `directory` does not exist, is empty, or holds `marker`.
     static func check(_ directory: URL) throws(TrainingError) {
@@ -23,9 +42,38 @@ enum CheckpointDirectory {
         do { contents = try manager.contentsOfDirectory(atPath: directory.path) } catch {
             throw .file(path: directory.path, reason: (error as NSError).localizedDescription)
         }
-        guard contents.isEmpty || contents.contains(marker) else {
-            throw .notACheckpoint(path: directory.path, found: contents.sorted())
+        // The lock file and the temporaries of writes cut short are the checkpoint's own.
+        let foreign = contents.filter { $0 != lockFile && temporaryProcess($0) == nil }
+        guard foreign.isEmpty || contents.contains(marker) else {
+            throw .notACheckpoint(path: directory.path, found: foreign.sorted())
         }
+    }
+
+    /// Takes the exclusive lock of `directory` (created when missing, after `check`) for as long as
+    /// the returned handle lives, and removes the temporaries that processes no longer alive left
+    /// behind. Throws `.file` naming the process that holds the lock: two runs never write into one
+    /// directory.
+    static func lock(_ directory: URL) throws(TrainingError) -> FileHandle {
+        try prepare(directory)
+        let path = directory.appendingPathComponent(lockFile).path
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw .file(path: path, reason: String(cString: strerror(errno))) }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let holder = (try? handle.readToEnd()).flatMap { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+            throw .file(path: directory.path, reason: "in use by pid \(holder.map { $0.isEmpty ? "?" : $0 } ?? "?") "
+                        + "(another run writes into it); wait for it to end, or choose another --out")
+        }
+        let pid = Data("\(ProcessInfo.processInfo.processIdentifier)\n".utf8)
+        _ = ftruncate(descriptor, 0)
+        _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in names {
+            if let owner = temporaryProcess(name), !isAlive(owner) || owner == ProcessInfo.processInfo.processIdentifier {
+                try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+            }
+        }
+        return handle
     }
 
     /// `check`, then creates the directory when missing.
@@ -39,6 +87,8 @@ enum CheckpointDirectory {
     /// Writes `files` (name → bytes) into `directory`: all to temporary names, then renamed in
     /// the given order. On failure the temporary files are removed and the old files stay.
     static func write(_ files: [(name: String, data: Data)], to directory: URL) throws(TrainingError) {
+        writing.lock()
+        defer { writing.unlock() }
         try prepare(directory)
         let pid = ProcessInfo.processInfo.processIdentifier
         var written: [(temporary: URL, final: URL)] = []
@@ -53,6 +103,8 @@ enum CheckpointDirectory {
                 defer { try? handle.close() }
                 try handle.synchronize()
             } catch {
+                // The temporary that failed (a full disk leaves it half written) and those before it.
+                try? FileManager.default.removeItem(at: temporary)
                 removeTemporaries()
                 throw .file(path: temporary.path, reason: (error as NSError).localizedDescription)
             }

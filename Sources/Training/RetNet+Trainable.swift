@@ -10,13 +10,17 @@ import TorchscaleCheckpoint
 extension RetNet: TrainableModel where E == Float {
     /// The mean over the sequences of each one's loss, on the SIMD kernels (`FastRetNet`,
     /// parallel form), summed in Double in sequence order.
-    public func meanLoss(_ sequences: [[Int]]) throws(RetNetError) -> Float {
+    public var trainingShape: TrainingShape { config.trainingShape }
+
+    public func meanLoss<Sequences: Sequence<[Int]>>(_ sequences: Sequences) throws(RetNetError) -> Float {
         let fast = try FastRetNet(self)
         var total = 0.0
+        var count = 0
         for sequence in sequences {
             total += Double(NextTokenLoss.evaluate(logits: try fast.forward(sequence).logits, tokens: sequence).loss)
+            count += 1
         }
-        return Float(total / Double(sequences.count))
+        return Float(total / Double(count))
     }
 
     /// A torchscale checkpoint: model.safetensors (with torchscale's buffers) and config.json.

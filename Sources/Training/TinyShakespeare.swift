@@ -15,6 +15,10 @@ public enum TinyShakespeare {
 
     /// The text of a UTF-8 file; refuses a missing, unreadable or empty file.
     public static func readText(_ url: URL) throws(TrainingError) -> String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw .file(path: url.path, reason: "is a directory, not a text file")
+        }
         let data: Data
         do {
             data = try Data(contentsOf: url)

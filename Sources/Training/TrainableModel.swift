@@ -11,12 +11,15 @@ public protocol TrainableModel: Sendable, Equatable {
     associatedtype Failure: TrainingErrorConvertible
     /// The number of token ids the model reads (must be the tokenizer's).
     var vocabularySize: Int { get }
+    /// The sizes that decide what training the model costs in memory (`TrainingMemory`).
+    var trainingShape: TrainingShape { get }
     /// Every weight under its checkpoint name, in the order of its gradients' names.
     var parameters: [NamedTensor] { get }
     /// The same model with every weight replaced by the tensor of its name in `parameters`.
     func with(parameters: [NamedTensor]) throws(Failure) -> Self
-    /// The mean next-token loss over `sequences` (each of the same length ≥ 2), forward only.
-    func meanLoss(_ sequences: [[Int]]) throws(Failure) -> Float
+    /// The mean next-token loss over `sequences` (each of the same length ≥ 2), forward only,
+    /// read once in order (an evaluation's sequences are drawn as they are read: `SampledSequences`).
+    func meanLoss<Sequences: Sequence<[Int]>>(_ sequences: Sequences) throws(Failure) -> Float
     /// The model's own files of a checkpoint (weights and configuration), each a name and its bytes.
     func checkpointFiles(metadata: [String: String]) throws(TrainingError) -> [(name: String, data: Data)]
     /// The file of `checkpointFiles` that holds the model's configuration: which of these files a
@@ -51,4 +54,20 @@ extension RetNetError: TrainingErrorConvertible {
 
 extension TransformerError: TrainingErrorConvertible {
     public var trainingError: TrainingError { .transformer(self) }
+}
+
+extension RetNetConfig {
+    /// This configuration's sizes, for `TrainingMemory`.
+    public var trainingShape: TrainingShape {
+        TrainingShape(layers: layers, width: embedDim, valueWidth: valueEmbedDim, ffnWidth: ffnEmbedDim,
+                      heads: retentionHeads, vocabulary: vocabSize)
+    }
+}
+
+extension TransformerConfig {
+    /// This configuration's sizes, for `TrainingMemory`.
+    public var trainingShape: TrainingShape {
+        TrainingShape(layers: layers, width: embedDim, valueWidth: valueEmbedDim, ffnWidth: ffnEmbedDim,
+                      heads: heads, vocabulary: vocabSize)
+    }
 }

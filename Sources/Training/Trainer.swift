@@ -28,14 +28,15 @@ public struct Trainer<Model: TrainableModel> {
 
     private let stepper: OptimiserStep
     private let batches: BatchSampler
-    private let trainEvaluation: [[Int]]
-    private let validationEvaluation: [[Int]]
+    private let trainEvaluation: SampledSequences
+    private let validationEvaluation: SampledSequences
     private var parameters: [NamedTensor]
 
     /// A run from `model` (its vocabulary must be the corpus tokenizer's), or a resumed one from
     /// an optimiser state and history (see `TrainingCheckpoint`).
     ///
-    /// Throws `.setting` for settings out of range or a corpus too short for the context, and
+    /// Throws `.setting` for settings out of range, a run whose memory estimate is over the machine's
+    /// (`TrainingMemory`) or a corpus too short for the context, and
     /// `.model` for a model whose vocabulary is not the tokenizer's.
     public init(model: Model, corpus: Corpus, configuration: TrainingConfiguration, source: any GradientSource<Model>,
                 optimizer: AdamW.State? = nil, history: [Evaluation] = []) throws(TrainingError)
@@ -46,12 +47,14 @@ public struct Trainer<Model: TrainableModel> {
                            got: "\(model.vocabularySize)")
         }
         let c = configuration
+        try TrainingMemory.check(shape: model.trainingShape, parameters: model.parameters.reduce(0) { $0 + $1.values.count },
+                                 batchSize: c.batchSize, context: c.context)
         batches = try BatchSampler(tokens: corpus.train, context: c.context, batchSize: c.batchSize, seed: c.seed)
         // The evaluation batches: fixed for the run, drawn from generators of their own.
         let trainFixed = try BatchSampler(tokens: corpus.train, context: c.context, batchSize: c.batchSize, seed: c.seed ^ 0x7472_6169_6E00)
         let valFixed = try BatchSampler(tokens: corpus.validation, context: c.context, batchSize: c.batchSize, seed: c.seed ^ 0x7661_6C00)
-        trainEvaluation = (0..<c.evalIterations).flatMap { trainFixed.batch($0) }
-        validationEvaluation = (0..<c.evalIterations).flatMap { valFixed.batch($0) }
+        trainEvaluation = SampledSequences(trainFixed, batches: c.evalIterations)
+        validationEvaluation = SampledSequences(valFixed, batches: c.evalIterations)
         (self.configuration, self.corpus, self.source, self.model) = (configuration, corpus, source, model)
         parameters = model.parameters
         stepper = try OptimiserStep(c)
@@ -84,7 +87,7 @@ public struct Trainer<Model: TrainableModel> {
     /// The mean loss of the model over the fixed evaluation batches of both splits (the forward
     /// pass only, on the SIMD kernels: `TrainableModel.meanLoss`).
     public func evaluate() throws(TrainingError) -> Evaluation {
-        func mean(_ sequences: [[Int]]) throws(TrainingError) -> Float {
+        func mean(_ sequences: SampledSequences) throws(TrainingError) -> Float {
             do { return try model.meanLoss(sequences) } catch { throw error.trainingError }
         }
         return Evaluation(step: step, trainLoss: try mean(trainEvaluation), validationLoss: try mean(validationEvaluation))

@@ -32,6 +32,21 @@ public enum TrainingCheckpoint {
         public let configuration: TrainingConfiguration
         public let optimizer: AdamW.State
         public let history: [Evaluation]
+
+        /// The same run set to end at step `iterations` (more than it had): the cosine is laid
+        /// again over the longer run, so from the step reached the learning rate is the new
+        /// schedule's (it rises from the old minimum to the new cosine's value there). Throws
+        /// `.setting` unless `iterations` is more than the run's.
+        public func extended(to iterations: Int) throws(TrainingError) -> Self {
+            guard iterations > configuration.iterations else {
+                throw .setting(name: "--extend-to", expected: "more than the run's \(configuration.iterations) steps",
+                               got: "\(iterations)")
+            }
+            var longer = configuration
+            longer.iterations = iterations
+            try longer.validate()
+            return Contents(model: model, tokenizer: tokenizer, configuration: longer, optimizer: optimizer, history: history)
+        }
     }
 
     /// The record in training.json. `batches` and `learningRate` spell out the generator's state
@@ -90,6 +105,29 @@ public enum TrainingCheckpoint {
         try CheckpointDirectory.check(directory)
     }
 
+    /// Takes the exclusive lock of `directory` for a run that writes into it (creating it when
+    /// missing; refused as `checkWritable` refuses), for as long as the returned handle lives,
+    /// and removes temporaries left by processes no longer alive. Throws `.file` with "in use by
+    /// pid N" when another process holds it.
+    public static func lock(_ directory: URL) throws(TrainingError) -> FileHandle {
+        try CheckpointDirectory.lock(directory)
+    }
+
+    /// Releases a lock `lock(_:)` took, emptying the lock file first (so that a directory's files
+    /// are the same bytes after a run that wrote nothing).
+    public static func unlock(_ handle: FileHandle) {
+        _ = ftruncate(handle.fileDescriptor, 0)
+        _ = flock(handle.fileDescriptor, LOCK_UN)
+        try? handle.close()
+    }
+
+    /// Runs `body` while no checkpoint is being written, and keeps any write from starting until
+    /// it returns: a signal handler stops the process inside it, so a write in progress finishes
+    /// (and leaves no temporary file) first.
+    public static func betweenWrites<T>(_ body: () throws -> T) rethrows -> T {
+        try CheckpointDirectory.writing.withLock(body)
+    }
+
     /// Whether `directory` holds a training checkpoint (its training.json).
     public static func exists(at directory: URL) -> Bool {
         FileManager.default.fileExists(atPath: directory.appendingPathComponent(CheckpointDirectory.marker).path)
@@ -112,6 +150,39 @@ public enum TrainingCheckpoint {
         FileManager.default.fileExists(atPath: directory.appendingPathComponent(model.configurationFile).path)
     }
 
+    /// The settings of a training.json, refused unless every one is in range (`TrainingConfiguration.validate`:
+    /// sizes bounded, the warm-up's arithmetic checked) and the batch position and learning rate follow from the step.
+    /// Reads no other file and allocates nothing the record's numbers ask for: a hostile training.json is refused here.
+    public static func settings(fromTrainingJSON data: Data, path: String = "training.json")
+        throws(TrainingError) -> (step: Int, configuration: TrainingConfiguration, history: [Evaluation])
+    {
+        let record: Record
+        do {
+            record = try JSONDecoder().decode(Record.self, from: data)
+        } catch {
+            throw .checkpoint(path: path, reason: "\(CheckpointDirectory.marker): \(JSONMessage.describe(error, data: data))")
+        }
+        try check(record, in: URL(fileURLWithPath: path))
+        return (record.step, record.configuration, record.history)
+    }
+
+    /// Throws `.checkpoint` (naming `directory`) unless the record's settings are valid, its step is
+    /// not negative, and its batch position and learning rate follow from the step and the settings.
+    static func check(_ record: Record, in directory: URL) throws(TrainingError) {
+        do {
+            try record.configuration.validate()
+        } catch {
+            throw .checkpoint(path: directory.path, reason: "\(CheckpointDirectory.marker): \(error)")
+        }
+        guard record.step >= 0,
+              record.batches == BatchPosition(seed: record.configuration.seed, next: record.step),
+              record.learningRate == (try record.configuration.schedule()).rate(at: record.step)
+        else {
+            throw .checkpoint(path: directory.path, reason: "\(CheckpointDirectory.marker): the batch position or the learning rate "
+                              + "does not follow from the step and the settings")
+        }
+    }
+
     /// A RetNet's checkpoint read back: `load(RetNet<Float>.self, from: directory)`.
     public static func load(from directory: URL) throws(TrainingError) -> Contents<RetNet<Float>> {
         try load(RetNet<Float>.self, from: directory)
@@ -125,19 +196,13 @@ public enum TrainingCheckpoint {
             throw .checkpoint(path: directory.path, reason: "no \(CheckpointDirectory.marker) (not a training checkpoint)")
         }
         let record: Record
+        let data = try CheckpointDirectory.read(CheckpointDirectory.marker, in: directory)
         do {
-            record = try JSONDecoder().decode(Record.self, from: try CheckpointDirectory.read(CheckpointDirectory.marker, in: directory))
-        } catch let error as TrainingError {
-            throw error
+            record = try JSONDecoder().decode(Record.self, from: data)
         } catch {
-            throw .checkpoint(path: directory.path, reason: "\(CheckpointDirectory.marker): \(error)")
+            throw .checkpoint(path: directory.path, reason: "\(CheckpointDirectory.marker): \(JSONMessage.describe(error, data: data))")
         }
-        guard record.batches == BatchPosition(seed: record.configuration.seed, next: record.step),
-              record.learningRate == (try record.configuration.schedule()).rate(at: record.step)
-        else {
-            throw .checkpoint(path: directory.path, reason: "\(CheckpointDirectory.marker): the batch position or the learning rate "
-                              + "does not follow from the step and the settings")
-        }
+        try check(record, in: directory)
         let (model, modelMetadata) = try Model.loadCheckpoint(from: directory)
         guard let tokenizer = try tokenizer(in: directory) else {
             throw .checkpoint(path: directory.path, reason: "no tokenizer.json")
@@ -162,7 +227,7 @@ public enum TrainingCheckpoint {
                         throw TrainingError.checkpoint(path: directory.path, reason: "optimizer.safetensors: \(prefix + parameter.name) "
                                                        + "has shape \(tensor.shape), the weight \(parameter.shape)")
                     }
-                    out.append(NamedTensor(name: parameter.name, shape: parameter.shape, values: try moments.floats(prefix + parameter.name)))
+                    out.append(NamedTensor(name: parameter.name, shape: parameter.shape, values: try moments.finiteFloats(prefix + parameter.name)))
                 } catch let error as TrainingError {
                     throw error
                 } catch {

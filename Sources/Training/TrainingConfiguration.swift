@@ -30,6 +30,11 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
 
     public init() {}
 
+    /// The largest batch size, context and evaluation count a run takes (as `retnet train`'s
+    /// model flags: a batch of 65,536 sequences of 65,537 tokens is already billions of tokens). A
+    /// larger number, from a flag or a training.json, is refused before anything is allocated.
+    public static let maximumSize = 65_536
+
     /// nanoGPT's names for the settings.
     enum CodingKeys: String, CodingKey {
         case iterations = "max_iters", batchSize = "batch_size", context = "block_size", learningRate = "learning_rate"
@@ -39,8 +44,13 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
 
     /// The learning rate schedule these settings give.
     public func schedule() throws(TrainingError) -> LearningRateSchedule {
-        try LearningRateSchedule(peak: learningRate, minimum: minLearningRate, warmup: warmupIterations,
-                                 decaySteps: max(iterations, warmupIterations + 1))
+        // warmup + 1 checked: a warm-up of Int.max steps (a hostile training.json) is refused, not a trap.
+        let (afterWarmup, overflow) = warmupIterations.addingReportingOverflow(1)
+        guard !overflow else {
+            throw .setting(name: "warm-up", expected: "fewer than \(Int.max) steps", got: "\(warmupIterations)")
+        }
+        return try LearningRateSchedule(peak: learningRate, minimum: minLearningRate, warmup: warmupIterations,
+                                        decaySteps: max(iterations, afterWarmup))
     }
 
     /// The optimiser these settings give.
@@ -53,6 +63,10 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
         for (name, value) in [("iterations", iterations), ("batch size", batchSize), ("context", context),
                               ("eval interval", evalInterval), ("eval iterations", evalIterations)] where value < 1 {
             throw .setting(name: name, expected: "at least 1", got: "\(value)")
+        }
+        for (name, value) in [("batch size", batchSize), ("context", context), ("eval iterations", evalIterations)]
+        where value > Self.maximumSize {
+            throw .setting(name: name, expected: "at most \(Self.maximumSize)", got: "\(value)")
         }
         guard gradientClip >= 0 && gradientClip.isFinite else {
             throw .setting(name: "gradient clip", expected: "a finite norm ≥ 0 (0: no clipping)", got: "\(gradientClip)")

@@ -30,15 +30,27 @@ extension Transformer: TrainableModel where E == Float {
 
     /// The mean loss on the SIMD kernels (`FastTransformerGradients.loss`), `batch` sequences at a
     /// time, the batches' means averaged in Double in order (every batch but the last of the same size).
-    public func meanLoss(_ sequences: [[Int]]) throws(TransformerError) -> Float {
+    public var trainingShape: TrainingShape { config.trainingShape }
+
+    public func meanLoss<Sequences: Sequence<[Int]>>(_ sequences: Sequences) throws(TransformerError) -> Float {
         let fast = try FastTransformerGradients()
         let batch = 12
         var total = 0.0
-        for start in stride(from: 0, to: sequences.count, by: batch) {
-            let part = Array(sequences[start..<min(start + batch, sequences.count)])
-            total += Double(try fast.loss(self, sequences: part)) * Double(part.count)
+        var count = 0
+        var part: [[Int]] = []
+        part.reserveCapacity(batch)
+        var iterator = sequences.makeIterator()
+        while true {
+            let next = iterator.next()
+            if let next { part.append(next) }
+            if part.count == batch || (next == nil && !part.isEmpty) {
+                total += Double(try fast.loss(self, sequences: part)) * Double(part.count)
+                count += part.count
+                part.removeAll(keepingCapacity: true)
+            }
+            if next == nil { break }
         }
-        return Float(total / Double(sequences.count))
+        return Float(total / Double(count))
     }
 
     /// model.safetensors under the names of `parameters` (this project's, not torchscale's: a
@@ -109,7 +121,7 @@ extension Transformer where E == Float {
                 throw refuse("model.safetensors: '\(wanted.name)' has shape \(stored.shape), the configuration's is \(wanted.shape)")
             }
             do {
-                parameters.append(NamedTensor(name: wanted.name, shape: wanted.shape, values: try weights.floats(wanted.name)))
+                parameters.append(NamedTensor(name: wanted.name, shape: wanted.shape, values: try weights.finiteFloats(wanted.name)))
             } catch {
                 throw refuse("model.safetensors: \(error)")
             }

@@ -34,24 +34,43 @@ struct Generate: ReportingCommand {
     @Option(help: "A text prompt, e.g. \"ROMEO:\" (needs the checkpoint's tokenizer.json).")
     var promptText: String?
 
-    @Option(help: "How many tokens to generate.")
-    var maxNewTokens: Int
+    /// The most tokens one sample may generate (a million take about a minute in a release build).
+    static let maximumNewTokens = 1_000_000
 
-    @Option(help: "Sampling temperature; omit for greedy decoding (argmax).")
-    var temperature: Double?
+    @Option(help: "How many tokens to generate per sample (0...\(Generate.maximumNewTokens)), each printed as it is chosen.")
+    var maxNewTokens = 500
 
-    @Option(help: "Seed of the sampler (with --temperature).")
+    @Option(help: "Sampling temperature T > 0 (nanoGPT's sample.py: 0.8); --greedy takes the argmax instead.")
+    var temperature = 0.8
+
+    @Option(help: "Draw only from the k most likely tokens (nanoGPT's top_k: 200, which keeps every token of a small vocabulary).")
+    var topK = 200
+
+    @Flag(help: "Greedy decoding: always the most likely token (no temperature, no draw).")
+    var greedy = false
+
+    @Option(help: "Samples to generate (1...100), each with seed --seed + its index, separated by a line of dashes.")
+    var numSamples = 1
+
+    @Option(help: "Seed of the sampler (the first sample's; sample i uses seed + i).")
     var seed: UInt64 = 0
 
-    @Option(help: "Chunk size B of the prefill (default: the config's recurrent_chunk_size).")
+    @Option(help: "Chunk size B of the prefill, at most 65536 (default: the config's recurrent_chunk_size).")
     var chunkSize: Int?
 
     func validate() throws {
-        guard maxNewTokens >= 0 else { throw ValidationError("--max-new-tokens must be ≥ 0, got \(maxNewTokens).") }
-        if let temperature, !(temperature > 0 && temperature.isFinite) {
-            throw ValidationError("--temperature must be a finite number > 0, got \(temperature).")
+        guard (0...Self.maximumNewTokens).contains(maxNewTokens) else {
+            throw ValidationError("--max-new-tokens must be in 0...\(Self.maximumNewTokens), got \(maxNewTokens).")
         }
+        guard temperature > 0 && temperature.isFinite else {
+            throw ValidationError("--temperature must be a finite number > 0, got \(temperature) (for greedy decoding pass --greedy).")
+        }
+        guard topK >= 1 else { throw ValidationError("--top-k must be at least 1, got \(topK).") }
+        guard (1...100).contains(numSamples) else { throw ValidationError("--num-samples must be in 1...100, got \(numSamples).") }
         if let chunkSize, chunkSize < 1 { throw ValidationError("--chunk-size must be at least 1, got \(chunkSize).") }
+        if let chunkSize, chunkSize > RetNetConfig.maximumChunkSize {
+            throw ValidationError("--chunk-size must be at most \(RetNetConfig.maximumChunkSize), got \(chunkSize).")
+        }
         switch (prompt, promptText) {
         case (let ids?, nil): _ = try RetNetTool.tokens(ids, flag: "--prompt")
         case (nil, let text?) where text.isEmpty: throw ValidationError("--prompt-text must hold at least one character.")
@@ -76,9 +95,10 @@ struct Generate: ReportingCommand {
             return found
         }
         let chunk = chunkSize ?? checkpoint.config.recurrentChunkSize
-        let generation = try FastRetNet(model).generate(prompt: ids, count: maxNewTokens, sampler: sampler,
-                                                        prefill: .chunkwise(chunkSize: chunk))
-        try show(prompt: ids, generated: generation.tokens, tokenizer: tokenizer)
+        let decoder = try FastRetNet(model).decoding(prefill: .chunkwise(chunkSize: chunk))
+        try samples(prompt: ids, tokenizer: tokenizer) { sampler, chosen throws in
+            _ = try decoder.stream(prompt: ids, count: maxNewTokens, sampler: sampler, topK: topK) { token, _ in chosen(token) }
+        }
     }
 
     /// A Transformer training checkpoint: its model, tokenizer and training context read back
@@ -92,29 +112,49 @@ struct Generate: ReportingCommand {
         let context = contents.configuration.context
         // Softmax attention decodes on the kernels; linear attention on the reference model (no
         // fast decoder of its own yet), with the same window.
-        let tokens = switch contents.model.config.attention {
-        case .softmax: try FastTransformer(contents.model).generate(prompt: ids, count: maxNewTokens, sampler: sampler,
-                                                                    context: context).tokens
-        case .linear: try contents.model.generate(prompt: ids, count: maxNewTokens, sampler: sampler, context: context).tokens
+        try samples(prompt: ids, tokenizer: tokenizer) { sampler, chosen throws in
+            switch contents.model.config.attention {
+            case .softmax:
+                _ = try FastTransformer(contents.model).stream(prompt: ids, count: maxNewTokens, sampler: sampler, context: context,
+                                                               topK: topK) { token, _ in chosen(token) }
+            case .linear:
+                _ = try contents.model.stream(prompt: ids, count: maxNewTokens, sampler: sampler, context: context,
+                                              topK: topK) { token, _ in chosen(token) }
+            }
         }
-        try show(prompt: ids, generated: tokens, tokenizer: tokenizer)
     }
 
-    var sampler: Sampler { temperature.map { .temperature($0, seed: seed) } ?? .greedy }
+    /// Runs `generate` once per sample with that sample's sampler, printing the prompt and then
+    /// each token as it is chosen (flushed at once): as text when the prompt was text, else the
+    /// generated token ids separated by commas. A line of dashes separates the samples.
+    func samples(prompt: [Int], tokenizer: CharacterTokenizer?,
+                 generate: (Sampler, (Int) -> Void) throws -> Void) throws {
+        for sample in 0..<numSamples {
+            if sample > 0 { print("---------------") }
+            let sampler: Sampler = greedy ? .greedy : .temperature(temperature, seed: seed &+ UInt64(sample))
+            if let tokenizer { print(try tokenizer.decode(prompt), terminator: "") }
+            var first = true
+            var failure: (any Error)?
+            try generate(sampler) { token in
+                guard failure == nil else { return }
+                do {
+                    let piece = if let tokenizer { try tokenizer.decode([token]) } else { (first ? "" : ",") + String(token) }
+                    print(piece, terminator: "")
+                    StandardOutput.flush()
+                } catch {
+                    failure = error
+                }
+                first = false
+            }
+            if let failure { throw failure }
+            print("")
+        }
+    }
 
     /// The prompt's token ids, and the tokenizer that encoded --prompt-text (read only then).
     func encodedPrompt(tokenizer: () throws(TrainingError) -> CharacterTokenizer) throws -> (ids: [Int], tokenizer: CharacterTokenizer?) {
         guard let promptText else { return (try RetNetTool.tokens(prompt ?? "", flag: "--prompt"), nil) }
         let loaded = try tokenizer()
         return (try loaded.encode(promptText), loaded)
-    }
-
-    /// The prompt and its continuation as text when the prompt was text, else the generated token ids.
-    func show(prompt: [Int], generated: [Int], tokenizer: CharacterTokenizer?) throws {
-        if let tokenizer {
-            print(try tokenizer.decode(prompt + generated))
-        } else {
-            print(generated.map(String.init).joined(separator: ","))
-        }
     }
 }

@@ -19,29 +19,44 @@ struct Gradients: ReportingCommand {
 
     @OptionGroup var checkpoint: CheckpointOptions
 
-    @Option(help: "Comma-separated token ids, at least two, e.g. 3,1,4,1,5.")
-    var tokens: String
+    @OptionGroup var input: TokenOptions
 
     @OptionGroup var retention: RetentionOptions
 
-    @Option(help: "The safetensors file to write (written to a temporary file beside it, then renamed into place).")
+    @Option(help: """
+        The safetensors file to write (written to a temporary file beside it, then renamed into place). \
+        An existing file is replaced only if this command wrote it, or with --force; never one in the \
+        checkpoint's own directory.
+        """)
     var out: String
 
+    @Flag(help: "Replace an existing --out file that this command did not write.")
+    var force = false
+
     func validate() throws {
-        let ids = try RetNetTool.tokens(tokens, flag: "--tokens")
-        guard ids.count >= 2 else {
-            throw ValidationError("--tokens must hold at least 2 token ids (the loss predicts each next token), got \(ids.count).")
+        if let tokens = input.tokens {
+            let ids = try RetNetTool.tokens(tokens, flag: "--tokens")
+            guard ids.count >= 2 else {
+                throw ValidationError("--tokens must hold at least 2 token ids (the loss predicts each next token), got \(ids.count).")
+            }
         }
     }
 
     func execute() throws {
-        let ids = try RetNetTool.tokens(tokens, flag: "--tokens")
+        let ids = try input.ids()
+        guard ids.count >= 2 else {
+            throw ValidationError("--tokens-file must hold at least 2 token ids (the loss predicts each next token), got \(ids.count).")
+        }
+        let folder = URL(fileURLWithPath: checkpoint.checkpoint)
         let checkpoint = try checkpoint.load()
         let model: RetNet<Double> = try checkpoint.model(Double.self)
-        let (form, scaling) = retention.formAndScaling(config: checkpoint.config)
+        let (form, scaling) = try retention.formAndScaling(config: checkpoint.config, count: ids.count)
         let (loss, gradients) = try model.gradients(ids, form: form, scaling: scaling)
+        guard loss.isFinite else { throw NonFiniteOutput(what: "the loss", value: loss) }
         let entries = gradients.named.map { SafeTensors.Entry(name: $0.name, shape: $0.shape, values: $0.values.map(Float.init)) }
-        try GradientFileError.write(entries, to: URL(fileURLWithPath: out))
+        let destination = URL(fileURLWithPath: out)
+        try GradientFileError.checkReplaceable(destination, checkpoint: folder, force: force)
+        try GradientFileError.write(entries, to: destination)
         print("wrote \(entries.count) gradients to \(out)")
         print("{\"loss\": \(loss)}")
     }
@@ -56,10 +71,31 @@ struct GradientFileError: Error, CustomStringConvertible {
 
     var description: String { "cannot write \(path): \(reason)" }
 
+    /// The metadata that marks a file this command wrote (and may replace).
+    static let metadata = ["format": "pt", "written_by": "retnet gradients"]
+
+    /// Throws unless `url` may be written: never a file in the checkpoint's directory (its own
+    /// weights, configuration or training files), and an existing file only if it is a gradient
+    /// file this command wrote, or with `force`.
+    static func checkReplaceable(_ url: URL, checkpoint: URL, force: Bool) throws(GradientFileError) {
+        let folder = url.deletingLastPathComponent().resolvingSymlinksInPath().standardizedFileURL.path
+        guard folder != checkpoint.resolvingSymlinksInPath().standardizedFileURL.path else {
+            throw GradientFileError(path: url.path, reason: "it is in the checkpoint's own directory, whose files are the model's; "
+                                    + "write the gradients elsewhere")
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue, !force else { return }
+        let written = (try? SafeTensors(contentsOf: url)).map { $0.metadata["written_by"] == metadata["written_by"] } ?? false
+        guard written else {
+            throw GradientFileError(path: url.path, reason: "the file exists and was not written by retnet gradients; "
+                                    + "pass --force to replace it")
+        }
+    }
+
     static func write(_ entries: [SafeTensors.Entry], to url: URL) throws(GradientFileError) {
         let data: Data
         do {
-            data = try SafeTensors.encode(entries, metadata: ["format": "pt"])
+            data = try SafeTensors.encode(entries, metadata: metadata)
         } catch {
             throw GradientFileError(path: url.path, reason: "\(error)")
         }
@@ -68,6 +104,7 @@ struct GradientFileError: Error, CustomStringConvertible {
         do {
             try data.write(to: temporary)
         } catch {
+            try? FileManager.default.removeItem(at: temporary)
             throw GradientFileError(path: url.path, reason: (error as NSError).localizedDescription)
         }
         guard rename(temporary.path, url.path) == 0 else {

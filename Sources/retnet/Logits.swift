@@ -9,25 +9,34 @@ struct Logits: ReportingCommand {
 
     @OptionGroup var checkpoint: CheckpointOptions
 
-    @Option(help: "Comma-separated token ids, e.g. 3,1,4,1,5.")
-    var tokens: String
+    @OptionGroup var input: TokenOptions
 
     @OptionGroup var retention: RetentionOptions
 
-    func validate() throws {
-        _ = try RetNetTool.tokens(self.tokens, flag: "--tokens")
-    }
-
     func execute() throws {
-        let ids = try RetNetTool.tokens(self.tokens, flag: "--tokens")
+        let ids = try input.ids()
         let checkpoint = try checkpoint.load()
         let model: RetNet<Float> = try checkpoint.model(Float.self)
         // A recurrent pass over the sequence gives row n from tokens 0…n: decoding one by one.
-        let (form, scaling) = retention.formAndScaling(config: checkpoint.config)
+        let (form, scaling) = try retention.formAndScaling(config: checkpoint.config, count: ids.count)
         let logits = try model.forward(ids, form: form, scaling: scaling).logits
+        // JSON has no NaN or infinity: a value that is not finite is an error, never printed.
+        for n in 0..<logits.rows {
+            for c in 0..<logits.columns where !logits[n, c].isFinite {
+                throw NonFiniteOutput(what: "logits[\(n)][\(c)]", value: Double(logits[n, c]))
+            }
+        }
         let rows = (0..<logits.rows).map { n in
             "[" + (0..<logits.columns).map { "\(logits[n, $0])" }.joined(separator: ", ") + "]"
         }
         print("{\"logits\": [" + rows.joined(separator: ", ") + "]}")
     }
+}
+
+/// A value that JSON cannot hold (NaN, ±infinity) in what a command was to print.
+struct NonFiniteOutput: Error, CustomStringConvertible {
+    let what: String
+    let value: Double
+
+    var description: String { "\(what) is \(value.isNaN ? "NaN" : "\(value)"), which JSON cannot hold; nothing was printed" }
 }

@@ -99,6 +99,12 @@ struct Train: ReportingCommand {
         """)
     var threads = 1
     @Option(help: "Stop after this many steps in all (the run can be resumed).") var stopAfter: Int?
+    @Option(help: """
+        With --resume: continue the run to this many steps in all (more than it had, e.g. a finished run). \
+        The cosine is laid again over the longer run, so the learning rate rises from the old minimum \
+        to the new schedule's value at the step reached, and decays to --min-learning-rate at the new end.
+        """)
+    var extendTo: Int?
 
     func validate() throws {
         for (flag, value) in [("--iterations", iterations), ("--eval-interval", evalInterval),
@@ -115,11 +121,52 @@ struct Train: ReportingCommand {
         guard minLearningRate >= 0 && minLearningRate <= learningRate else {
             throw ValidationError("--min-learning-rate must be in [0, --learning-rate], got \(minLearningRate).")
         }
-        guard warmup >= 0 else { throw ValidationError("--warmup must be ≥ 0, got \(warmup).") }
+        guard warmup >= 0 && warmup < Int.max else { throw ValidationError("--warmup must be in 0..<\(Int.max), got \(warmup).") }
+        guard evalIterations <= TrainingConfiguration.maximumSize else {
+            throw ValidationError("--eval-iterations must be at most \(TrainingConfiguration.maximumSize), got \(evalIterations).")
+        }
         guard weightDecay >= 0 && weightDecay.isFinite else { throw ValidationError("--weight-decay must be ≥ 0, got \(weightDecay).") }
         guard clip >= 0 && clip.isFinite else { throw ValidationError("--clip must be ≥ 0 (0: off), got \(clip).") }
         if model?.scoring != nil && gradients == .reference {
             throw Self.kernelsOnly
+        }
+        if let extendTo {
+            guard resume else { throw ValidationError("--extend-to continues a saved run: give it with --resume.") }
+            guard extendTo >= 1 else { throw ValidationError("--extend-to must be at least 1, got \(extendTo).") }
+        }
+    }
+
+    /// Whether `flag` was given on the command line (its defaulted value cannot tell).
+    static func given(_ flag: String) -> Bool {
+        CommandLine.arguments.dropFirst().contains { $0 == flag || $0.hasPrefix(flag + "=") }
+    }
+
+    /// With --resume the run's settings and model are the directory's: a flag given with a value
+    /// other than the stored one is refused, naming both (the same value is allowed).
+    func checkAgreement(_ stored: TrainingConfiguration, shape: TrainingShape) throws(TrainingError) {
+        let given = settings()
+        let settingFlags: [(String, String, String)] = [
+            ("--iterations", "\(given.iterations)", "\(stored.iterations)"),
+            ("--learning-rate", "\(given.learningRate)", "\(stored.learningRate)"),
+            ("--min-learning-rate", "\(given.minLearningRate)", "\(stored.minLearningRate)"),
+            ("--warmup", "\(given.warmupIterations)", "\(stored.warmupIterations)"),
+            ("--weight-decay", "\(given.weightDecay)", "\(stored.weightDecay)"),
+            ("--clip", "\(given.gradientClip)", "\(stored.gradientClip)"),
+            ("--seed", "\(given.seed)", "\(stored.seed)"),
+            ("--eval-interval", "\(given.evalInterval)", "\(stored.evalInterval)"),
+            ("--eval-iterations", "\(given.evalIterations)", "\(stored.evalIterations)"),
+            ("--batch-size", "\(given.batchSize)", "\(stored.batchSize)"),
+            ("--context", "\(given.context)", "\(stored.context)"),
+            ("--layers", "\(self.shape.layers)", "\(shape.layers)"),
+            ("--heads", "\(self.shape.heads)", "\(shape.heads)"),
+            ("--width", "\(self.shape.width)", "\(shape.width)"),
+            ("--value-width", "\(self.shape.valueDimension)", "\(shape.valueWidth)"),
+            ("--ffn-width", "\(self.shape.ffnDimension)", "\(shape.ffnWidth)"),
+        ]
+        for (flag, value, kept) in settingFlags where Self.given(flag) && value != kept {
+            let hint = flag == "--iterations" ? "; to train on, give --extend-to N" : ""
+            throw .setting(name: flag, expected: "\(kept), the checkpoint's (a resumed run keeps its settings\(hint)), or no \(flag)",
+                           got: value)
         }
     }
 
@@ -142,6 +189,27 @@ struct Train: ReportingCommand {
 
     func execute() throws {
         let directory = URL(fileURLWithPath: out)
+        #if DEBUG
+        FileHandle.standardError.write(Data(("note: this is a debug build, in which training is some 350× slower than in an optimised "
+                                              + "one: swift run -c release retnet train …\n").utf8))
+        #endif
+        // Before any helper thread starts, so that every thread inherits the blocked signals.
+        Interruption.stopBetweenWrites(out: out)
+        // The directory is locked for the whole run (and created for it when missing, so that a
+        // --out that cannot be written is refused before anything else); a run that fails before
+        // its first checkpoint removes the directory it created.
+        let existed = FileManager.default.fileExists(atPath: out)
+        if resume && !existed {
+            throw TrainingError.checkpoint(path: out, reason: "no training.json (not a training checkpoint)")
+        }
+        if !resume { try TrainingCheckpoint.checkWritable(directory) }
+        let lock = try TrainingCheckpoint.lock(directory)
+        defer {
+            TrainingCheckpoint.unlock(lock)
+            if !existed, (try? FileManager.default.contentsOfDirectory(atPath: out)) == [".lock"] {
+                try? FileManager.default.removeItem(at: directory)
+            }
+        }
         let text = if let data { try TinyShakespeare.readText(URL(fileURLWithPath: data)) } else { try TinyShakespeare.text() }
         if resume {
             switch try checkpointModel(in: directory) {
@@ -161,6 +229,9 @@ struct Train: ReportingCommand {
         }
         let corpus = try Corpus(text: text)
         let config = shape.config(vocabulary: corpus.tokenizer.count)
+        // Refused from the numbers alone, before a weight is allocated.
+        try settings().validate()
+        try TrainingMemory.check(shape: config.trainingShape, batchSize: batches.batchSize, context: batches.context)
         if let scoring = model?.scoring {
             var shape = TransformerConfig(matching: config)
             shape.attention = scoring
@@ -205,7 +276,10 @@ struct Train: ReportingCommand {
 
     /// Continues the run saved in the checkpoint of `directory`.
     private func resume<Model: TrainableModel>(source: any GradientSource<Model>, text: String, directory: URL) throws {
-        var trainer = try Trainer(resuming: TrainingCheckpoint.load(Model.self, from: directory), text: text, source: source)
+        var contents = try TrainingCheckpoint.load(Model.self, from: directory)
+        try checkAgreement(contents.configuration, shape: contents.model.trainingShape)
+        if let extendTo { contents = try contents.extended(to: extendTo) }
+        var trainer = try Trainer(resuming: contents, text: text, source: source)
         let which = Model.self == Transformer<Float>.self ? " (the Transformer baseline)" : ""
         print("resuming \(out)\(which) at step \(trainer.step) of \(trainer.configuration.iterations)")
         try train(&trainer, directory: directory)
@@ -238,5 +312,35 @@ struct Train: ReportingCommand {
             throw ExitCode.failure
         }
         print("saved \(out) at step \(trainer.step)")
+    }
+}
+
+/// SIGINT and SIGTERM during a run: the process stops between checkpoint writes, never inside
+/// one, so the directory holds a complete checkpoint and no temporary file. The signals are
+/// blocked in every thread and taken by one thread of their own (`sigwait`), which waits for a
+/// write in progress to finish (`TrainingCheckpoint.betweenWrites`) and exits with 128 + the
+/// signal's number, as a shell reports a process stopped by it.
+enum Interruption {
+    static func stopBetweenWrites(out: String) {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        let thread = Thread {
+            var signals = sigset_t()
+            sigemptyset(&signals)
+            sigaddset(&signals, SIGINT)
+            sigaddset(&signals, SIGTERM)
+            var received: Int32 = 0
+            guard sigwait(&signals, &received) == 0 else { return }
+            TrainingCheckpoint.betweenWrites {
+                let name = received == SIGINT ? "SIGINT" : "SIGTERM"
+                let message = "\nstopped by \(name); the checkpoint in \(out), if any, is complete (continue it with --resume)\n"
+                FileHandle.standardError.write(Data(message.utf8))
+                exit(128 + received)
+            }
+        }
+        thread.start()
     }
 }

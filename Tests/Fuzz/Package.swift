@@ -1,7 +1,8 @@
 // swift-tools-version: 6.1
 //
 // libFuzzer targets for the code that reads untrusted files: the safetensors reader, the
-// checkpoint config parser, and a whole checkpoint directory load (torchscale's and yet-another-retnet's). Kept out of the main
+// checkpoint config parser, a whole checkpoint directory load (torchscale's and yet-another-retnet's), and a
+// training checkpoint's training.json (its settings, and a trainer started from them). Kept out of the main
 // package's graph (it depends on it by path); built and run by `Tests/Fuzz/run`, which passes
 // `-sanitize=fuzzer,address` to every module so the code under test is instrumented too.
 
@@ -30,6 +31,11 @@ let package = Package(
         .executableTarget(
             name: "fuzz-yar-checkpoint",
             dependencies: ["CLibFuzzer", .product(name: "YetAnotherRetNetCheckpoint", package: "RetNet")]
+        ),
+        .executableTarget(
+            name: "fuzz-training",
+            dependencies: ["CLibFuzzer", .product(name: "Training", package: "RetNet"), .product(name: "FastTraining", package: "RetNet"),
+                           .product(name: "RetNetModel", package: "RetNet")]
         ),
     ]
 )

@@ -123,4 +123,17 @@ struct TorchscaleModeTests {
             _ = try RowScaling.torchscaleChunkwise(chunkSize: 0).factors(q: h.q, k: h.k, v: h.v, decay: h.decay)
         }
     }
+
+    /// A chunk longer than the sequence is one chunk of the sequence: the factors for B = 2⁶³ − 1
+    /// are those for B = n, bit for bit, and take the time of n tokens, not of B (once a loop over
+    /// B: 10⁸ took over a minute on 3 tokens).
+    @Test(arguments: [3, 23])
+    func aChunkLongerThanTheSequenceCostsTheSequence(n: Int) throws {
+        let h = Head(n: n, gamma: 0.96875, seed: 9, scale: 2)
+        let whole = try RowScaling.torchscaleChunkwise(chunkSize: n).factors(q: h.q, k: h.k, v: h.v, decay: h.decay)
+        for b in [n + 1, 100_000_000, Int.max] {
+            let factors = try RowScaling.torchscaleChunkwise(chunkSize: b).factors(q: h.q, k: h.k, v: h.v, decay: h.decay)
+            #expect(factors.map(\.bitPattern) == whole.map(\.bitPattern), "B = \(b), n = \(n)")
+        }
+    }
 }

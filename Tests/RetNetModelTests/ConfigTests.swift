@@ -49,6 +49,8 @@ struct ConfigTests {
             (Self.base + #", "decay_schedule": "cosine""#, #"decay_schedule: expected "eq8" or "linspace", got "cosine""#),
             (Self.base + #", "layernorm_eps": -1"#, "layernorm_eps: expected a finite ε ≥ 0, got -1.0"),
             (Self.base + #", "recurrent_chunk_size": 0"#, "recurrent_chunk_size: expected at least 1, got 0"),
+            // c-chunk1e15: a hostile config.json's chunk size, once accepted and then hanging `logits --mode chunkwise`.
+            (Self.base + #", "recurrent_chunk_size": 1000000000000000"#, "recurrent_chunk_size: expected at most 65536, got 1000000000000000"),
             (#""decoder_embed_dim": 8, "decoder_value_embed_dim": 12, "decoder_retention_heads": 2, "decoder_ffn_embed_dim": 10, "decoder_layers": 2, "vocab_size": -1"#,
              "vocab_size: expected at least 1, got -1"),
         ]

@@ -55,9 +55,10 @@ import Testing
     func otherModesWriteEveryTensor(mode: String) throws {
         let out = temporaryFile("\(mode).safetensors")
         defer { try? FileManager.default.removeItem(at: out) }
+        // A file this command did not write is replaced only with --force.
         try Data("stale".utf8).write(to: out)
         let run = try RetNetCommand.run(["gradients", "--checkpoint", Fixtures.directory(Self.fixture).path,
-                                         "--tokens", "3,1,4,1,5,9,2", "--mode", mode, "--chunk-size", "3", "--out", out.path])
+                                         "--tokens", "3,1,4,1,5,9,2", "--mode", mode, "--chunk-size", "3", "--out", out.path, "--force"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.split(separator: "\n").last?.hasPrefix("{\"loss\": ") == true, "\(run.stdout)")
         let written = try SafeTensors(contentsOf: out)

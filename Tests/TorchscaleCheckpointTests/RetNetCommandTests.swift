@@ -29,9 +29,9 @@ enum RetNetCommand {
         #expect(worst <= 1e-5, "\(mode): max |Δ| = \(worst)")
     }
 
-    @Test func generateIsDeterministicAndGreedyByDefault() throws {
+    @Test func generateIsDeterministicAndGreedyOnRequest() throws {
         let dir = Fixtures.directory("one-head-gelu").path
-        let greedy = try RetNetCommand.run(["generate", "--checkpoint", dir, "--prompt", "3,1,4", "--max-new-tokens", "6"])
+        let greedy = try RetNetCommand.run(["generate", "--checkpoint", dir, "--prompt", "3,1,4", "--max-new-tokens", "6", "--greedy"])
         #expect(greedy.status == 0)
         #expect(greedy.stdout.split(separator: ",").count == 6)
         let a = try RetNetCommand.run(["generate", "--checkpoint", dir, "--prompt", "3,1,4", "--max-new-tokens", "6",

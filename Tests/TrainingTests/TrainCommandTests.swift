@@ -191,7 +191,8 @@ import Transformer
         let fast = try FastTransformer(contents.model)
         let tokens = try fast.generate(prompt: prompt, count: 20, sampler: .temperature(0.8, seed: 3), context: 8).tokens
         #expect(run.stdout == (try contents.tokenizer.decode(prompt + tokens)) + "\n", "\(run.stdout)")
-        let ids = try ProductRunner.run("retnet", ["generate", "--checkpoint", directory.path, "--prompt", "1,2,3", "--max-new-tokens", "10"])
+        let ids = try ProductRunner.run("retnet", ["generate", "--checkpoint", directory.path, "--prompt", "1,2,3", "--max-new-tokens", "10",
+                                                   "--greedy"])
         let greedy = try fast.generate(prompt: [1, 2, 3], count: 10, context: 8).tokens
         #expect(ids.status == 0 && ids.stdout == greedy.map(String.init).joined(separator: ",") + "\n", "\(ids.stdout) \(ids.stderr)")
         let chunked = try ProductRunner.run("retnet", ["generate", "--checkpoint", directory.path, "--prompt", "1", "--max-new-tokens", "2",
@@ -273,7 +274,7 @@ import Transformer
         }
 
         let generated = try ProductRunner.run("retnet", ["generate", "--checkpoint", whole.path, "--prompt", "1,2,3",
-                                                         "--max-new-tokens", "10"])
+                                                         "--max-new-tokens", "10", "--greedy"])
         let contents = try TrainingCheckpoint.load(Transformer<Float>.self, from: whole)
         let expected = try contents.model.generate(prompt: [1, 2, 3], count: 10, context: 8).tokens
         #expect(generated.status == 0 && generated.stdout == expected.map(String.init).joined(separator: ",") + "\n",
