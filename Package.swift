@@ -185,7 +185,7 @@ let package = Package(
         // the character tokenizer, seeded batches, AdamW, the schedule, the trainer, checkpoints, a progress line.
         .target(
             name: "Training",
-            dependencies: ["Matrices", "Layers", "RetNetModel", "Transformer", "SafeTensors", "TorchscaleCheckpoint",
+            dependencies: ["Matrices", "Layers", "MultiScaleRetention", "RetNetModel", "Transformer", "SafeTensors", "TorchscaleCheckpoint",
                            "FastRetNet", "FastTraining"],
             resources: [.copy("Resources/tinyshakespeare.txt"), .copy("Resources/README.md")]
         ),
@@ -288,7 +288,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FastTrainingTests",
-            dependencies: ["FastTraining", "RetNetModel", "Transformer", "DecodingCosts", "Matrices", "TestSupport"]
+            dependencies: ["FastTraining", "MultiScaleRetention", "RetNetModel", "Transformer", "DecodingCosts", "Matrices", "TestSupport"]
         ),
         .testTarget(
             name: "FastTransformerTests",

@@ -27,6 +27,10 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
     public var evalInterval: Int = 250
     /// Batches per evaluation of each split (`eval_iters`).
     public var evalIterations: Int = 20
+    /// The RetNet's gradients in the chunkwise form with chunks of this many tokens, 1 … context
+    /// (`chunk_size`, this project's own setting); nil: the parallel form. The forms give the same
+    /// gradients up to rounding, not the same bits, so a resumed run keeps its form.
+    public var chunkSize: Int?
 
     public init() {}
 
@@ -35,6 +39,7 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
         case iterations = "max_iters", batchSize = "batch_size", context = "block_size", learningRate = "learning_rate"
         case minLearningRate = "min_lr", warmupIterations = "warmup_iters", weightDecay = "weight_decay", beta1, beta2
         case gradientClip = "grad_clip", seed, evalInterval = "eval_interval", evalIterations = "eval_iters"
+        case chunkSize = "chunk_size"
     }
 
     /// The learning rate schedule these settings give.
@@ -53,6 +58,9 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
         for (name, value) in [("iterations", iterations), ("batch size", batchSize), ("context", context),
                               ("eval interval", evalInterval), ("eval iterations", evalIterations)] where value < 1 {
             throw .setting(name: name, expected: "at least 1", got: "\(value)")
+        }
+        if let chunkSize, !(1...context).contains(chunkSize) {
+            throw .setting(name: "chunk size", expected: "1 … the context (\(context) tokens)", got: "\(chunkSize)")
         }
         guard gradientClip >= 0 && gradientClip.isFinite else {
             throw .setting(name: "gradient clip", expected: "a finite norm ≥ 0 (0: no clipping)", got: "\(gradientClip)")

@@ -2,6 +2,7 @@ import ArgumentParser
 import DecodingCosts
 import Foundation
 import Matrices
+import MultiScaleRetention
 import RetNetModel
 import FastTraining
 import ModelOptions
@@ -99,6 +100,15 @@ struct Train: ReportingCommand {
         """)
     var threads = 1
     @Option(help: "Stop after this many steps in all (the run can be resumed).") var stopAfter: Int?
+    /// The forms a RetNet is trained in.
+    enum TrainingForm: String, ExpressibleByArgument, CaseIterable { case parallel, chunkwise }
+    @Option(help: """
+        The RetNet's retention form for the gradients: parallel (T×T scores per head) or chunkwise (--chunk-size \
+        tokens at a time, each chunk's state kept: memory linear in the context, for long contexts). A resumed run \
+        keeps the form it was started with.
+        """)
+    var form: TrainingForm = .parallel
+    @Option(help: "Chunk size B for --form chunkwise, 1 … --context.") var chunkSize: Int?
 
     func validate() throws {
         for (flag, value) in [("--iterations", iterations), ("--eval-interval", evalInterval),
@@ -121,14 +131,34 @@ struct Train: ReportingCommand {
         if model?.scoring != nil && gradients == .reference {
             throw Self.kernelsOnly
         }
+        try validateForm()
+    }
+
+    /// --form and --chunk-size: a chunk size with the chunkwise form only, from 1 to the context;
+    /// the chunkwise form for a RetNet only.
+    func validateForm() throws {
+        switch (form, chunkSize) {
+        case (.parallel, nil): return
+        case (.parallel, let b?): throw ValidationError("--chunk-size \(b) is for --form chunkwise; the form is parallel.")
+        case (.chunkwise, nil): throw ValidationError("--form chunkwise needs --chunk-size (1 … --context \(batches.context)).")
+        case (.chunkwise, let b?):
+            guard b >= 1 else { throw ValidationError("--chunk-size must be at least 1, got \(b).") }
+            guard b <= batches.context else {
+                throw ValidationError("--chunk-size \(b) is longer than --context \(batches.context): a chunk is at most the context.")
+            }
+            if let model, model != .retnet {
+                throw ValidationError("--form chunkwise is retention's form: a RetNet's (--model retnet), not \(model.title)'s.")
+            }
+        }
     }
 
     /// Where the RetNet's gradients come from: the reference backward pass, shared between
-    /// threads, or the kernels.
-    func gradientSource() throws -> any GradientSource<RetNet<Float>> {
-        switch gradients {
-        case .reference: try ReferenceGradients(threads: threads)
-        case .kernels: try FastGradients(threads: threads)
+    /// threads, or the kernels, in the chunkwise form when `settings` has a chunk size.
+    func gradientSource(_ settings: TrainingConfiguration) throws -> any GradientSource<RetNet<Float>> {
+        let form: RetentionForm = settings.chunkSize.map { .chunkwise(chunkSize: $0) } ?? .parallel
+        return switch gradients {
+        case .reference: try ReferenceGradients(threads: threads, form: form)
+        case .kernels: try FastGradients(threads: threads, form: form)
         }
     }
 
@@ -137,6 +167,7 @@ struct Train: ReportingCommand {
         (s.iterations, s.batchSize, s.context, s.learningRate, s.minLearningRate) = (iterations, batches.batchSize, batches.context, learningRate, minLearningRate)
         (s.warmupIterations, s.weightDecay, s.gradientClip, s.seed) = (warmup, weightDecay, clip, seed)
         (s.evalInterval, s.evalIterations) = (evalInterval, evalIterations)
+        s.chunkSize = form == .chunkwise ? chunkSize : nil
         return s
     }
 
@@ -145,12 +176,12 @@ struct Train: ReportingCommand {
         let text = if let data { try TinyShakespeare.readText(URL(fileURLWithPath: data)) } else { try TinyShakespeare.text() }
         if resume {
             switch try checkpointModel(in: directory) {
-            case .retnet: try resume(source: gradientSource(), text: text, directory: directory)
+            case .retnet: try resume(source: { settings throws in try gradientSource(settings) }, text: text, directory: directory)
             case .transformer, .linearAttention:
                 if gradients == .reference {
                     throw Self.kernelsOnly
                 }
-                try resume(source: FastTransformerGradients(threads: threads), text: text, directory: directory)
+                try resume(source: { _ throws in try FastTransformerGradients(threads: threads) }, text: text, directory: directory)
             }
             return
         }
@@ -172,7 +203,7 @@ struct Train: ReportingCommand {
             return
         }
         let retnet = try RetNet<Float>.random(config: config, seed: seed)
-        let source = try gradientSource()
+        let source = try gradientSource(settings())
         var trainer = try Trainer(model: retnet, corpus: corpus, configuration: settings(), source: source)
         announce(trainer, corpus: corpus)
         try train(&trainer, directory: directory)
@@ -203,9 +234,12 @@ struct Train: ReportingCommand {
         return found
     }
 
-    /// Continues the run saved in the checkpoint of `directory`.
-    private func resume<Model: TrainableModel>(source: any GradientSource<Model>, text: String, directory: URL) throws {
-        var trainer = try Trainer(resuming: TrainingCheckpoint.load(Model.self, from: directory), text: text, source: source)
+    /// Continues the run saved in the checkpoint of `directory`, its gradients from
+    /// `source(its settings)`.
+    private func resume<Model: TrainableModel>(source: (TrainingConfiguration) throws -> any GradientSource<Model>, text: String,
+                                               directory: URL) throws {
+        let contents = try TrainingCheckpoint.load(Model.self, from: directory)
+        var trainer = try Trainer(resuming: contents, text: text, source: source(contents.configuration))
         let which = Model.self == Transformer<Float>.self ? " (the Transformer baseline)" : ""
         print("resuming \(out)\(which) at step \(trainer.step) of \(trainer.configuration.iterations)")
         try train(&trainer, directory: directory)

@@ -1,4 +1,5 @@
 import Matrices
+import MultiScaleRetention
 import RetNetModel
 import TestSupport
 
@@ -27,13 +28,15 @@ func batch(_ count: Int, length: Int, vocabulary: Int, seed: UInt64) -> [[Int]] 
     (0..<count).map { tokens(length, vocabulary: vocabulary, seed: seed &+ UInt64($0)) }
 }
 
-/// The reference: the Double model's loss and gradients for each sequence, averaged.
-func reference(_ model: RetNet<Float>, _ sequences: [[Int]]) throws -> (loss: Double, gradients: [(name: String, values: [Double])]) {
+/// The reference: the Double model's loss and gradients for each sequence in `form`, averaged.
+func reference(_ model: RetNet<Float>, _ sequences: [[Int]], form: RetentionForm = .parallel) throws
+    -> (loss: Double, gradients: [(name: String, values: [Double])])
+{
     let double = try model.converted(to: Double.self)
     var loss = 0.0
     var sums: [(name: String, values: [Double])] = []
     for sequence in sequences {
-        let (l, g) = try double.gradients(sequence, form: .parallel, scaling: .exact)
+        let (l, g) = try double.gradients(sequence, form: form, scaling: .exact)
         loss += l
         let named = g.named
         if sums.isEmpty { sums = named.map { ($0.name, [Double](repeating: 0, count: $0.values.count)) } }

@@ -12,20 +12,25 @@
 /// the same on any number of threads.
 struct GradientPass<Model: TrainableDecoder>: Sendable {
     let threads: Int
+    /// The form every block's heads run in.
+    let form: Model.Mixer.Form
     private let cache = WorkspaceCache<Model>()
 
-    init(threads: Int) {
-        self.threads = threads
+    init(threads: Int, form: Model.Mixer.Form) {
+        (self.threads, self.form) = (threads, form)
     }
+
+    /// The floats the last call's workspace holds (nil before the first call).
+    var lastWorkspace: WorkspaceSize? { cache.size }
 
     /// The forward pass into `w`: X⁰ … Xᴸ and every block's kept activations; returns the
     /// blocks' heads, which the backward pass reuses.
     private func forward(_ model: Model, _ batch: TrainingBatch, _ w: TrainingWorkspace<Model>)
-        -> [CausalHeads<Model.Mixer.Scores>]
+        -> [Model.Mixer.Heads]
     {
         w.rotations.fill(Model.Mixer.rotation(of: model.parts(ofBlock: 0).mixer))
         ModelEnds.embed(model.embedTokens, inputs: batch.inputs, scale: model.embedScaleFactor, into: w.hidden[0].pointer)
-        var heads: [CausalHeads<Model.Mixer.Scores>] = []
+        var heads: [Model.Mixer.Heads] = []
         for (l, block) in w.blocks.enumerated() {
             heads.append(block.mixer.heads(length: batch.length, rotation: w.rotations.table, buffers: w.kept[l].heads))
             block.forward(w.hidden[l].pointer, into: w.hidden[l + 1].pointer, keeping: w.kept[l], heads: heads[l],
@@ -42,7 +47,7 @@ struct GradientPass<Model: TrainableDecoder>: Sendable {
         -> (loss: Float, gradients: Model.Gradients)
     {
         let batch = try TrainingBatch(sequences, vocabularySize: model.outputProjection.rows, refusing: Model.Failure.self)
-        let w = cache.take(model, batch: batch, threads: threads)
+        let w = cache.take(model, batch: batch, threads: threads, form: form)
         defer { cache.keep(w) }
         let heads = forward(model, batch, w)
         let (rows, blocks, s) = (batch.rows, w.blocks, w.scratch)
@@ -67,7 +72,7 @@ struct GradientPass<Model: TrainableDecoder>: Sendable {
     /// output): the same number `lossAndGradients` returns, for evaluations. Throws as it does.
     func loss(_ model: Model, sequences: [[Int]]) throws(Model.Failure) -> Float {
         let batch = try TrainingBatch(sequences, vocabularySize: model.outputProjection.rows, refusing: Model.Failure.self)
-        let w = cache.take(model, batch: batch, threads: threads)
+        let w = cache.take(model, batch: batch, threads: threads, form: form)
         defer { cache.keep(w) }
         _ = forward(model, batch, w)
         return ModelEnds.head(layerNorm: model.layerNorm, outputProjection: model.outputProjection,
