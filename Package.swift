@@ -229,6 +229,8 @@ let package = Package(
                                              "TorchscaleCheckpoint", "SafeTensors"]),
         chapter("11", "11-learning-shakespeare", uses: ["MultiScaleRetention", "RetNetModel", "Transformer", "DecodingCosts", "FastRetNet", "FastTransformer", "FastTraining",
                                                         "TorchscaleCheckpoint", "Training", "Generation", "Measuring", "Plots"]),
+        chapter("12", "12-training-on-long-sequences", uses: ["MultiScaleRetention", "RetNetModel", "Transformer", "DecodingCosts",
+                                                              "FastTraining", "Measuring", "Plots"], alsoExcluding: ["benchmarks"]),
 
         // MARK: Executables
 
