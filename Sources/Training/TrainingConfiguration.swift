@@ -27,8 +27,9 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
     public var evalInterval: Int = 250
     /// Batches per evaluation of each split (`eval_iters`).
     public var evalIterations: Int = 20
-    /// The RetNet's gradients in the chunkwise form with chunks of this many tokens, 1 … context
-    /// (`chunk_size`, this project's own setting); nil: the parallel form. The forms give the same
+    /// The gradients' heads in their form for long sequences, chunks or blocks of this many tokens,
+    /// 1 … context (`chunk_size`, this project's own setting): a RetNet's chunkwise form, a
+    /// Transformer's tiled attention; nil: the parallel (naive) form. The forms give the same
     /// gradients up to rounding, not the same bits, so a resumed run keeps its form.
     public var chunkSize: Int?
 

@@ -100,15 +100,16 @@ struct Train: ReportingCommand {
         """)
     var threads = 1
     @Option(help: "Stop after this many steps in all (the run can be resumed).") var stopAfter: Int?
-    /// The forms a RetNet is trained in.
-    enum TrainingForm: String, ExpressibleByArgument, CaseIterable { case parallel, chunkwise }
+    /// The forms of the heads in the gradients.
+    enum TrainingForm: String, ExpressibleByArgument, CaseIterable { case parallel, chunkwise, tiled }
     @Option(help: """
-        The RetNet's retention form for the gradients: parallel (T×T scores per head) or chunkwise (--chunk-size \
-        tokens at a time, each chunk's state kept: memory linear in the context, for long contexts). A resumed run \
-        keeps the form it was started with.
+        The heads' form for the gradients: parallel (T×T scores per head; a Transformer's naive attention), \
+        chunkwise (a RetNet's: --chunk-size tokens at a time, each chunk's state kept) or tiled (a Transformer's \
+        softmax attention in blocks of --chunk-size, FlashAttention); the last two keep memory linear in the \
+        context. A resumed run keeps the form it was started with.
         """)
     var form: TrainingForm = .parallel
-    @Option(help: "Chunk size B for --form chunkwise, 1 … --context.") var chunkSize: Int?
+    @Option(help: "Chunk (or block) size B for --form chunkwise or tiled, 1 … --context.") var chunkSize: Int?
 
     func validate() throws {
         for (flag, value) in [("--iterations", iterations), ("--eval-interval", evalInterval),
@@ -134,22 +135,30 @@ struct Train: ReportingCommand {
         try validateForm()
     }
 
-    /// --form and --chunk-size: a chunk size with the chunkwise form only, from 1 to the context;
-    /// the chunkwise form for a RetNet only.
+    /// --form and --chunk-size: a chunk size with the chunkwise or tiled form only, from 1 to the
+    /// context; the chunkwise form for a RetNet, the tiled one for a softmax Transformer.
     func validateForm() throws {
         switch (form, chunkSize) {
         case (.parallel, nil): return
-        case (.parallel, let b?): throw ValidationError("--chunk-size \(b) is for --form chunkwise; the form is parallel.")
-        case (.chunkwise, nil): throw ValidationError("--form chunkwise needs --chunk-size (1 … --context \(batches.context)).")
-        case (.chunkwise, let b?):
+        case (.parallel, let b?): throw ValidationError("--chunk-size \(b) is for --form chunkwise or tiled; the form is parallel.")
+        case (_, nil): throw ValidationError("--form \(form.rawValue) needs --chunk-size (1 … --context \(batches.context)).")
+        case (_, let b?):
             guard b >= 1 else { throw ValidationError("--chunk-size must be at least 1, got \(b).") }
             guard b <= batches.context else {
                 throw ValidationError("--chunk-size \(b) is longer than --context \(batches.context): a chunk is at most the context.")
             }
-            if let model, model != .retnet {
-                throw ValidationError("--form chunkwise is retention's form: a RetNet's (--model retnet), not \(model.title)'s.")
-            }
         }
+        if form == .chunkwise, let model, model != .retnet {
+            throw ValidationError("--form chunkwise is retention's form: a RetNet's (--model retnet), not \(model.title)'s.")
+        }
+        if form == .tiled, model != .transformer {
+            throw ValidationError("--form tiled is softmax attention's form: a Transformer's (--model transformer), not \((model ?? .retnet).title)'s.")
+        }
+    }
+
+    /// The Transformer's gradients, tiled when `settings` has a block size.
+    func transformerSource(_ settings: TrainingConfiguration) throws -> FastTransformerGradients {
+        try FastTransformerGradients(threads: threads, form: settings.chunkSize.map { .tiled(blockSize: $0) } ?? .naive)
     }
 
     /// Where the RetNet's gradients come from: the reference backward pass, shared between
@@ -167,7 +176,7 @@ struct Train: ReportingCommand {
         (s.iterations, s.batchSize, s.context, s.learningRate, s.minLearningRate) = (iterations, batches.batchSize, batches.context, learningRate, minLearningRate)
         (s.warmupIterations, s.weightDecay, s.gradientClip, s.seed) = (warmup, weightDecay, clip, seed)
         (s.evalInterval, s.evalIterations) = (evalInterval, evalIterations)
-        s.chunkSize = form == .chunkwise ? chunkSize : nil
+        s.chunkSize = form == .parallel ? nil : chunkSize
         return s
     }
 
@@ -181,7 +190,7 @@ struct Train: ReportingCommand {
                 if gradients == .reference {
                     throw Self.kernelsOnly
                 }
-                try resume(source: { _ throws in try FastTransformerGradients(threads: threads) }, text: text, directory: directory)
+                try resume(source: { settings throws in try transformerSource(settings) }, text: text, directory: directory)
             }
             return
         }
@@ -196,7 +205,7 @@ struct Train: ReportingCommand {
             var shape = TransformerConfig(matching: config)
             shape.attention = scoring
             let transformer = try Transformer<Float>.random(config: shape, seed: seed)
-            let source = try FastTransformerGradients(threads: threads)
+            let source = try transformerSource(settings())
             var baseline = try Trainer(model: transformer, corpus: corpus, configuration: settings(), source: source)
             announce(baseline, corpus: corpus)
             try train(&baseline, directory: directory)

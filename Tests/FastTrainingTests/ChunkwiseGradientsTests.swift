@@ -64,11 +64,8 @@ struct ChunkwiseGradientsPropertyTests {
         let one = try FastGradients(threads: 1, form: form).lossAndGradients(model, sequences: sequences)
         for threads in [2, 3] {
             let many = try FastGradients(threads: threads, form: form).lossAndGradients(model, sequences: sequences)
-            #expect(many.loss.bitPattern == one.loss.bitPattern, "loss on \(threads) threads")
-            for (a, b) in zip(many.gradients.named, one.gradients.named) {
-                let differing = zip(a.values, b.values).filter { $0.bitPattern != $1.bitPattern }.count
-                #expect(differing == 0, "\(a.name): \(differing) entries differ on \(threads) threads")
-            }
+            expectSameBits((many.loss, many.gradients.named.map { ($0.name, $0.values) }),
+                           (one.loss, one.gradients.named.map { ($0.name, $0.values) }), "\(threads) threads")
         }
     }
 

@@ -2,6 +2,7 @@ import Matrices
 import MultiScaleRetention
 import RetNetModel
 import TestSupport
+import Testing
 
 /// Ragged sizes: nothing is a multiple of 16 or of the 6×16 GEMM tile. E = 12, h = 3
 /// (d_k = 4), V = 18 (d_v = 6), F = 22, L = 2, vocabulary 37.
@@ -56,4 +57,14 @@ func normwiseError(_ got: [Float], _ expected: [Double]) -> Double {
         size += e * e
     }
     return (difference / size).squareRoot()
+}
+
+/// Expects `many` (a run on more threads) to give `one`'s loss and every gradient bit for bit.
+func expectSameBits(_ many: (loss: Float, tensors: [(name: String, values: [Float])]),
+                    _ one: (loss: Float, tensors: [(name: String, values: [Float])]), _ label: String) {
+    #expect(many.loss.bitPattern == one.loss.bitPattern, "\(label): loss")
+    for (a, b) in zip(many.tensors, one.tensors) {
+        let differing = zip(a.values, b.values).filter { $0.bitPattern != $1.bitPattern }.count
+        #expect(differing == 0, "\(label) \(a.name): \(differing) entries differ")
+    }
 }

@@ -18,30 +18,4 @@ public enum AttentionForm: Sendable, Equatable, CustomStringConvertible {
 
 /// An attention mixer's heads in its form: the parallel form on T×T weights for any score map, or
 /// the tiled softmax.
-enum AttentionHeads: MixerHeads {
-    case naive(CausalHeads<AttentionScores>)
-    case tiled(TiledSoftmaxHeads)
-
-    var layout: HeadLayout {
-        switch self {
-        case .naive(let heads): heads.layout
-        case .tiled(let heads): heads.layout
-        }
-    }
-
-    func forward(_ item: Int, projected: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, stride: Int,
-                 scratch: HeadScratch) {
-        switch self {
-        case .naive(let heads): heads.forward(item, projected: projected, into: out, stride: stride, scratch: scratch)
-        case .tiled(let heads): heads.forward(item, projected: projected, into: out, stride: stride, scratch: scratch)
-        }
-    }
-
-    func backward(_ item: Int, outputGradient dO: UnsafePointer<Float>, stride: Int,
-                  into dProjected: UnsafeMutablePointer<Float>, scratch: HeadScratch) {
-        switch self {
-        case .naive(let heads): heads.backward(item, outputGradient: dO, stride: stride, into: dProjected, scratch: scratch)
-        case .tiled(let heads): heads.backward(item, outputGradient: dO, stride: stride, into: dProjected, scratch: scratch)
-        }
-    }
-}
+typealias AttentionHeads = EitherHeads<CausalHeads<AttentionScores>, TiledSoftmaxHeads>

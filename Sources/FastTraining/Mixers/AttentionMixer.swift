@@ -34,11 +34,11 @@ struct AttentionMixer: TrainingMixer {
 
     func heads(length: Int, rotation: RotationTable, buffers: HeadActivations) -> AttentionHeads {
         guard let blockSize, case .softmax(let softmax) = scores else {
-            return .naive(CausalHeads(scores: scores, shape: shape, keyScale: 1, length: length, rotation: rotation,
+            return .first(CausalHeads(scores: scores, shape: shape, keyScale: 1, length: length, rotation: rotation,
                                       buffers: buffers))
         }
         let layout = HeadLayout(shape: shape, keyScale: 1, length: length, rotation: rotation, buffers: buffers)
-        return .tiled(TiledSoftmaxHeads(layout: layout, blockSize: blockSize, scale: softmax.scale))
+        return .second(TiledSoftmaxHeads(layout: layout, blockSize: blockSize, scale: softmax.scale))
     }
 
     func headActivations(rows: Int, length: Int) -> HeadActivations {

@@ -87,3 +87,33 @@ struct HeadLayout {
         }
     }
 }
+
+/// A mixer's heads in one of its two forms, chosen per gradient pass: retention's parallel or
+/// chunkwise form (`RetentionHeads`), attention's naive or tiled form (`AttentionHeads`).
+enum EitherHeads<First: MixerHeads, Second: MixerHeads>: MixerHeads {
+    case first(First)
+    case second(Second)
+
+    var layout: HeadLayout {
+        switch self {
+        case .first(let heads): heads.layout
+        case .second(let heads): heads.layout
+        }
+    }
+
+    func forward(_ item: Int, projected: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, stride: Int,
+                 scratch: HeadScratch) {
+        switch self {
+        case .first(let heads): heads.forward(item, projected: projected, into: out, stride: stride, scratch: scratch)
+        case .second(let heads): heads.forward(item, projected: projected, into: out, stride: stride, scratch: scratch)
+        }
+    }
+
+    func backward(_ item: Int, outputGradient dO: UnsafePointer<Float>, stride: Int,
+                  into dProjected: UnsafeMutablePointer<Float>, scratch: HeadScratch) {
+        switch self {
+        case .first(let heads): heads.backward(item, outputGradient: dO, stride: stride, into: dProjected, scratch: scratch)
+        case .second(let heads): heads.backward(item, outputGradient: dO, stride: stride, into: dProjected, scratch: scratch)
+        }
+    }
+}

@@ -4,33 +4,7 @@ import MultiScaleRetention
 /// Retention's heads in the form a gradient pass asks for: the parallel form (`CausalHeads` on
 /// T×T decay-masked scores) or the chunkwise one (`ChunkwiseHeads`, B×B scores per chunk and a
 /// state between chunks). Both give the same gradients up to rounding (chapter 10).
-enum RetentionHeads: MixerHeads {
-    case parallel(CausalHeads<DecayMask>)
-    case chunkwise(ChunkwiseHeads)
-
-    var layout: HeadLayout {
-        switch self {
-        case .parallel(let heads): heads.layout
-        case .chunkwise(let heads): heads.layout
-        }
-    }
-
-    func forward(_ item: Int, projected: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, stride: Int,
-                 scratch: HeadScratch) {
-        switch self {
-        case .parallel(let heads): heads.forward(item, projected: projected, into: out, stride: stride, scratch: scratch)
-        case .chunkwise(let heads): heads.forward(item, projected: projected, into: out, stride: stride, scratch: scratch)
-        }
-    }
-
-    func backward(_ item: Int, outputGradient dO: UnsafePointer<Float>, stride: Int,
-                  into dProjected: UnsafeMutablePointer<Float>, scratch: HeadScratch) {
-        switch self {
-        case .parallel(let heads): heads.backward(item, outputGradient: dO, stride: stride, into: dProjected, scratch: scratch)
-        case .chunkwise(let heads): heads.backward(item, outputGradient: dO, stride: stride, into: dProjected, scratch: scratch)
-        }
-    }
-}
+typealias RetentionHeads = EitherHeads<CausalHeads<DecayMask>, ChunkwiseHeads>
 
 /// A retention mixer's decays laid out for its form: the T×T masks of the parallel form, or the
 /// B×B masks and powers of the chunkwise form (the recurrent form is the chunkwise one with
@@ -59,10 +33,10 @@ enum RetentionDecays {
     func heads(_ layout: HeadLayout) -> RetentionHeads {
         switch self {
         case .parallel(let mask):
-            .parallel(CausalHeads(scores: mask, shape: layout.shape, keyScale: layout.keyScale, length: layout.length,
+            .first(CausalHeads(scores: mask, shape: layout.shape, keyScale: layout.keyScale, length: layout.length,
                                   rotation: layout.rotation, buffers: layout.buffers))
         case .chunkwise(let decays):
-            .chunkwise(ChunkwiseHeads(layout: layout, chunkSize: decays.chunkSize, mask: decays.mask, powers: decays.powers))
+            .second(ChunkwiseHeads(layout: layout, chunkSize: decays.chunkSize, mask: decays.mask, powers: decays.powers))
         }
     }
 
