@@ -17,7 +17,7 @@ struct Chapter12: ParsableCommand {
     @Option(help: "n: the longest sequence of the checked training steps (64…1024).")
     var length = 128
 
-    @Option(help: "B: chunk size of the RetNet's chunkwise form and block size of the tiled attention in the checked steps (1…--length).")
+    @Option(help: "B: chunk size of the RetNet's chunkwise form and block size of the tiled attention in the checked steps (8…--length).")
     var chunkSize = 16
 
     @Option(help: "Threads of the checked steps and of --measure (1…16).")
@@ -33,7 +33,8 @@ struct Chapter12: ParsableCommand {
 
     func validate() throws {
         try FlagCheck.range(length, in: 64...1_024, flag: "--length", reason: "a training step per form and length")
-        try FlagCheck.chunkSize(chunkSize)
+        try FlagCheck.range(chunkSize, in: 8...1_024, flag: "--chunk-size",
+                            reason: "the tiled steps run (n/B)² block products per head: smaller blocks are right but slow")
         guard chunkSize <= length else {
             throw ValidationError("--chunk-size \(chunkSize) is longer than --length \(length): a chunk is at most the sequence.")
         }
