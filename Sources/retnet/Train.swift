@@ -133,6 +133,7 @@ struct Train: ReportingCommand {
             throw Self.kernelsOnly
         }
         try validateForm()
+        try validateMemory()
     }
 
     /// --form and --chunk-size: a chunk size with the chunkwise or tiled form only, from 1 to the
@@ -153,6 +154,22 @@ struct Train: ReportingCommand {
         }
         if form == .tiled, model != .transformer {
             throw ValidationError("--form tiled is softmax attention's form: a Transformer's (--model transformer), not \((model ?? .retnet).title)'s.")
+        }
+    }
+
+    /// The parallel (naive) form holds each head's T×T scores and their gradient, 2T² floats per
+    /// thread, beside everything else: a run whose scores alone exceed the machine's memory is
+    /// refused before anything is allocated, with the estimate.
+    func validateMemory() throws {
+        guard form == .parallel else { return }
+        let t = Double(batches.context)
+        let bytes = 2 * t * t * 4 * Double(threads)
+        let machine = Double(ProcessInfo.processInfo.physicalMemory)
+        guard bytes <= machine else {
+            throw ValidationError("--context \(batches.context) in the parallel form needs \(String(format: "%.1f", bytes / 1e9)) GB "
+                                  + "for its scores alone (2 × \(batches.context)² floats on each of \(threads) thread(s)), more than "
+                                  + "this machine's \(String(format: "%.1f", machine / 1e9)) GB: train long contexts with --form chunkwise "
+                                  + "(a RetNet) or --form tiled (a Transformer) and a --chunk-size.")
         }
     }
 
