@@ -195,7 +195,7 @@ let package = Package(
         // the character tokenizer, seeded batches, AdamW, the schedule, the trainer, checkpoints, a progress line.
         .target(
             name: "Training",
-            dependencies: ["Matrices", "Layers", "RetNetModel", "Transformer", "SafeTensors", "TorchscaleCheckpoint",
+            dependencies: ["Matrices", "Layers", "MultiScaleRetention", "RetNetModel", "Transformer", "SafeTensors", "TorchscaleCheckpoint",
                            "FastRetNet", "FastTraining"],
             resources: [.copy("Resources/tinyshakespeare.txt"), .copy("Resources/README.md")]
         ),
@@ -244,6 +244,8 @@ let package = Package(
                                              "TorchscaleCheckpoint", "SafeTensors", "Plots"]),
         chapter("11", "11-learning-shakespeare", uses: ["MultiScaleRetention", "RetNetModel", "Transformer", "DecodingCosts", "FastRetNet", "FastTransformer", "FastTraining",
                                                         "TorchscaleCheckpoint", "Training", "Generation", "Measuring", "Plots"]),
+        chapter("12", "12-training-on-long-sequences", uses: ["MultiScaleRetention", "RetNetModel", "Transformer", "DecodingCosts",
+                                                              "FastTraining", "Measuring", "Plots"], alsoExcluding: ["benchmarks"]),
         chapter("13", "13-what-a-fixed-state-cannot-do", uses: ["Retention", "Recall", "Plots", "Measuring"], alsoExcluding: ["records"]),
 
         // MARK: Executables
@@ -304,7 +306,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FastTrainingTests",
-            dependencies: ["FastTraining", "RetNetModel", "Transformer", "DecodingCosts", "Matrices", "TestSupport"]
+            dependencies: ["FastTraining", "MultiScaleRetention", "RetNetModel", "Transformer", "DecodingCosts", "Matrices", "TestSupport"]
         ),
         .testTarget(
             name: "FastTransformerTests",

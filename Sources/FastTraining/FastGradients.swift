@@ -1,4 +1,5 @@
 import Matrices
+import MultiScaleRetention
 import RetNetModel
 
 /// The next-token loss of a batch of sequences and its gradient for every weight of a
@@ -26,13 +27,28 @@ import RetNetModel
 public struct FastGradients: Sendable {
     /// Threads for every product, head and row-wise step (≥ 1).
     public var threads: Int { pass.threads }
+    /// The form every head runs in.
+    public var form: RetentionForm { pass.form }
     private let pass: GradientPass<RetNet<Float>>
 
-    /// Throws `.argument` for a thread count outside 1...`ThreadCount.maximum`.
-    public init(threads: Int = 1) throws(RetNetError) {
+    /// Heads in `form`: the parallel form (T×T scores per head), or the chunkwise form with
+    /// chunks of B tokens (B×B scores per chunk, each chunk's starting state kept: memory linear
+    /// in T; a B longer than the sequences is one chunk); the recurrent form is the chunkwise one
+    /// with B = 1.
+    ///
+    /// Throws `.argument` for a thread count outside 1...`ThreadCount.maximum` or a chunk size
+    /// below 1.
+    public init(threads: Int = 1, form: RetentionForm = .parallel) throws(RetNetError) {
         if let expected = ThreadCount.expectation(unmetBy: threads) { throw .argument(name: "threads", expected: expected, got: "\(threads)") }
-        pass = GradientPass(threads: threads)
+        if case .chunkwise(let b) = form, b < 1 {
+            throw .argument(name: "chunk size", expected: "at least 1", got: "\(b)")
+        }
+        pass = GradientPass(threads: threads, form: form)
     }
+
+    /// What the last call's buffers hold for the heads, counted from the buffers themselves (nil
+    /// before the first call).
+    public var lastWorkspace: WorkspaceSize? { pass.lastWorkspace }
 
     /// Mean next-token loss over all sequences (each of T + 1 tokens gives T predictions; all
     /// sequences the same length, ≥ 2 tokens) and its gradient for every weight: the same

@@ -13,13 +13,25 @@ import Transformer
 public struct FastTransformerGradients: Sendable {
     /// Threads for every product, head and row-wise step (≥ 1).
     public var threads: Int { pass.threads }
+    /// The form every softmax head runs in.
+    public var form: AttentionForm { pass.form }
     private let pass: GradientPass<Transformer<Float>>
 
-    /// Throws `.argument` for a thread count outside 1...`ThreadCount.maximum`.
-    public init(threads: Int = 1) throws(TransformerError) {
+    /// Softmax heads in `form`: naive (T×T weights per head) or tiled in blocks of B
+    /// (FlashAttention: memory linear in T; a B longer than the sequences is one block). Linear
+    /// attention has no softmax to tile and runs naive in either form.
+    ///
+    /// Throws `.argument` for a thread count outside 1...`ThreadCount.maximum` or a block size
+    /// below 1.
+    public init(threads: Int = 1, form: AttentionForm = .naive) throws(TransformerError) {
         if let expected = ThreadCount.expectation(unmetBy: threads) { throw .argument(name: "threads", expected: expected, got: "\(threads)") }
-        pass = GradientPass(threads: threads)
+        if case .tiled(let b) = form, b < 1 { throw .argument(name: "block size", expected: "at least 1", got: "\(b)") }
+        pass = GradientPass(threads: threads, form: form)
     }
+
+    /// What the last call's buffers hold for the heads, counted from the buffers themselves (nil
+    /// before the first call).
+    public var lastWorkspace: WorkspaceSize? { pass.lastWorkspace }
 
     /// Mean next-token loss over all sequences (each of T + 1 tokens gives T predictions; all
     /// sequences the same length, ≥ 2 tokens) and its gradient for every weight: the same

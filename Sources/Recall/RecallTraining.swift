@@ -86,7 +86,7 @@ public enum RecallTraining {
         for index in 0..<settings.steps {
             let (sequences, weights) = task.batch(index, size: settings.batchSize)
             let (loss, gradients) = try source.lossAndGradients(model, sequences: sequences, positionWeights: weights)
-            try stepper.apply(loss: loss, gradients: gradients.tensors, index: index, model: &model, parameters: &parameters,
+            _ = try stepper.apply(loss: loss, gradients: gradients.tensors, index: index, model: &model, parameters: &parameters,
                               state: &state)
         }
         return try accuracy(model, source: source, task: task, examples: settings.evaluationExamples)

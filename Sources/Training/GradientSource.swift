@@ -1,5 +1,6 @@
 import Foundation
 import Matrices
+import MultiScaleRetention
 import RetNetModel
 
 /// Where the trainer gets the loss and the gradients of a batch: the mean next-token loss over
@@ -32,17 +33,20 @@ extension GradientSource {
     }
 }
 
-/// The reference source: `RetNet.gradients(_:form:scaling:)` on every sequence (parallel form,
-/// exact retention), averaged. With `threads` > 1 the sequences are shared between threads, and
+/// The reference source: `RetNet.gradients(_:form:scaling:)` on every sequence (in `form`, the
+/// parallel one unless told; exact retention), averaged. With `threads` > 1 the sequences are shared between threads, and
 /// the per-sequence results are summed afterwards in sequence order, so the bits do not depend
 /// on the number of threads.
 public struct ReferenceGradients: GradientSource {
     public let threads: Int
+    public let form: RetentionForm
 
-    /// Throws `.argument` for a thread count outside 1...`ThreadCount.maximum`.
-    public init(threads: Int = 1) throws(RetNetError) {
+    /// Throws `.argument` for a thread count outside 1...`ThreadCount.maximum` or a chunk size
+    /// below 1.
+    public init(threads: Int = 1, form: RetentionForm = .parallel) throws(RetNetError) {
         if let expected = ThreadCount.expectation(unmetBy: threads) { throw .argument(name: "threads", expected: expected, got: "\(threads)") }
-        self.threads = threads
+        if case .chunkwise(let b) = form, b < 1 { throw .argument(name: "chunk size", expected: "at least 1", got: "\(b)") }
+        (self.threads, self.form) = (threads, form)
     }
 
     public func lossAndGradients(_ model: RetNet<Float>, sequences: [[Int]]) throws(RetNetError)
@@ -50,7 +54,7 @@ public struct ReferenceGradients: GradientSource {
     {
         guard !sequences.isEmpty else { throw .argument(name: "sequences", expected: "at least one sequence", got: "none") }
         let results = ParallelMap.run(sequences.count, threads: threads) { i throws(RetNetError) in
-            try model.gradients(sequences[i], form: .parallel, scaling: .exact)
+            try model.gradients(sequences[i], form: form, scaling: .exact)
         }
         var loss: Float = 0
         var sum = RetNetGradients(zeroFor: model)

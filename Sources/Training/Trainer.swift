@@ -7,10 +7,11 @@ import Matrices
 /// global-norm clipping, AdamW on the warm-up-then-cosine schedule; evaluations of both splits
 /// on fixed batches; a checkpoint after each evaluation.
 ///
-/// The training runs the parallel form: a sequence of context + 1 = 65 tokens is short, and
-/// the parallel form's backward is a few large products. The chunkwise form is what the paper
-/// trains long sequences with (its memory grows with the chunk, not the sequence); the three
-/// forms give the same gradients up to rounding (chapter 10).
+/// The training runs the parallel form unless the configuration has a chunk size: a sequence of
+/// context + 1 = 65 tokens is short, and the parallel form's backward is a few large products.
+/// The chunkwise form is what the paper trains long sequences with (its memory grows with the
+/// chunk, not the sequence; `FastGradients(threads:form:)`, chapter 12); the forms give the same
+/// gradients up to rounding (chapter 10).
 ///
 /// Deterministic: the batches are a function of (seed, step), the evaluation batches of the
 /// seed, every sum is taken in a fixed order, so the same settings give the same losses and

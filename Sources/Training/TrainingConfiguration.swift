@@ -27,6 +27,11 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
     public var evalInterval: Int = 250
     /// Batches per evaluation of each split (`eval_iters`).
     public var evalIterations: Int = 20
+    /// The gradients' heads in their form for long sequences, chunks or blocks of this many tokens,
+    /// 1 … context (`chunk_size`, this project's own setting): a RetNet's chunkwise form, a
+    /// Transformer's tiled attention; nil: the parallel (naive) form. The forms give the same
+    /// gradients up to rounding, not the same bits, so a resumed run keeps its form.
+    public var chunkSize: Int?
 
     public init() {}
 
@@ -40,6 +45,7 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
         case iterations = "max_iters", batchSize = "batch_size", context = "block_size", learningRate = "learning_rate"
         case minLearningRate = "min_lr", warmupIterations = "warmup_iters", weightDecay = "weight_decay", beta1, beta2
         case gradientClip = "grad_clip", seed, evalInterval = "eval_interval", evalIterations = "eval_iters"
+        case chunkSize = "chunk_size"
     }
 
     /// The learning rate schedule these settings give.
@@ -67,6 +73,9 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
         for (name, value) in [("batch size", batchSize), ("context", context), ("eval iterations", evalIterations)]
         where value > Self.maximumSize {
             throw .setting(name: name, expected: "at most \(Self.maximumSize)", got: "\(value)")
+        }
+        if let chunkSize, !(1...context).contains(chunkSize) {
+            throw .setting(name: "chunk size", expected: "1 … the context (\(context) tokens)", got: "\(chunkSize)")
         }
         guard gradientClip >= 0 && gradientClip.isFinite else {
             throw .setting(name: "gradient clip", expected: "a finite norm ≥ 0 (0: no clipping)", got: "\(gradientClip)")

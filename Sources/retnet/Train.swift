@@ -2,6 +2,7 @@ import ArgumentParser
 import DecodingCosts
 import Foundation
 import Matrices
+import MultiScaleRetention
 import RetNetModel
 import FastTraining
 import ModelOptions
@@ -105,6 +106,16 @@ struct Train: ReportingCommand {
         to the new schedule's value at the step reached, and decays to --min-learning-rate at the new end.
         """)
     var extendTo: Int?
+    /// The forms of the heads in the gradients.
+    enum TrainingForm: String, ExpressibleByArgument, CaseIterable { case parallel, chunkwise, tiled }
+    @Option(help: """
+        The heads' form for the gradients: parallel (T×T scores per head; a Transformer's naive attention), \
+        chunkwise (a RetNet's: --chunk-size tokens at a time, each chunk's state kept) or tiled (a Transformer's \
+        softmax attention in blocks of --chunk-size, FlashAttention); the last two keep memory linear in the \
+        context. A resumed run keeps the form it was started with.
+        """)
+    var form: TrainingForm = .parallel
+    @Option(help: "Chunk (or block) size B for --form chunkwise or tiled, 1 … --context.") var chunkSize: Int?
 
     func validate() throws {
         for (flag, value) in [("--iterations", iterations), ("--eval-interval", evalInterval),
@@ -134,6 +145,8 @@ struct Train: ReportingCommand {
             guard resume else { throw ValidationError("--extend-to continues a saved run: give it with --resume.") }
             guard extendTo >= 1 else { throw ValidationError("--extend-to must be at least 1, got \(extendTo).") }
         }
+        try validateForm()
+        try validateMemory()
     }
 
     /// Whether `flag` was given on the command line (its defaulted value cannot tell).
@@ -157,6 +170,7 @@ struct Train: ReportingCommand {
             ("--eval-iterations", "\(given.evalIterations)", "\(stored.evalIterations)"),
             ("--batch-size", "\(given.batchSize)", "\(stored.batchSize)"),
             ("--context", "\(given.context)", "\(stored.context)"),
+            ("--chunk-size", "\(given.chunkSize.map(String.init) ?? "none")", "\(stored.chunkSize.map(String.init) ?? "none")"),
             ("--layers", "\(self.shape.layers)", "\(shape.layers)"),
             ("--heads", "\(self.shape.heads)", "\(shape.heads)"),
             ("--width", "\(self.shape.width)", "\(shape.width)"),
@@ -170,12 +184,55 @@ struct Train: ReportingCommand {
         }
     }
 
+    /// --form and --chunk-size: a chunk size with the chunkwise or tiled form only, from 1 to the
+    /// context; the chunkwise form for a RetNet, the tiled one for a softmax Transformer.
+    func validateForm() throws {
+        switch (form, chunkSize) {
+        case (.parallel, nil): return
+        case (.parallel, let b?): throw ValidationError("--chunk-size \(b) is for --form chunkwise or tiled; the form is parallel.")
+        case (_, nil): throw ValidationError("--form \(form.rawValue) needs --chunk-size (1 … --context \(batches.context)).")
+        case (_, let b?):
+            guard b >= 1 else { throw ValidationError("--chunk-size must be at least 1, got \(b).") }
+            guard b <= batches.context else {
+                throw ValidationError("--chunk-size \(b) is longer than --context \(batches.context): a chunk is at most the context.")
+            }
+        }
+        if form == .chunkwise, let model, model != .retnet {
+            throw ValidationError("--form chunkwise is retention's form: a RetNet's (--model retnet), not \(model.title)'s.")
+        }
+        if form == .tiled, model != .transformer {
+            throw ValidationError("--form tiled is softmax attention's form: a Transformer's (--model transformer), not \((model ?? .retnet).title)'s.")
+        }
+    }
+
+    /// The parallel (naive) form holds each head's T×T scores and their gradient, 2T² floats per
+    /// thread, beside everything else: a run whose scores alone exceed the machine's memory is
+    /// refused before anything is allocated, with the estimate.
+    func validateMemory() throws {
+        guard form == .parallel else { return }
+        let t = Double(batches.context)
+        let bytes = 2 * t * t * 4 * Double(threads)
+        let machine = Double(ProcessInfo.processInfo.physicalMemory)
+        guard bytes <= machine else {
+            throw ValidationError("--context \(batches.context) in the parallel form needs \(String(format: "%.1f", bytes / 1e9)) GB "
+                                  + "for its scores alone (2 × \(batches.context)² floats on each of \(threads) thread(s)), more than "
+                                  + "this machine's \(String(format: "%.1f", machine / 1e9)) GB: train long contexts with --form chunkwise "
+                                  + "(a RetNet) or --form tiled (a Transformer) and a --chunk-size.")
+        }
+    }
+
+    /// The Transformer's gradients, tiled when `settings` has a block size.
+    func transformerSource(_ settings: TrainingConfiguration) throws -> FastTransformerGradients {
+        try FastTransformerGradients(threads: threads, form: settings.chunkSize.map { .tiled(blockSize: $0) } ?? .naive)
+    }
+
     /// Where the RetNet's gradients come from: the reference backward pass, shared between
-    /// threads, or the kernels.
-    func gradientSource() throws -> any GradientSource<RetNet<Float>> {
-        switch gradients {
-        case .reference: try ReferenceGradients(threads: threads)
-        case .kernels: try FastGradients(threads: threads)
+    /// threads, or the kernels, in the chunkwise form when `settings` has a chunk size.
+    func gradientSource(_ settings: TrainingConfiguration) throws -> any GradientSource<RetNet<Float>> {
+        let form: RetentionForm = settings.chunkSize.map { .chunkwise(chunkSize: $0) } ?? .parallel
+        return switch gradients {
+        case .reference: try ReferenceGradients(threads: threads, form: form)
+        case .kernels: try FastGradients(threads: threads, form: form)
         }
     }
 
@@ -184,6 +241,7 @@ struct Train: ReportingCommand {
         (s.iterations, s.batchSize, s.context, s.learningRate, s.minLearningRate) = (iterations, batches.batchSize, batches.context, learningRate, minLearningRate)
         (s.warmupIterations, s.weightDecay, s.gradientClip, s.seed) = (warmup, weightDecay, clip, seed)
         (s.evalInterval, s.evalIterations) = (evalInterval, evalIterations)
+        s.chunkSize = form == .parallel ? nil : chunkSize
         return s
     }
 
@@ -213,12 +271,12 @@ struct Train: ReportingCommand {
         let text = if let data { try TinyShakespeare.readText(URL(fileURLWithPath: data)) } else { try TinyShakespeare.text() }
         if resume {
             switch try checkpointModel(in: directory) {
-            case .retnet: try resume(source: gradientSource(), text: text, directory: directory)
+            case .retnet: try resume(source: { settings throws in try gradientSource(settings) }, text: text, directory: directory)
             case .transformer, .linearAttention:
                 if gradients == .reference {
                     throw Self.kernelsOnly
                 }
-                try resume(source: FastTransformerGradients(threads: threads), text: text, directory: directory)
+                try resume(source: { settings throws in try transformerSource(settings) }, text: text, directory: directory)
             }
             return
         }
@@ -236,14 +294,14 @@ struct Train: ReportingCommand {
             var shape = TransformerConfig(matching: config)
             shape.attention = scoring
             let transformer = try Transformer<Float>.random(config: shape, seed: seed)
-            let source = try FastTransformerGradients(threads: threads)
+            let source = try transformerSource(settings())
             var baseline = try Trainer(model: transformer, corpus: corpus, configuration: settings(), source: source)
             announce(baseline, corpus: corpus)
             try train(&baseline, directory: directory)
             return
         }
         let retnet = try RetNet<Float>.random(config: config, seed: seed)
-        let source = try gradientSource()
+        let source = try gradientSource(settings())
         var trainer = try Trainer(model: retnet, corpus: corpus, configuration: settings(), source: source)
         announce(trainer, corpus: corpus)
         try train(&trainer, directory: directory)
@@ -274,12 +332,14 @@ struct Train: ReportingCommand {
         return found
     }
 
-    /// Continues the run saved in the checkpoint of `directory`.
-    private func resume<Model: TrainableModel>(source: any GradientSource<Model>, text: String, directory: URL) throws {
+    /// Continues the run saved in the checkpoint of `directory`, its gradients from
+    /// `source(its settings)`.
+    private func resume<Model: TrainableModel>(source: (TrainingConfiguration) throws -> any GradientSource<Model>, text: String,
+                                               directory: URL) throws {
         var contents = try TrainingCheckpoint.load(Model.self, from: directory)
         try checkAgreement(contents.configuration, shape: contents.model.trainingShape)
         if let extendTo { contents = try contents.extended(to: extendTo) }
-        var trainer = try Trainer(resuming: contents, text: text, source: source)
+        var trainer = try Trainer(resuming: contents, text: text, source: source(contents.configuration))
         let which = Model.self == Transformer<Float>.self ? " (the Transformer baseline)" : ""
         print("resuming \(out)\(which) at step \(trainer.step) of \(trainer.configuration.iterations)")
         try train(&trainer, directory: directory)

@@ -165,3 +165,29 @@ import Testing
     }
     #endif
 }
+
+/// `chapter12 --measure` is a measurement, and its flags have bounds: each refusal a usage error
+/// naming the numbers, before anything is trained.
+@Suite struct LongSequenceFlagTests {
+    @Test(arguments: [
+        (["--measure", "--markdown"], "cannot go on a page"),
+        (["--chunk-size", "0"], "--chunk-size must be in 8...1024"),
+        (["--chunk-size", "200", "--length", "128"], "--chunk-size 200 is longer than --length 128"),
+        (["--length", "2000000"], "--length must be in 64...1024"),
+    ])
+    func refusedFlags(arguments: [String], message: String) throws {
+        let run = try Chapter.run("12", arguments)
+        #expect(run.status == 64, "exit \(run.status) for \(arguments): \(run.stderr)")
+        #expect(run.stderr.contains(message), "\(arguments): \(run.stderr)")
+        #expect(run.stdout.isEmpty)
+    }
+
+    #if DEBUG
+    @Test func aDebugBuildRefusesToMeasure() throws {
+        let run = try Chapter.run("12", ["--measure"])
+        #expect(run.status == 64, "exit \(run.status): \(run.stderr)")
+        #expect(run.stderr.contains("swift run -c release chapter12 --measure"), "\(run.stderr)")
+        #expect(run.stdout.isEmpty)
+    }
+    #endif
+}

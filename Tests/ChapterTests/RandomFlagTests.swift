@@ -44,6 +44,7 @@ import Testing
             return ["--length", int(1...24), "--chunk-size", int(1...30), "--dim", int(1...10), "--value-dim", int(1...6),
                     "--gamma", gamma, "--seed", seed]
         case "11": return ["--iterations", int(100...120), "--threads", int(1...3), "--seed", seed]
+        case "12": return ["--length", int(48...256), "--chunk-size", int(4...260), "--threads", int(1...3), "--seed", seed]
         default:
             return []
         }

@@ -50,8 +50,10 @@ func transformerBound(_ model: Transformer<Float>, sequences: Int, length: Int) 
 struct FastTransformerGradientsParityTests {
     static let variants: [RetNetConfig.Variant] = [.paper, .torchscale]
 
-    func compare(_ model: Transformer<Float>, _ sequences: [[Int]], threads: Int, label: String) throws {
-        let (loss, gradients) = try FastTransformerGradients(threads: threads).lossAndGradients(model, sequences: sequences)
+    func compare(_ model: Transformer<Float>, _ sequences: [[Int]], threads: Int, form: AttentionForm = .naive,
+                 label: String) throws {
+        let (loss, gradients) = try FastTransformerGradients(threads: threads, form: form).lossAndGradients(model,
+                                                                                                          sequences: sequences)
         let expected = try reference(model, sequences)
         let bound = transformerBound(model, sequences: sequences.count, length: sequences[0].count - 1)
         let got = gradients.named

@@ -1,6 +1,8 @@
 import Matrices
+import MultiScaleRetention
 import RetNetModel
 import TestSupport
+import Testing
 
 /// Ragged sizes: nothing is a multiple of 16 or of the 6×16 GEMM tile. E = 12, h = 3
 /// (d_k = 4), V = 18 (d_v = 6), F = 22, L = 2, vocabulary 37.
@@ -27,13 +29,15 @@ func batch(_ count: Int, length: Int, vocabulary: Int, seed: UInt64) -> [[Int]] 
     (0..<count).map { tokens(length, vocabulary: vocabulary, seed: seed &+ UInt64($0)) }
 }
 
-/// The reference: the Double model's loss and gradients for each sequence, averaged.
-func reference(_ model: RetNet<Float>, _ sequences: [[Int]]) throws -> (loss: Double, gradients: [(name: String, values: [Double])]) {
+/// The reference: the Double model's loss and gradients for each sequence in `form`, averaged.
+func reference(_ model: RetNet<Float>, _ sequences: [[Int]], form: RetentionForm = .parallel) throws
+    -> (loss: Double, gradients: [(name: String, values: [Double])])
+{
     let double = try model.converted(to: Double.self)
     var loss = 0.0
     var sums: [(name: String, values: [Double])] = []
     for sequence in sequences {
-        let (l, g) = try double.gradients(sequence, form: .parallel, scaling: .exact)
+        let (l, g) = try double.gradients(sequence, form: form, scaling: .exact)
         loss += l
         let named = g.named
         if sums.isEmpty { sums = named.map { ($0.name, [Double](repeating: 0, count: $0.values.count)) } }
@@ -53,4 +57,14 @@ func normwiseError(_ got: [Float], _ expected: [Double]) -> Double {
         size += e * e
     }
     return (difference / size).squareRoot()
+}
+
+/// Expects `many` (a run on more threads) to give `one`'s loss and every gradient bit for bit.
+func expectSameBits(_ many: (loss: Float, tensors: [(name: String, values: [Float])]),
+                    _ one: (loss: Float, tensors: [(name: String, values: [Float])]), _ label: String) {
+    #expect(many.loss.bitPattern == one.loss.bitPattern, "\(label): loss")
+    for (a, b) in zip(many.tensors, one.tensors) {
+        let differing = zip(a.values, b.values).filter { $0.bitPattern != $1.bitPattern }.count
+        #expect(differing == 0, "\(label) \(a.name): \(differing) entries differ")
+    }
 }

@@ -89,6 +89,15 @@ import Transformer
             (["--heads", "1000000", "--out", out.path], 64, "--heads must be at most 65536"),
             (["--batch-size", "9223372036854775807", "--out", out.path], 64, "--batch-size must be at most 65536"),
             (["--context", "1000000", "--out", out.path], 64, "--context must be at most 65536"),
+            (["--form", "chunkwise", "--chunk-size", "0", "--out", out.path], 64, "--chunk-size must be at least 1, got 0"),
+            // 2 × 65,536² floats of scores per thread: 34 GB on one thread, 8.8 TB on 256 — beyond any machine this runs on.
+            (["--context", "65536", "--threads", "256", "--out", out.path], 64, "--context 65536 in the parallel form needs"),
+            (["--form", "chunkwise", "--chunk-size", "9", "--out", out.path], 64, "--chunk-size 9 is longer than --context 8"),
+            (["--form", "chunkwise", "--out", out.path], 64, "--form chunkwise needs --chunk-size"),
+            (["--chunk-size", "4", "--out", out.path], 64, "--chunk-size 4 is for --form chunkwise or tiled"),
+            (["--form", "tiled", "--chunk-size", "4", "--out", out.path], 64, "--form tiled is softmax attention's form"),
+            (["--form", "chunkwise", "--chunk-size", "4", "--model", "transformer", "--out", out.path], 64,
+             "--form chunkwise is retention's form"),
             (["--out", foreign.path], 1, "is not a training checkpoint"),
             (["--resume", "--out", out.path], 1, "not a training checkpoint"),
         ]
@@ -99,6 +108,27 @@ import Transformer
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: foreign.path) == ["notes.txt"])
         #expect(!FileManager.default.fileExists(atPath: out.path))
+    }
+
+    /// The long-sequence forms: a RetNet in chunks, a Transformer in tiles, each stopped, resumed
+    /// on two threads without the flags (the checkpoint keeps its form) and equal byte for byte to a
+    /// run that never stopped; the form is in training.json.
+    @Test(arguments: [["--form", "chunkwise", "--chunk-size", "3"], ["--model", "transformer", "--form", "tiled", "--chunk-size", "3"]])
+    func longSequenceFormsResumeBitIdentically(form: [String]) throws {
+        let whole = TinyModel.scratch("cli-form-whole"), parts = TinyModel.scratch("cli-form-parts")
+        defer { for url in [whole, parts] { try? FileManager.default.removeItem(at: url) } }
+        let run = try Self.train(Self.tiny + form + ["--iterations", "4", "--out", whole.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let first = try Self.train(Self.tiny + form + ["--iterations", "4", "--stop-after", "2", "--out", parts.path])
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try Self.train(["--resume", "--threads", "2", "--out", parts.path])
+        #expect(second.status == 0, "\(second.stderr)")
+        for file in ["model.safetensors", "optimizer.safetensors", "training.json"] {
+            #expect(try Data(contentsOf: whole.appendingPathComponent(file)) == Data(contentsOf: parts.appendingPathComponent(file)),
+                    "\(form): \(file)")
+        }
+        let record = try String(contentsOf: whole.appendingPathComponent("training.json"), encoding: .utf8)
+        #expect(record.contains("\"chunk_size\" : 3"), "\(record)")
     }
 
     @Test func resumingOnATextWithOtherCharactersIsRefused() throws {

@@ -98,7 +98,7 @@ extension Chapter11 {
         }
         nb.table(["torchscale's mode", "ours, its factors: max |Δ| / max |logit|", "exact retention (as trained): max |Δ| / max |logit|"],
                  rows)
-        let gap = try modes.compactMap { mode -> Double? in
+        let gap = modes.compactMap { mode -> Double? in
             guard let theirs = mode.3 else { return nil }
             return exact.deviation(from: theirs).maxAbsolute / largest
         }.max() ?? .infinity

@@ -16,11 +16,12 @@ final class TrainingBlock<Mixer: TrainingMixer> {
     let mixer: Mixer
     let ffn: TrainingFFN
 
-    /// The block's weights laid out for sequences of `length` tokens, in the buffers of
-    /// `previous` (a block of the same shape, whose weights are no longer read) when given.
-    init(_ parts: BlockParts<Mixer.Layer>, length: Int, reusing previous: TrainingBlock?) {
+    /// The block's weights laid out for sequences of `length` tokens and the mixer's heads in
+    /// `form`, in the buffers of `previous` (a block of the same shape, whose weights are no longer
+    /// read) when given.
+    init(_ parts: BlockParts<Mixer.Layer>, length: Int, form: Mixer.Form, reusing previous: TrainingBlock?) {
         mixerNorm = parts.mixerNorm
-        mixer = Mixer(parts.mixer, length: length, reusing: previous?.mixer)
+        mixer = Mixer(parts.mixer, length: length, form: form, reusing: previous?.mixer)
         ffn = TrainingFFN(finalNorm: parts.finalNorm, parts.ffn, reusing: previous?.ffn)
     }
 
@@ -41,7 +42,7 @@ final class TrainingBlock<Mixer: TrainingMixer> {
     ///     Y = X + M W_Oᵀ          (the GEMM adds into a copy of X)
     ///     X′ = Y + FFN(Norm₂(Y))
     func forward(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, keeping kept: BlockActivations<Mixer>,
-                 heads: CausalHeads<Mixer.Scores>, rows: Int, scratch: [HeadScratch], threads: Int, clock: PhaseClock? = nil) {
+                 heads: Mixer.Heads, rows: Int, scratch: [HeadScratch], threads: Int, clock: PhaseClock? = nil) {
         let (e, v, width, mixer) = (shape.embed, shape.value, shape.projectionWidth, mixer)
         let (norm, normed, projected, mixed) = (mixerNorm, kept.normed, kept.projected, kept.mixed)
         clock.time(.norms) {
@@ -75,7 +76,7 @@ final class TrainingBlock<Mixer: TrainingMixer> {
     ///     dX = dY + Norm₁ᵀ(dNorm₁)
     ///
     /// `x` is the block's input, `kept` what its forward pass kept.
-    func backward(_ x: UnsafePointer<Float>, kept: BlockActivations<Mixer>, heads: CausalHeads<Mixer.Scores>, rows: Int,
+    func backward(_ x: UnsafePointer<Float>, kept: BlockActivations<Mixer>, heads: Mixer.Heads, rows: Int,
                   scratch s: BackwardScratch, headScratch: [HeadScratch], threads: Int, clock: PhaseClock? = nil)
         -> BlockGradients<Mixer.Gradients>
     {
@@ -161,7 +162,7 @@ final class BlockActivations<Mixer: TrainingMixer> {
         let shape = block.shape
         normed = FloatBuffer(rows * shape.embed)
         projected = FloatBuffer(rows * shape.projectionWidth)
-        heads = HeadActivations(shape, rows: rows, length: length)
+        heads = block.mixer.headActivations(rows: rows, length: length)
         mixer = block.mixer.kept(rows: rows, length: length)
         mixed = FloatBuffer(rows * shape.value)
         feedForward = FeedForwardActivations(block.ffn, rows: rows)

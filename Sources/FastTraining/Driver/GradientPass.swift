@@ -12,22 +12,27 @@
 /// the same on any number of threads.
 struct GradientPass<Model: TrainableDecoder>: Sendable {
     let threads: Int
+    /// The form every block's heads run in.
+    let form: Model.Mixer.Form
     private let cache = WorkspaceCache<Model>()
 
-    init(threads: Int) {
-        self.threads = threads
+    init(threads: Int, form: Model.Mixer.Form) {
+        (self.threads, self.form) = (threads, form)
     }
+
+    /// The floats the last call's workspace holds (nil before the first call).
+    var lastWorkspace: WorkspaceSize? { cache.size }
 
     /// The forward pass into `w`: X⁰ … Xᴸ and every block's kept activations; returns the
     /// blocks' heads, which the backward pass reuses.
     private func forward(_ model: Model, _ batch: TrainingBatch, _ w: TrainingWorkspace<Model>, clock: PhaseClock? = nil)
-        -> [CausalHeads<Model.Mixer.Scores>]
+        -> [Model.Mixer.Heads]
     {
         clock.time(.heads) { w.rotations.fill(Model.Mixer.rotation(of: model.parts(ofBlock: 0).mixer)) }
         clock.time(.embedding) {
             ModelEnds.embed(model.embedTokens, inputs: batch.inputs, scale: model.embedScaleFactor, into: w.hidden[0].pointer)
         }
-        var heads: [CausalHeads<Model.Mixer.Scores>] = []
+        var heads: [Model.Mixer.Heads] = []
         for (l, block) in w.blocks.enumerated() {
             heads.append(block.mixer.heads(length: batch.length, rotation: w.rotations.table, buffers: w.kept[l].heads))
             block.forward(w.hidden[l].pointer, into: w.hidden[l + 1].pointer, keeping: w.kept[l], heads: heads[l],
@@ -48,7 +53,7 @@ struct GradientPass<Model: TrainableDecoder>: Sendable {
     {
         let batch = try TrainingBatch(sequences, positionWeights: positionWeights, vocabularySize: model.outputProjection.rows,
                                       refusing: Model.Failure.self)
-        let w = cache.take(model, batch: batch, threads: threads)
+        let w = cache.take(model, batch: batch, threads: threads, form: form)
         defer { cache.keep(w) }
         let heads = forward(model, batch, w, clock: clock)
         let (rows, blocks, s) = (batch.rows, w.blocks, w.scratch)
@@ -86,7 +91,7 @@ struct GradientPass<Model: TrainableDecoder>: Sendable {
     {
         let batch = try TrainingBatch(sequences, positionWeights: positionWeights, vocabularySize: model.outputProjection.rows,
                                       refusing: Model.Failure.self)
-        let w = cache.take(model, batch: batch, threads: threads)
+        let w = cache.take(model, batch: batch, threads: threads, form: form)
         defer { cache.keep(w) }
         _ = forward(model, batch, w)
         let loss = ModelEnds.head(layerNorm: model.layerNorm, outputProjection: model.outputProjection,

@@ -10,6 +10,7 @@ import Foundation
 final class TrainingWorkspace<Model: TrainableDecoder> {
     let configuration: Model.Configuration
     let sequences: Int, length: Int, threads: Int
+    let form: Model.Mixer.Form
     /// The last call's blocks: their weight buffers are refilled by the next call.
     var blocks: [TrainingBlock<Model.Mixer>]
     let hidden: [FloatBuffer]
@@ -19,32 +20,40 @@ final class TrainingWorkspace<Model: TrainableDecoder> {
     let rotations: PositionRotations
     let logits: LogitBuffers
 
-    init(_ model: Model, batch: TrainingBatch, threads: Int) {
+    init(_ model: Model, batch: TrainingBatch, threads: Int, form: Model.Mixer.Form) {
         let (rows, e, length) = (batch.rows, model.embedTokens.columns, batch.length)
         configuration = model.configuration
-        (sequences, self.length, self.threads) = (batch.sequences, length, threads)
+        (sequences, self.length, self.threads, self.form) = (batch.sequences, length, threads, form)
         let blocks = (0..<model.blockCount).map {
-            TrainingBlock<Model.Mixer>(model.parts(ofBlock: $0), length: length, reusing: nil)
+            TrainingBlock<Model.Mixer>(model.parts(ofBlock: $0), length: length, form: form, reusing: nil)
         }
         self.blocks = blocks
         hidden = (0...blocks.count).map { _ in FloatBuffer(rows * e) }
         kept = blocks.map { BlockActivations($0, rows: rows, length: length) }
         scratch = BackwardScratch(rows: rows, shape: blocks[0].shape, ffn: blocks[0].ffn)
-        headScratch = (0..<threads).map { _ in HeadScratch(blocks[0].shape, length: length) }
+        headScratch = (0..<threads).map { _ in blocks[0].mixer.headScratch(length: length) }
         rotations = PositionRotations(pairs: Model.Mixer.rotation(of: model.parts(ofBlock: 0).mixer).angles.count, length: length)
         logits = LogitBuffers(rows: rows, embed: e, vocabulary: model.outputProjection.rows)
     }
 
     /// Whether this workspace has the buffers for `model`'s configuration, `batch`'s shape and
     /// `threads` threads.
-    func fits(_ model: Model, _ batch: TrainingBatch, threads: Int) -> Bool {
+    func fits(_ model: Model, _ batch: TrainingBatch, threads: Int, form: Model.Mixer.Form) -> Bool {
         configuration == model.configuration && sequences == batch.sequences && length == batch.length
-            && self.threads == threads
+            && self.threads == threads && self.form == form
+    }
+
+    /// The floats its heads keep and its threads' head scratch hold.
+    var size: WorkspaceSize {
+        WorkspaceSize(sequences: sequences, length: length, threads: threads,
+                      keptByHeads: kept.map(\.heads.floats), headScratch: headScratch.map(\.floats))
     }
 
     /// Lays out `model`'s block weights for the GEMMs in this workspace's buffers (a model that fits).
     func load(_ model: Model) {
-        blocks = blocks.indices.map { TrainingBlock(model.parts(ofBlock: $0), length: length, reusing: blocks[$0]) }
+        blocks = blocks.indices.map {
+            TrainingBlock(model.parts(ofBlock: $0), length: length, form: form, reusing: blocks[$0])
+        }
     }
 }
 
@@ -60,16 +69,23 @@ final class WorkspaceCache<Model: TrainableDecoder>: @unchecked Sendable {
     private var spare: TrainingWorkspace<Model>?
 
     /// The kept workspace with `model`'s weights loaded if it fits, else a new one.
-    func take(_ model: Model, batch: TrainingBatch, threads: Int) -> TrainingWorkspace<Model> {
+    func take(_ model: Model, batch: TrainingBatch, threads: Int, form: Model.Mixer.Form) -> TrainingWorkspace<Model> {
         lock.lock()
         let kept = spare
         spare = nil
         lock.unlock()
-        guard let kept, kept.fits(model, batch, threads: threads) else {
-            return TrainingWorkspace(model, batch: batch, threads: threads)
+        guard let kept, kept.fits(model, batch, threads: threads, form: form) else {
+            return TrainingWorkspace(model, batch: batch, threads: threads, form: form)
         }
         kept.load(model)
         return kept
+    }
+
+    /// The size of the kept workspace, if any.
+    var size: WorkspaceSize? {
+        lock.lock()
+        defer { lock.unlock() }
+        return spare?.size
     }
 
     /// Keeps `workspace` for the next call.
@@ -78,4 +94,14 @@ final class WorkspaceCache<Model: TrainableDecoder>: @unchecked Sendable {
         spare = workspace
         lock.unlock()
     }
+}
+
+/// What a gradient pass's workspace holds for its heads, counted from its buffers as allocated:
+/// per block the floats its heads keep from the forward pass for the backward (Q, K, V and the
+/// form's own: the parallel form's weights when short, the chunkwise form's states), and per
+/// thread the floats of its head scratch (the scores and their gradient among them).
+public struct WorkspaceSize: Sendable, Equatable {
+    public let sequences: Int, length: Int, threads: Int
+    public let keptByHeads: [Int]
+    public let headScratch: [Int]
 }

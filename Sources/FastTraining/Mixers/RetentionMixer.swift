@@ -7,8 +7,8 @@ import RetNetModel
 import Retention
 
 /// Gated multi-scale retention as a training mixer (Sec. 2.2): the heads are retention's
-/// parallel form, A = Q Kᵀ ⊙ D (`DecayMask`), and each head's output then passes its norm and
-/// the swish gate,
+/// parallel form, A = Q Kᵀ ⊙ D (`DecayMask`), or its chunkwise form (`ChunkwiseHeads`), as the
+/// `RetentionForm` says, and each head's output then passes its norm and the swish gate,
 ///
 ///     M = swish(G) ⊙ HeadNorm(O),   O = (Q Kᵀ ⊙ D) V
 ///     backward   dY = dM ⊙ swish(G),  dG = swish′(G) ⊙ (dM ⊙ Y),  dO = HeadNormᵀ(dY), then the heads
@@ -20,17 +20,17 @@ struct RetentionMixer: TrainingMixer {
     /// [W_Q; W_K; W_V; W_G] ((2E + 2V)×E) and W_O (E×V).
     let projections: FloatBuffer, output: FloatBuffer
     let headNorm: HeadNorm<Float>
-    let mask: DecayMask
+    let decays: RetentionDecays
     let keyScale: Float
 
-    init(_ r: MultiScaleRetentionLayer<Float>, length: Int, reusing previous: RetentionMixer?) {
+    init(_ r: MultiScaleRetentionLayer<Float>, length: Int, form: RetentionForm, reusing previous: RetentionMixer?) {
         shape = MixerShape(embed: r.embedDimension, value: r.valueDimension, heads: r.heads, keyDimension: r.keyDimension,
                            headDimension: r.headDimension, projectionWidth: 2 * r.embedDimension + 2 * r.valueDimension)
         projections = .reusing(previous?.projections,
                                concatenating: [r.qProj.storage, r.kProj.storage, r.vProj.storage, r.gProj.storage])
         output = .reusing(previous?.output, concatenating: [r.outProj.storage])
         headNorm = r.headNorm
-        mask = DecayMask(r.decays, length: length, reusing: previous?.mask)
+        decays = RetentionDecays(r, length: length, form: form, reusing: previous?.decays)
         keyScale = r.keyScale
     }
 
@@ -46,11 +46,17 @@ struct RetentionMixer: TrainingMixer {
 
     func kept(rows: Int, length: Int) -> Kept { Kept(rows: rows, value: shape.value) }
 
-    func heads(length: Int, rotation: RotationTable, buffers: HeadActivations) -> CausalHeads<DecayMask> {
-        CausalHeads(scores: mask, shape: shape, keyScale: keyScale, length: length, rotation: rotation, buffers: buffers)
+    func heads(length: Int, rotation: RotationTable, buffers: HeadActivations) -> RetentionHeads {
+        decays.heads(HeadLayout(shape: shape, keyScale: keyScale, length: length, rotation: rotation, buffers: buffers))
     }
 
-    func forward(_ items: Range<Int>, heads: CausalHeads<DecayMask>, projected: UnsafePointer<Float>, kept: Kept,
+    func headActivations(rows: Int, length: Int) -> HeadActivations {
+        decays.activations(shape, rows: rows, length: length)
+    }
+
+    func headScratch(length: Int) -> HeadScratch { decays.scratch(shape, length: length) }
+
+    func forward(_ items: Range<Int>, heads: RetentionHeads, projected: UnsafePointer<Float>, kept: Kept,
                  mixed: UnsafeMutablePointer<Float>, scratch: HeadScratch) {
         let (n, e, v, dv, width) = (heads.length, shape.embed, shape.value, shape.headDimension, shape.projectionWidth)
         for item in items {
@@ -72,7 +78,7 @@ struct RetentionMixer: TrainingMixer {
 
     /// Also: for GroupNorm, each row's dY ⊙ x̂ into `terms.weightTerms` and dY into
     /// `terms.biasTerms` (R×V each), summed over rows by `gradients`.
-    func backward(_ items: Range<Int>, heads: CausalHeads<DecayMask>, projected: UnsafePointer<Float>, kept: Kept,
+    func backward(_ items: Range<Int>, heads: RetentionHeads, projected: UnsafePointer<Float>, kept: Kept,
                   mixedGradient dM: UnsafePointer<Float>, into dProjected: UnsafeMutablePointer<Float>, terms: BackwardScratch,
                   scratch: HeadScratch) {
         let (n, e, v, dv, width) = (heads.length, shape.embed, shape.value, shape.headDimension, shape.projectionWidth)
