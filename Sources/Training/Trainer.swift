@@ -49,7 +49,7 @@ public struct Trainer<Model: TrainableModel> {
         }
         let c = configuration
         try TrainingMemory.check(shape: model.trainingShape, parameters: model.parameters.reduce(0) { $0 + $1.values.count },
-                                 batchSize: c.batchSize, context: c.context)
+                                 batchSize: c.batchSize, context: c.context, chunkSize: c.chunkSize)
         batches = try BatchSampler(tokens: corpus.train, context: c.context, batchSize: c.batchSize, seed: c.seed)
         // The evaluation batches: fixed for the run, drawn from generators of their own.
         let trainFixed = try BatchSampler(tokens: corpus.train, context: c.context, batchSize: c.batchSize, seed: c.seed ^ 0x7472_6169_6E00)

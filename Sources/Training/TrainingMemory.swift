@@ -33,14 +33,18 @@ public struct TrainingShape: Sendable, Equatable {
 /// - 24 per weight: the weights, their gradients and AdamW's two moments (Float each), and the
 ///   updated copy a step builds before it replaces the model;
 /// - per sequence of a batch (all of a batch's sequences taken as alive at once, T = context + 1):
-///   each block's activations, T·(8E + 4V + 3F) floats, the scores of every head, T² floats each,
-///   and the logits and their gradient, 2·T·vocabulary floats; and the tokens, 8·T.
+///   each block's activations, T·(8E + 4V + 3F) floats; the scores of every head, T² floats each
+///   in the parallel form, or with chunks (blocks) of B tokens each chunk's state, ⌈T/B⌉ · d_k·d_v
+///   floats per head (chunkwise retention; a tiled attention keeps less), and 2B² floats of scores;
+///   the logits and their gradient, 2·T·vocabulary floats; and the tokens, 8·T.
 ///
 /// It is an estimate of the order of the cost, not an account of every buffer: what it refuses
 /// could not run on the machine; what it accepts may still be slow.
 public enum TrainingMemory {
-    /// The estimate in bytes, nil when it does not fit an Int (more than any machine has).
-    public static func estimate(shape: TrainingShape, parameters: Int? = nil, batchSize: Int, context: Int) -> Int? {
+    /// The estimate in bytes, nil when it does not fit an Int (more than any machine has);
+    /// `chunkSize` is the chunkwise or tiled form's B (nil: the parallel form).
+    public static func estimate(shape: TrainingShape, parameters: Int? = nil, batchSize: Int, context: Int,
+                                chunkSize: Int? = nil) -> Int? {
         guard let weights = parameters ?? shape.parameters else { return nil }
         let (t, overflow) = context.addingReportingOverflow(1)
         guard !overflow else { return nil }
@@ -48,12 +52,23 @@ public enum TrainingMemory {
                                          Checked.product([3, shape.ffnWidth])])
         let perSequenceFloats = Checked.sum([
             perBlockToken.flatMap { Checked.product([shape.layers, t, $0]) },
-            Checked.product([shape.layers, shape.heads, t, t]),
+            scoreFloats(shape: shape, tokens: t, chunkSize: chunkSize),
             Checked.product([2, t, shape.vocabulary]),
             Checked.product([2, t]),
         ])
         let activations = perSequenceFloats.flatMap { Checked.product([4, batchSize, $0]) }
         return Checked.sum([Checked.product([24, weights]), activations])
+    }
+
+    /// What the heads of every block keep of their scores for one sequence of `t` tokens: every
+    /// head's T×T in the parallel form; with chunks of B, each chunk's d_k×d_v state per head and
+    /// the 2B² scores of a chunk.
+    static func scoreFloats(shape: TrainingShape, tokens t: Int, chunkSize: Int?) -> Int? {
+        guard let b = chunkSize, b >= 1 else { return Checked.product([shape.layers, shape.heads, t, t]) }
+        let chunks = t / b + (t % b == 0 ? 0 : 1)
+        let heads = max(shape.heads, 1)
+        let state = Checked.product([chunks, shape.width / heads, shape.valueWidth / heads, heads])
+        return Checked.sum([state.flatMap { Checked.product([shape.layers, $0]) }, Checked.product([2, b, b])])
     }
 
     /// The memory the estimate is held against: the machine's.
@@ -62,9 +77,9 @@ public enum TrainingMemory {
     /// Throws `.setting` naming the estimate and the limit when the estimate is over `limit`
     /// (or beyond counting).
     public static func check(shape: TrainingShape, parameters: Int? = nil, batchSize: Int, context: Int,
-                             limit: Int = available) throws(TrainingError)
+                             chunkSize: Int? = nil, limit: Int = available) throws(TrainingError)
     {
-        let bytes = estimate(shape: shape, parameters: parameters, batchSize: batchSize, context: context)
+        let bytes = estimate(shape: shape, parameters: parameters, batchSize: batchSize, context: context, chunkSize: chunkSize)
         guard let bytes, bytes <= limit else {
             let amount = bytes.map { "an estimated \(format($0))" } ?? "more bytes than an Int counts"
             throw .setting(name: "memory", expected: "a run that fits in this machine's \(format(limit)) "

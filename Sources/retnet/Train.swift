@@ -146,7 +146,6 @@ struct Train: ReportingCommand {
             guard extendTo >= 1 else { throw ValidationError("--extend-to must be at least 1, got \(extendTo).") }
         }
         try validateForm()
-        try validateMemory()
     }
 
     /// Whether `flag` was given on the command line (its defaulted value cannot tell).
@@ -202,22 +201,6 @@ struct Train: ReportingCommand {
         }
         if form == .tiled, model != .transformer {
             throw ValidationError("--form tiled is softmax attention's form: a Transformer's (--model transformer), not \((model ?? .retnet).title)'s.")
-        }
-    }
-
-    /// The parallel (naive) form holds each head's T×T scores and their gradient, 2T² floats per
-    /// thread, beside everything else: a run whose scores alone exceed the machine's memory is
-    /// refused before anything is allocated, with the estimate.
-    func validateMemory() throws {
-        guard form == .parallel else { return }
-        let t = Double(batches.context)
-        let bytes = 2 * t * t * 4 * Double(threads)
-        let machine = Double(ProcessInfo.processInfo.physicalMemory)
-        guard bytes <= machine else {
-            throw ValidationError("--context \(batches.context) in the parallel form needs \(String(format: "%.1f", bytes / 1e9)) GB "
-                                  + "for its scores alone (2 × \(batches.context)² floats on each of \(threads) thread(s)), more than "
-                                  + "this machine's \(String(format: "%.1f", machine / 1e9)) GB: train long contexts with --form chunkwise "
-                                  + "(a RetNet) or --form tiled (a Transformer) and a --chunk-size.")
         }
     }
 
@@ -289,7 +272,8 @@ struct Train: ReportingCommand {
         let config = shape.config(vocabulary: corpus.tokenizer.count)
         // Refused from the numbers alone, before a weight is allocated.
         try settings().validate()
-        try TrainingMemory.check(shape: config.trainingShape, batchSize: batches.batchSize, context: batches.context)
+        try TrainingMemory.check(shape: config.trainingShape, batchSize: batches.batchSize, context: batches.context,
+                                 chunkSize: settings().chunkSize)
         if let scoring = model?.scoring {
             var shape = TransformerConfig(matching: config)
             shape.attention = scoring

@@ -104,6 +104,13 @@ import Testing
         // T = 3: per sequence 2·3·(32 + 32 + 18) + 2·2·9 + 2·3·10 + 6 = 492 + 36 + 60 + 6 = 594 floats.
         #expect(TrainingMemory.estimate(shape: shape, batchSize: 5, context: 2) == 24 * 512 + 4 * 5 * 594)
         #expect(TrainingMemory.estimate(shape: shape, parameters: 100, batchSize: 5, context: 2) == 24 * 100 + 4 * 5 * 594)
+        // Chunks of B = 2: ⌈3/2⌉ = 2 states of d_k·d_v = 2·4 per head, 2 heads, 2 layers (64 floats), and
+        // 2·2² scores, in place of the 36 floats of T×T scores: 594 − 36 + 72 = 630.
+        #expect(TrainingMemory.estimate(shape: shape, batchSize: 5, context: 2, chunkSize: 2) == 24 * 512 + 4 * 5 * 630)
+        // At 65,536 tokens the parallel form's scores are beyond the machine, the chunkwise form's states are not.
+        let tiny = TinyModel.config().trainingShape
+        #expect(throws: TrainingError.self) { try TrainingMemory.check(shape: tiny, batchSize: 1, context: 65_536) }
+        try TrainingMemory.check(shape: tiny, batchSize: 1, context: 65_536, chunkSize: 256)
         let huge = TrainingShape(layers: 65_536, width: 65_536, valueWidth: 131_072, ffnWidth: 131_072, heads: 1, vocabulary: 65)
         #expect(TrainingMemory.estimate(shape: huge, batchSize: 12, context: 64) != nil)
         let beyond = TrainingShape(layers: Int.max, width: Int.max, valueWidth: 1, ffnWidth: 1, heads: 1, vocabulary: 1)
