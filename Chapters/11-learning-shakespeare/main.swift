@@ -40,6 +40,12 @@ struct Chapter11: ParsableCommand {
     @Option(help: "Steps of --full-run (nanoGPT's budget is 2,000; fewer only to try the command: the figure says how many).")
     var fullRunIterations = 2000
 
+    @Option(parsing: .upToNextOption, help: "Seeds of --full-run, 1 to 8 distinct ones: each draws both models' weights and the batches.")
+    var fullRunSeeds: [UInt64] = [1337, 1338, 1339]
+
+    @Flag(help: "Redraw Figures/training-full-measured.svg from the committed record (records/training-full.json) without training.")
+    var redrawFigures = false
+
     @Flag(help: """
         Also write the trained model's config.json, model.safetensors and tokenizer.json into \
         Tests/Fixtures/torchscale-trained/chapter11, for record_trained_logits.py to run torchscale on.
@@ -60,12 +66,21 @@ struct Chapter11: ParsableCommand {
                             reason: "the loss checks are claims about a model trained for at least 100 steps")
         try FlagCheck.range(threads, in: 1...8, flag: "--threads")
         try FlagCheck.range(fullRunIterations, in: 1...100_000, flag: "--full-run-iterations")
-        if fullRun {
+        try FlagCheck.range(fullRunSeeds.count, in: 1...8, flag: "--full-run-seeds (how many)")
+        guard Set(fullRunSeeds).count == fullRunSeeds.count else {
+            throw ValidationError("--full-run-seeds repeats a seed (\(fullRunSeeds.map(String.init).joined(separator: ", "))): a repeated seed adds no spread.")
+        }
+        if fullRun && redrawFigures {
+            throw ValidationError("--redraw-figures redraws the committed record; --full-run writes a new one: choose one.")
+        }
+        if fullRun || redrawFigures {
             guard !page.markdown && !page.writePage else {
-                throw ValidationError("--full-run prints its progress and losses to the terminal and writes a measured figure; it cannot go on a page.")
+                throw ValidationError("--full-run and --redraw-figures write measured figures; they cannot go on a page.")
             }
             #if DEBUG
+            guard !fullRun else {
             throw ValidationError("--full-run trains for minutes on the kernels and is meant for a release build: swift run -c release chapter11 --full-run")
+            }
             #endif
         }
     }
