@@ -222,6 +222,13 @@ extension Chapter11 {
         nb.table(["", "RetNet", "Transformer", "the paper"], rows)
         nb.check("counted: the RetNet's state is the same at 64, 300 and 2,048 tokens, the Transformer's cache grows",
                  retnetConstant && transformerGrows, "\(held.count) positions")
+        func time(_ model: String, _ n: Int) -> Double { record.decoding.first { $0.model == model && $0.position == n }?.microseconds ?? .nan }
+        let (first, last) = (FullRun.decodingPositions.first ?? 64, FullRun.decodingPositions.last ?? 2_048)
+        let retnetGrowth = time("RetNet", last) / time("RetNet", first), transformerGrowth = time("Transformer", last) / time("Transformer", first)
+        nb.check("measured (record): the RetNet's decoding step at n = \(Format.grouped(last)) takes within 1.5× of its step at \(first)",
+                 retnetGrowth <= 1.5, "\(Format.fixed(retnetGrowth, 2))×")
+        nb.check("measured (record): the Transformer's step at n = \(Format.grouped(last)) takes over twice its step at \(first), as its bytes moved do",
+                 transformerGrowth > 2, "\(Format.fixed(transformerGrowth, 2))×")
         let r64 = try DecodingCost.retnet(config, context: 64, batch: 1, elementBytes: 4)
         let t64 = try DecodingCost.transformer(transformerConfig, context: 64, batch: 1, elementBytes: 4)
         let t300 = try DecodingCost.transformer(transformerConfig, context: 300, batch: 1, elementBytes: 4)
