@@ -142,12 +142,16 @@ import Testing
 }
 
 /// `chapter11 --full-run` is a measurement: never on a page, never in a debug build, never with
-/// a step count out of range — each a usage error before anything is trained.
+/// a step count out of range or a seed twice — each a usage error before anything is trained.
 @Suite struct FullRunFlagTests {
     @Test(arguments: [
         (["--full-run", "--markdown"], "cannot go on a page"),
         (["--full-run", "--write-page"], "cannot go on a page"),
         (["--full-run-iterations", "0"], "--full-run-iterations"),
+        (["--full-run-seeds", "7", "7"], "repeats a seed"),
+        (["--full-run-seeds"] + (1...9).map(String.init), "--full-run-seeds (how many) must be in 1...8, got 9"),
+        (["--full-run", "--redraw-figures"], "choose one"),
+        (["--redraw-figures", "--markdown"], "cannot go on a page"),
     ])
     func refusedFlags(arguments: [String], message: String) throws {
         let run = try Chapter.run("11", arguments)
