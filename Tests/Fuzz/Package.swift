@@ -24,13 +24,15 @@ let package = Package(
             dependencies: ["CLibFuzzer", .product(name: "TorchscaleCheckpoint", package: "RetNet"),
                            .product(name: "RetNetModel", package: "RetNet")]
         ),
+        // How the two checkpoint targets unpack one input into a scratch checkpoint directory.
+        .target(name: "PackedCheckpoint"),
         .executableTarget(
             name: "fuzz-checkpoint",
-            dependencies: ["CLibFuzzer", .product(name: "TorchscaleCheckpoint", package: "RetNet")]
+            dependencies: ["CLibFuzzer", "PackedCheckpoint", .product(name: "TorchscaleCheckpoint", package: "RetNet")]
         ),
         .executableTarget(
             name: "fuzz-yar-checkpoint",
-            dependencies: ["CLibFuzzer", .product(name: "YetAnotherRetNetCheckpoint", package: "RetNet")]
+            dependencies: ["CLibFuzzer", "PackedCheckpoint", .product(name: "YetAnotherRetNetCheckpoint", package: "RetNet")]
         ),
         .executableTarget(
             name: "fuzz-training",
