@@ -47,7 +47,9 @@ struct Chapter05: ParsableCommand {
             The parallel form is fast on hardware but quadratic in n; the recurrent form is linear but
             sequential. The chunkwise form (paper Eq. 7) cuts the sequence into chunks of B tokens: each
             chunk is computed in parallel, and one state carries everything earlier from chunk to
-            chunk. Cost is linear in n, and each step is a matrix product of size B.
+            chunk. Cost is linear in n, and each step is a matrix product of size B. (B is the
+            paper's letter for the chunk size, Sec. 2.2, and the later chapters keep it: b is the
+            length of one particular chunk, and a batch of sequences, in chapters 09 and 11, is M.)
             """)
 
         nb.section("Splitting the sum at the chunk boundary")
@@ -106,13 +108,13 @@ struct Chapter05: ParsableCommand {
         let divisors = (1...length).filter { length % $0 == 0 }
         let sizes = Array(Set([1, 2, 3, length - 1, length, length + 3] + divisors)).filter { $0 >= 1 }.sorted()
         var rows: [[String]] = []
-        for b in sizes {
-            let result = try ChunkwiseRetention.outputs(q: q, k: k, v: v, decay: decay, chunkSize: b, zetaOffset: zetaOffset)
+        for size in sizes {
+            let result = try ChunkwiseRetention.outputs(q: q, k: k, v: v, decay: decay, chunkSize: size, zetaOffset: zetaOffset)
             let error = result.outputs.deviation(from: parallel).maxRelative
-            let kind = b == 1 ? "one token per chunk" : b >= length ? "one chunk (B ≥ n)"
-                : length % b == 0 ? "divides n" : "last chunk of \(length % b)"
-            rows.append([String(b), kind, Format.scientific(error)])
-            nb.check("chunkwise (B = \(b)) = parallel form", result.outputs, parallel, tolerance: .relative(1e-12))
+            let kind = size == 1 ? "one token per chunk" : size >= length ? "one chunk (B ≥ n)"
+                : length % size == 0 ? "divides n" : "last chunk of \(length % size)"
+            rows.append([String(size), kind, Format.scientific(error)])
+            nb.check("chunkwise (B = \(size)) = parallel form", result.outputs, parallel, tolerance: .relative(1e-12))
         }
         nb.table(["B", "chunks", "max relative error vs parallel"], rows)
 

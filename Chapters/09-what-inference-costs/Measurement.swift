@@ -16,8 +16,8 @@ import Transformer
 /// Figures/decode-latency-measured.svg and Figures/decode-throughput-measured.svg beside what the
 /// byte and multiply–add counts predict from this machine's measured read bandwidth and FMA peak.
 ///
-/// A batch of B runs as one batch decoder per model (`FastRetNet.BatchDecoder`,
-/// `FastTransformer.Decoder`): a step reads each weight once for all B sequences, and each
+/// A batch of M runs as one batch decoder per model (`FastRetNet.BatchDecoder`,
+/// `FastTransformer.Decoder`): a step reads each weight once for all M sequences, and each
 /// sequence's own state or cache.
 ///
 /// The state and cache a step starts from hold pseudo-random numbers of the right shape at the
@@ -88,7 +88,7 @@ enum DecodeMeasurement {
                 : try DecodingCost.transformer(transformerConfig, context: batchContext, batch: b, elementBytes: 4)
             return Double(b) / predicted(shared)
         }
-        try nb.measuredTable(["batch B", "RetNet tokens/s", "model", "Transformer tokens/s", "model",
+        try nb.measuredTable(["batch M", "RetNet tokens/s", "model", "Transformer tokens/s", "model",
                           "RetNet / Transformer"],
                          try throughput.map { row in
                              [String(row.b), Format.fixed(row.retnet, 1), Format.fixed(try model(.retnet, batch: row.b), 1),
@@ -124,7 +124,7 @@ enum DecodeMeasurement {
         }
         let throughputPlot = LinePlot(
             title: "Tokens per second against the batch at \(Format.grouped(batchContext)) tokens of context",
-            x: try Axis("batch B", range: 1...16, scale: .logarithmic),
+            x: try Axis("batch M", range: 1...16, scale: .logarithmic),
             y: try Axis("tokens per second", range: span(rates), scale: .logarithmic),
             series: [
                 .init("RetNet, measured", points: throughput.map { (Double($0.b), $0.retnet) }, color: colors.retnet),
@@ -133,7 +133,7 @@ enum DecodeMeasurement {
                 let color = m.kind == .retnet ? colors.retnet : colors.transformer
                 return [LinePlot.Series("\(m.kind.rawValue), model", points: m.points, color: color, dashed: true)]
             },
-            caption: caption + " A step of a batch reads the weights once for all B sequences, and each sequence's own state or cache.")
+            caption: caption + " A step of a batch reads the weights once for all M sequences, and each sequence's own state or cache.")
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         for (name, plot) in [("decode-latency-measured", latencyPlot), ("decode-throughput-measured", throughputPlot)] {
             let path = root.appendingPathComponent("Figures/\(name).svg")
@@ -142,8 +142,8 @@ enum DecodeMeasurement {
         }
     }
 
-    /// A batch decoder of one kind for B sequences at context n, ready to step: a closure
-    /// advancing every sequence by one token. Each step reads the weights once for all B rows
+    /// A batch decoder of one kind for M sequences at context n, ready to step: a closure
+    /// advancing every sequence by one token. Each step reads the weights once for all M rows
     /// (`FastRetNet.BatchDecoder`, `FastTransformer.Decoder`); the caches have room for the
     /// untimed and timed rounds after position n.
     static func decoders(_ kind: MemoryBoundDecoding.Model, _ retnet: FastRetNet, _ transformer: FastTransformer, context n: Int,
@@ -175,7 +175,7 @@ enum DecodeMeasurement {
                 AttentionCache(keys: (0..<config.heads).map { _ in rows(config.keyDim) },
                                values: (0..<config.heads).map { _ in rows(config.headDim) })
             })
-            // B copies of one cache: each becomes its own on its first step (copy on write).
+            // M copies of one cache: each becomes its own on its first step (copy on write).
             let cache = try FastKVCache(reference, capacity: n + rounds + 1)
             let decoder = try FastTransformer.Decoder(transformer, caches: Array(repeating: cache, count: batch))
             return { try decoder.step(tokens()) }

@@ -40,7 +40,7 @@ struct Chapter09: ParsableCommand {
     @Option(help: "Context n at which the benchmark shape is compared (1…\(Self.maximumContext)); the 6.7B model stays at the paper's 8,192.")
     var context = 8_192
 
-    @Option(help: "B: sequences decoded together in the comparison (1…\(Self.maximumBatch)).")
+    @Option(help: "M: sequences decoded together in the comparison (1…\(Self.maximumBatch)).")
     var batch = 8
 
     @Option(help: "Seed of the small models' weights and tokens.")

@@ -36,7 +36,7 @@ public enum DecodingCostPlots {
         let cpu = 116.8e9 / 28.8e9
         let plot = LinePlot(
             title: "Flops per byte moved against the batch: 6.7B models at \(Format.grouped(n)) tokens (a roofline's x-axis)",
-            x: try Axis("batch B (sequences per step)", range: 1...1_000, scale: .logarithmic),
+            x: try Axis("batch M (sequences per step)", range: 1...1_000, scale: .logarithmic),
             y: try Axis("flops per byte moved", range: 0.1...1_000, scale: .logarithmic),
             series: [
                 .init("RetNet", points: points(.retnet), color: colors.retnet),
@@ -46,7 +46,7 @@ public enum DecodingCostPlots {
                 .init("CPU of chapter 09's record: \(Format.fixed(cpu, 1)) flops/byte", points: [(1, cpu), (1_000, cpu)],
                       color: "#999999", dashed: true),
             ],
-            caption: "2·(6.7·10⁹ + mixing multiply–adds) flops per token, B tokens per step, over the bytes a step moves "
+            caption: "2·(6.7·10⁹ + mixing multiply–adds) flops per token, M tokens per step, over the bytes a step moves "
                 + "(weights once, each sequence's state read and written, or its cache read and one row written; fp16). Below "
                 + "a machine's ridge (peak flops over bandwidth) a step waits on memory. Batching raises the RetNet's intensity "
                 + "towards 2·(6.7·10⁹ + mixing)/(2·state) = \(Format.fixed(2 * (weights + Double(mixing.retentionMultiplyAdds)) / (2 * model.retentionStateBytes), 0)); "
@@ -133,21 +133,21 @@ public enum DecodingCostPlots {
         let largestTransformer = model.largestBatch(.transformer, fitting: gpu.memoryBytes)
         let plot = LinePlot(
             title: "6.7B models at \(Format.grouped(n)) tokens on one A100-80GB, memory-bound",
-            x: try Axis("batch B (sequences per step)", range: 1...1_000, scale: .logarithmic),
+            x: try Axis("batch M (sequences per step)", range: 1...1_000, scale: .logarithmic),
             y: try Axis("tokens per second", range: 10...100_000, scale: .logarithmic),
             series: [
-                .init("RetNet (up to B = \(model.largestBatch(.retnet, fitting: gpu.memoryBytes)))", points: points(.retnet),
+                .init("RetNet (up to M = \(model.largestBatch(.retnet, fitting: gpu.memoryBytes)))", points: points(.retnet),
                       color: colors.retnet),
-                .init("Transformer (up to B = \(largestTransformer))", points: points(.transformer), color: colors.transformer),
+                .init("Transformer (up to M = \(largestTransformer))", points: points(.transformer), color: colors.transformer),
                 .init("compute bound (\(Format.fixed(gpu.fp16Flops / 1e12, 0)) TFLOP/s)", points: [(1, computeBound), (1_000, computeBound)], color: "#636363",
                       dashed: true),
             ],
             markers: [.init(x: Double(largestTransformer), label: "80 GB of KV caches")],
-            caption: "B·bandwidth / (bytes moved per step): W = \(Format.fixed(model.weightBytes / 1e9, 1)) GB of weights read once "
+            caption: "M·bandwidth / (bytes moved per step): W = \(Format.fixed(model.weightBytes / 1e9, 1)) GB of weights read once "
                 + "per step, then each sequence's state (\(Format.fixed(model.retentionStateBytes / 1e6, 0)) MB, read and written back) "
                 + "or cache of the paper's Transformer, V_T = E (\(Format.fixed(model.kvCacheBytes / 1e9, 2)) GB at "
                 + "\(Format.grouped(n)) tokens, read, plus one row written); 2,039 GB/s and 80 GB from the "
-                + "A100's data sheet. Each curve ends at the largest batch whose weights and states fit in 80 GB. As B grows the "
+                + "A100's data sheet. Each curve ends at the largest batch whose weights and states fit in 80 GB. As M grows the "
                 + "RetNet levels off at bandwidth/(2·state) = \(Format.grouped(Int(gpu.bandwidth / (2 * model.retentionStateBytes)))) "
                 + "tokens/s, "
                 + "below the compute bound of \(Format.grouped(Int(computeBound))) tokens/s (2·6.7·10⁹ flops per token).")

@@ -22,12 +22,14 @@ struct DecodeBenchmark: Benchmark {
             the Transformer's FFN parameter-matched, see TransformerConfig): per-token latency at batch 1 for \
             every context of --contexts, and tokens/s for every batch of --batches at --batch-context. Each \
             case reads a seeded prompt of n tokens (a chunkwise forward or a GEMM prefill, untimed), makes a \
-            batch decoder for B copies of the sequence, takes one untimed step, then times --steps steps one \
-            by one: median_seconds is the median step (B tokens), repetitions = steps. Parameters: model, \
-            sweep, context, batch, the shape, and the model's prediction — bytes_per_step (weights once, every \
-            sequence's state or cache) and multiply_adds_per_step (DecodingCost, Float), read_bandwidth \
-            (bytes/s) and peak_flops (flop/s) measured at the start on the same threads (or given), \
-            predicted_seconds = max(bytes / bandwidth, 2 · multiply-adds / peak) per step, and \
+            batch decoder for that many copies of the sequence, takes one untimed step, then times --steps steps one \
+            by one: median_seconds is the median step (one token per sequence), repetitions = steps. Parameters: model, \
+            sweep, context, batch, the shape, and the model's prediction (DecodingCost, Float, as chapter 09 \
+            counts it) — bytes_read_per_step (the weights once, every sequence's state or cache), \
+            bytes_written_per_step (every sequence's write-back: the RetNet's whole state, the Transformer's \
+            one new cache row), bytes_per_step = bytes moved, their sum, and multiply_adds_per_step; \
+            read_bandwidth (bytes/s) and peak_flops (flop/s) measured at the start on the same threads (or \
+            given), predicted_seconds = max(bytes moved / bandwidth, 2 · multiply-adds / peak) per step, and \
             measured_over_predicted.
             """)
 
@@ -140,14 +142,16 @@ struct DecodeBenchmark: Benchmark {
                 for i in 1...steps { times.append(try Stopwatch.seconds { try step(next[i]) }) }
                 let seconds = Stopwatch.median(of: times)
                 let cost = try decoding.cost(context: item.context, batch: item.batch)
-                let predicted = Swift.max(Double(cost.bytesReadPerStep) / bandwidth,
+                // Time is bytes moved (read + written back) over the bandwidth, as in chapter 09.
+                let predicted = Swift.max(Double(cost.bytesMovedPerStep) / bandwidth,
                                           2 * Double(cost.multiplyAddsPerToken * item.batch) / peak)
                 let parameters: [String: Parameter] = [
                     "model": .text(model.rawValue), "sweep": .text(item.sweep), "context": .integer(item.context),
                     "batch": .integer(item.batch), "layers": .integer(layers), "embed_dim": .integer(embedDim),
                     "value_dim": .integer(valueDim), "heads": .integer(heads), "ffn_dim": .integer(decoding.ffnDim),
                     "vocab": .integer(vocab), "variant": .text(variant.rawValue), "seed": .integer(input.seed),
-                    "bytes_per_step": .integer(cost.bytesReadPerStep),
+                    "bytes_per_step": .integer(cost.bytesMovedPerStep), "bytes_read_per_step": .integer(cost.bytesReadPerStep),
+                    "bytes_written_per_step": .integer(item.batch * cost.stateBytesWritten),
                     "multiply_adds_per_step": .integer(cost.multiplyAddsPerToken * item.batch),
                     "state_bytes": .integer(cost.stateBytes), "read_bandwidth": .number(bandwidth), "peak_flops": .number(peak),
                     "predicted_seconds": .number(predicted), "measured_over_predicted": .number(seconds / predicted),

@@ -150,8 +150,10 @@ extension BenchCommand {
     }
 
     /// A tiny shape (1 layer, E = 16, V = 32, 2 heads, vocabulary 20): both sweeps for both
-    /// models, every line's parameters, and the prediction recomputed from the given bandwidth
-    /// and peak and the bytes and multiply–adds the line reports.
+    /// models, every line's parameters, the bytes a step writes back counted by hand from the
+    /// shape (the RetNet's whole state, the Transformer's one cache row), and the prediction
+    /// recomputed from the given bandwidth and peak and the bytes moved (read + written) and
+    /// multiply–adds the line reports.
     @Test func decodeSweepsContextAndBatchForBothModels() throws {
         let results = try BenchCommand.results(["decode", "--contexts", "5,20", "--batches", "1,3", "--batch-context", "7",
                                                 "--steps", "2", "--layers", "1", "--embed-dim", "16", "--value-dim", "32",
@@ -169,7 +171,14 @@ extension BenchCommand {
             // The median is one step of B tokens.
             #expect(BenchCommand.agrees(result.tokensPerSecond, Double(batch) / result.medianSeconds))
             #expect(BenchCommand.agrees(result.msPerToken, 1000 * result.medianSeconds / Double(batch)))
+            let read = try #require(result.parameters["bytes_read_per_step"]?.integer)
+            let written = try #require(result.parameters["bytes_written_per_step"]?.integer)
+            // Float (4 bytes): the RetNet rewrites its L·h·d_k·d_v = 1·2·8·16 state, the
+            // Transformer appends one row of L·(E + V) = 1·(16 + 32) keys and values.
+            let perSequence = result.parameters["model"]?.text == "retnet" ? 2 * 8 * 16 * 4 : (16 + 32) * 4
+            #expect(written == batch * perSequence)
             let bytes = Double(try #require(result.parameters["bytes_per_step"]?.integer))
+            #expect(Int(bytes) == read + written)
             let multiplyAdds = Double(try #require(result.parameters["multiply_adds_per_step"]?.integer))
             guard case .number(let predicted) = result.parameters["predicted_seconds"],
                   case .number(let ratio) = result.parameters["measured_over_predicted"]
@@ -178,6 +187,9 @@ extension BenchCommand {
                 continue
             }
             #expect(abs(predicted - max(bytes / 10e9, 2 * multiplyAdds / 100e9)) <= 1e-12 * predicted)
+            // At 10 GB/s against 100 GFLOP/s this shape is bound by its bytes, so the prediction is
+            // the bytes moved — the write-back included — over the bandwidth, not the bytes read.
+            #expect(abs(predicted - Double(read + written) / 10e9) <= 1e-12 * predicted)
             #expect(abs(ratio - result.medianSeconds / predicted) <= 1e-9 * ratio)
         }
         // The Transformer's cache grows with the context, the RetNet's state does not.

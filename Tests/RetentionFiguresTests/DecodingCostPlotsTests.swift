@@ -22,7 +22,7 @@ import Testing
         #expect(memory.contains("6.7B KV cache (n* = 257)") && memory.contains("benchmark KV cache (n* = 86)"))
         let throughput = try DecodingCostPlots.throughput().svg
         // 80 GB − 13.4 GB of weights leave room for 15 caches of 4.29 GB, 496 states of 134 MB.
-        #expect(throughput.contains("Transformer (up to B = 15)") && throughput.contains("RetNet (up to B = 496)"))
+        #expect(throughput.contains("Transformer (up to M = 15)") && throughput.contains("RetNet (up to M = 496)"))
     }
 
     @Test func figuresDoesNotWriteTheMeasuredPlots() throws {

@@ -75,8 +75,8 @@ extension Chapter09 {
         let (memory, bandwidth) = (MemoryBoundDecoding.a100.memoryBytes, MemoryBoundDecoding.a100.bandwidth)
         nb.prose("""
             Decoding at n = \(Format.grouped(paperContext)) on the paper's GPU, an A100 with 80 GB and
-            (data sheet) 2,039 GB/s, memory-bound: each holds W + B·state, and a step moves
-            W + 2B·state (the RetNet) or W + B·(cache + row) (the Transformer).
+            (data sheet) 2,039 GB/s, memory-bound: each holds W + M·state, and a step moves
+            W + 2M·state (the RetNet) or W + M·(cache + row) (the Transformer).
             """)
         var gpuRows: [[String]] = []
         let batches = Array(Set([1, 2, 4, 8, 16, 32, batch])).sorted()
@@ -88,7 +88,7 @@ extension Chapter09 {
                             Format.fixed(weightsModel.tokensPerSecond(.transformer, batch: b, bandwidth: bandwidth), 0),
                             Format.ratio(weightsModel.ratio(batch: b)), Format.ratio(weightsModel.timeRatio(batch: b))])
         }
-        nb.table(["B", "RetNet memory", "Transformer memory", "RetNet tokens/s", "Transformer tokens/s", "memory ratio",
+        nb.table(["M", "RetNet memory", "Transformer memory", "RetNet tokens/s", "Transformer tokens/s", "memory ratio",
                   "time ratio"], gpuRows)
         try groupedQueries(nb, paperContext: paperContext)
         try thePapersNumbers(nb, weightsModel: weightsModel, paperContext: paperContext)
@@ -144,27 +144,27 @@ extension Chapter09 {
         let threePercent = Int((0.03 / 0.97 * weightsModel.weightBytes / weightsModel.retentionStateBytes).rounded())
         let share = threePercent >= 1
             ? Double(threePercent) * weightsModel.retentionStateBytes / weightsModel.bytes(.retnet, batch: threePercent) : 0
-        nb.say("memory 3.4×: reached from B = \(bMemory.map(String.init) ?? "none"); 3.4× less memory is 1 − 1/3.4 = "
+        nb.say("memory 3.4×: reached from M = \(bMemory.map(String.init) ?? "none"); 3.4× less memory is 1 − 1/3.4 = "
                + "\(Format.fixed(100 * (1 - 1 / 3.4), 1))% saved (Sec. 1's \"70%\")",
-               "the RetNet's state is \(Format.fixed(100 * share, 1))% of its memory (Sec. 3.4's \"about 3%\") at B = \(threePercent), "
+               "the RetNet's state is \(Format.fixed(100 * share, 1))% of its memory (Sec. 3.4's \"about 3%\") at M = \(threePercent), "
                + "where the memory ratio is \(Format.ratio(weightsModel.ratio(batch: threePercent)))")
         if let b = bMemory {
             nb.check("3.4× memory needs a batch of \(b), which fits in 80 GB", weightsModel.bytes(.transformer, batch: b) <= memory,
-                     "Transformer at B = \(b): \(Format.decimalBytes(weightsModel.bytes(.transformer, batch: b)))")
+                     "Transformer at M = \(b): \(Format.decimalBytes(weightsModel.bytes(.transformer, batch: b)))")
         }
         nb.check("at the batch where the state is ~3% of the RetNet's memory (Sec. 3.4) the memory ratio is below 3.4×",
                  weightsModel.ratio(batch: threePercent) < 3.4,
-                 "B = \(threePercent): ratio \(Format.ratio(weightsModel.ratio(batch: threePercent)))")
+                 "M = \(threePercent): ratio \(Format.ratio(weightsModel.ratio(batch: threePercent)))")
         // Throughput 8.4× and latency 15.6×.
         let bThroughput = weightsModel.batchReachingTime(8.4)
         let bLatency = weightsModel.batchReachingTime(15.6)
-        nb.say("largest Transformer batch in 80 GB: \(largest) (time ratio \(Format.ratio(atLargest))); 8.4× needs B = "
-               + "\(bThroughput.map(String.init) ?? "none"); 15.6× needs B = \(bLatency.map(String.init) ?? "none") "
+        nb.say("largest Transformer batch in 80 GB: \(largest) (time ratio \(Format.ratio(atLargest))); 8.4× needs M = "
+               + "\(bThroughput.map(String.init) ?? "none"); 15.6× needs M = \(bLatency.map(String.init) ?? "none") "
                + "(the time ratio's limit is \(Format.ratio(weightsModel.limitTimeRatio)))")
         nb.check("8.4× at equal batch needs more Transformer memory than 80 GB", bThroughput.map { $0 > largest } ?? true,
-                 "B = \(bThroughput.map(String.init) ?? "none") > \(largest)")
+                 "M = \(bThroughput.map(String.init) ?? "none") > \(largest)")
         nb.check("15.6× is beyond any batch that fits", (bLatency.map { $0 > largest } ?? true) && atLargest < 15.6,
-                 "time ratio at B = \(largest): \(Format.ratio(atLargest))")
+                 "time ratio at M = \(largest): \(Format.ratio(atLargest))")
 
         // Prefill: the 8k prompt read once, compute-bound, before the first decoded token.
         let shape = DecodingCost.paper6_7B
@@ -193,12 +193,12 @@ extension Chapter09 {
             So the counts explain the memory figure: a batch of \(bMemory.map(String.init) ?? noBatch)
             sequences at 8k makes the Transformer hold 3.4× the RetNet's memory, and Sec. 1's "70%
             saved" is the same number. They do not explain the paper's two memory statements at one
-            batch: where the RetNet's state is 3% of its memory (B = \(threePercent)), the Transformer
+            batch: where the RetNet's state is 3% of its memory (M = \(threePercent)), the Transformer
             holds only \(Format.ratio(weightsModel.ratio(batch: threePercent))) as much. For
             throughput and latency the counts give the Transformer
             \(Format.ratio(weightsModel.timeRatio(batch: 1))) the RetNet's time per step at batch 1
             and at most \(Format.ratio(atLargest)) at the largest batch whose caches fit in 80 GB
-            (\(largest)); 8.4× at equal batch needs B = \(bThroughput.map(String.init) ?? noBatch),
+            (\(largest)); 8.4× at equal batch needs M = \(bThroughput.map(String.init) ?? noBatch),
             which does not fit. 8.4× throughput is reached if the RetNet runs a larger batch than the
             Transformer can hold, which its 128 MiB per sequence allows (the figure's right end) —
             the paper does not give its batches. 15.6× latency, near the time ratio's limit of

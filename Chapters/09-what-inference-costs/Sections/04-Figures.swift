@@ -27,7 +27,7 @@ extension Chapter09 {
             """)
         nb.figure("Figures/decode-roofline.svg", caption: """
             The same two models as a roofline sees them: flops per byte moved against the batch. The
-            RetNet's intensity rises with B until its state's traffic dominates (about 50); the
+            RetNet's intensity rises with M until its state's traffic dominates (about 50); the
             Transformer's levels off near 4, since each cached element it reads serves one
             multiply–add — far below the A100's ridge of 153 at any batch, so on the paper's GPU both
             stay memory-bound, the Transformer by far more.

@@ -40,7 +40,7 @@ extension Chapter09 {
         nb.prose("""
             Counting says what a step must move; a clock says what it takes. With
             `swift run -c release chapter09 --measure` the fast Float batch decoders (`FastRetNet.BatchDecoder`
-            and `FastTransformer.Decoder`, each step one read of the weights for all B sequences) of
+            and `FastTransformer.Decoder`, each step one read of the weights for all M sequences) of
             the benchmark shape and its matched Transformer are timed at contexts 128 … 8,192 and
             batches 1 … 16, printed as tables and drawn into the two figures below beside what the
             counts predict from the measured read bandwidth and FMA peak. Timings differ from run to

@@ -39,14 +39,14 @@ extension Chapter10 {
         let nonDivisor = (2..<max(2, length)).first { length % $0 != 0 }
         let chunkSizes = Array(Set([1, chunkSize, length + 2] + [divisor, nonDivisor].compactMap { $0 })).sorted()
         var rows: [[String]] = []
-        for b in chunkSizes {
-            let chunkwise = try ChunkwiseRetention.backward(q: q, k: k, v: v, decay: decay, chunkSize: b, outputGradient: w)
-            let kind = b == 1 ? "one token per chunk" : b >= length ? "one chunk (B ≥ n)"
-                : length % b == 0 ? "divides n" : "last chunk of \(length % b)"
+        for size in chunkSizes {
+            let chunkwise = try ChunkwiseRetention.backward(q: q, k: k, v: v, decay: decay, chunkSize: size, outputGradient: w)
+            let kind = size == 1 ? "one token per chunk" : size >= length ? "one chunk (B ≥ n)"
+                : length % size == 0 ? "divides n" : "last chunk of \(length % size)"
             let errors = [(chunkwise.dQ, parallel.dQ), (chunkwise.dK, parallel.dK), (chunkwise.dV, parallel.dV),
                           (chunkwise.dState, parallel.dState)].map { $0.0.deviation(from: $0.1).maxRelative }
-            rows.append([String(b), kind] + errors.map { Format.scientific($0) })
-            nb.check("chunkwise (B = \(b)) dQ, dK, dV, dS₋₁ = parallel, each ≤ 1e-12 relative",
+            rows.append([String(size), kind] + errors.map { Format.scientific($0) })
+            nb.check("chunkwise (B = \(size)) dQ, dK, dV, dS₋₁ = parallel, each ≤ 1e-12 relative",
                      errors.allSatisfy { $0 <= 1e-12 }, "largest \(Format.scientific(errors.max()!))")
         }
         nb.table(["B", "chunks", "dQ", "dK", "dV", "dS₋₁ (max relative error vs parallel)"], rows)

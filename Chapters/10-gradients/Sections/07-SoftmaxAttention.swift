@@ -43,14 +43,14 @@ extension Chapter10 {
         nb.section("What each backward keeps, and how long it waits")
         nb.prose("""
             The training half of chapter 05's cost table: what each backward pass of one head holds
-            beyond its inputs, and how many steps must run one after another (b the chunk size,
-            ⌈n/b⌉ chunks). The parallel and chunkwise forms do their work in matrix products, which
+            beyond its inputs, and how many steps must run one after another (B the chunk size,
+            ⌈n/B⌉ chunks). The parallel and chunkwise forms do their work in matrix products, which
             run wide; the recurrent form is a chain of n small steps each way.
             """)
         nb.table(["backward", "keeps", "dependent steps"], [
             ["parallel retention (and softmax attention)", "the n×n scores (or recomputes them)", "a few products, any n"],
             ["recurrent retention", "two d×d_v matrices: S forwards, then G backwards", "n forwards, then n backwards"],
-            ["chunkwise retention", "⌈n/b⌉ chunk states (d×d_v), b×b scores per chunk", "⌈n/b⌉ forwards, ⌈n/b⌉ backwards"],
+            ["chunkwise retention", "⌈n/B⌉ chunk states (d×d_v), B×B scores per chunk", "⌈n/B⌉ forwards, ⌈n/B⌉ backwards"],
         ])
     }
 }

@@ -16,7 +16,8 @@ extension Chapter11 {
         -> (config: RetNetConfig, initial: RetNet<Float>, settings: TrainingConfiguration) {
         nb.section("The loss")
         nb.prose("""
-            A batch is B windows of context + 1 consecutive characters, each starting at a random
+            A batch is M windows (M for a batch, as in chapter 09; B stays the chunk size) of
+            context + 1 consecutive characters, each starting at a random
             offset (seeded: batch k is drawn from the seed and k alone). What is trained is *exact*
             retention, (QKᵀ ⊙ D)V, without the paper's normalisations D̃ and R̃ (chapter 06: they
             vanish after the per-head norm only at ε = 0, and torchscale's three modes are three
@@ -26,8 +27,8 @@ extension Chapter11 {
             8k tokens, and trains its language models on 2,048-token sequences. The loss is the mean
             cross-entropy of each position's logits against the character that follows:
             """)
-        nb.equation("L = 1/(B·T) Σ_b Σ_t ( logsumexp(ℓ_{b,t}) − ℓ_{b,t}[x_{b,t+1}] )",
-                    latex: #"L = \frac{1}{B\,T} \sum_b \sum_t \Big( \operatorname{logsumexp}(\ell_{b,t}) - \ell_{b,t}[x_{b,t+1}] \Big)"#)
+        nb.equation("L = 1/(M·T) Σ_j Σ_t ( logsumexp(ℓ_{j,t}) − ℓ_{j,t}[x_{j,t+1}] )",
+                    latex: #"L = \frac{1}{M\,T} \sum_j \sum_t \Big( \operatorname{logsumexp}(\ell_{j,t}) - \ell_{j,t}[x_{j,t+1}] \Big)"#)
         let config = RetNetConfig(variant: .torchscale, embedDim: 16, valueEmbedDim: 32, retentionHeads: 2, ffnEmbedDim: 32,
                                   layers: 1, vocabSize: tokenizer.count)
         let initial = try RetNet<Float>.random(config: config, seed: seed)
@@ -37,7 +38,7 @@ extension Chapter11 {
         (settings.evalInterval, settings.evalIterations, settings.seed) = (25, 8, seed)
         let parameterCount = initial.parameters.reduce(0) { $0 + $1.values.count }
         nb.say("model: torchscale's variant, E = 16, 2 heads, V = 32, FFN 32, 1 layer: \(Format.grouped(parameterCount)) parameters",
-               "batch: B = \(settings.batchSize) windows of T = \(settings.context) predictions (\(settings.context + 1) characters)")
+               "batch: M = \(settings.batchSize) windows of T = \(settings.context) predictions (\(settings.context + 1) characters)")
         let probe = try initial.logits(try tokenizer.encode("ROMEO:\nO, she doth teach the torches to burn bright!"))
         let mean = probe.storage.reduce(0.0) { $0 + Double($1) } / Double(probe.storage.count)
         let spread = (probe.storage.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(probe.storage.count))
