@@ -49,7 +49,7 @@ enum FullRun {
         var settings = TrainingConfiguration()
         settings.iterations = iterations
         let (config, transformerConfig) = configs(vocabulary: tokenizer.count)
-        nb.say("\(cpu), \(date), \(load); \(threads) thread(s); \(Format.grouped(iterations)) steps of B = \(settings.batchSize) "
+        nb.say("\(cpu), \(date), \(load); \(threads) thread(s); \(Format.grouped(iterations)) steps of M = \(settings.batchSize) "
                + "windows of T = \(settings.context), seeds \(seeds.map(String.init).joined(separator: ", "))")
 
         var runs: [FullRunRecord.Run] = [], samples: [FullRunRecord.Sample] = [], decoding: [FullRunRecord.DecodingTime] = []
