@@ -37,6 +37,12 @@ let nativeCPU: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=native"], .when(c
 let nativeCPU: [SwiftSetting] = []
 #endif
 
+/// `-fno-math-errno` for the optimiser's kernel (`FastTraining`'s `ParameterUpdate`): on Linux
+/// `Float.squareRoot()` is C's `__builtin_sqrtf`, which with `errno` semantics is a call to `sqrtf`
+/// per value, and a loop of them is never vectorised; without `errno` it is the instruction
+/// (`vsqrtps`). The result is the correctly rounded √ either way: no bit changes.
+let vectorSquareRoot: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-fno-math-errno"], .when(configuration: .release))]
+
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
 /// A chapter executable: `swift run chapterNN`, source and page in `Chapters/<folder>/`.
@@ -165,7 +171,7 @@ let package = Package(
             name: "FastTraining",
             dependencies: ["Matrices", "Retention", "Layers", "MultiScaleRetention", "RetNetModel", "Transformer", "Kernels",
                            "FastRetention", "FastLayers"],
-            swiftSettings: nativeCPU
+            swiftSettings: nativeCPU + vectorSquareRoot
         ),
 
         // MARK: Generation
