@@ -34,6 +34,8 @@ public struct OptimiserStep: Sendable {
         guard loss.isFinite else { throw .nonFinite(what: "training loss", step: index, value: loss) }
         let norm = GradientClipping.globalNorm(gradients, threads: threads)
         guard norm.isFinite else { throw .nonFinite(what: "gradient norm", step: index, value: Float(norm)) }
+        // AdamW writes the new values to new arrays: these share the old ones' storage, and the
+        // old values stay as they are until the model has taken the new ones. Nothing is copied.
         var updated = parameters
         var newState = state
         try adamW.update(&updated, gradients: gradients, learningRate: rate, state: &newState,
