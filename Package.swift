@@ -31,11 +31,25 @@ import PackageDescription
 /// Release builds of the SIMD code target this machine's CPU. Without it, x86-64 code is
 /// compiled for the baseline (SSE2, no FMA) and every lane of `SIMD16<Float>.addingProduct`
 /// becomes a call to `fmaf`. Debug builds stay portable; other architectures get no flag.
+///
+/// `RETNET_AVX2=1` in the environment builds for x86-64-v3 instead (AVX2 and FMA, 16 vector
+/// registers of 256 bits, no AVX-512 instruction) and defines `AVX2_BUILD`, with which the GEMM
+/// takes AVX2's register tile whatever the CPU reports: the AVX2 path, measured on an AVX-512
+/// machine. Give such a build a scratch path of its own (README, Benchmarks).
 #if arch(x86_64)
-let nativeCPU: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=native"], .when(configuration: .release))]
+let avx2Build = Context.environment["RETNET_AVX2"] == "1"
+let nativeCPU: [SwiftSetting] = avx2Build
+    ? [.unsafeFlags(["-Xcc", "-march=x86-64-v3"], .when(configuration: .release)), .define("AVX2_BUILD", .when(configuration: .release))]
+    : [.unsafeFlags(["-Xcc", "-march=native"], .when(configuration: .release))]
 #else
 let nativeCPU: [SwiftSetting] = []
 #endif
+
+/// `-fno-math-errno` for the optimiser's kernel (`FastTraining`'s `ParameterUpdate`): on Linux
+/// `Float.squareRoot()` is C's `__builtin_sqrtf`, which with `errno` semantics is a call to `sqrtf`
+/// per value, and a loop of them is never vectorised; without `errno` it is the instruction
+/// (`vsqrtps`). The result is the correctly rounded √ either way: no bit changes.
+let vectorSquareRoot: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-fno-math-errno"], .when(configuration: .release))]
 
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
@@ -165,7 +179,7 @@ let package = Package(
             name: "FastTraining",
             dependencies: ["Matrices", "Retention", "Layers", "MultiScaleRetention", "RetNetModel", "Transformer", "Kernels",
                            "FastRetention", "FastLayers"],
-            swiftSettings: nativeCPU
+            swiftSettings: nativeCPU + vectorSquareRoot
         ),
 
         // MARK: Generation

@@ -79,7 +79,7 @@ public enum RecallTraining {
     static func train<Source: TaskGradientSource>(_ initial: Source.Model, source: Source, task: MQAR, settings: RecallSettings)
         throws -> (accuracy: Double, loss: Float)
     {
-        let stepper = try OptimiserStep(settings.configuration())
+        let stepper = try OptimiserStep(settings.configuration(), threads: source.threads)
         var model = initial
         var parameters = model.parameters
         var state = AdamW.State(zeroFor: parameters)

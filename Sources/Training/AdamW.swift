@@ -1,3 +1,4 @@
+import FastTraining
 import Matrices
 
 /// AdamW (Loshchilov & Hutter 2019), as PyTorch's `torch.optim.AdamW` computes it: weight decay
@@ -52,13 +53,16 @@ public struct AdamW: Sendable, Equatable, Codable {
         }
     }
 
-    /// One step at learning rate η: updates `parameters` and `state` in place. The moments and
-    /// weights are Float, as PyTorch keeps them for a float32 model; the bias corrections are
-    /// computed in Double, as PyTorch computes them in Python.
+    /// One step at learning rate η: replaces the values of `parameters` and `state`, each gradient
+    /// multiplied by `gradientScale` first (global-norm clipping's factor; 1: the gradients as
+    /// given). The moments and weights are Float, as PyTorch keeps them for a float32 model; the
+    /// bias corrections are computed in Double, as PyTorch computes them in Python. The entries
+    /// are updated by `ParameterUpdate.adamW` (module `FastTraining`): SIMD, on up to `threads`
+    /// threads, the same bits on any number of them.
     ///
     /// Throws `.setting` when the gradients or the state are not named and shaped as the parameters.
     public func update(_ parameters: inout [NamedTensor], gradients: [NamedTensor], learningRate: Double,
-                       state: inout State) throws(TrainingError)
+                       state: inout State, gradientScale: Float = 1, threads: Int = 1) throws(TrainingError)
     {
         for (i, p) in parameters.enumerated() {
             for (what, other) in [("gradient", gradients), ("first moment", state.firstMoments), ("second moment", state.secondMoments)] {
@@ -68,35 +72,42 @@ public struct AdamW: Sendable, Equatable, Codable {
                 }
             }
         }
-        guard gradients.count == parameters.count else {
-            throw .setting(name: "gradients", expected: "\(parameters.count) tensors", got: "\(gradients.count)")
+        for (what, other) in [("gradients", gradients), ("first moments", state.firstMoments), ("second moments", state.secondMoments)]
+            where other.count != parameters.count
+        {
+            throw .setting(name: what, expected: "\(parameters.count) tensors", got: "\(other.count)")
         }
         state.step += 1
         let t = Double(state.step)
-        let stepSize = Float(learningRate / (1 - Double.pow(beta1, t)))
-        let correction2 = Float((1 - Double.pow(beta2, t)).squareRoot())
-        let b1 = Float(beta1), b2 = Float(beta2), e = Float(eps)
-        let shrink = Float(1 - learningRate * weightDecay)
-        for i in parameters.indices {
-            let decays = Self.decays(shape: parameters[i].shape)
-            // Raw pointers (the counts were checked above): no bounds check in the loop, which
-            // then runs on vectors; the same operations in the same order for every entry.
-            gradients[i].values.withUnsafeBufferPointer { g in
-                parameters[i].values.withUnsafeMutableBufferPointer { w in
-                    state.firstMoments[i].values.withUnsafeMutableBufferPointer { m in
-                        state.secondMoments[i].values.withUnsafeMutableBufferPointer { v in
-                            let count = w.count
-                            guard let g = g.baseAddress, let w = w.baseAddress, let m = m.baseAddress,
-                                  let v = v.baseAddress else { return }
-                            for j in 0..<count {
-                                if decays { w[j] *= shrink }
-                                m[j] = b1 * m[j] + (1 - b1) * g[j]
-                                v[j] = b2 * v[j] + (1 - b2) * g[j] * g[j]
-                                w[j] -= stepSize * m[j] / (v[j].squareRoot() / correction2 + e)
+        let constants = ParameterUpdate.AdamWConstants(
+            gradientScale: gradientScale, shrink: Float(1 - learningRate * weightDecay),
+            stepSize: Float(learningRate / (1 - Double.pow(beta1, t))),
+            secondCorrection: Float((1 - Double.pow(beta2, t)).squareRoot()), beta1: Float(beta1), beta2: Float(beta2),
+            eps: Float(eps))
+        let decays = parameters.map { Self.decays(shape: $0.shape) }
+        // Out of place: the new weights and moments are written to new arrays, the old ones only
+        // read. A caller that keeps the old values (to leave them as they were if a later step
+        // throws, as `OptimiserStep` does) then copies nothing.
+        for start in stride(from: 0, to: parameters.count, by: ParameterUpdate.tensorsPerCall) {
+            let group = start..<min(start + ParameterUpdate.tensorsPerCall, parameters.count)
+            let counts = parameters[group].map(\.values.count), n = group.count
+            let new = Array(gradients[group]).withValueBuffers { g in
+                Array(parameters[group]).withValueBuffers { w in
+                    Array(state.firstMoments[group]).withValueBuffers { m in
+                        Array(state.secondMoments[group]).withValueBuffers { v in
+                            [[Float]].filled(counts: counts + counts + counts) { out in
+                                ParameterUpdate.adamW(weights: w, gradients: g, firstMoments: m, secondMoments: v,
+                                                      into: (Array(out[0..<n]), Array(out[n..<2 * n]), Array(out[(2 * n)...])),
+                                                      decays: Array(decays[group]), constants: constants, threads: threads)
                             }
                         }
                     }
                 }
+            }
+            for (k, i) in group.enumerated() {
+                parameters[i].values = new[k]
+                state.firstMoments[i].values = new[n + k]
+                state.secondMoments[i].values = new[2 * n + k]
             }
         }
     }

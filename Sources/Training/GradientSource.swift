@@ -16,11 +16,16 @@ public protocol GradientSource<Model>: Sendable {
     associatedtype Gradients: NamedGradients
     /// What it throws for a batch it refuses (`RetNetError`, `TransformerError`).
     associatedtype Failure: TrainingErrorConvertible
+    /// The threads it computes on (≥ 1); a training loop takes its optimiser step on as many.
+    /// One unless the source says otherwise.
+    var threads: Int { get }
     /// The mean next-token loss over all sequences (each of the same length ≥ 2), and its gradients.
     func lossAndGradients(_ model: Model, sequences: [[Int]]) throws(Failure) -> (loss: Float, gradients: Gradients)
 }
 
 extension GradientSource {
+    public var threads: Int { 1 }
+
     /// `lossAndGradients`, the gradients as named tensors and a refusal as a `TrainingError`:
     /// what the trainer calls, on a source of any type.
     func trainingStep(_ model: Model, sequences: [[Int]]) throws(TrainingError) -> (loss: Float, gradients: [NamedTensor]) {

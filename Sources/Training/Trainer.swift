@@ -58,7 +58,7 @@ public struct Trainer<Model: TrainableModel> {
         validationEvaluation = SampledSequences(valFixed, batches: c.evalIterations)
         (self.configuration, self.corpus, self.source, self.model) = (configuration, corpus, source, model)
         parameters = model.parameters
-        stepper = try OptimiserStep(c)
+        stepper = try OptimiserStep(c, threads: source.threads)
         self.optimizer = optimizer ?? AdamW.State(zeroFor: parameters)
         self.history = history
         let moments = self.optimizer.firstMoments + self.optimizer.secondMoments

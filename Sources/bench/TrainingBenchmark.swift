@@ -124,8 +124,10 @@ struct TrainingBenchmark: Benchmark {
     }
 
     /// The mean milliseconds per call of each phase of the fast loss and gradients (its `PhaseClock`
-    /// over --repetitions calls), then of global-norm clipping and of an AdamW step with the new
-    /// weights, each timed alone on those gradients — in the order a step runs them.
+    /// over --repetitions calls), then the median of the optimiser step's two passes, each timed
+    /// alone on those gradients — in the order a step runs them: clipping (the gradients' global
+    /// norm) and AdamW (its update with the clipped gradients, the clipping factor applied in
+    /// the same pass, and the model with the new weights).
     func phaseMilliseconds(_ kind: Model, _ retnet: RetNet<Float>, _ transformer: Transformer<Float>, _ sequences: [[Int]],
                            _ fast: FastGradients, _ fastTransformer: FastTransformerGradients) throws -> [(name: String, ms: Double)] {
         let clock = PhaseClock()
@@ -140,15 +142,14 @@ struct TrainingBenchmark: Benchmark {
         let calls = Double(timing.repetitions)
         var phases = PhaseClock.Phase.allCases.map { (name: $0.rawValue, ms: 1000 * (clock.seconds[$0] ?? 0) / calls) }
         let settings = TrainingConfiguration()
-        let clipping = try median(repetitions: timing.repetitions) {
-            var copy = gradients
-            blackHole(GradientClipping.clip(&copy, maxNorm: settings.gradientClip))
-        }
+        let n = threads.threads
+        let clipping = try median(repetitions: timing.repetitions) { blackHole(GradientClipping.globalNorm(gradients, threads: n)) }
+        let scale = GradientClipping.factor(norm: GradientClipping.globalNorm(gradients, threads: n), maxNorm: settings.gradientClip)
         let adamW = try AdamW()
         var state = AdamW.State(zeroFor: parameters)
         let update = try median(repetitions: timing.repetitions) {
             var updated = parameters
-            try adamW.update(&updated, gradients: gradients, learningRate: 1e-3, state: &state)
+            try adamW.update(&updated, gradients: gradients, learningRate: 1e-3, state: &state, gradientScale: scale, threads: n)
             switch kind {
             case .retnet: blackHole(try retnet.with(parameters: updated))
             case .transformer: blackHole(try transformer.with(parameters: updated))

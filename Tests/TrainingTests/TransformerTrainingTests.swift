@@ -14,6 +14,7 @@ final class RecordingSource<Inner: GradientSource>: GradientSource, @unchecked S
     init(_ inner: Inner) { self.inner = inner }
 
     var batches: [[[Int]]] { lock.withLock { seen } }
+    var threads: Int { inner.threads }
 
     func lossAndGradients(_ model: Inner.Model, sequences: [[Int]]) throws(Inner.Failure)
         -> (loss: Float, gradients: Inner.Gradients)

@@ -54,8 +54,16 @@ package enum RegisterTile: String, CaseIterable, Sendable {
         features.has("avx512f") ? .avx512 : .avx2
     }
 
-    /// The tile this machine uses: `select(for: CPUFeatures.current)`.
-    package static let selected = select(for: .current)
+    /// The tile this machine uses: `select(for: CPUFeatures.current)` — but always AVX2's in a
+    /// build for x86-64-v3 (`RETNET_AVX2=1`, Package.swift), whose code has no AVX-512 registers
+    /// to hold the larger tile, whatever the CPU it runs on.
+    package static let selected: RegisterTile = {
+        #if AVX2_BUILD
+        return .avx2
+        #else
+        return select(for: .current)
+        #endif
+    }()
 
     /// The micro-kernel of this shape.
     var kernel: any MicroKernel.Type {
