@@ -260,7 +260,8 @@ let package = Package(
                                                         "TorchscaleCheckpoint", "Training", "Generation", "Measuring", "Plots", "Retention"],
                 alsoExcluding: ["records"]),
         chapter("12", "12-training-on-long-sequences", uses: ["MultiScaleRetention", "RetNetModel", "Transformer", "DecodingCosts",
-                                                              "FastTraining", "Measuring", "Plots"], alsoExcluding: ["benchmarks"]),
+                                                              "FastTraining", "Measuring", "Plots", "FastRetNet", "FastTransformer",
+                                                              "Training", "Generation"], alsoExcluding: ["benchmarks", "records"]),
         chapter("13", "13-what-a-fixed-state-cannot-do", uses: ["Retention", "Recall", "Plots", "Measuring"], alsoExcluding: ["records"]),
 
         // MARK: Executables

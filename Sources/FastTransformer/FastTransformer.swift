@@ -112,13 +112,16 @@ public struct FastTransformer: Sendable {
     }
 
     /// Reads `tokens` at positions cache.position, cache.position + 1, …: their logits
-    /// (n×vocab), and every layer's keys and values appended to `cache`. Throws `.token` for an
+    /// (n×vocab), and every layer's keys and values appended to `cache`. With a `window` W, every
+    /// query of every layer attends to the last W keys only (its own and the W − 1 before it:
+    /// sliding-window attention, banded causal weights); nil: to all of them. Throws `.token` for an
     /// id outside the vocabulary, `.cache` for a cache of another model, `.capacity` when the
-    /// tokens do not fit, and then changes nothing.
-    public func prefill(_ tokens: [Int], cache: inout FastKVCache) throws(TransformerError) -> Matrix<Float> {
+    /// tokens do not fit, `.argument` for a window below 1, and then changes nothing.
+    public func prefill(_ tokens: [Int], cache: inout FastKVCache, window: Int? = nil) throws(TransformerError) -> Matrix<Float> {
         for (position, id) in tokens.enumerated() { try check(token: id, at: position) }
         try validate(cache, field: "cache")
         try cache.checkRoom(for: tokens.count)
+        if let window, window < 1 { throw .argument(name: "window", expected: "at least 1 key", got: "\(window)") }
         let n = tokens.count, vocab = config.vocabSize
         guard n > 0 else { return Matrix(rows: 0, columns: vocab, entries: []) }
         let rows = Swift.min(n, Self.prefillChunk)
@@ -132,7 +135,7 @@ public struct FastTransformer: Sendable {
                 let count = Swift.min(rows, n - start)
                 let sequence = SequenceCache(base: base, capacity: cache.capacity, position: cache.position)
                 prefill(rows: count, token: { tokens[start + $0] }, cache: sequence, workspace: workspace,
-                        logits: logits.baseAddress! + start * vocab, scoreWidth: width)
+                        logits: logits.baseAddress! + start * vocab, scoreWidth: width, window: window ?? .max)
                 cache.position += count
                 start += count
             }
@@ -200,9 +203,10 @@ public struct FastTransformer: Sendable {
     /// `rows` tokens of one sequence (`token(t)` at cache.position + t) through every block,
     /// their keys and values appended to the cache (whose position the caller advances), their
     /// logits into `logits` (rows×vocab). `scoreWidth` ≥ the positions after the rows, rounded
-    /// up to 16, is the row length of the softmax weights.
+    /// up to 16, is the row length of the softmax weights; each query attends to the last
+    /// `window` keys.
     func prefill(rows n: Int, token: (Int) -> Int, cache: SequenceCache, workspace: DecodingWorkspace,
-                 logits: UnsafeMutablePointer<Float>, scoreWidth: Int) {
+                 logits: UnsafeMutablePointer<Float>, scoreWidth: Int, window: Int = .max) {
         let e = config.embedDim, x = workspace.x, normed = workspace.normed
         for t in 0..<n {
             let id = token(t)
@@ -212,7 +216,9 @@ public struct FastTransformer: Sendable {
         for l in blocks.indices {
             run(blocks[l], rows: n, workspace: workspace, streaming: false) {
                 Bands.run(config.heads, threads: threads) { heads in
-                    for h in heads { prefillHead(h, layer: l, rows: n, cache: cache, workspace: workspace, scoreWidth: scoreWidth) }
+                    for h in heads {
+                        prefillHead(h, layer: l, rows: n, cache: cache, workspace: workspace, scoreWidth: scoreWidth, window: window)
+                    }
                 }
             }
         }
@@ -241,7 +247,7 @@ public struct FastTransformer: Sendable {
     /// values appended to the cache, then every row's query against the cache, a tile of rows
     /// at a time, into the head's columns of `workspace.mixed`.
     private func prefillHead(_ h: Int, layer l: Int, rows n: Int, cache: SequenceCache, workspace: DecodingWorkspace,
-                             scoreWidth: Int) {
+                             scoreWidth: Int, window: Int) {
         let (e, v, dk, dv) = (config.embedDim, config.valueEmbedDim, config.keyDim, config.headDim)
         let width = workspace.qkvWidth
         let keys = cache.base + layout.keyOffset(layer: l, head: h, capacity: cache.capacity)
@@ -260,7 +266,7 @@ public struct FastTransformer: Sendable {
             let rows = Swift.min(Self.queryTile, n - t0)
             SoftmaxAttention.attend(rows: rows, q: workspace.qkv + t0 * width + h * dk, ldq: width, first: cache.position + t0,
                                     keys: keys, values: values, keyDimension: dk, valueDimension: dv, scale: scale,
-                                    scores: scores, into: workspace.mixed + t0 * v + h * dv, ldo: v)
+                                    scores: scores, into: workspace.mixed + t0 * v + h * dv, ldo: v, window: window)
             t0 += rows
         }
     }

@@ -26,12 +26,14 @@ enum SoftmaxAttention {
 
     /// The rows of a prompt at positions first, first + 1, …: row r's query (at q + r·ldq)
     /// against the first + r + 1 cached keys and values (the keys of the rows themselves are
-    /// in the cache already), its output into o + r·ldo. `scores` has room for rows × (first +
-    /// rows rounded up to 16) floats. Scores are 6 queries × 16 keys at a time, each strip of
-    /// keys read once for six queries; then the weights multiply V as one GEMM.
+    /// in the cache already) — or only the last `window` of them — its output into o + r·ldo.
+    /// `scores` has room for rows × (first + rows rounded up to 16) floats. Scores are 6 queries
+    /// × 16 keys at a time, each strip of keys read once for six queries; then the weights
+    /// multiply V as one GEMM (the weights outside the window are 0).
     static func attend(rows: Int, q: UnsafePointer<Float>, ldq: Int, first: Int, keys: UnsafePointer<Float>,
                        values: UnsafePointer<Float>, keyDimension dk: Int, valueDimension dv: Int, scale: Float,
-                       scores: UnsafeMutablePointer<Float>, into o: UnsafeMutablePointer<Float>, ldo: Int) {
+                       scores: UnsafeMutablePointer<Float>, into o: UnsafeMutablePointer<Float>, ldo: Int,
+                       window: Int = .max) {
         let width = (first + rows + 15) / 16 * 16
         var r = 0
         while r < rows {
@@ -41,7 +43,10 @@ enum SoftmaxAttention {
                  into: scores + r * width, ldScores: width)
             r += tile
         }
-        for r in 0..<rows { normalise(scores + r * width, count: first + r + 1, width: width, scale: scale) }
+        for r in 0..<rows {
+            let count = first + r + 1
+            normalise(scores + r * width, from: Swift.max(0, count - window), count: count, width: width, scale: scale)
+        }
         GEMM.blockedKernel(scores, lda: width, values, ldb: dv, o, ldc: ldo, m: rows, n: dv, k: first + rows,
                            accumulate: false)
     }
@@ -113,12 +118,13 @@ enum SoftmaxAttention {
         }
     }
 
-    /// Dot products into softmax weights, in place: s_m = scale · dot_m for m < count, the
-    /// entries from count to `width` (a multiple of 16) set to −∞, then w_m = e^{s_m − max s} /
-    /// Σ e^{s − max s} (0 past count).
-    static func normalise(_ scores: UnsafeMutablePointer<Float>, count n: Int, width: Int, scale: Float) {
+    /// Dot products into softmax weights, in place: s_m = scale · dot_m for start ≤ m < count,
+    /// the entries before `start` and from count to `width` (a multiple of 16) set to −∞, then
+    /// w_m = e^{s_m − max s} / Σ e^{s − max s} (0 outside start ..< count).
+    static func normalise(_ scores: UnsafeMutablePointer<Float>, from start: Int = 0, count n: Int, width: Int, scale: Float) {
         var peak = -Float.infinity
-        for m in 0..<n {
+        for m in 0..<start { scores[m] = -.infinity }
+        for m in start..<n {
             let s = scale * scores[m]
             scores[m] = s
             peak = Swift.max(peak, s)

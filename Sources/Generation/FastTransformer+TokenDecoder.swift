@@ -3,7 +3,7 @@ import Matrices
 import Transformer
 
 /// A `FastTransformer` as a ``TokenDecoder``: the Transformer's decoding on the kernels. A
-/// sequence is read by the GEMM prefill (`FastTransformer.prefill(_:cache:)`) into a
+/// sequence is read by the GEMM prefill (`FastTransformer.prefill(_:cache:window:)`) into a
 /// `FastKVCache` allocated once with room for the tokens the loop will read; each token after it
 /// is decoded against that cache (`FastTransformer.step(_:cache:)`, which is this protocol's
 /// `step`). The same tokens as the reference model's, from its logits up to Float rounding.

@@ -170,14 +170,23 @@ import Testing
     #endif
 }
 
-/// `chapter12 --measure` is a measurement, and its flags have bounds: each refusal a usage error
-/// naming the numbers, before anything is trained.
+/// `chapter12 --measure` and `--length-generalisation` are measurements, and their flags have
+/// bounds: each refusal a usage error naming the numbers, before anything is trained.
 @Suite struct LongSequenceFlagTests {
     @Test(arguments: [
         (["--measure", "--markdown"], "cannot go on a page"),
         (["--chunk-size", "0"], "--chunk-size must be in 8...1024"),
         (["--chunk-size", "200", "--length", "128"], "--chunk-size 200 is longer than --length 128"),
         (["--length", "2000000"], "--length must be in 64...1024"),
+        (["--length-generalisation", "--markdown"], "cannot go on a page"),
+        (["--redraw-figures", "--write-page"], "cannot go on a page"),
+        (["--length-generalisation", "--measure"], "separate runs"),
+        (["--length-generalisation", "--redraw-figures"], "separate runs"),
+        (["--length-steps", "0"], "--length-steps must be in 4...100000"),
+        (["--length-steps", "1000000000"], "--length-steps must be in 4...100000"),
+        (["--length-steps", "10"], "--length-steps must be a multiple of 4"),
+        (["--length-windows", "0"], "--length-windows must be in 1...1000"),
+        (["--length-windows", "-3"], "--length-windows"),
     ])
     func refusedFlags(arguments: [String], message: String) throws {
         let run = try Chapter.run("12", arguments)
@@ -187,10 +196,13 @@ import Testing
     }
 
     #if DEBUG
-    @Test func aDebugBuildRefusesToMeasure() throws {
-        let run = try Chapter.run("12", ["--measure"])
+    @Test(arguments: [(["--measure"], "swift run -c release chapter12 --measure"),
+                      (["--length-generalisation", "--length-steps", "4"], "swift run -c release chapter12 --length-generalisation"),
+                      (["--redraw-figures"], "swift run -c release chapter12 --redraw-figures")])
+    func aDebugBuildRefusesToMeasure(arguments: [String], message: String) throws {
+        let run = try Chapter.run("12", arguments)
         #expect(run.status == 64, "exit \(run.status): \(run.stderr)")
-        #expect(run.stderr.contains("swift run -c release chapter12 --measure"), "\(run.stderr)")
+        #expect(run.stderr.contains(message), "\(run.stderr)")
         #expect(run.stdout.isEmpty)
     }
     #endif
