@@ -200,6 +200,13 @@ extension BenchCommand {
             #expect(BenchCommand.agrees(result.tokensPerSecond, 2 * 4 / result.medianSeconds))
         }
         #expect(results[0].parameters["ffn_width"] == .integer(16), "the RetNet's FFN defaults to 2·width")
+        // The weights, written out: the embedding and the output projection (vocab×E each), the final
+        // norm (E); per layer W_Q, W_K (E×E), two norms (E each), and the RetNet's W_V, W_G, W_O (E×V)
+        // and GLU (3·E×F) against the Transformer's W_V, W_O and GLU of F′ = F + ⌈V/3⌉ = 21 (3·E×F′).
+        let outer = 2 * 5 * 8 + 8, common = 2 * 8 * 8 + 2 * 8
+        #expect(results[0].parameters["parameter_count"] == .integer(outer + common + 3 * 8 * 16 + 3 * 8 * 16))
+        #expect(results[1].parameters["ffn_width"] == .integer(21))
+        #expect(results[1].parameters["parameter_count"] == .integer(outer + common + 2 * 8 * 16 + 3 * 8 * 21))
         // The model flops of a step, written out from the torchscale-variant block: per layer W_Q, W_K
         // (E×E), W_V, W_G, W_O (E×V), the GLU's fc1, gate, fc2 (E×F); the output projection (vocab×E);
         // 2 flops per entry per token (8 tokens); per layer and sequence the causal half of QKᵀ and
