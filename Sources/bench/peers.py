@@ -31,10 +31,18 @@ def parser(doc):
     return result
 
 
+def results_of(command, name):
+    """The JSON lines `command` (called `name` in a failure's message) prints; exits with the end of its
+    standard error when it fails."""
+    run = subprocess.run(command, capture_output=True, text=True)
+    if run.returncode != 0:
+        sys.exit(f"{name} failed (exit {run.returncode}):\n{run.stderr.strip()[-3000:]}")
+    return json_lines(run.stdout)
+
+
 def bench_results(bench, arguments):
     """Every result of `bench arguments`; exits unless they come from a release build."""
-    out = subprocess.run([bench] + arguments, check=True, capture_output=True, text=True).stdout
-    results = json_lines(out)
+    results = results_of([bench] + arguments, " ".join([bench] + arguments))
     for result in results:
         if result["build"] != "release":
             sys.exit(f"{bench} is a {result['build']} build: its speeds say nothing (swift build -c release --product bench)")
@@ -43,9 +51,7 @@ def bench_results(bench, arguments):
 
 def probe(code, arguments):
     """The one JSON result a Python probe (`code`, run as `python -c`) prints for `arguments`."""
-    out = subprocess.run([sys.executable, "-c", code] + [str(a) for a in arguments], check=True, capture_output=True,
-                         text=True).stdout
-    [result] = json_lines(out)
+    [result] = results_of([sys.executable, "-c", code] + [str(a) for a in arguments], f"a Python probe with arguments {arguments}")
     return result
 
 
