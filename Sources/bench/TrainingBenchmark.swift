@@ -47,12 +47,11 @@ struct TrainingBenchmark: Benchmark {
             whatever the heads compute. The chunkwise form does fewer multiply–adds than that at long \
             contexts (B×B scores per chunk and a state product), the tiled form more (its scores recomputed \
             in the backward pass), neither counted: gflops then compares forms' speeds on one scale, not the \
-            arithmetic each does (at long contexts the chunkwise form's mfu can exceed 1). mfu is gflops over the FMA peak \
-            measured first on the same threads (`bench peak`'s chains, the best of 5 runs). \
+            arithmetic each does (at long contexts the chunkwise form's mfu can exceed 1). mfu is gflops over \
+            the FMA peak measured first on the same threads (`bench peak`'s chains, the best of 5 runs). \
             Parameters: model, path, form, chunk_size (with --form chunkwise or tiled), layers, heads, width, \
             value_width, ffn_width, parameter_count (the model's weights), vocabulary, batch_size, context, seed, \
-            step, model_gflop (per timed run), \
-            peak_gflops, mfu; with --breakdown (fast path) also ms_<phase>: the mean milliseconds per step of \
+            step, model_gflop (per timed run), peak_gflops, mfu; with --breakdown (fast path) also ms_<phase>: the mean milliseconds per step of \
             each phase of the loss and gradients (embedding, norms, projections, heads, ffn products, \
             activations, loss, by the code's own stopwatch over --repetitions more calls) and of clipping and \
             AdamW (timed alone on the same gradients), with a table on standard error.
@@ -119,7 +118,8 @@ struct TrainingBenchmark: Benchmark {
         for kind in model {
         for path in path {
             let ffnWidth = kind == .retnet ? config.ffnEmbedDim : transformer.config.ffnEmbedDim
-            progress("\(kind.rawValue) \(path.rawValue) \(kind == .retnet ? "\(retentionForm)" : "\(attentionForm)"): \(shape.layers) layers, E = \(shape.width), V = \(config.valueEmbedDim), F = \(ffnWidth), "
+            let form = kind == .retnet ? "\(retentionForm)" : "\(attentionForm)"
+            progress("\(kind.rawValue) \(path.rawValue) \(form): \(shape.layers) layers, E = \(shape.width), V = \(config.valueEmbedDim), F = \(ffnWidth), "
                      + "\(batch) × \(length) tokens, \(threads.threads) thread(s)" + (optimizer ? ", whole training steps" : ""))
             let seconds = optimizer ? try stepSeconds(kind, path, retnet, transformer) : try median(repetitions: timing.repetitions) {
                 switch (kind, path) {
@@ -138,12 +138,13 @@ struct TrainingBenchmark: Benchmark {
                                 valueWidth: config.valueEmbedDim, sequences: batch, context: length - 1)
                 : TrainingFlops(parameters: transformer.parameters, layers: config.layers, keyWidth: transformer.config.embedDim,
                                 valueWidth: transformer.config.valueEmbedDim, sequences: batch, context: length - 1)
+            let weights = kind == .retnet ? retnet.parameters : transformer.parameters
             var parameters: [String: Parameter] = [
                 "model": .text(kind.rawValue), "path": .text(path.rawValue), "form": .text(forms.form.rawValue),
                 "layers": .integer(shape.layers),
                 "heads": .integer(shape.heads), "width": .integer(shape.width),
                 "value_width": .integer(config.valueEmbedDim), "ffn_width": .integer(ffnWidth),
-                "parameter_count": .integer((kind == .retnet ? retnet.parameters : transformer.parameters).reduce(0) { $0 + $1.values.count }),
+                "parameter_count": .integer(weights.reduce(0) { $0 + $1.values.count }),
                 "vocabulary": .integer(vocabulary), "batch_size": .integer(batch), "context": .integer(batches.context),
                 "seed": .integer(input.seed), "step": .text(optimizer ? "gradients, clipping, AdamW" : "gradients"),
                 "model_gflop": .number(flops.step / 1e9), "peak_gflops": .number(peak / 1e9),
