@@ -18,7 +18,9 @@ vocabulary 65, 2 threads (torch.set_num_threads on the torch side). The contende
   of our Transformer's width F′ (bench's ffn_width), untied embedding and output projection, no biases — whose parameter count is
   checked equal to ours (`bench training`'s parameter_count); eager and `torch.compile`d;
 - torchscale RetNetDecoder with `chunkwise_recurrent=True, recurrent_chunk_size=B` (the parameter count
-  checked equal to our RetNet's); eager and `torch.compile`d (a compilation that fails is reported, not fatal).
+  checked equal to our RetNet's); eager and `torch.compile`d.
+
+A torch contender that fails to compile is reported in the table (and the JSON) and not run again.
 
 torch's CPU flash kernel needs Q, K and V of one head width; ours have d_v = V/h = 2·d_k. With --sdpa split
 (the default) each head's values are split into d_v/d_k slices of width d_k, each attended with the same
@@ -131,7 +133,7 @@ choice = torch._fused_sdp_choice(*probe_shape, is_causal=True)
 del probe_shape
 tokens = torch.randint(0, vocab, (batch, length), generator=torch.Generator().manual_seed(1))
 forward = torch.compile(model) if compiled else model
-result = time_training(model, forward, tokens, vocab, whole, compiled, warmup, repetitions)
+result = time_or_failure(model, forward, tokens, vocab, whole, compiled, warmup, repetitions)
 result.update(parameter_count=sum(p.numel() for p in model.parameters()), sdpa_backend=backends.get(int(choice), str(choice)),
               value_slices=slices, kernel=torch_kernel())
 print(json.dumps(result))
@@ -139,7 +141,7 @@ print(json.dumps(result))
 
 # torchscale's RetNetDecoder in its chunkwise form, timed.
 TORCHSCALE_PROBE = peers.TORCH_TRAINING + r"""
-import json, sys, traceback, warnings
+import json, sys, warnings
 warnings.filterwarnings("ignore")
 import torch
 from torchscale.architecture.config import RetNetConfig
@@ -156,13 +158,7 @@ model = RetNetDecoder(config, embed_tokens=torch.nn.Embedding(vocab, width))
 tokens = torch.randint(0, vocab, (batch, length), generator=torch.Generator().manual_seed(1))
 forward = torch.compile(model) if compiled else model
 count = sum(p.numel() for p in model.parameters())
-try:
-    result = time_training(model, lambda x: forward(x)[0], tokens, vocab, whole, compiled, warmup, repetitions)
-except Exception as error:
-    if not compiled:
-        raise
-    last = traceback.format_exception_only(type(error), error)[-1].strip()
-    result = {"failed": f"torch.compile failed: {last[:300]}", "torch": torch.__version__}
+result = time_or_failure(model, lambda x: forward(x)[0], tokens, vocab, whole, compiled, warmup, repetitions)
 result.update(parameter_count=count)
 print(json.dumps(result))
 """

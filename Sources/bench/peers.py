@@ -125,4 +125,16 @@ def time_training(model, logits_of, tokens, vocab, whole, compiled, warmup, repe
     return {"threads": torch.get_num_threads(), "median_seconds": statistics.median(times), "best_seconds": min(times),
             "warmup_seconds": warmup_seconds, "graphs_in_warmup": warm_graphs, "graphs_while_timed": graphs() - warm_graphs,
             "torch": torch.__version__}
+
+
+def time_or_failure(model, logits_of, tokens, vocab, whole, compiled, warmup, repetitions=5):
+    '''time_training's result; for a compiled model that fails to compile or run, {"failed": the error's first
+    line} instead (an eager model's failure is raised).'''
+    try:
+        return time_training(model, logits_of, tokens, vocab, whole, compiled, warmup, repetitions)
+    except Exception as error:
+        if not compiled:
+            raise
+        first = (str(error).strip().splitlines() or [""])[0]
+        return {"failed": f"torch.compile failed: {type(error).__name__}: {first[:300]}"}
 """
