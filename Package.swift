@@ -285,7 +285,8 @@ let package = Package(
             dependencies: ["Benchmarks", "Matrices", "Retention", "Kernels", "Measuring", "MultiScaleRetention", "RetNetModel",
                            "TorchscaleCheckpoint", "FastRetNet", "Transformer", "DecodingCosts", "FastTransformer", "FastTraining",
                            "Training", "ModelOptions", argumentParser],
-            exclude: ["compare_gemm.py", "compare_retnet.py", "compare_decode.py", "compare_training.py", "peers.py"]
+            exclude: ["compare_gemm.py", "compare_retnet.py", "compare_decode.py", "compare_training.py",
+                      "compare_long_training.py", "peers.py"]
         ),
         // `swift run figures` writes Figures/*.dot, *.svg and *.png.
         .executableTarget(name: "figures", dependencies: ["RetentionFigures", "Graphs", "GraphvizRendering", argumentParser]),

@@ -18,20 +18,43 @@ struct TrainingBenchmark: Benchmark {
         commandName: "training",
         abstract: "One training step's loss and gradients of a random RetNet<Float> (FastGradients), or the reference's.",
         discussion: """
-            The model `retnet train` trains, by default and for the same flags (its model-shape and batch \
-            flags, spelled and defaulted as there): a torchscale-variant model with seeded random weights \
+            The model `retnet train` trains, by default and for the same flags (its model-shape, batch and \
+            --form flags, spelled and defaulted as there): a torchscale-variant model with seeded random weights \
             (RetNet.random) and --batch-size seeded sequences of --context + 1 tokens; median_seconds is one \
             lossAndGradients call over the batch (forward and backward, no optimiser step) and \
-            tokens_per_second = batch_size × context / median, the predictions per second. --path reference averages RetNet<Float>.gradients over \
-            the sequences instead (the explicit backward pass of chapter 10, one sequence at a time). \
-            --model transformer times the Transformer of the same width, layers and heads \
-            (TransformerConfig(matching:), W_G's weights in its FFN) through FastTransformerGradients, or \
-            Transformer.gradients for --path reference; repeat --model for both, side by side in one run. \
+            tokens_per_second = batch_size × context / median, the predictions per second. --path reference \
+            averages RetNet<Float>.gradients over the sequences instead (the explicit backward pass of \
+            chapter 10, one sequence at a time). --model transformer times the Transformer of the same width, \
+            layers and heads (TransformerConfig(matching:), W_G's weights in its FFN) through \
+            FastTransformerGradients, or Transformer.gradients for --path reference; repeat --model for both, \
+            side by side in one run. \
+            --form chunkwise --chunk-size B runs the RetNet's heads chunkwise (FastGradients(threads:form:), \
+            B×B scores per chunk and each chunk's state kept); --form tiled --chunk-size B runs the \
+            Transformer's softmax attention tiled in blocks of B (FastTransformerGradients(threads:form:), \
+            FlashAttention's online softmax, the scores recomputed in the backward pass); --form parallel, the \
+            default, keeps every head's T×T scores (the Transformer's naive attention). A form that is not \
+            the model's (chunkwise for the Transformer, tiled for the RetNet, tiled on --path reference) is \
+            refused, and so is a run whose memory estimate (TrainingMemory, as `retnet train` makes it) is \
+            over the machine's. \
             --optimizer times a whole training step instead, as `retnet train` takes it (Trainer.takeStep: \
             the loss and gradients, global-norm clipping at 1, AdamW and the model with its new weights), \
             on a seeded random text over --vocabulary characters, the model's weights changing from step \
             to step. \
-            gflops is the model flops of the timed work per second (TrainingFlops: 3 × the forward's             multiply–adds — every matrix but the embedding once per token, and the causal half of each             head's scores and outputs — counted from the shapes, as llm.c does; AdamW's elementwise work is             not counted); mfu is gflops over the FMA peak measured first on the same threads (`bench peak`'s             chains, the best of 5 runs).             Parameters: model, path, layers, heads, width, value_width, ffn_width, vocabulary, batch_size, context, seed, step,             model_gflop (per timed run), peak_gflops, mfu; with --breakdown (fast path) also ms_<phase>: the mean             milliseconds per step of each phase of the loss and gradients (embedding, norms, projections, heads, ffn             products, activations, loss, by the code's own stopwatch over --repetitions more calls) and of clipping and             AdamW (timed alone on the same gradients), with a table on standard error.
+            gflops is the model flops of the timed work per second (TrainingFlops: 3 × the forward's \
+            multiply–adds — every matrix but the embedding once per token, and the causal half of each \
+            head's scores and outputs — counted from the shapes, as llm.c does; AdamW's elementwise work is \
+            not counted). They are the model's, the same for every --form: the causal half of the T×T scores \
+            whatever the heads compute. The chunkwise form does fewer multiply–adds than that at long \
+            contexts (B×B scores per chunk and a state product), the tiled form more (its scores recomputed \
+            in the backward pass), neither counted: gflops then compares forms' speeds on one scale, not the \
+            arithmetic each does (at long contexts the chunkwise form's mfu can exceed 1). mfu is gflops over \
+            the FMA peak measured first on the same threads (`bench peak`'s chains, the best of 5 runs). \
+            Parameters: model, path, form, chunk_size (with --form chunkwise or tiled), layers, heads, width, \
+            value_width, ffn_width, parameter_count (the model's weights), vocabulary, batch_size, context, seed, \
+            step, model_gflop (per timed run), peak_gflops, mfu; with --breakdown (fast path) also ms_<phase>: the mean milliseconds per step of \
+            each phase of the loss and gradients (embedding, norms, projections, heads, ffn products, \
+            activations, loss, by the code's own stopwatch over --repetitions more calls) and of clipping and \
+            AdamW (timed alone on the same gradients), with a table on standard error.
             """)
 
     enum Path: String, CaseIterable, ExpressibleByArgument {
@@ -48,6 +71,7 @@ struct TrainingBenchmark: Benchmark {
     var model: [Model] = [.retnet]
     @OptionGroup var shape: ModelShapeOptions
     @OptionGroup var batches: BatchShapeOptions
+    @OptionGroup var forms: TrainingFormOptions
     @Option(help: "Vocabulary size (65: tiny Shakespeare's characters, as `retnet train` reads them).") var vocabulary = 65
     @Flag(help: "Time a whole training step (loss and gradients, clipping, AdamW, new weights), not the gradients alone.")
     var optimizer = false
@@ -60,31 +84,49 @@ struct TrainingBenchmark: Benchmark {
 
     func validate() throws {
         try requireSize(vocabulary, in: 1...65_536, "--vocabulary")
+        try forms.validate(context: batches.context)
+        if forms.form == .chunkwise && model.contains(.transformer) {
+            throw ValidationError("--form chunkwise is retention's form: a RetNet's (--model retnet), not the Transformer's.")
+        }
+        if forms.form == .tiled && model.contains(.retnet) {
+            throw ValidationError("--form tiled is softmax attention's form: a Transformer's (--model transformer), not the RetNet's.")
+        }
+        if forms.form == .tiled && path.contains(.reference) {
+            throw ValidationError("--form tiled times the kernels only (--path fast): the reference Transformer's attention is naive.")
+        }
     }
+
+    /// The RetNet's heads' form: chunkwise with --chunk-size, or parallel.
+    var retentionForm: RetentionForm { forms.blockSize.map { .chunkwise(chunkSize: $0) } ?? .parallel }
+    /// The Transformer's softmax heads' form: tiled in blocks of --chunk-size, or naive.
+    var attentionForm: AttentionForm { forms.blockSize.map { .tiled(blockSize: $0) } ?? .naive }
 
     func measure(report: (BenchmarkResult) throws -> Void) throws {
         let config = shape.config(vocabulary: vocabulary)
         let (batch, length) = (batches.batchSize, batches.context + 1)
         do { try config.validate() } catch { throw ValidationError("\(error)") }
+        // Refused from the numbers alone, before a weight is allocated, as `retnet train` refuses it.
+        try TrainingMemory.check(shape: config.trainingShape, batchSize: batch, context: batches.context, chunkSize: forms.blockSize)
         let retnet = try RetNet<Float>.random(config: config, seed: UInt64(input.seed))
         let transformer = try Transformer<Float>.random(config: TransformerConfig(matching: config), seed: UInt64(input.seed))
         var rng = input.generator
         let sequences = (0..<batch).map { _ in (0..<length).map { _ in Int(rng.next() % UInt64(vocabulary)) } }
-        let fast = try FastGradients(threads: threads.threads)
-        let fastTransformer = try FastTransformerGradients(threads: threads.threads)
+        let fast = try FastGradients(threads: threads.threads, form: retentionForm)
+        let fastTransformer = try FastTransformerGradients(threads: threads.threads, form: attentionForm)
         let peak = try FMAPeak.measure(threads: threads.threads)
         progress(String(format: "FMA peak on %d thread(s): %.1f GFLOP/s", threads.threads, peak / 1e9))
         for kind in model {
         for path in path {
             let ffnWidth = kind == .retnet ? config.ffnEmbedDim : transformer.config.ffnEmbedDim
-            progress("\(kind.rawValue) \(path.rawValue): \(shape.layers) layers, E = \(shape.width), V = \(config.valueEmbedDim), F = \(ffnWidth), "
+            let form = kind == .retnet ? "\(retentionForm)" : "\(attentionForm)"
+            progress("\(kind.rawValue) \(path.rawValue) \(form): \(shape.layers) layers, E = \(shape.width), V = \(config.valueEmbedDim), F = \(ffnWidth), "
                      + "\(batch) × \(length) tokens, \(threads.threads) thread(s)" + (optimizer ? ", whole training steps" : ""))
             let seconds = optimizer ? try stepSeconds(kind, path, retnet, transformer) : try median(repetitions: timing.repetitions) {
                 switch (kind, path) {
                 case (.retnet, .fast):
                     blackHole(try fast.lossAndGradients(retnet, sequences: sequences))
                 case (.retnet, .reference):
-                    for sequence in sequences { blackHole(try retnet.gradients(sequence)) }
+                    for sequence in sequences { blackHole(try retnet.gradients(sequence, form: retentionForm)) }
                 case (.transformer, .fast):
                     blackHole(try fastTransformer.lossAndGradients(transformer, sequences: sequences))
                 case (.transformer, .reference):
@@ -96,15 +138,19 @@ struct TrainingBenchmark: Benchmark {
                                 valueWidth: config.valueEmbedDim, sequences: batch, context: length - 1)
                 : TrainingFlops(parameters: transformer.parameters, layers: config.layers, keyWidth: transformer.config.embedDim,
                                 valueWidth: transformer.config.valueEmbedDim, sequences: batch, context: length - 1)
+            let weights = kind == .retnet ? retnet.parameters : transformer.parameters
             var parameters: [String: Parameter] = [
-                "model": .text(kind.rawValue), "path": .text(path.rawValue), "layers": .integer(shape.layers),
+                "model": .text(kind.rawValue), "path": .text(path.rawValue), "form": .text(forms.form.rawValue),
+                "layers": .integer(shape.layers),
                 "heads": .integer(shape.heads), "width": .integer(shape.width),
                 "value_width": .integer(config.valueEmbedDim), "ffn_width": .integer(ffnWidth),
+                "parameter_count": .integer(weights.reduce(0) { $0 + $1.values.count }),
                 "vocabulary": .integer(vocabulary), "batch_size": .integer(batch), "context": .integer(batches.context),
                 "seed": .integer(input.seed), "step": .text(optimizer ? "gradients, clipping, AdamW" : "gradients"),
                 "model_gflop": .number(flops.step / 1e9), "peak_gflops": .number(peak / 1e9),
                 "mfu": .number(flops.step / seconds / peak),
             ]
+            if let b = forms.blockSize { parameters["chunk_size"] = .integer(b) }
             if breakdown && path == .fast {
                 let phases = try phaseMilliseconds(kind, retnet, transformer, sequences, fast, fastTransformer)
                 for (name, ms) in phases { parameters["ms_" + name.replacingOccurrences(of: " ", with: "_")] = .number(ms) }
@@ -166,6 +212,7 @@ struct TrainingBenchmark: Benchmark {
         var settings = TrainingConfiguration()
         (settings.batchSize, settings.context, settings.evalIterations, settings.seed) = (batches.batchSize, batches.context, 1,
                                                                                           UInt64(input.seed))
+        settings.chunkSize = forms.blockSize
         // Every character once (the tokenizer is the model's vocabulary), then random ones: enough
         // text for both splits to hold a batch of sequences.
         var rng = input.generator
@@ -175,13 +222,14 @@ struct TrainingBenchmark: Benchmark {
         let n = threads.threads
         switch kind {
         case .retnet:
-            let source: any GradientSource<RetNet<Float>> = path == .fast ? try FastGradients(threads: n) : try ReferenceGradients(threads: n)
+            let source: any GradientSource<RetNet<Float>> = path == .fast ? try FastGradients(threads: n, form: retentionForm)
+                : try ReferenceGradients(threads: n, form: retentionForm)
             var trainer = try Trainer(model: retnet, corpus: corpus, configuration: settings, source: source)
             return try median(repetitions: timing.repetitions) { try trainer.takeStep() }
         case .transformer:
             guard path == .fast else { throw ValidationError("--optimizer times the Transformer with --path fast only") }
             var trainer = try Trainer(model: transformer, corpus: corpus, configuration: settings,
-                                      source: try FastTransformerGradients(threads: n))
+                                      source: try FastTransformerGradients(threads: n, form: attentionForm))
             return try median(repetitions: timing.repetitions) { try trainer.takeStep() }
         }
     }

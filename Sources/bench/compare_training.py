@@ -26,20 +26,17 @@ With --gradients-only every side stops after the backward pass (ours `FastGradie
 alone). Each round runs every side, each in its own process; the script prints the medians over
 rounds, their spread and the ratio ours/theirs in steps per second.
 """
-import json
-import statistics
-import subprocess
-import sys
 import os
+import statistics
+import sys
 
 import peers
-from peers import json_lines, spread
+from peers import spread
 
-TORCH_PROBE = r"""
-import json, statistics, sys, time, warnings
+TORCH_PROBE = peers.TORCH_TRAINING + r"""
+import json, sys, warnings
 warnings.filterwarnings("ignore")
 import torch
-import torch.nn.functional as F
 from torchscale.architecture.config import RetNetConfig
 from torchscale.architecture.retnet import RetNetDecoder
 layers, heads, width, value, ffn, vocab, batch, length, threads, whole, compiled, warmup = map(int, sys.argv[1:13])
@@ -49,60 +46,25 @@ config = RetNetConfig(decoder_embed_dim=width, decoder_value_embed_dim=value, de
                       decoder_ffn_embed_dim=ffn, decoder_layers=layers, vocab_size=vocab, dropout=0.0,
                       activation_dropout=0.0, drop_path_rate=0.0, activation_fn="gelu")
 model = RetNetDecoder(config, embed_tokens=torch.nn.Embedding(vocab, width))
-model.train()
-optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.99), weight_decay=0.1)
 tokens = torch.randint(0, vocab, (batch, length), generator=torch.Generator().manual_seed(1))
 forward = torch.compile(model) if compiled else model
-def graphs():
-    if not compiled:
-        return 0
-    from torch._dynamo.utils import counters
-    return counters["stats"]["unique_graphs"]
-def step():
-    model.zero_grad(set_to_none=True)
-    logits = forward(tokens[:, :-1])[0]
-    loss = F.cross_entropy(logits.reshape(-1, vocab), tokens[:, 1:].reshape(-1))
-    loss.backward()
-    if whole:
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-start = time.perf_counter()
-for _ in range(max(1, warmup if compiled else 1)):
-    step()  # untimed (the first compiles)
-warmup_seconds = time.perf_counter() - start
-warm_graphs = graphs()
-times = []
-for _ in range(5):
-    start = time.perf_counter()
-    step()
-    times.append(time.perf_counter() - start)
-print(json.dumps({"threads": torch.get_num_threads(), "median_seconds": statistics.median(times),
-                  "best_seconds": min(times), "warmup_seconds": warmup_seconds,
-                  "graphs_in_warmup": warm_graphs, "graphs_while_timed": graphs() - warm_graphs,
-                  "torch": torch.__version__}))
+print(json.dumps(time_training(model, lambda x: forward(x)[0], tokens, vocab, whole, compiled, warmup)))
 """
 
 
 def ours(bench, args):
-    out = subprocess.run([bench, "training", "--layers", str(args.layers), "--heads", str(args.heads),
-                          "--width", str(args.width), "--value-width", str(args.value_width), "--ffn-width", str(args.ffn),
-                          "--vocabulary", str(args.vocabulary), "--batch-size", str(args.batch),
-                          "--context", str(args.length - 1),
-                          "--threads", str(args.threads), "--repetitions", "5"] + ([] if args.gradients_only else ["--optimizer"]),
-                         check=True, capture_output=True, text=True).stdout
-    [result] = json_lines(out)
-    if result["build"] != "release":
-        sys.exit(f"{bench} is a {result['build']} build: its speeds say nothing (swift build -c release --product bench)")
+    [result] = peers.bench_results(bench, [
+        "training", "--layers", str(args.layers), "--heads", str(args.heads), "--width", str(args.width),
+        "--value-width", str(args.value_width), "--ffn-width", str(args.ffn), "--vocabulary", str(args.vocabulary),
+        "--batch-size", str(args.batch), "--context", str(args.length - 1), "--threads", str(args.threads),
+        "--repetitions", "5"] + ([] if args.gradients_only else ["--optimizer"]))
     return result
 
 
 def theirs(args, compiled):
-    out = subprocess.run([sys.executable, "-c", TORCH_PROBE] + [str(x) for x in (
-        args.layers, args.heads, args.width, args.value_width, args.ffn, args.vocabulary, args.batch, args.length,
-        args.threads, 0 if args.gradients_only else 1, 1 if compiled else 0, args.warmup)],
-        check=True, capture_output=True, text=True).stdout
-    [result] = json_lines(out)
-    return result
+    return peers.probe(TORCH_PROBE, [args.layers, args.heads, args.width, args.value_width, args.ffn, args.vocabulary,
+                                     args.batch, args.length, args.threads, 0 if args.gradients_only else 1,
+                                     1 if compiled else 0, args.warmup])
 
 
 def main():

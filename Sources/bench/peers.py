@@ -1,7 +1,8 @@
 """What the peer scripts (compare_gemm.py, compare_retnet.py, compare_decode.py, compare_training.py)
 share: running `bench` and a Python probe, reading their JSON lines, the spread of repeated
-timings, the command line's common start, and the names of the kernels each side ran (our
-register tile; the kernel OpenBLAS and torch chose for this CPU)."""
+timings, the command line's common start, the names of the kernels each side ran (our
+register tile; the kernel OpenBLAS and torch chose for this CPU), and a torch training step
+timed as nanoGPT's loop takes it (compare_training.py, compare_long_training.py)."""
 import argparse
 import json
 import os
@@ -30,10 +31,18 @@ def parser(doc):
     return result
 
 
+def results_of(command, name):
+    """The JSON lines `command` (called `name` in a failure's message) prints; exits with the end of its
+    standard error when it fails."""
+    run = subprocess.run(command, capture_output=True, text=True)
+    if run.returncode != 0:
+        sys.exit(f"{name} failed (exit {run.returncode}):\n{run.stderr.strip()[-3000:]}")
+    return json_lines(run.stdout)
+
+
 def bench_results(bench, arguments):
     """Every result of `bench arguments`; exits unless they come from a release build."""
-    out = subprocess.run([bench] + arguments, check=True, capture_output=True, text=True).stdout
-    results = json_lines(out)
+    results = results_of([bench] + arguments, " ".join([bench] + arguments))
     for result in results:
         if result["build"] != "release":
             sys.exit(f"{bench} is a {result['build']} build: its speeds say nothing (swift build -c release --product bench)")
@@ -42,9 +51,7 @@ def bench_results(bench, arguments):
 
 def probe(code, arguments):
     """The one JSON result a Python probe (`code`, run as `python -c`) prints for `arguments`."""
-    out = subprocess.run([sys.executable, "-c", code] + [str(a) for a in arguments], check=True, capture_output=True,
-                         text=True).stdout
-    [result] = json_lines(out)
+    [result] = results_of([sys.executable, "-c", code] + [str(a) for a in arguments], f"a Python probe with arguments {arguments}")
     return result
 
 
@@ -75,4 +82,59 @@ def torch_kernel():
     import torch
     onednn = "oneDNN" if torch.backends.mkldnn.is_available() else "no oneDNN"
     return f"torch {torch.__version__} CPU capability {torch.backends.cpu.get_cpu_capability()}, {onednn}"
+"""
+
+# Run inside a training peer's probe: a torch model's training step, timed.
+TORCH_TRAINING = r"""
+def time_training(model, logits_of, tokens, vocab, whole, compiled, warmup, repetitions=5):
+    '''The median and best seconds of `repetitions` training steps of `model` on `tokens` (batch ×
+    (T + 1) ids), as nanoGPT's loop takes a step: gradients zeroed, `logits_of(tokens[:, :-1])` in
+    training mode, the mean cross-entropy of each next token, `loss.backward()` and, with `whole`,
+    `clip_grad_norm_(…, 1.0)` and `AdamW(lr=1e-3, betas=(0.9, 0.99), weight_decay=0.1).step()`.
+    Timed after one untimed step, or `warmup` of them when `compiled` (`logits_of` is then a
+    `torch.compile`d model's: the first step compiles); it counts the graphs dynamo compiled during
+    warm-up and while timed (a recompilation shows as a graph added while timing).'''
+    import statistics, time
+    import torch
+    import torch.nn.functional as F
+    model.train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.99), weight_decay=0.1)
+    def graphs():
+        if not compiled:
+            return 0
+        from torch._dynamo.utils import counters
+        return counters["stats"]["unique_graphs"]
+    def step():
+        model.zero_grad(set_to_none=True)
+        logits = logits_of(tokens[:, :-1])
+        loss = F.cross_entropy(logits.reshape(-1, vocab), tokens[:, 1:].reshape(-1))
+        loss.backward()
+        if whole:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+    start = time.perf_counter()
+    for _ in range(max(1, warmup if compiled else 1)):
+        step()  # untimed (the first compiles)
+    warmup_seconds = time.perf_counter() - start
+    warm_graphs = graphs()
+    times = []
+    for _ in range(repetitions):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return {"threads": torch.get_num_threads(), "median_seconds": statistics.median(times), "best_seconds": min(times),
+            "warmup_seconds": warmup_seconds, "graphs_in_warmup": warm_graphs, "graphs_while_timed": graphs() - warm_graphs,
+            "torch": torch.__version__}
+
+
+def time_or_failure(model, logits_of, tokens, vocab, whole, compiled, warmup, repetitions=5):
+    '''time_training's result; for a compiled model that fails to compile or run, {"failed": the error's first
+    line} instead (an eager model's failure is raised).'''
+    try:
+        return time_training(model, logits_of, tokens, vocab, whole, compiled, warmup, repetitions)
+    except Exception as error:
+        if not compiled:
+            raise
+        first = (str(error).strip().splitlines() or [""])[0]
+        return {"failed": f"torch.compile failed: {type(error).__name__}: {first[:300]}"}
 """

@@ -24,7 +24,7 @@ struct Train: ReportingCommand {
             is refused. With --resume the run continues from the directory's checkpoint, with its \
             model and settings: the result is bit-identical to a run that never stopped. A Transformer \
             run (--model transformer) resumes the same way; which model a directory holds is told by its \
-            files (transformer.json or config.json). \
+            files (transformer.json or config.json), and it keeps the --form it was started with. \
             Build it optimised: swift run -c release retnet train --out DIR
             """)
 
@@ -106,16 +106,11 @@ struct Train: ReportingCommand {
         to the new schedule's value at the step reached, and decays to --min-learning-rate at the new end.
         """)
     var extendTo: Int?
-    /// The forms of the heads in the gradients.
-    enum TrainingForm: String, ExpressibleByArgument, CaseIterable { case parallel, chunkwise, tiled }
-    @Option(help: """
-        The heads' form for the gradients: parallel (T×T scores per head; a Transformer's naive attention), \
-        chunkwise (a RetNet's: --chunk-size tokens at a time, each chunk's state kept) or tiled (a Transformer's \
-        softmax attention in blocks of --chunk-size, FlashAttention); the last two keep memory linear in the \
-        context. A resumed run keeps the form it was started with.
-        """)
-    var form: TrainingForm = .parallel
-    @Option(help: "Chunk (or block) size B for --form chunkwise or tiled, 1 … --context.") var chunkSize: Int?
+    @OptionGroup var forms: TrainingFormOptions
+    /// The heads' form (--form); a resumed run keeps the form it was started with.
+    var form: TrainingFormOptions.Form { forms.form }
+    /// --chunk-size, as given.
+    var chunkSize: Int? { forms.chunkSize }
 
     func validate() throws {
         for (flag, value) in [("--iterations", iterations), ("--eval-interval", evalInterval),
@@ -186,16 +181,7 @@ struct Train: ReportingCommand {
     /// --form and --chunk-size: a chunk size with the chunkwise or tiled form only, from 1 to the
     /// context; the chunkwise form for a RetNet, the tiled one for a softmax Transformer.
     func validateForm() throws {
-        switch (form, chunkSize) {
-        case (.parallel, nil): return
-        case (.parallel, let b?): throw ValidationError("--chunk-size \(b) is for --form chunkwise or tiled; the form is parallel.")
-        case (_, nil): throw ValidationError("--form \(form.rawValue) needs --chunk-size (1 … --context \(batches.context)).")
-        case (_, let b?):
-            guard b >= 1 else { throw ValidationError("--chunk-size must be at least 1, got \(b).") }
-            guard b <= batches.context else {
-                throw ValidationError("--chunk-size \(b) is longer than --context \(batches.context): a chunk is at most the context.")
-            }
-        }
+        try forms.validate(context: batches.context)
         if form == .chunkwise, let model, model != .retnet {
             throw ValidationError("--form chunkwise is retention's form: a RetNet's (--model retnet), not \(model.title)'s.")
         }
@@ -224,7 +210,7 @@ struct Train: ReportingCommand {
         (s.iterations, s.batchSize, s.context, s.learningRate, s.minLearningRate) = (iterations, batches.batchSize, batches.context, learningRate, minLearningRate)
         (s.warmupIterations, s.weightDecay, s.gradientClip, s.seed) = (warmup, weightDecay, clip, seed)
         (s.evalInterval, s.evalIterations) = (evalInterval, evalIterations)
-        s.chunkSize = form == .parallel ? nil : chunkSize
+        s.chunkSize = forms.blockSize
         return s
     }
 

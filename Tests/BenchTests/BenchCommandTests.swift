@@ -212,6 +212,13 @@ extension BenchCommand {
             #expect(BenchCommand.agrees(result.tokensPerSecond, 2 * 4 / result.medianSeconds))
         }
         #expect(results[0].parameters["ffn_width"] == .integer(16), "the RetNet's FFN defaults to 2·width")
+        // The weights, written out: the embedding and the output projection (vocab×E each), the final
+        // norm (E); per layer W_Q, W_K (E×E), two norms (E each), and the RetNet's W_V, W_G, W_O (E×V)
+        // and GLU (3·E×F) against the Transformer's W_V, W_O and GLU of F′ = F + ⌈V/3⌉ = 21 (3·E×F′).
+        let outer = 2 * 5 * 8 + 8, common = 2 * 8 * 8 + 2 * 8
+        #expect(results[0].parameters["parameter_count"] == .integer(outer + common + 3 * 8 * 16 + 3 * 8 * 16))
+        #expect(results[1].parameters["ffn_width"] == .integer(21))
+        #expect(results[1].parameters["parameter_count"] == .integer(outer + common + 2 * 8 * 16 + 3 * 8 * 21))
         // The model flops of a step, written out from the torchscale-variant block: per layer W_Q, W_K
         // (E×E), W_V, W_G, W_O (E×V), the GLU's fc1, gate, fc2 (E×F); the output projection (vocab×E);
         // 2 flops per entry per token (8 tokens); per layer and sequence the causal half of QKᵀ and
@@ -247,6 +254,30 @@ extension BenchCommand {
         #expect(run.stderr.contains("where a step's time goes (retnet") && run.stderr.contains("AdamW"), "\(run.stderr)")
     }
 
+    /// `bench training --form`: the RetNet chunkwise and the Transformer tiled, each result naming
+    /// its form and chunk size, with the model flops of the parallel form's run (the model's, not
+    /// the form's), and no chunk size for the parallel form.
+    @Test func trainingTimesEachFormWithTheModelsFlops() throws {
+        let shape = ["training", "--layers", "1", "--heads", "2", "--width", "8", "--context", "12", "--batch-size", "2",
+                     "--vocabulary", "5", "--repetitions", "1"]
+        let parallel = try BenchCommand.results(shape + ["--model", "retnet", "--model", "transformer"])
+        let chunkwise = try BenchCommand.results(shape + ["--model", "retnet", "--form", "chunkwise", "--chunk-size", "5"])
+        let tiled = try BenchCommand.results(shape + ["--model", "transformer", "--form", "tiled", "--chunk-size", "4", "--optimizer"])
+        try #require(parallel.count == 2 && chunkwise.count == 1 && tiled.count == 1)
+        for result in parallel {
+            #expect(result.parameters["form"] == .text("parallel") && result.parameters["chunk_size"] == nil, "\(result.parameters)")
+        }
+        #expect(chunkwise[0].parameters["form"] == .text("chunkwise") && chunkwise[0].parameters["chunk_size"] == .integer(5))
+        #expect(tiled[0].parameters["form"] == .text("tiled") && tiled[0].parameters["chunk_size"] == .integer(4))
+        #expect(tiled[0].parameters["step"] == .text("gradients, clipping, AdamW"))
+        for (formed, model) in [(chunkwise[0], "retnet"), (tiled[0], "transformer")] {
+            let same = try #require(parallel.first { $0.parameters["model"] == .text(model) })
+            #expect(formed.parameters["model"] == .text(model))
+            #expect(formed.parameters["model_gflop"] == same.parameters["model_gflop"],
+                    "\(model): \(formed.parameters["model_gflop"].map { "\($0)" } ?? "none") against the parallel form's")
+        }
+    }
+
     /// One spelling and one default for each model-shape and batch flag: `bench training --help`
     /// and `retnet train --help` describe them in the same words with the same defaults.
     @Test func trainingAndRetnetTrainShareTheirModelFlags() throws {
@@ -263,7 +294,10 @@ extension BenchCommand {
                       "--value-width <value-width> Value width V (decoder_value_embed_dim; default 2·width, the paper's).",
                       "--ffn-width <ffn-width> FFN hidden width (decoder_ffn_embed_dim; default 2·width, the paper's).",
                       "--context <context> Context: tokens each prediction may look back over (nanoGPT's block_size). (default: 64)",
-                      "--batch-size <batch-size> Sequences per step. (default: 12)"] {
+                      "--batch-size <batch-size> Sequences per step. (default: 12)",
+                      "--form <form> The heads' form for the gradients: parallel (T×T scores per head;",
+                      "(values: parallel, chunkwise, tiled; default: parallel)",
+                      "--chunk-size <chunk-size> Chunk (or block) size B for --form chunkwise or tiled, 1 … --context."] {
             #expect(bench.contains(entry), "bench training --help lacks \(entry): \(bench)")
             #expect(train.contains(entry), "retnet train --help lacks \(entry): \(train)")
         }
@@ -308,6 +342,19 @@ extension BenchCommand {
         (["training", "--heads", "3"], 64, "--width must be a multiple of --heads with an even width per head, got 128 and 3"),
         (["training", "--ffn", "256"], 64, "Unknown option '--ffn'"),
         (["training", "--vocabulary", "0"], 64, "--vocabulary must be in 1...65536, got 0"),
+        (["training", "--form", "chunkwise", "--chunk-size", "0"], 64, "--chunk-size must be at least 1, got 0"),
+        (["training", "--form", "chunkwise", "--chunk-size", "65"], 64,
+         "--chunk-size 65 is longer than --context 64: a chunk is at most the context"),
+        (["training", "--form", "chunkwise"], 64, "--form chunkwise needs --chunk-size (1 … --context 64)"),
+        (["training", "--chunk-size", "8"], 64, "--chunk-size 8 is for --form chunkwise or tiled; the form is parallel"),
+        (["training", "--form", "tiled", "--chunk-size", "8"], 64,
+         "--form tiled is softmax attention's form: a Transformer's (--model transformer), not the RetNet's"),
+        (["training", "--model", "transformer", "--form", "chunkwise", "--chunk-size", "8"], 64,
+         "--form chunkwise is retention's form: a RetNet's (--model retnet), not the Transformer's"),
+        (["training", "--model", "transformer", "--path", "reference", "--form", "tiled", "--chunk-size", "8"], 64,
+         "--form tiled times the kernels only (--path fast)"),
+        (["training", "--form", "flash"], 64, "'flash' is invalid for '--form"),
+        (["training", "--width", "4096", "--context", "65536", "--batch-size", "64"], 1, "got an estimated 23.7 TB"),
         (["frobnicate"], 64, "Unexpected argument 'frobnicate'"),
     ])
     func badInputIsAClearErrorAndANonZeroExit(arguments: [String], status: Int32, message: String) throws {
