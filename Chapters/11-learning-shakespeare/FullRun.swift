@@ -82,7 +82,7 @@ enum FullRun {
         let record = FullRunRecord(cpu: cpu, date: date, loadAtStart: load, loadAtEnd: Machine.loadAverage(), threads: threads,
                                    iterations: iterations, batchSize: settings.batchSize, context: settings.context, seeds: seeds,
                                    runs: runs, samples: samples, decoding: decoding, mapLine: line, maps: maps)
-        try record.write(to: root)
+        try record.write(under: root)
         nb.say("wrote \(FullRunRecord.path)")
         nb.measuredTable(["model", "seed", "parameters", "final train loss", "final validation loss", "wall time"],
                          runs.map { run in

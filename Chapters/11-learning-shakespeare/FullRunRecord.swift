@@ -1,3 +1,4 @@
+import ChapterSupport
 import Foundation
 import Training
 
@@ -5,7 +6,7 @@ import Training
 /// seed both models' evaluations and wall times; a sample of each model of the first seed, and
 /// what a decoding step of those two trained models took at a few positions. Written by the full
 /// run, read by the page, which shows it as measured on the machine it names.
-struct FullRunRecord: Codable {
+struct FullRunRecord: MeasuredRecord {
     static let path = "Chapters/11-learning-shakespeare/records/training-full.json"
 
     /// One model trained with one seed.
@@ -49,18 +50,6 @@ struct FullRunRecord: Codable {
 
     /// The runs of `model`, in seed order.
     func runs(of model: String) -> [Run] { runs.filter { $0.model == model } }
-
-    func write(to root: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let url = root.appendingPathComponent(Self.path)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try encoder.encode(self).write(to: url)
-    }
-
-    static func read(from root: URL) throws -> FullRunRecord {
-        try JSONDecoder().decode(FullRunRecord.self, from: Data(contentsOf: root.appendingPathComponent(path)))
-    }
 }
 
 /// Mean, sample standard deviation and range of a few numbers (the seeds' final losses).

@@ -102,7 +102,7 @@ struct LengthGeneralisation {
         }
         let record = LengthRecord(cpu: cpu, date: date, load: load, threads: threads, reduced: steps < Self.fullSteps,
                                   positions: Self.positions, windows: count, runs: runs)
-        try record.write(to: root.appendingPathComponent(LengthRecord.path))
+        try record.write(under: root)
         try LengthFigure.write(record, root: root)
         nb.say("wrote \(LengthRecord.path) and \(LengthFigure.path)")
         LengthFigure.table(record, nb)

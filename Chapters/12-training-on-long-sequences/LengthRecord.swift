@@ -1,3 +1,4 @@
+import ChapterSupport
 import Foundation
 
 /// The record of `--length-generalisation`: the machine, the date, the settings of the four
@@ -5,7 +6,7 @@ import Foundation
 /// the validation windows — binned (log-spaced), over a few fixed spans and at a few positions.
 /// Written by the run, read by the page (which shows it as measured on that machine) and by
 /// `--redraw-figures`.
-struct LengthRecord: Codable {
+struct LengthRecord: MeasuredRecord {
     static let path = "Chapters/12-training-on-long-sequences/records/length-generalisation.json"
 
     let cpu: String, date: String, load: String
@@ -60,17 +61,6 @@ struct LengthRecord: Codable {
 
     func run(_ model: String, context: Int) -> Run? {
         runs.first { $0.model == model && $0.context == context }
-    }
-
-    func write(to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try encoder.encode(self).write(to: url)
-    }
-
-    static func read(from root: URL) throws -> LengthRecord {
-        try JSONDecoder().decode(LengthRecord.self, from: Data(contentsOf: root.appendingPathComponent(path)))
     }
 }
 

@@ -54,7 +54,7 @@ struct FullRun {
         let record = RecallRecord(cpu: cpu, date: date, load: load, threads: threads, steps: steps, batchSize: batchSize,
                                   length: length, vocabulary: vocabulary, evaluationExamples: Self.evaluationExamples,
                                   learningRates: learningRates, minutes: seconds / 60, results: results)
-        try record.write(to: root.appendingPathComponent(RecallRecord.path))
+        try record.write(under: root)
         try GridFigures.write(record, root: root)
         nb.say("wrote \(RecallRecord.path), \(GridFigures.widthPath), \(GridFigures.statePath)")
     }
