@@ -21,7 +21,11 @@ public enum ParameterUpdate {
     /// last (Swift's only way to hold several arrays' buffers at once), nests its calls this deep
     /// and no deeper, whatever the model — a model of more tensors is done in several calls, one
     /// threaded region each. Nothing depends on the grouping but which region runs a block.
-    public static let tensorsPerCall = 64
+    /// AdamW nests seven arrays per tensor (weights, gradient, two moments, and the three new
+    /// arrays), so 16 tensors are about 110 closures deep: within a 512 KiB thread stack (a
+    /// secondary thread's default on macOS) even in a debug build under ThreadSanitizer, whose
+    /// frames are several times larger; 64 overflowed it there.
+    public static let tensorsPerCall = 16
 
     /// AdamW's constants for one step, as Float (`Training.AdamW.update` derives them): the
     /// clipping factor each gradient is multiplied by first (1: no clipping), the decay factor
