@@ -122,8 +122,9 @@ enum TrainingMeasurement {
 
         // The dated record, beside the page.
         var record = "# Training steps against the sequence length, measured \(date)\n\n"
-        record += "\(cpu); \(load) at the start, \(endLoad) at the end (the machine was shared with other work: "
-            + "ratios within this one run are what it supports, not absolute speeds). Release build, Float, \(threads) thread(s), batch 1, "
+        record += "\(cpu); \(load) at the start, \(endLoad) at the end. Each step is timed once — the second call below "
+            + "n = 8,192, the first (allocation included) from it — so ratios within this one run are what it supports, not "
+            + "absolute speeds; `bench training` takes medians. Release build, Float, \(threads) thread(s), batch 1, "
             + "E = 256, V = 512, h = 4, \(Chapter12.scaleLayers) blocks, B = \(b). `swift run -c release chapter12 --measure`.\n\n"
         record += "| " + headers.joined(separator: " | ") + " |\n|" + String(repeating: "---|", count: headers.count) + "\n"
         record += rows.map { "| " + $0.joined(separator: " | ") + " |" }.joined(separator: "\n") + "\n\n"
