@@ -216,19 +216,31 @@ extension GEMM {
 
     /// Writes, for p = 0 … 15, the `rows` (9 … 16) values a[r·lda + p], r = 0 … rows − 1, side
     /// by side at out[p·rows …]: a 16×16 block of A (rows past `rows` read as 0) transposed in
-    /// registers by four rounds of a perfect unshuffle — pairing vectors 2i and 2i + 1, the even
-    /// lanes of the pair go to vector i and the odd ones to vector i + 8, which rotates the
-    /// 8 bits (vector, lane) of every element right by one, so that four rounds swap vector and
-    /// lane. Each column but the last is stored as a whole vector whose last 16 − rows lanes the
-    /// next column's store overwrites; the last is stored lane by lane, so that nothing past
-    /// out[16·rows − 1] is touched.
+    /// registers (`transposed16`). Each column but the last is stored as a whole vector whose last
+    /// 16 − rows lanes the next column's store overwrites; the last is stored lane by lane, so that
+    /// nothing past out[16·rows − 1] is touched.
     @inline(__always)
     private static func transposeStrip(_ a: UnsafePointer<Float>, lda: Int, rows: Int, into out: UnsafeMutablePointer<Float>) {
-        typealias V = SIMD16<Float>
-        var v = InlineArray<16, V>(repeating: V())
-        for r in 0..<16 where r < rows {
-            v[r] = UnsafeRawPointer(a + r &* lda).loadUnaligned(as: V.self)
+        let bytes = UnsafeMutableRawPointer(out)
+        transposed16(a, lda: lda, rows: rows) { p, column in
+            if p < 15 {
+                bytes.storeBytes(of: column, toByteOffset: p &* rows &* 4, as: SIMD16<Float>.self)
+            } else {
+                for r in 0..<rows { out[15 &* rows &+ r] = column[r] }
+            }
         }
+    }
+
+    /// The 16×16 block of floats a[r·lda + p] (r < `rows` ≤ 16, p < 16; rows past `rows` read as
+    /// 0), transposed and handed to `store` column by column: vector p holds a[r·lda + p] in lane
+    /// r. (Handed over rather than returned: returned, the 16 vectors go through memory.) Four rounds of a perfect unshuffle —
+    /// pairing vectors 2i and 2i + 1, the even lanes of the pair go to vector i and the odd ones
+    /// to vector i + 8, which rotates the 8 bits (vector, lane) of every element right by one, so
+    /// that four rounds swap vector and lane. Only moves values: no rounding.
+    @inline(__always)
+    static func transposed16(_ a: UnsafePointer<Float>, lda: Int, rows: Int, _ store: (Int, SIMD16<Float>) -> Void) {
+        typealias V = SIMD16<Float>
+        var v = InlineArray<16, V> { r in r < rows ? UnsafeRawPointer(a + r &* lda).loadUnaligned(as: V.self) : V() }
         for _ in 0..<4 {
             var u = v
             for i in 0..<8 {
@@ -238,11 +250,7 @@ extension GEMM {
             }
             v = u
         }
-        let bytes = UnsafeMutableRawPointer(out)
-        for p in 0..<15 {
-            bytes.storeBytes(of: v[p], toByteOffset: p &* rows &* 4, as: V.self)
-        }
-        for r in 0..<rows { out[15 &* rows &+ r] = v[15][r] }
+        for p in 0..<16 { store(p, v[p]) }
     }
 
     /// `packA` for an A read transposed: the rows×depth block of A is the transpose of the
@@ -287,7 +295,7 @@ extension GEMM {
             for p in 0..<depth {
                 let row = source + (p &* stride &+ c0)
                 if valid == width {
-                    out.update(from: row, count: width)
+                    copyRow(row, width: width, into: out)
                 } else {
                     out.update(from: row, count: valid)
                     (out + valid).update(repeating: 0, count: width - valid)
@@ -298,9 +306,41 @@ extension GEMM {
         }
     }
 
+    /// Copies `width` floats (a kernel's constant, so that the branches fold away) in vectors of
+    /// 16, 8, 4, 2 and 1: written as one `update(from:count:)`, the optimiser may merge it with
+    /// the copy of a strip's last, shorter row, whose count is not a constant, and call `memmove`
+    /// for every row of every strip.
+    @inline(__always)
+    private static func copyRow(_ row: UnsafePointer<Float>, width: Int, into out: UnsafeMutablePointer<Float>) {
+        let (source, target) = (UnsafeRawPointer(row), UnsafeMutableRawPointer(out))
+        var offset = 0
+        while offset &+ 16 <= width {
+            target.storeBytes(of: source.loadUnaligned(fromByteOffset: 4 &* offset, as: SIMD16<Float>.self),
+                              toByteOffset: 4 &* offset, as: SIMD16<Float>.self)
+            offset &+= 16
+        }
+        if width - offset >= 8 {
+            target.storeBytes(of: source.loadUnaligned(fromByteOffset: 4 &* offset, as: SIMD8<Float>.self),
+                              toByteOffset: 4 &* offset, as: SIMD8<Float>.self)
+            offset &+= 8
+        }
+        if width - offset >= 4 {
+            target.storeBytes(of: source.loadUnaligned(fromByteOffset: 4 &* offset, as: SIMD4<Float>.self),
+                              toByteOffset: 4 &* offset, as: SIMD4<Float>.self)
+            offset &+= 4
+        }
+        while offset < width {
+            out[offset] = row[offset]
+            offset &+= 1
+        }
+    }
+
     /// `packB` for a B read transposed: the depth×columns block of B is the transpose of the
     /// columns×depth matrix at `b` (row stride `ldb`), so strip s holds, for p = 0 … depth−1,
-    /// the nr values b[(nr·s + l)·ldb + p], l = 0 … nr−1 (zeros past the last column).
+    /// the nr values b[(nr·s + l)·ldb + p], l = 0 … nr−1 (zeros past the last column). A whole
+    /// strip is copied 16 terms at a time, as 16×16 blocks transposed in registers
+    /// (`transposed16`; nr is a multiple of 16): read element by element, each of the nr values
+    /// of a strip row would come from a different row of `b`.
     static func packB(transposed b: UnsafePointer<Float>, ldb: Int, depth: Int, columns: Int, tile: RegisterTile,
                       into packed: UnsafeMutablePointer<Float>) {
         let nr = tile.columns
@@ -309,10 +349,26 @@ extension GEMM {
         while c0 < columns {
             let valid = Swift.min(nr, columns - c0)
             let source = b + c0 &* ldb
-            for p in 0..<depth {
+            var p = 0
+            if valid == nr && nr % 16 == 0 {
+                while p &+ 16 <= depth {
+                    var h = 0
+                    while h < nr {
+                        let bytes = UnsafeMutableRawPointer(out + h)
+                        transposed16(source + (h &* ldb &+ p), lda: ldb, rows: 16) { q, column in
+                            bytes.storeBytes(of: column, toByteOffset: q &* nr &* 4, as: SIMD16<Float>.self)
+                        }
+                        h &+= 16
+                    }
+                    out += 16 &* nr
+                    p &+= 16
+                }
+            }
+            while p < depth {
                 for l in 0..<valid { out[l] = source[l &* ldb &+ p] }
                 for l in valid..<nr { out[l] = 0 }
                 out += nr
+                p &+= 1
             }
             c0 &+= nr
         }

@@ -1,3 +1,5 @@
+import Synchronization
+
 extension GEMM {
     /// How an operand of `multiply(unchecked:…)` is read from its buffer: as stored (row-major,
     /// row stride `stride`), or as the transpose of the matrix stored there. A backward pass
@@ -22,9 +24,14 @@ extension GEMM {
     }
 
     /// C = A B (or C += A B when `accumulate`) on raw memory, unchecked, for A (m×k) and B (k×n)
-    /// each read as stored or transposed (`Operand`), C with row stride `ldc`; rows of C split
-    /// between `threads` threads in whole tiles of `blocking`, as `threaded` splits them. Sizes
-    /// may be 0.
+    /// each read as stored or transposed (`Operand`), C with row stride `ldc`, on up to `threads`
+    /// threads. Sizes may be 0.
+    ///
+    /// On one thread, each panel of B is packed just before it is used. On several, B is packed
+    /// once for all of them (its strips split between the threads), and C's rows are then handed
+    /// out in small groups of whole tiles to whichever thread asks next (`RowGroups`), so that a
+    /// thread that is slower — an extra tile, a core shared with other work — delays the product
+    /// by a group, not by the difference between two halves.
     ///
     /// The packed blocks and the micro-kernel are `blocked`'s: each entry is the same fused
     /// chain over each block of k_c terms, whatever the orientation, the tile or the thread
@@ -33,24 +40,87 @@ extension GEMM {
                                  m: Int, n: Int, k: Int, accumulate: Bool, threads: Int,
                                  blocking: GEMMBlocking = .selected) {
         guard m > 0, n > 0 else { return }
-        rowBands(m, threads: threads, tileRows: blocking.tile.rows) { band in
-            let rows = band.count
-            let aBand = a.transposed ? a.base + band.lowerBound : a.base + band.lowerBound &* a.stride
-            let cBand = c + band.lowerBound &* ldc
-            let panel = UnsafeMutablePointer<Float>.allocate(
+        let tiles = (m + blocking.tile.rows - 1) / blocking.tile.rows
+        guard threads > 1, tiles > 1, k > 0 else {
+            let buffer = UnsafeMutablePointer<Float>.allocate(
                 capacity: Swift.max(1, blocking.blockDepth(k) * Swift.min(blocking.columns, paddedWidth(n, blocking))))
-            defer { panel.deallocate() }
-            blocks(aBand, lda: a.stride, transposedA: a.transposed, cBand, ldc: ldc, m: rows, n: n, k: k,
-                   accumulate: accumulate, blocking: blocking) { pc, kb, jc, nb in
-                if b.transposed {
-                    packB(transposed: b.base + (jc &* b.stride &+ pc), ldb: b.stride, depth: kb, columns: nb,
-                          tile: blocking.tile, into: panel)
-                } else {
-                    packB(b.base + (pc &* b.stride &+ jc), ldb: b.stride, depth: kb, columns: nb, tile: blocking.tile,
-                          into: panel)
-                }
-                return UnsafePointer(panel)
+            defer { buffer.deallocate() }
+            return multiply(unchecked: a, into: c, ldc: ldc, rows: 0..<m, n: n, k: k, accumulate: accumulate,
+                            blocking: blocking) { pc, kb, jc, nb in
+                pack(b, rows: pc, depth: kb, columns: jc, count: nb, tile: blocking.tile, into: buffer)
             }
         }
+        let paddedColumns = paddedWidth(n, blocking)
+        let (kc, nr) = (blocking.blockDepth(k), blocking.tile.columns)
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: k * paddedColumns)
+        defer { packed.deallocate() }
+        // All of B, block of k after block: the strips of a block side by side (`packB(all:…)`'s
+        // layout), each thread packing a band of strips in every block.
+        Bands.run(paddedColumns / nr, threads: threads) { strips in
+            var pc = 0
+            while pc < k {
+                let kb = Swift.min(kc, k - pc)
+                let first = strips.lowerBound * nr
+                pack(b, rows: pc, depth: kb, columns: first, count: Swift.min(strips.count * nr, n - first),
+                     tile: blocking.tile, into: packed + (pc &* paddedColumns &+ kb &* first))
+                pc &+= kb
+            }
+        }
+        let groups = RowGroups(tiles: tiles, threads: threads)
+        Bands.run(threads, threads: threads) { _ in
+            while let group = groups.next() {
+                multiply(unchecked: a, into: c, ldc: ldc, rows: rows(ofTiles: group, in: m, tileRows: blocking.tile.rows),
+                         n: n, k: k, accumulate: accumulate, blocking: blocking) { pc, kb, jc, _ in
+                    UnsafePointer(packed + (pc &* paddedColumns &+ kb &* jc))
+                }
+            }
+        }
+    }
+
+    /// Rows `rows` of C = A B (or C += A B) on the calling thread, B's panels from `panel(p₀, kb,
+    /// j₀, nb)`: packed on the spot, or beforehand.
+    private static func multiply(unchecked a: Operand, into c: UnsafeMutablePointer<Float>, ldc: Int, rows: Range<Int>,
+                                 n: Int, k: Int, accumulate: Bool, blocking: GEMMBlocking,
+                                 panel: (Int, Int, Int, Int) -> UnsafePointer<Float>) {
+        let aBand = a.transposed ? a.base + rows.lowerBound : a.base + rows.lowerBound &* a.stride
+        blocks(aBand, lda: a.stride, transposedA: a.transposed, c + rows.lowerBound &* ldc, ldc: ldc, m: rows.count, n: n,
+               k: k, accumulate: accumulate, blocking: blocking, panel: panel)
+    }
+
+    /// Packs rows p₀ … p₀ + depth − 1 and columns j₀ … j₀ + count − 1 of B, read as `b` says,
+    /// into strips of the tile's columns at `packed` (`packB`); returns `packed`.
+    @discardableResult
+    private static func pack(_ b: Operand, rows p0: Int, depth: Int, columns j0: Int, count: Int, tile: RegisterTile,
+                             into packed: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+        if b.transposed {
+            packB(transposed: b.base + (j0 &* b.stride &+ p0), ldb: b.stride, depth: depth, columns: count, tile: tile,
+                  into: packed)
+        } else {
+            packB(b.base + (p0 &* b.stride &+ j0), ldb: b.stride, depth: depth, columns: count, tile: tile, into: packed)
+        }
+        return UnsafePointer(packed)
+    }
+}
+
+/// C's row tiles in groups, handed out one group at a time to whichever thread asks: about eight
+/// groups per thread, each at least one tile. The counter only numbers the groups: the data a
+/// group reads were written before the region started, and what it writes is read after the
+/// region ends, both ordered by the region itself (`HelperThreads`), so a relaxed increment is
+/// enough on any machine — each group goes to exactly one thread.
+final class RowGroups: Sendable {
+    private let counter = Atomic<Int>(0)
+    private let tiles: Int, size: Int
+
+    init(tiles: Int, threads: Int) {
+        self.tiles = tiles
+        size = Swift.max(1, tiles / (8 * threads))
+    }
+
+    /// The tiles of the next group, or nil when all have been handed out.
+    func next() -> Range<Int>? {
+        let group = counter.wrappingAdd(1, ordering: .relaxed).oldValue
+        let first = group &* size
+        guard first < tiles else { return nil }
+        return first..<Swift.min(first &+ size, tiles)
     }
 }
