@@ -30,4 +30,26 @@ extension GEMM {
             body(rows(ofTiles: tiles, in: m, tileRows: tileRows))
         }
     }
+
+    /// Runs `body` on groups of C's m rows on up to `threads` threads: whole tiles of rows (the
+    /// last may be short), handed out a group at a time (`RowGroups`) to whichever thread asks
+    /// next, for a product whose B is packed beforehand (`packed`, k×n) with `blocking`. A thread
+    /// that is slower — an extra tile, a core shared with other work — then delays the product by
+    /// a group, not by the difference between two halves. When B is one panel (k ≤ k_c, n ≤ n_c)
+    /// it stays in each core's cache from group to group, and groups are small; a larger B is
+    /// read again by every group, so each group is a block of m_c rows (`GEMMBlocking.rows`), as
+    /// a band of `rowBands` would pack it.
+    static func rowGroups(_ m: Int, threads: Int, n: Int, k: Int, blocking: GEMMBlocking, _ body: (Range<Int>) -> Void) {
+        let tileRows = blocking.tile.rows
+        let tiles = (m + tileRows - 1) / tileRows
+        guard threads > 1, tiles > 1 else {
+            if m > 0 { body(0..<m) }
+            return
+        }
+        let onePanel = k <= blocking.depth && paddedWidth(n, blocking) <= blocking.columns
+        let groups = RowGroups(tiles: tiles, threads: threads, minimumSize: onePanel ? 1 : blocking.rows / tileRows)
+        Bands.run(Swift.min(threads, tiles), threads: threads) { _ in
+            while let group = groups.next() { body(rows(ofTiles: group, in: m, tileRows: tileRows)) }
+        }
+    }
 }

@@ -1,5 +1,3 @@
-import Synchronization
-
 extension GEMM {
     /// How an operand of `multiply(unchecked:…)` is read from its buffer: as stored (row-major,
     /// row stride `stride`), or as the transpose of the matrix stored there. A backward pass
@@ -66,13 +64,9 @@ extension GEMM {
                 pc &+= kb
             }
         }
-        let groups = RowGroups(tiles: tiles, threads: threads)
-        Bands.run(threads, threads: threads) { _ in
-            while let group = groups.next() {
-                multiply(unchecked: a, into: c, ldc: ldc, rows: rows(ofTiles: group, in: m, tileRows: blocking.tile.rows),
-                         n: n, k: k, accumulate: accumulate, blocking: blocking) { pc, kb, jc, _ in
-                    UnsafePointer(packed + (pc &* paddedColumns &+ kb &* jc))
-                }
+        rowGroups(m, threads: threads, n: n, k: k, blocking: blocking) { rows in
+            multiply(unchecked: a, into: c, ldc: ldc, rows: rows, n: n, k: k, accumulate: accumulate, blocking: blocking) {
+                pc, kb, jc, _ in UnsafePointer(packed + (pc &* paddedColumns &+ kb &* jc))
             }
         }
     }
@@ -99,28 +93,5 @@ extension GEMM {
             packB(b.base + (p0 &* b.stride &+ j0), ldb: b.stride, depth: depth, columns: count, tile: tile, into: packed)
         }
         return UnsafePointer(packed)
-    }
-}
-
-/// C's row tiles in groups, handed out one group at a time to whichever thread asks: about eight
-/// groups per thread, each at least one tile. The counter only numbers the groups: the data a
-/// group reads were written before the region started, and what it writes is read after the
-/// region ends, both ordered by the region itself (`HelperThreads`), so a relaxed increment is
-/// enough on any machine — each group goes to exactly one thread.
-final class RowGroups: Sendable {
-    private let counter = Atomic<Int>(0)
-    private let tiles: Int, size: Int
-
-    init(tiles: Int, threads: Int) {
-        self.tiles = tiles
-        size = Swift.max(1, tiles / (8 * threads))
-    }
-
-    /// The tiles of the next group, or nil when all have been handed out.
-    func next() -> Range<Int>? {
-        let group = counter.wrappingAdd(1, ordering: .relaxed).oldValue
-        let first = group &* size
-        guard first < tiles else { return nil }
-        return first..<Swift.min(first &+ size, tiles)
     }
 }

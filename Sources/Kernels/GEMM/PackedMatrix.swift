@@ -60,7 +60,7 @@ extension GEMM {
         let (k, n) = (b.rows, b.columns)
         b.storage.withUnsafeBufferPointer { packed in
             let pb = packed.baseAddress!
-            rowBands(m, threads: threads, tileRows: b.blocking.tile.rows) { band in
+            rowGroups(m, threads: threads, n: n, k: k, blocking: b.blocking) { band in
                 blockedKernel(a + band.lowerBound * k, lda: k, packed: pb, c + band.lowerBound * n, ldc: n,
                               m: band.count, n: n, k: k, accumulate: false, blocking: b.blocking)
             }
