@@ -61,7 +61,7 @@ struct ChunkwiseHeads: MixerHeads {
                         into a: UnsafeMutablePointer<Float>) {
         let dk = layout.shape.keyDimension
         GEMM.multiply(unchecked: .plain(q, stride: dk), .transposed(k, stride: dk), into: a, ldc: b, m: b, n: b, k: dk,
-                      accumulate: false, threads: 1)
+                      accumulate: false, threads: 1, structure: .lowerOutput)
         mask.mask(a, length: b, head: head)
     }
 
@@ -91,7 +91,7 @@ struct ChunkwiseHeads: MixerHeads {
                 (states + i * dk * dv).update(from: r, count: dk * dv)
                 scores(q: qi, k: ki, rows: b, head: h, into: a)
                 GEMM.multiply(unchecked: .plain(a, stride: b), .plain(vi, stride: dv), into: oi, ldc: stride, m: b, n: dv,
-                              k: b, accumulate: false, threads: 1)
+                              k: b, accumulate: false, threads: 1, structure: .lowerA)
                 if i > 0 {  // the cross-chunk part: (Q_[i] ⊙ ξ) R_{i−1}
                     scaleRows(qi, stride: dk, rows: b, width: dk, by: power, { $0 + 1 }, into: scratch.blockA)
                     GEMM.multiply(unchecked: .plain(scratch.blockA, stride: dk), .plain(r, stride: dv), into: oi,
@@ -128,7 +128,7 @@ struct ChunkwiseHeads: MixerHeads {
                 // dV_[i] = Aᵀ dO_[i] + (K_[i] dR) ⊙ ζ
                 scores(q: qi, k: ki, rows: b, head: h, into: a)
                 GEMM.multiply(unchecked: .transposed(a, stride: b), .plain(dOi, stride: stride), into: dV, ldc: width,
-                              m: b, n: dv, k: b, accumulate: false, threads: 1)
+                              m: b, n: dv, k: b, accumulate: false, threads: 1, structure: .upperA)
                 if !last {
                     GEMM.multiply(unchecked: .plain(ki, stride: dk), .plain(dR, stride: dv), into: blockB, ldc: dv,
                                   m: b, n: dv, k: dk, accumulate: false, threads: 1)
@@ -139,10 +139,10 @@ struct ChunkwiseHeads: MixerHeads {
                 }
                 // dA = (dO_[i] V_[i]ᵀ) ⊙ D_b; dQ_[i] = dA K_[i] + (dO_[i] ⊙ ξ) R_{i−1}ᵀ
                 GEMM.multiply(unchecked: .plain(dOi, stride: stride), .transposed(vi, stride: dv), into: dA, ldc: b,
-                              m: b, n: b, k: dv, accumulate: false, threads: 1)
+                              m: b, n: b, k: dv, accumulate: false, threads: 1, structure: .lowerOutput)
                 mask.mask(dA, length: b, head: h)
                 GEMM.multiply(unchecked: .plain(dA, stride: b), .plain(ki, stride: dk), into: dQ, ldc: dk,
-                              m: b, n: dk, k: b, accumulate: false, threads: 1)
+                              m: b, n: dk, k: b, accumulate: false, threads: 1, structure: .lowerA)
                 if i > 0 {
                     scaleRows(dOi, stride: stride, rows: b, width: dv, by: power, { $0 + 1 }, into: blockA)
                     GEMM.multiply(unchecked: .plain(blockA, stride: dv), .transposed(previous, stride: dv), into: dQ,
@@ -150,7 +150,7 @@ struct ChunkwiseHeads: MixerHeads {
                 }
                 // dK_[i] = dAᵀ Q_[i] + (V_[i] ⊙ ζ) dRᵀ
                 GEMM.multiply(unchecked: .transposed(dA, stride: b), .plain(qi, stride: dk), into: dK, ldc: dk,
-                              m: b, n: dk, k: b, accumulate: false, threads: 1)
+                              m: b, n: dk, k: b, accumulate: false, threads: 1, structure: .upperA)
                 if !last {
                     scaleRows(vi, stride: dv, rows: b, width: dv, by: power, { b - 1 - $0 }, into: blockB)
                     GEMM.multiply(unchecked: .plain(blockB, stride: dv), .transposed(dR, stride: dv), into: dK,

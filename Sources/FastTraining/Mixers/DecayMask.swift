@@ -27,13 +27,16 @@ struct DecayMask: ScoreMap {
         mask(dA, length: length, head: head)
     }
 
-    /// S ← S ⊙ D for an n×n matrix S, n ≤ L.
+    /// S ← S ⊙ D for an n×n matrix S, n ≤ L. Entries above the diagonal are set to 0, never read:
+    /// the product that fills S leaves the tiles above the diagonal as they were
+    /// (`GEMM.Structure.lowerOutput`).
     func mask(_ s: UnsafeMutablePointer<Float>, length n: Int, head: Int) {
         let side = tables[head].length
         tables[head].values.withUnsafeBufferPointer { table in
             for t in 0..<n {
                 let decay = table.baseAddress! + (side - 1 - t), row = s + t * n
-                for m in 0..<n { row[m] *= decay[m] }
+                for m in 0...t { row[m] *= decay[m] }
+                for m in (t + 1)..<n { row[m] = 0 }
             }
         }
     }

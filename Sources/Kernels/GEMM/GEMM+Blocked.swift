@@ -61,17 +61,20 @@ extension GEMM {
     /// The loops both `blockedKernel`s (and `multiply(unchecked:…)`) share, run with the
     /// micro-kernel of `blocking`'s tile. With `transposedA`, A is read as the transpose of the
     /// k×m matrix at `a` (row stride `lda`): A_ip = a[p·lda + i].
+    /// `structure` says which terms or entries may be left out, for rows of C numbered from
+    /// `firstRow` (`Structure`).
     @inline(__always)
     static func blocks(_ a: UnsafePointer<Float>, lda: Int, transposedA: Bool = false, _ c: UnsafeMutablePointer<Float>,
                        ldc: Int, m: Int, n: Int, k: Int, accumulate: Bool, blocking: GEMMBlocking,
+                       structure: Structure = .dense, firstRow: Int = 0,
                        panel: (Int, Int, Int, Int) -> UnsafePointer<Float>) {
         switch blocking.tile {
         case .avx2:
             blocks(MicroKernel6x16.self, a, lda: lda, transposedA: transposedA, c, ldc: ldc, m: m, n: n, k: k,
-                   accumulate: accumulate, blocking: blocking, panel: panel)
+                   accumulate: accumulate, blocking: blocking, structure: structure, firstRow: firstRow, panel: panel)
         case .avx512:
             blocks(MicroKernel12x32.self, a, lda: lda, transposedA: transposedA, c, ldc: ldc, m: m, n: n, k: k,
-                   accumulate: accumulate, blocking: blocking, panel: panel)
+                   accumulate: accumulate, blocking: blocking, structure: structure, firstRow: firstRow, panel: panel)
         }
     }
 
@@ -83,6 +86,7 @@ extension GEMM {
     private static func blocks<Kernel: MicroKernel>(_: Kernel.Type, _ a: UnsafePointer<Float>, lda: Int, transposedA: Bool,
                                                     _ c: UnsafeMutablePointer<Float>, ldc: Int,
                                                     m: Int, n: Int, k: Int, accumulate: Bool, blocking: GEMMBlocking,
+                                                    structure: Structure, firstRow: Int,
                                                     panel: (Int, Int, Int, Int) -> UnsafePointer<Float>) {
         guard m > 0, n > 0 else { return }
         guard k > 0 else {
@@ -118,17 +122,28 @@ extension GEMM {
                         let rows = Swift.min(mr, mb - ir)
                         let aStrip = packedA + (ir / mr) &* kb &* mr
                         var jr = 0
+                        // The terms of this block the strip's rows need: all but A's zeros (`Structure`).
+                        let row0 = firstRow &+ ic &+ ir
+                        let terms = structure.terms(rows: row0..<(row0 &+ rows), block: pc..<(pc &+ kb))
                         while jr < nb {
                             let columns = Swift.min(nr, nb - jr)
-                            let bStrip = packedB + (jr / nr) &* kb &* nr
                             let tile = c + ((ic &+ ir) &* ldc &+ jc &+ jr)
-                            if rows == mr && columns == nr {
-                                Kernel.run(depth: kb, a: aStrip, b: bStrip, c: tile, ldc: ldc, accumulate: add)
+                            if structure == .lowerOutput && jc &+ jr > row0 &+ rows &- 1 {
+                                // Wholly above the diagonal: not wanted, left as it is.
+                            } else if terms.isEmpty {
+                                // Only zeros of A in this block: C unchanged, or 0 where it starts.
+                                if !add { for r in 0..<rows { (tile + r &* ldc).update(repeating: 0, count: columns) } }
                             } else {
-                                Kernel.run(depth: kb, a: aStrip, b: bStrip, c: scratch, ldc: nr, accumulate: false)
-                                for r in 0..<rows {
-                                    let source = scratch + r &* nr, target = tile + r &* ldc
-                                    for l in 0..<columns { target[l] = add ? target[l] + source[l] : source[l] }
+                                let skip = terms.lowerBound &- pc
+                                let (aTerms, bTerms) = (aStrip + skip &* mr, packedB + (jr / nr) &* kb &* nr + skip &* nr)
+                                if rows == mr && columns == nr {
+                                    Kernel.run(depth: terms.count, a: aTerms, b: bTerms, c: tile, ldc: ldc, accumulate: add)
+                                } else {
+                                    Kernel.run(depth: terms.count, a: aTerms, b: bTerms, c: scratch, ldc: nr, accumulate: false)
+                                    for r in 0..<rows {
+                                        let source = scratch + r &* nr, target = tile + r &* ldc
+                                        for l in 0..<columns { target[l] = add ? target[l] + source[l] : source[l] }
+                                    }
                                 }
                             }
                             jr &+= nr

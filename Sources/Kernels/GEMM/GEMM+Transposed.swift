@@ -31,11 +31,14 @@ extension GEMM {
     /// thread that is slower — an extra tile, a core shared with other work — delays the product
     /// by a group, not by the difference between two halves.
     ///
+    /// `structure` leaves out what is known to be zero or not wanted (`Structure`: a causal head's
+    /// products).
+    ///
     /// The packed blocks and the micro-kernel are `blocked`'s: each entry is the same fused
     /// chain over each block of k_c terms, whatever the orientation, the tile or the thread
     /// that computes it, so the result is bit-for-bit the same for any thread count.
     package static func multiply(unchecked a: Operand, _ b: Operand, into c: UnsafeMutablePointer<Float>, ldc: Int,
-                                 m: Int, n: Int, k: Int, accumulate: Bool, threads: Int,
+                                 m: Int, n: Int, k: Int, accumulate: Bool, threads: Int, structure: Structure = .dense,
                                  blocking: GEMMBlocking = .selected) {
         guard m > 0, n > 0 else { return }
         let tiles = (m + blocking.tile.rows - 1) / blocking.tile.rows
@@ -44,7 +47,7 @@ extension GEMM {
                 capacity: Swift.max(1, blocking.blockDepth(k) * Swift.min(blocking.columns, paddedWidth(n, blocking))))
             defer { buffer.deallocate() }
             return multiply(unchecked: a, into: c, ldc: ldc, rows: 0..<m, n: n, k: k, accumulate: accumulate,
-                            blocking: blocking) { pc, kb, jc, nb in
+                            structure: structure, blocking: blocking) { pc, kb, jc, nb in
                 pack(b, rows: pc, depth: kb, columns: jc, count: nb, tile: blocking.tile, into: buffer)
             }
         }
@@ -65,7 +68,8 @@ extension GEMM {
             }
         }
         rowGroups(m, threads: threads, n: n, k: k, blocking: blocking) { rows in
-            multiply(unchecked: a, into: c, ldc: ldc, rows: rows, n: n, k: k, accumulate: accumulate, blocking: blocking) {
+            multiply(unchecked: a, into: c, ldc: ldc, rows: rows, n: n, k: k, accumulate: accumulate, structure: structure,
+                     blocking: blocking) {
                 pc, kb, jc, _ in UnsafePointer(packed + (pc &* paddedColumns &+ kb &* jc))
             }
         }
@@ -74,11 +78,11 @@ extension GEMM {
     /// Rows `rows` of C = A B (or C += A B) on the calling thread, B's panels from `panel(p₀, kb,
     /// j₀, nb)`: packed on the spot, or beforehand.
     private static func multiply(unchecked a: Operand, into c: UnsafeMutablePointer<Float>, ldc: Int, rows: Range<Int>,
-                                 n: Int, k: Int, accumulate: Bool, blocking: GEMMBlocking,
+                                 n: Int, k: Int, accumulate: Bool, structure: Structure, blocking: GEMMBlocking,
                                  panel: (Int, Int, Int, Int) -> UnsafePointer<Float>) {
         let aBand = a.transposed ? a.base + rows.lowerBound : a.base + rows.lowerBound &* a.stride
         blocks(aBand, lda: a.stride, transposedA: a.transposed, c + rows.lowerBound &* ldc, ldc: ldc, m: rows.count, n: n,
-               k: k, accumulate: accumulate, blocking: blocking, panel: panel)
+               k: k, accumulate: accumulate, blocking: blocking, structure: structure, firstRow: rows.lowerBound, panel: panel)
     }
 
     /// Packs rows p₀ … p₀ + depth − 1 and columns j₀ … j₀ + count − 1 of B, read as `b` says,
