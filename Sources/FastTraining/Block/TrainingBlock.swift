@@ -27,12 +27,19 @@ final class TrainingBlock<Mixer: TrainingMixer> {
 
     var shape: MixerShape { mixer.shape }
 
-    /// Runs `work` on the mixer's items (b·h + i) split between up to `threads` threads, each
-    /// band with its own scratch.
+    /// Runs `work` on the mixer's items (b·h + i) on up to `threads` threads, each thread with its
+    /// own scratch, the items handed out a few at a time to whichever thread asks (`ItemGroups`).
     private func splitItems(_ items: Int, threads: Int, scratch: [HeadScratch], _ work: (Range<Int>, HeadScratch) -> Void) {
         let workers = Swift.min(threads, items, scratch.count)
+        guard workers > 1 else {
+            if items > 0 { work(0..<items, scratch[0]) }
+            return
+        }
+        let groups = ItemGroups(items: items, threads: workers)
         Bands.run(workers, threads: workers) { band in
-            for worker in band { work(Bands.band(worker, of: workers, count: items), scratch[worker]) }
+            for worker in band {
+                while let group = groups.next() { work(group, scratch[worker]) }
+            }
         }
     }
 

@@ -32,7 +32,7 @@ extension GEMM {
     }
 
     /// Runs `body` on groups of C's m rows on up to `threads` threads: whole tiles of rows (the
-    /// last may be short), handed out a group at a time (`RowGroups`) to whichever thread asks
+    /// last may be short), handed out a group at a time (`ItemGroups`) to whichever thread asks
     /// next, for a product whose B is packed beforehand (`packed`, k×n) with `blocking`. A thread
     /// that is slower — an extra tile, a core shared with other work — then delays the product by
     /// a group, not by the difference between two halves. When B is one panel (k ≤ k_c, n ≤ n_c)
@@ -47,7 +47,7 @@ extension GEMM {
             return
         }
         let onePanel = k <= blocking.depth && paddedWidth(n, blocking) <= blocking.columns
-        let groups = RowGroups(tiles: tiles, threads: threads, minimumSize: onePanel ? 1 : blocking.rows / tileRows)
+        let groups = ItemGroups(items: tiles, threads: threads, minimumSize: onePanel ? 1 : blocking.rows / tileRows)
         Bands.run(Swift.min(threads, tiles), threads: threads) { _ in
             while let group = groups.next() { body(rows(ofTiles: group, in: m, tileRows: tileRows)) }
         }

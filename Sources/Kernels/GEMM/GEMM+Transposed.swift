@@ -27,7 +27,7 @@ extension GEMM {
     ///
     /// On one thread, each panel of B is packed just before it is used. On several, B is packed
     /// once for all of them (its strips split between the threads), and C's rows are then handed
-    /// out in small groups of whole tiles to whichever thread asks next (`RowGroups`), so that a
+    /// out in small groups of whole tiles to whichever thread asks next (`ItemGroups`), so that a
     /// thread that is slower — an extra tile, a core shared with other work — delays the product
     /// by a group, not by the difference between two halves.
     ///

@@ -1,12 +1,12 @@
 import Testing
 @testable import Kernels
 
-/// `RowGroups` hands out every tile exactly once, in groups of the sizes it promises, and
+/// `ItemGroups` hands out every tile exactly once, in groups of the sizes it promises, and
 /// `GEMM.rowGroups` gives every row of C to exactly one group, whatever threads ask.
-@Suite struct RowGroupsTests {
+@Suite struct ItemGroupsTests {
     @Test(arguments: [(1, 2, 1), (2, 2, 1), (65, 2, 1), (11, 2, 1), (171, 2, 100), (9, 3, 4), (1_000, 7, 1)])
     func everyTileOnceInBoundedGroups(tiles: Int, threads: Int, minimumSize: Int) {
-        let groups = RowGroups(tiles: tiles, threads: threads, minimumSize: minimumSize)
+        let groups = ItemGroups(items: tiles, threads: threads, minimumSize: minimumSize)
         var seen = [Int](repeating: 0, count: tiles)
         var sizes: [Int] = []
         while let group = groups.next() {
