@@ -1,4 +1,5 @@
 import FastLayers
+import Kernels
 import Foundation
 
 /// Every buffer one gradient pass writes, for one model configuration, batch shape and thread
@@ -49,10 +50,20 @@ final class TrainingWorkspace<Model: TrainableDecoder> {
                       keptByHeads: kept.map(\.heads.floats), headScratch: headScratch.map(\.floats))
     }
 
-    /// Lays out `model`'s block weights for the GEMMs in this workspace's buffers (a model that fits).
+    /// Lays out `model`'s block weights for the GEMMs in this workspace's buffers (a model that
+    /// fits): a copy of every weight, the blocks shared between the threads.
     func load(_ model: Model) {
-        blocks = blocks.indices.map {
-            TrainingBlock(model.parts(ofBlock: $0), length: length, form: form, reusing: blocks[$0])
+        let (previous, length, form) = (blocks, length, form)
+        guard !previous.isEmpty else { return }
+        blocks = [TrainingBlock<Model.Mixer>](unsafeUninitializedCapacity: previous.count) { buffer, initialized in
+            let base = buffer.baseAddress!
+            Bands.run(previous.count, threads: threads) { band in
+                for l in band {
+                    (base + l).initialize(to: TrainingBlock(model.parts(ofBlock: l), length: length, form: form,
+                                                            reusing: previous[l]))
+                }
+            }
+            initialized = previous.count
         }
     }
 }
