@@ -59,19 +59,31 @@ struct RetentionMixer: TrainingMixer {
     func forward(_ items: Range<Int>, heads: RetentionHeads, projected: UnsafePointer<Float>, kept: Kept,
                  mixed: UnsafeMutablePointer<Float>, scratch: HeadScratch) {
         let (n, e, v, dv, width) = (heads.length, shape.embed, shape.value, shape.headDimension, shape.projectionWidth)
-        for item in items {
-            let (first, h) = heads.place(item)
-            let o = kept.outputs.pointer + item * n * dv
-            heads.forward(item, projected: projected, into: o, stride: dv, scratch: scratch)
-            for t in 0..<n {
-                let column = (first + t) * v + h * dv
-                let (normalised, swish) = (kept.normalised.pointer + column, kept.swish.pointer + column)
-                normalised.update(from: o + t * dv, count: dv)
-                NormRows.head(headNorm, normalised, width: dv, channel: h * dv)
-                let g = projected + (first + t) * width + 2 * e + v + h * dv
-                ActivationRows.apply(.swish, g, times: nil, into: swish, count: dv)
-                let gated = mixed + column
-                for c in 0..<dv { gated[c] = swish[c] * normalised[c] }
+        // The head norm's settings once, not per row (`NormRows.head`'s arithmetic, O read where it lies).
+        let (centred, eps, weights, biases): (Bool, Float, [Float], [Float]) = switch headNorm {
+        case .groupNorm(let w, let b, let eps): (true, eps, w, b)
+        case .rms(let eps): (false, eps, [], [])
+        }
+        weights.withUnsafeBufferPointer { weights in
+            biases.withUnsafeBufferPointer { biases in
+                for item in items {
+                    let (first, h) = heads.place(item)
+                    let o = kept.outputs.pointer + item * n * dv
+                    heads.forward(item, projected: projected, into: o, stride: dv, scratch: scratch)
+                    // An empty array may have a base address: only a norm with weights has any.
+                    let weight = weights.isEmpty ? nil : weights.baseAddress.map { $0 + h * dv }
+                    let bias = biases.isEmpty ? nil : biases.baseAddress.map { $0 + h * dv }
+                    for t in 0..<n {
+                        let column = (first + t) * v + h * dv
+                        let (normalised, swish) = (kept.normalised.pointer + column, kept.swish.pointer + column)
+                        NormRows.forward(o + t * dv, count: dv, centred: centred, eps: eps, weight: weight, bias: bias,
+                                         into: normalised)
+                        let g = projected + (first + t) * width + 2 * e + v + h * dv
+                        ActivationRows.apply(.swish, g, times: nil, into: swish, count: dv)
+                        let gated = mixed + column
+                        for c in 0..<dv { gated[c] = swish[c] * normalised[c] }
+                    }
+                }
             }
         }
     }
