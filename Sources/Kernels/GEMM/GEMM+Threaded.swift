@@ -31,14 +31,21 @@ extension GEMM {
         }
     }
 
+    /// Whether B (k×n) packed fits in half of a core's L2 cache: k_c × n_c floats, the size of the
+    /// panel `GEMMBlocking` sizes for L2. Packed once, such a B stays in each core's cache while
+    /// C's rows go by.
+    static func fitsCache(k: Int, n: Int, blocking: GEMMBlocking) -> Bool {
+        k * paddedWidth(n, blocking) <= blocking.depth * blocking.columns
+    }
+
     /// Runs `body` on groups of C's m rows on up to `threads` threads: whole tiles of rows (the
     /// last may be short), handed out a group at a time (`ItemGroups`) to whichever thread asks
-    /// next, for a product whose B is packed beforehand (`packed`, k×n) with `blocking`. A thread
-    /// that is slower — an extra tile, a core shared with other work — then delays the product by
-    /// a group, not by the difference between two halves. When B is one panel (k ≤ k_c, n ≤ n_c)
-    /// it stays in each core's cache from group to group, and groups are small; a larger B is
-    /// read again by every group, so each group is a block of m_c rows (`GEMMBlocking.rows`), as
-    /// a band of `rowBands` would pack it.
+    /// next, for a product whose B (k×n) is packed beforehand with `blocking`. A thread that is
+    /// slower — an extra tile, a core shared with other work — then delays the product by a group,
+    /// not by the difference between two halves. When B fits in the cache (`fitsCache`) it stays
+    /// there from group to group, and groups are small; a larger B is read again by every group,
+    /// so each group is a block of m_c rows (`GEMMBlocking.rows`), as a band of `rowBands` would
+    /// pack it.
     static func rowGroups(_ m: Int, threads: Int, n: Int, k: Int, blocking: GEMMBlocking, _ body: (Range<Int>) -> Void) {
         let tileRows = blocking.tile.rows
         let tiles = (m + tileRows - 1) / tileRows
@@ -46,8 +53,8 @@ extension GEMM {
             if m > 0 { body(0..<m) }
             return
         }
-        let onePanel = k <= blocking.depth && paddedWidth(n, blocking) <= blocking.columns
-        let groups = ItemGroups(items: tiles, threads: threads, minimumSize: onePanel ? 1 : blocking.rows / tileRows)
+        let small = fitsCache(k: k, n: n, blocking: blocking)
+        let groups = ItemGroups(items: tiles, threads: threads, minimumSize: small ? 1 : blocking.rows / tileRows)
         Bands.run(Swift.min(threads, tiles), threads: threads) { _ in
             while let group = groups.next() { body(rows(ofTiles: group, in: m, tileRows: tileRows)) }
         }

@@ -25,11 +25,14 @@ extension GEMM {
     /// each read as stored or transposed (`Operand`), C with row stride `ldc`, on up to `threads`
     /// threads. Sizes may be 0.
     ///
-    /// On one thread, each panel of B is packed just before it is used. On several, B is packed
-    /// once for all of them (its strips split between the threads), and C's rows are then handed
-    /// out in small groups of whole tiles to whichever thread asks next (`ItemGroups`), so that a
-    /// thread that is slower — an extra tile, a core shared with other work — delays the product
-    /// by a group, not by the difference between two halves.
+    /// On several threads, when the whole of B packed fits in half of a core's L2 cache (as the
+    /// weights and activations of a small model's training step do: `fitsCache`), B is packed
+    /// once for all threads (its strips split between them), and C's rows are then handed out in
+    /// small groups of whole tiles to whichever thread asks next (`rowGroups`), so that a thread
+    /// that is slower — an extra tile, a core shared with other work — delays the product by a
+    /// group, not by the difference between two halves. Otherwise C's rows are split into one
+    /// band per thread, each thread packing each panel of B just before it uses it (`threaded`'s
+    /// scheme): a large B packed whole would leave the cache before it is read.
     ///
     /// `structure` leaves out what is known to be zero or not wanted (`Structure`: a causal head's
     /// products).
@@ -42,13 +45,15 @@ extension GEMM {
                                  blocking: GEMMBlocking = .selected) {
         guard m > 0, n > 0 else { return }
         let tiles = (m + blocking.tile.rows - 1) / blocking.tile.rows
-        guard threads > 1, tiles > 1, k > 0 else {
-            let buffer = UnsafeMutablePointer<Float>.allocate(
-                capacity: Swift.max(1, blocking.blockDepth(k) * Swift.min(blocking.columns, paddedWidth(n, blocking))))
-            defer { buffer.deallocate() }
-            return multiply(unchecked: a, into: c, ldc: ldc, rows: 0..<m, n: n, k: k, accumulate: accumulate,
-                            structure: structure, blocking: blocking) { pc, kb, jc, nb in
-                pack(b, rows: pc, depth: kb, columns: jc, count: nb, tile: blocking.tile, into: buffer)
+        guard threads > 1, tiles > 1, k > 0, fitsCache(k: k, n: n, blocking: blocking) else {
+            return rowBands(m, threads: threads, tileRows: blocking.tile.rows) { band in
+                let buffer = UnsafeMutablePointer<Float>.allocate(
+                    capacity: Swift.max(1, blocking.blockDepth(k) * Swift.min(blocking.columns, paddedWidth(n, blocking))))
+                defer { buffer.deallocate() }
+                multiply(unchecked: a, into: c, ldc: ldc, rows: band, n: n, k: k, accumulate: accumulate,
+                         structure: structure, blocking: blocking) { pc, kb, jc, nb in
+                    pack(b, rows: pc, depth: kb, columns: jc, count: nb, tile: blocking.tile, into: buffer)
+                }
             }
         }
         let paddedColumns = paddedWidth(n, blocking)
