@@ -77,12 +77,12 @@ struct FastBlock: Sendable {
         projections.apply(normed, rows: n, into: qkvg, threads: threads, streaming: streaming)
         retention()
         output.apply(gatedHeads, rows: n, into: y, threads: threads, streaming: streaming)
-        for i in 0..<(n * e) { y[i] += x[i] }
+        Elementwise.add(x, to: y, count: n * e)
         // FFN on Norm(Y), plus Y, back into X.
         Bands.run(n, threads: threads, BlockNormRows(finalNorm, y, into: normed, width: e))
         ffn.apply(normed, rows: n, expanded: workspace.expanded, activated: workspace.activated, into: x, threads: threads,
                   streaming: streaming)
-        for i in 0..<(n * e) { x[i] += y[i] }
+        Elementwise.add(y, to: x, count: n * e)
     }
 
     /// Head h for rows `rows` of the workspace's n rows of [Q K V G]: its columns (K scaled),
@@ -102,7 +102,7 @@ struct FastBlock: Sendable {
             let row = qkvg + t * width
             let (qt, kt) = (q + i * dk, k + i * dk)
             qt.update(from: row + h * dk, count: dk)
-            for c in 0..<dk { kt[c] = keyScale * row[e + h * dk + c] }
+            Elementwise.scaled(row + e + h * dk, by: keyScale, into: kt, count: dk)
             (value + i * dv).update(from: row + 2 * e + h * dv, count: dv)
             rotation.rotate(qt, row: t)
             rotation.rotate(kt, row: t)

@@ -55,46 +55,37 @@ extension RetentionKernels {
         let b0 = Swift.min(chunkSize, n)
         var plan = ChunkKernelPlan(length: b0, decay: decay)
         let stride = b0
-        var kT = [Float](repeating: 0, count: dk * stride)   // K_[i]ᵀ: d_k rows of `stride` floats
-        var scores = [Float](repeating: 0, count: parallelTile * parallelTile)  // one tile of Q Kᵀ ⊙ D
-        var cross = [Float](repeating: 0, count: b0 * dv)     // Q_[i] R_{i−1}
-        var weighted = [Float](repeating: 0, count: b0 * dv)  // V_[i] ⊙ ζ
-        kT.withUnsafeMutableBufferPointer { kT in
-            scores.withUnsafeMutableBufferPointer { scores in
-                cross.withUnsafeMutableBufferPointer { cross in
-                    weighted.withUnsafeMutableBufferPointer { weighted in
-                        var start = 0
-                        while start < n {
-                            let b = Swift.min(chunkSize, n - start)
-                            if b != plan.length { plan = ChunkKernelPlan(length: b, decay: decay) }
-                            let (qi, vi, oi) = (q + start * dk, v + start * dv, out + start * dv)
-                            transpose(k, rows: start, count: b, width: dk, stride: stride, into: kT.baseAddress!)
-                            // Inner: (Q_[i] K_[i]ᵀ ⊙ D) V_[i], straight into the chunk's (zero) output rows.
-                            plan.table.values.withUnsafeBufferPointer { table in
-                                lowerTriangleTiles(q: qi, kT: kT.baseAddress!, ldk: stride, v: vi, out: oi,
-                                                   rows: b, dk: dk, dv: dv, table: table.baseAddress!,
-                                                   scores: scores.baseAddress!, blocking: blocking)
-                            }
-                            // Cross: o_j += ξ_j (Q_[i] R_{i−1})_j.
-                            GEMM.blockedKernel(qi, lda: dk, r, ldb: dv, cross.baseAddress!, ldc: dv,
-                                               m: b, n: dv, k: dk, accumulate: false, blocking: blocking)
-                            for j in 0..<b {
-                                let xi = plan.xi[j]
-                                for c in 0..<dv { oi[j * dv + c] = oi[j * dv + c].addingProduct(xi, cross[j * dv + c]) }
-                            }
-                            // State: R_i = γ^b R_{i−1} + K_[i]ᵀ (V_[i] ⊙ ζ).
-                            for j in 0..<b {
-                                let zeta = plan.table.values[j]
-                                for c in 0..<dv { weighted[j * dv + c] = zeta * vi[j * dv + c] }
-                            }
-                            for index in 0..<(dk * dv) { r[index] *= plan.gammaToB }
-                            GEMM.blockedKernel(kT.baseAddress!, lda: stride, weighted.baseAddress!, ldb: dv,
-                                               r, ldc: dv, m: dk, n: dv, k: b, accumulate: true, blocking: blocking)
-                            start += b
-                        }
-                    }
+        // Scratch, every float written before it is read: K_[i]ᵀ (d_k rows of `stride` floats),
+        // the tiles' own scratch, Q_[i] R_{i−1} and V_[i] ⊙ ζ.
+        let tiles = TileScratch(dk: dk, dv: dv, blocking: blocking)
+        let kT = UnsafeMutablePointer<Float>.allocate(capacity: dk * stride)
+        let cross = UnsafeMutablePointer<Float>.allocate(capacity: b0 * dv)
+        let weighted = UnsafeMutablePointer<Float>.allocate(capacity: b0 * dv)
+        defer { tiles.deallocate(); kT.deallocate(); cross.deallocate(); weighted.deallocate() }
+        var start = 0
+        while start < n {
+            let b = Swift.min(chunkSize, n - start)
+            if b != plan.length { plan = ChunkKernelPlan(length: b, decay: decay) }
+            let (qi, vi, oi) = (q + start * dk, v + start * dv, out + start * dv)
+            transpose(k, rows: start, count: b, width: dk, stride: stride, into: kT)
+            plan.table.values.withUnsafeBufferPointer { table in
+                plan.xi.withUnsafeBufferPointer { xi in
+                    let table = table.baseAddress!
+                    // Inner: (Q_[i] K_[i]ᵀ ⊙ D) V_[i], straight into the chunk's (zero) output rows.
+                    lowerTriangleTiles(q: qi, kT: kT, ldk: stride, v: vi, out: oi, rows: b, dk: dk, dv: dv,
+                                       table: table, scratch: tiles, blocking: blocking)
+                    // Cross: o_j += ξ_j (Q_[i] R_{i−1})_j.
+                    GEMM.blockedKernel(qi, lda: dk, r, ldb: dv, cross, ldc: dv, m: b, n: dv, k: dk, accumulate: false,
+                                       blocking: blocking)
+                    for j in 0..<b { Elementwise.addProduct(xi[j], cross + j * dv, to: oi + j * dv, count: dv) }
+                    // State: R_i = γ^b R_{i−1} + K_[i]ᵀ (V_[i] ⊙ ζ), ζ_j = table[j].
+                    for j in 0..<b { Elementwise.scaled(vi + j * dv, by: table[j], into: weighted + j * dv, count: dv) }
                 }
             }
+            Elementwise.multiply(r, by: plan.gammaToB, count: dk * dv)
+            GEMM.blockedKernel(kT, lda: stride, weighted, ldb: dv, r, ldc: dv, m: dk, n: dv, k: b, accumulate: true,
+                               blocking: blocking)
+            start += b
         }
     }
 }
