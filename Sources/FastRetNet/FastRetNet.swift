@@ -69,6 +69,9 @@ public struct FastRetNet: Sendable {
         return copy
     }
 
+    /// The rows of the workspace kept from the last forward pass (nil when none is kept).
+    package var keptWorkspaceRows: Int? { workspaces.keptRows }
+
     /// The bytes of weights a decoding step reads: every projection, FFN and the output
     /// projection once (the embedding row read is one row, not counted).
     public var weightBytes: Int { blocks.reduce(head.weightBytes) { $0 + $1.weightBytes } }
