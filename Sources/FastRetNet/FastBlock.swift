@@ -85,8 +85,8 @@ struct FastBlock: Sendable {
         Elementwise.add(y, to: x, count: n * e)
     }
 
-    /// Head h for rows `rows` of the workspace's n rows of [Q K V G]: its columns (K scaled),
-    /// rotated, its retention from the state S at `state` (d_k×d_v, moved on by the rows in
+    /// Head h for rows `rows` of the workspace's n rows of [Q K V G]: its Q and K columns (K
+    /// scaled) rotated into the workspace, V read where it is, its retention from the state S at `state` (d_k×d_v, moved on by the rows in
     /// place; the caller advances its position), then its norm and gate, into its columns of
     /// the gated heads. Writes only head h's slices of those rows.
     func head(_ h: Int, rows: Range<Int>, of n: Int, form: RetentionForm, state: UnsafeMutablePointer<Float>,
@@ -95,25 +95,21 @@ struct FastBlock: Sendable {
         let width = projections.outputs  // 2E + 2V
         let (qkvg, rotation) = (workspace.qkvg, workspace.rotation)
         let (q, k) = (workspace.q + (h * n + rows.lowerBound) * dk, workspace.k + (h * n + rows.lowerBound) * dk)
-        let (value, o) = (workspace.values + (h * n + rows.lowerBound) * dv, workspace.outputs + (h * n + rows.lowerBound) * dv)
+        let o = workspace.outputs + (h * n + rows.lowerBound) * dv
         // By index, not `enumerated()`, whose generic code allocates in debug builds.
         for t in rows {
             let i = t - rows.lowerBound
             let row = qkvg + t * width
-            let (qt, kt) = (q + i * dk, k + i * dk)
-            qt.update(from: row + h * dk, count: dk)
-            Elementwise.scaled(row + e + h * dk, by: keyScale, into: kt, count: dk)
-            (value + i * dv).update(from: row + 2 * e + h * dv, count: dv)
-            rotation.rotate(qt, row: t)
-            rotation.rotate(kt, row: t)
+            rotation.rotate(row + h * dk, into: q + i * dk, row: t)
+            rotation.rotate(row + e + h * dk, scaledBy: keyScale, into: k + i * dk, row: t)
         }
-        Self.retention(q: q, k: k, v: value, rows: rows.count, dk: dk, dv: dv, decay: decays[h], form: form, into: o,
-                       state: state)
+        // V straight from its columns of [Q K V G], rows `width` apart.
+        Self.retention(q: q, k: k, v: qkvg + rows.lowerBound * width + 2 * e + h * dv, ldv: width, rows: rows.count,
+                       dk: dk, dv: dv, decay: decays[h], form: form, into: o, state: state)
         for t in rows {
             let i = t - rows.lowerBound
             let target = workspace.gatedHeads + t * v + h * dv
-            target.update(from: o + i * dv, count: dv)
-            NormRows.head(headNorm, target, width: dv, channel: h * dv)
+            NormRows.head(headNorm, o + i * dv, into: target, width: dv, channel: h * dv)
             let g = qkvg + t * width + 2 * e + v + h * dv
             ActivationRows.apply(.swish, g, times: target, into: target, count: dv)
         }
@@ -124,17 +120,17 @@ struct FastBlock: Sendable {
     /// model and the chunk size is checked by `forward`, so there is nothing to check here. The
     /// parallel form is the tiled parallel kernel: GEMM tiles of (Q Kᵀ ⊙ D) V over the lower
     /// triangle, plus the state a prefill hands on.
-    static func retention(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, rows n: Int,
-                          dk: Int, dv: Int, decay: Decay<Float>, form: RetentionForm,
+    static func retention(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ldv: Int,
+                          rows n: Int, dk: Int, dv: Int, decay: Decay<Float>, form: RetentionForm,
                           into out: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>) {
         switch form {
         case .parallel:
-            RetentionKernels.tiledParallel(q: q, k: k, v: v, rows: n, dk: dk, dv: dv, decay: decay, into: out, state: state)
+            RetentionKernels.tiledParallel(q: q, k: k, v: v, ldv: ldv, rows: n, dk: dk, dv: dv, decay: decay, into: out, state: state)
         case .chunkwise(let b):
-            RetentionKernels.chunkwise(q: q, k: k, v: v, rows: n, dk: dk, dv: dv, decay: decay, chunkSize: b,
+            RetentionKernels.chunkwise(q: q, k: k, v: v, ldv: ldv, rows: n, dk: dk, dv: dv, decay: decay, chunkSize: b,
                                        into: out, state: state)
         case .recurrent:
-            RetentionKernels.recurrent(q: q, k: k, v: v, rows: n, dk: dk, dv: dv, decay: decay, into: out, state: state)
+            RetentionKernels.recurrent(q: q, k: k, v: v, ldv: ldv, rows: n, dk: dk, dv: dv, decay: decay, into: out, state: state)
         }
     }
 }

@@ -42,12 +42,14 @@ extension RetentionKernels {
     /// The chunkwise form on raw memory, unchecked, the state updated in place: Q, K (n×d_k)
     /// and V (n×d_v) row-major, the n×d_v outputs written into `out`, and R (d_k×d_v) at `state`
     /// carried from R_{−1} to R of the last chunk. The caller checks B ≥ 1 and advances the
-    /// position. Any size may be 0. The GEMMs are cut as `blocking` says: this machine's tile
+    /// position. Any size may be 0. V's rows are `ldv` ≥ d_v floats apart (d_v unless told: a
+    /// head's columns of a wider row). The GEMMs are cut as `blocking` says: this machine's tile
     /// unless told.
     package static func chunkwise(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                                  rows n: Int, dk: Int, dv: Int, decay: Decay<Float>, chunkSize: Int,
+                                  ldv: Int? = nil, rows n: Int, dk: Int, dv: Int, decay: Decay<Float>, chunkSize: Int,
                                   into out: UnsafeMutablePointer<Float>, state r: UnsafeMutablePointer<Float>,
                                   blocking: GEMMBlocking = .selected) {
+        let ldv = ldv ?? dv
         guard n > 0, dv > 0 else { return }
         // The inner part adds into the outputs, tile after tile, from 0.
         out.update(repeating: 0, count: n * dv)
@@ -66,20 +68,20 @@ extension RetentionKernels {
         while start < n {
             let b = Swift.min(chunkSize, n - start)
             if b != plan.length { plan = ChunkKernelPlan(length: b, decay: decay) }
-            let (qi, vi, oi) = (q + start * dk, v + start * dv, out + start * dv)
+            let (qi, vi, oi) = (q + start * dk, v + start * ldv, out + start * dv)
             transpose(k, rows: start, count: b, width: dk, stride: stride, into: kT)
             plan.table.values.withUnsafeBufferPointer { table in
                 plan.xi.withUnsafeBufferPointer { xi in
                     let table = table.baseAddress!
                     // Inner: (Q_[i] K_[i]ᵀ ⊙ D) V_[i], straight into the chunk's (zero) output rows.
-                    lowerTriangleTiles(q: qi, kT: kT, ldk: stride, v: vi, out: oi, rows: b, dk: dk, dv: dv,
+                    lowerTriangleTiles(q: qi, kT: kT, ldk: stride, v: vi, ldv: ldv, out: oi, rows: b, dk: dk, dv: dv,
                                        table: table, scratch: tiles, blocking: blocking)
                     // Cross: o_j += ξ_j (Q_[i] R_{i−1})_j.
                     GEMM.blockedKernel(qi, lda: dk, r, ldb: dv, cross, ldc: dv, m: b, n: dv, k: dk, accumulate: false,
                                        blocking: blocking)
                     for j in 0..<b { Elementwise.addProduct(xi[j], cross + j * dv, to: oi + j * dv, count: dv) }
                     // State: R_i = γ^b R_{i−1} + K_[i]ᵀ (V_[i] ⊙ ζ), ζ_j = table[j].
-                    for j in 0..<b { Elementwise.scaled(vi + j * dv, by: table[j], into: weighted + j * dv, count: dv) }
+                    for j in 0..<b { Elementwise.scaled(vi + j * ldv, by: table[j], into: weighted + j * dv, count: dv) }
                 }
             }
             Elementwise.multiply(r, by: plan.gammaToB, count: dk * dv)

@@ -38,11 +38,13 @@ extension RetentionKernels {
     /// The tiled parallel form on raw memory, unchecked: Q, K (n×d_k) and V (n×d_v) row-major,
     /// the n×d_v outputs written into `out` and S_{n−1} (d_k×d_v) into `state`, whatever it held
     /// (the parallel form starts from the zero state). The caller sets the position to n. Any
-    /// size may be 0. The GEMMs are cut as `blocking` says: this machine's tile unless told.
+    /// size may be 0. V's rows are `ldv` ≥ d_v floats apart (d_v unless told). The GEMMs are cut
+    /// as `blocking` says: this machine's tile unless told.
     package static func tiledParallel(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                                      rows n: Int, dk: Int, dv: Int, decay: Decay<Float>,
+                                      ldv: Int? = nil, rows n: Int, dk: Int, dv: Int, decay: Decay<Float>,
                                       into out: UnsafeMutablePointer<Float>, state s: UnsafeMutablePointer<Float>,
                                       blocking: GEMMBlocking = .selected) {
+        let ldv = ldv ?? dv
         // The tiles add into the outputs from 0; S is a sum over no rows until there are some.
         out.update(repeating: 0, count: n * dv)
         s.update(repeating: 0, count: dk * dv)
@@ -57,10 +59,10 @@ extension RetentionKernels {
         transpose(k, rows: 0, count: n, width: dk, stride: n, into: kT)
         table.values.withUnsafeBufferPointer { table in
             let table = table.baseAddress!
-            lowerTriangleTiles(q: q, kT: kT, ldk: n, v: v, out: out, rows: n, dk: dk, dv: dv, table: table,
+            lowerTriangleTiles(q: q, kT: kT, ldk: n, v: v, ldv: ldv, out: out, rows: n, dk: dk, dv: dv, table: table,
                                scratch: tiles, blocking: blocking)
             // The state after the last row: S = Kᵀ (V ⊙ ζ), ζ_m = γ^{n−1−m}.
-            for m in 0..<n { Elementwise.scaled(v + m * dv, by: table[m], into: weighted + m * dv, count: dv) }
+            for m in 0..<n { Elementwise.scaled(v + m * ldv, by: table[m], into: weighted + m * dv, count: dv) }
         }
         GEMM.blockedKernel(kT, lda: n, weighted, ldb: dv, s, ldc: dv, m: dk, n: dv, k: n, accumulate: false,
                            blocking: blocking)
@@ -73,9 +75,9 @@ extension RetentionKernels {
     /// `DecayTable` for n with at least `parallelTile` − 1 trailing zeros: D_tm =
     /// table[n − 1 − t + m], which is γ^{t−m} for m ≤ t and 0 above the diagonal, so one
     /// vectorisable product per row applies decay and mask together. `kT` is Kᵀ with row stride
-    /// `ldk` ≥ n; `scratch` holds a tile of scores and the packed K_jᵀ and V_j. Used by `tiledParallel` over the
+    /// `ldk` ≥ n, V's rows `ldv` apart; `scratch` holds a tile of scores and the packed K_jᵀ and V_j. Used by `tiledParallel` over the
     /// whole sequence and by `chunkwise` in each chunk, with their `blocking`.
-    static func lowerTriangleTiles(q: UnsafePointer<Float>, kT: UnsafePointer<Float>, ldk: Int, v: UnsafePointer<Float>,
+    static func lowerTriangleTiles(q: UnsafePointer<Float>, kT: UnsafePointer<Float>, ldk: Int, v: UnsafePointer<Float>, ldv: Int,
                                    out: UnsafeMutablePointer<Float>, rows n: Int, dk: Int, dv: Int,
                                    table: UnsafePointer<Float>, scratch: TileScratch, blocking: GEMMBlocking) {
         let tile = parallelTile
@@ -83,7 +85,7 @@ extension RetentionKernels {
         for columnStart in stride(from: 0, to: n, by: tile) {
             let columns = Swift.min(tile, n - columnStart)
             GEMM.packB(all: kT + columnStart, ldb: ldk, depth: dk, columns: columns, into: packedK, blocking: blocking)
-            GEMM.packB(all: v + columnStart * dv, ldb: dv, depth: columns, columns: dv, into: packedV, blocking: blocking)
+            GEMM.packB(all: v + columnStart * ldv, ldb: ldv, depth: columns, columns: dv, into: packedV, blocking: blocking)
             for rowStart in stride(from: columnStart, to: n, by: tile) {
                 let rows = Swift.min(tile, n - rowStart)
                 // S = Q_i K_jᵀ (rows×columns).

@@ -39,8 +39,10 @@ struct WorkspaceCacheTests {
         for (i, n) in Self.lengths.enumerated() {
             for (j, form) in Self.forms.enumerated() {
                 let run = try fast.forward(Array(input.prefix(n)), form: form)
-                #expect(run.logits.storage == expected[i][j].logits, "\(n) rows, \(form): logits")
-                #expect(run.state == expected[i][j].state, "\(n) rows, \(form): state")
+                // Compared first, so that a failure names the call rather than printing every logit.
+                let (sameLogits, sameState) = (run.logits.storage == expected[i][j].logits, run.state == expected[i][j].state)
+                #expect(sameLogits, "\(n) rows, \(form): logits")
+                #expect(sameState, "\(n) rows, \(form): state")
                 // The first call's 150 rows have room for every later call: it is the one kept.
                 #expect(fast.keptWorkspaceRows == 150, "\(n) rows, \(form): kept")
             }
@@ -69,8 +71,9 @@ struct WorkspaceCacheTests {
         for call in 0..<(rounds * items) {
             let (i, j) = ((call % items) / Self.forms.count, call % Self.forms.count)
             let got = try #require(results.get(call), "call \(call) threw")
-            #expect(got.logits == expected[i][j].logits, "call \(call), \(Self.lengths[i]) rows, \(Self.forms[j]): logits")
-            #expect(got.state == expected[i][j].state, "call \(call), \(Self.lengths[i]) rows, \(Self.forms[j]): state")
+            let (sameLogits, sameState) = (got.logits == expected[i][j].logits, got.state == expected[i][j].state)
+            #expect(sameLogits, "call \(call), \(Self.lengths[i]) rows, \(Self.forms[j]): logits")
+            #expect(sameState, "call \(call), \(Self.lengths[i]) rows, \(Self.forms[j]): state")
         }
         #expect(fast.keptWorkspaceRows != nil)
     }
