@@ -47,8 +47,11 @@ struct FastBlock: Sendable {
     func callAsFunction(_ workspace: Workspace, rows n: Int, form: RetentionForm, states: inout [RetentionKernelState],
                         threads: Int) {
         run(workspace, rows: n, threads: threads, streaming: false) {
-            // Each head: its columns, rotated, retention, norm, gate — heads split between threads,
-            // each writing only its own slices and its own state.
+            // Every head's Q and K rotated into the workspace, row after row (each row of [Q K V G]
+            // read front to back once), rows split between threads.
+            Bands.run(n, threads: threads, HeadInputs(block: self, workspace: workspace, rows: n))
+            // Each head: retention, norm, gate — heads split between threads, each writing only its
+            // own slices and its own state.
             states.withUnsafeMutableBufferPointer { states in
                 Bands.run(heads, threads: threads, Heads(block: self, workspace: workspace, rows: n, form: form, states: states))
             }
@@ -85,24 +88,32 @@ struct FastBlock: Sendable {
         Elementwise.add(y, to: x, count: n * e)
     }
 
-    /// Head h for rows `rows` of the workspace's n rows of [Q K V G]: its Q and K columns (K
-    /// scaled) rotated into the workspace, V read where it is, its retention from the state S at `state` (d_k×d_v, moved on by the rows in
-    /// place; the caller advances its position), then its norm and gate, into its columns of
-    /// the gated heads. Writes only head h's slices of those rows.
+    /// The Q and K of heads `heads` for rows `rows` of the workspace's n rows of [Q K V G]: each
+    /// head's Q and K columns (K scaled) rotated into its slices of `workspace.q` and
+    /// `workspace.k`, row after row. Writes only those rows of those heads' slices.
+    func inputs(heads: Range<Int>, rows: Range<Int>, of n: Int, workspace: Workspace) {
+        let e = embedDimension, dk = keyDimension, width = projections.outputs  // 2E + 2V
+        let (qkvg, rotation) = (workspace.qkvg, workspace.rotation)
+        for t in rows {
+            let row = qkvg + t * width
+            for h in heads {
+                rotation.rotate(row + h * dk, into: workspace.q + (h * n + t) * dk, row: t)
+                rotation.rotate(row + e + h * dk, scaledBy: keyScale, into: workspace.k + (h * n + t) * dk, row: t)
+            }
+        }
+    }
+
+    /// Head h for rows `rows` of the workspace's n rows, its Q and K already rotated (`inputs`)
+    /// and V read where it is in [Q K V G]: its retention from the state S at `state` (d_k×d_v,
+    /// moved on by the rows in place; the caller advances its position), then its norm and
+    /// gate, into its columns of the gated heads. Writes only head h's slices of those rows.
     func head(_ h: Int, rows: Range<Int>, of n: Int, form: RetentionForm, state: UnsafeMutablePointer<Float>,
               workspace: Workspace) {
         let e = embedDimension, v = heads * headDimension, dk = keyDimension, dv = headDimension
         let width = projections.outputs  // 2E + 2V
-        let (qkvg, rotation) = (workspace.qkvg, workspace.rotation)
+        let qkvg = workspace.qkvg
         let (q, k) = (workspace.q + (h * n + rows.lowerBound) * dk, workspace.k + (h * n + rows.lowerBound) * dk)
         let o = workspace.outputs + (h * n + rows.lowerBound) * dv
-        // By index, not `enumerated()`, whose generic code allocates in debug builds.
-        for t in rows {
-            let i = t - rows.lowerBound
-            let row = qkvg + t * width
-            rotation.rotate(row + h * dk, into: q + i * dk, row: t)
-            rotation.rotate(row + e + h * dk, scaledBy: keyScale, into: k + i * dk, row: t)
-        }
         // V straight from its columns of [Q K V G], rows `width` apart.
         Self.retention(q: q, k: k, v: qkvg + rows.lowerBound * width + 2 * e + h * dv, ldv: width, rows: rows.count,
                        dk: dk, dv: dv, decay: decays[h], form: form, into: o, state: state)
@@ -132,6 +143,17 @@ struct FastBlock: Sendable {
         case .recurrent:
             RetentionKernels.recurrent(q: q, k: k, v: v, ldv: ldv, rows: n, dk: dk, dv: dv, decay: decay, into: out, state: state)
         }
+    }
+}
+
+/// Every head's rotated Q and K for a band of rows (`FastBlock.inputs`): a value (`BandWork`).
+private struct HeadInputs: BandWork {
+    let block: FastBlock
+    let workspace: Workspace
+    let rows: Int
+
+    func callAsFunction(_ band: Range<Int>) {
+        block.inputs(heads: 0..<block.heads, rows: band, of: rows, workspace: workspace)
     }
 }
 
@@ -174,6 +196,7 @@ private struct BatchHeads: BandWork {
         let size = block.keyDimension * block.headDimension
         for item in band {
             let (b, h) = item.quotientAndRemainder(dividingBy: block.heads)
+            block.inputs(heads: h..<(h + 1), rows: b..<(b + 1), of: rows, workspace: workspace)
             block.head(h, rows: b..<(b + 1), of: rows, form: .recurrent, state: states.base + b * states.stride + h * size,
                        workspace: workspace)
         }
