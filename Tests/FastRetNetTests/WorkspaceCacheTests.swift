@@ -17,24 +17,27 @@ struct WorkspaceCacheTests {
     static let forms: [RetentionForm] = [.parallel, .chunkwise(chunkSize: 7), .chunkwise(chunkSize: 64)]
     static let lengths = [150, 40, 150, 9]
 
-    /// Each (length, form) on a model of its own, which has kept nothing: the outputs with a
+    /// A model of `variant` (weights from `seed`) on `threads` threads, its input (150 tokens),
+    /// and each (length, form) on a model of its own, which has kept nothing: the outputs with a
     /// fresh workspace.
-    static func fresh(_ reference: RetNet<Float>, _ input: [Int], threads: Int) throws -> [[Outputs]] {
-        try lengths.map { n in
+    static func setUp(_ variant: RetNetConfig.Variant, seed: UInt64, threads: Int) throws
+        -> (fast: FastRetNet, input: [Int], expected: [[Outputs]])
+    {
+        let reference = try model(wideConfig(variant), seed: seed).converted(to: Float.self)
+        let input = tokens(150, vocabulary: 130, seed: seed + 1)
+        let expected = try lengths.map { n in
             try forms.map { form in
                 let run = try FastRetNet(reference, threads: threads).forward(Array(input.prefix(n)), form: form)
                 return (run.logits.storage, run.state)
             }
         }
+        return (try FastRetNet(reference, threads: threads), input, expected)
     }
 
     @Test("one model run again and again keeps one workspace and gives the bits of a fresh one",
           arguments: [1, 2])
     func sequentialReuse(threads: Int) throws {
-        let reference = try model(wideConfig(.torchscale), seed: 31).converted(to: Float.self)
-        let input = tokens(150, vocabulary: 130, seed: 32)
-        let expected = try Self.fresh(reference, input, threads: threads)
-        let fast = try FastRetNet(reference, threads: threads)
+        let (fast, input, expected) = try Self.setUp(.torchscale, seed: 31, threads: threads)
         #expect(fast.keptWorkspaceRows == nil)
         for (i, n) in Self.lengths.enumerated() {
             for (j, form) in Self.forms.enumerated() {
@@ -52,10 +55,7 @@ struct WorkspaceCacheTests {
     @Test("forward passes at once on one model (and its copies) give the bits of sequential ones",
           arguments: [1, 2])
     func concurrentCalls(threads: Int) throws {
-        let reference = try model(wideConfig(.paper), seed: 33).converted(to: Float.self)
-        let input = tokens(150, vocabulary: 130, seed: 34)
-        let expected = try Self.fresh(reference, input, threads: threads)
-        let fast = try FastRetNet(reference, threads: threads)
+        let (fast, input, expected) = try Self.setUp(.paper, seed: 33, threads: threads)
         let copy = try fast.with(threads: threads)
         let items = Self.lengths.count * Self.forms.count
         let rounds = 3
