@@ -95,16 +95,22 @@ package enum NormRows {
     /// The per-head norm of one head's row of d_v outputs, in place; `channel` is the head's
     /// first column in the layer's h·d_v channels (for GroupNorm's weight and bias).
     package static func head(_ norm: HeadNorm<Float>, _ row: UnsafeMutablePointer<Float>, width dv: Int, channel: Int) {
+        head(norm, row, into: row, width: dv, channel: channel)
+    }
+
+    /// The per-head norm of the d_v outputs at `source` into `row` (which may be `source`).
+    package static func head(_ norm: HeadNorm<Float>, _ source: UnsafePointer<Float>, into row: UnsafeMutablePointer<Float>,
+                             width dv: Int, channel: Int) {
         switch norm {
         case .groupNorm(let weight, let bias, let eps):
             weight.withUnsafeBufferPointer { weight in
                 bias.withUnsafeBufferPointer { bias in
-                    forward(row, count: dv, centred: true, eps: eps, weight: weight.baseAddress.map { $0 + channel },
+                    forward(source, count: dv, centred: true, eps: eps, weight: weight.baseAddress.map { $0 + channel },
                             bias: bias.baseAddress.map { $0 + channel }, into: row)
                 }
             }
         case .rms(let eps):
-            forward(row, count: dv, centred: false, eps: eps, weight: nil, bias: nil, into: row)
+            forward(source, count: dv, centred: false, eps: eps, weight: nil, bias: nil, into: row)
         }
     }
 

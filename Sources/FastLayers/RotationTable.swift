@@ -43,12 +43,21 @@ package struct RotationTable {
     /// Rotates the d_k = 2·pairs floats at `x` as the token at row `row` of the table's positions.
     @inline(__always)
     package func rotate(_ x: UnsafeMutablePointer<Float>, row: Int) {
+        rotate(x, scaledBy: 1, into: x, row: row)
+    }
+
+    /// s·x rotated as the token at row `row`, written into `y` (which may be `x`): the pair
+    /// (a, b) = (s·x_{2j}, s·x_{2j+1}) becomes (a c − b s′, a s′ + b c), the arithmetic of storing
+    /// s·x and rotating it in place, without the copy. s = 1 multiplies nothing away: 1·a = a.
+    @inline(__always)
+    package func rotate(_ x: UnsafePointer<Float>, scaledBy scale: Float = 1, into y: UnsafeMutablePointer<Float>,
+                        row: Int) {
         let (cos, sin) = (self.cos + row * pairs, self.sin + row * pairs)
         for j in 0..<pairs {
             let c = cos[j], s = sin[j]
-            let a = x[2 * j], b = x[2 * j + 1]
-            x[2 * j] = a * c - b * s
-            x[2 * j + 1] = a * s + b * c
+            let a = scale * x[2 * j], b = scale * x[2 * j + 1]
+            y[2 * j] = a * c - b * s
+            y[2 * j + 1] = a * s + b * c
         }
     }
 

@@ -47,8 +47,11 @@ struct FastBlock: Sendable {
     func callAsFunction(_ workspace: Workspace, rows n: Int, form: RetentionForm, states: inout [RetentionKernelState],
                         threads: Int) {
         run(workspace, rows: n, threads: threads, streaming: false) {
-            // Each head: its columns, rotated, retention, norm, gate — heads split between threads,
-            // each writing only its own slices and its own state.
+            // Every head's Q and K rotated into the workspace, row after row (each row of [Q K V G]
+            // read front to back once), rows split between threads.
+            Bands.run(n, threads: threads, HeadInputs(block: self, workspace: workspace, rows: n))
+            // Each head: retention, norm, gate — heads split between threads, each writing only its
+            // own slices and its own state.
             states.withUnsafeMutableBufferPointer { states in
                 Bands.run(heads, threads: threads, Heads(block: self, workspace: workspace, rows: n, form: form, states: states))
             }
@@ -77,43 +80,47 @@ struct FastBlock: Sendable {
         projections.apply(normed, rows: n, into: qkvg, threads: threads, streaming: streaming)
         retention()
         output.apply(gatedHeads, rows: n, into: y, threads: threads, streaming: streaming)
-        for i in 0..<(n * e) { y[i] += x[i] }
+        Elementwise.add(x, to: y, count: n * e)
         // FFN on Norm(Y), plus Y, back into X.
         Bands.run(n, threads: threads, BlockNormRows(finalNorm, y, into: normed, width: e))
         ffn.apply(normed, rows: n, expanded: workspace.expanded, activated: workspace.activated, into: x, threads: threads,
                   streaming: streaming)
-        for i in 0..<(n * e) { x[i] += y[i] }
+        Elementwise.add(y, to: x, count: n * e)
     }
 
-    /// Head h for rows `rows` of the workspace's n rows of [Q K V G]: its columns (K scaled),
-    /// rotated, its retention from the state S at `state` (d_k×d_v, moved on by the rows in
-    /// place; the caller advances its position), then its norm and gate, into its columns of
-    /// the gated heads. Writes only head h's slices of those rows.
+    /// The Q and K of heads `heads` for rows `rows` of the workspace's n rows of [Q K V G]: each
+    /// head's Q and K columns (K scaled) rotated into its slices of `workspace.q` and
+    /// `workspace.k`, row after row. Writes only those rows of those heads' slices.
+    func inputs(heads: Range<Int>, rows: Range<Int>, of n: Int, workspace: Workspace) {
+        let e = embedDimension, dk = keyDimension, width = projections.outputs  // 2E + 2V
+        let (qkvg, rotation) = (workspace.qkvg, workspace.rotation)
+        for t in rows {
+            let row = qkvg + t * width
+            for h in heads {
+                rotation.rotate(row + h * dk, into: workspace.q + (h * n + t) * dk, row: t)
+                rotation.rotate(row + e + h * dk, scaledBy: keyScale, into: workspace.k + (h * n + t) * dk, row: t)
+            }
+        }
+    }
+
+    /// Head h for rows `rows` of the workspace's n rows, its Q and K already rotated (`inputs`)
+    /// and V read where it is in [Q K V G]: its retention from the state S at `state` (d_k×d_v,
+    /// moved on by the rows in place; the caller advances its position), then its norm and
+    /// gate, into its columns of the gated heads. Writes only head h's slices of those rows.
     func head(_ h: Int, rows: Range<Int>, of n: Int, form: RetentionForm, state: UnsafeMutablePointer<Float>,
               workspace: Workspace) {
         let e = embedDimension, v = heads * headDimension, dk = keyDimension, dv = headDimension
         let width = projections.outputs  // 2E + 2V
-        let (qkvg, rotation) = (workspace.qkvg, workspace.rotation)
+        let qkvg = workspace.qkvg
         let (q, k) = (workspace.q + (h * n + rows.lowerBound) * dk, workspace.k + (h * n + rows.lowerBound) * dk)
-        let (value, o) = (workspace.values + (h * n + rows.lowerBound) * dv, workspace.outputs + (h * n + rows.lowerBound) * dv)
-        // By index, not `enumerated()`, whose generic code allocates in debug builds.
-        for t in rows {
-            let i = t - rows.lowerBound
-            let row = qkvg + t * width
-            let (qt, kt) = (q + i * dk, k + i * dk)
-            qt.update(from: row + h * dk, count: dk)
-            for c in 0..<dk { kt[c] = keyScale * row[e + h * dk + c] }
-            (value + i * dv).update(from: row + 2 * e + h * dv, count: dv)
-            rotation.rotate(qt, row: t)
-            rotation.rotate(kt, row: t)
-        }
-        Self.retention(q: q, k: k, v: value, rows: rows.count, dk: dk, dv: dv, decay: decays[h], form: form, into: o,
-                       state: state)
+        let o = workspace.outputs + (h * n + rows.lowerBound) * dv
+        // V straight from its columns of [Q K V G], rows `width` apart.
+        Self.retention(q: q, k: k, v: qkvg + rows.lowerBound * width + 2 * e + h * dv, ldv: width, rows: rows.count,
+                       dk: dk, dv: dv, decay: decays[h], form: form, into: o, state: state)
         for t in rows {
             let i = t - rows.lowerBound
             let target = workspace.gatedHeads + t * v + h * dv
-            target.update(from: o + i * dv, count: dv)
-            NormRows.head(headNorm, target, width: dv, channel: h * dv)
+            NormRows.head(headNorm, o + i * dv, into: target, width: dv, channel: h * dv)
             let g = qkvg + t * width + 2 * e + v + h * dv
             ActivationRows.apply(.swish, g, times: target, into: target, count: dv)
         }
@@ -124,18 +131,29 @@ struct FastBlock: Sendable {
     /// model and the chunk size is checked by `forward`, so there is nothing to check here. The
     /// parallel form is the tiled parallel kernel: GEMM tiles of (Q Kᵀ ⊙ D) V over the lower
     /// triangle, plus the state a prefill hands on.
-    static func retention(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, rows n: Int,
-                          dk: Int, dv: Int, decay: Decay<Float>, form: RetentionForm,
+    static func retention(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ldv: Int,
+                          rows n: Int, dk: Int, dv: Int, decay: Decay<Float>, form: RetentionForm,
                           into out: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>) {
         switch form {
         case .parallel:
-            RetentionKernels.tiledParallel(q: q, k: k, v: v, rows: n, dk: dk, dv: dv, decay: decay, into: out, state: state)
+            RetentionKernels.tiledParallel(q: q, k: k, v: v, ldv: ldv, rows: n, dk: dk, dv: dv, decay: decay, into: out, state: state)
         case .chunkwise(let b):
-            RetentionKernels.chunkwise(q: q, k: k, v: v, rows: n, dk: dk, dv: dv, decay: decay, chunkSize: b,
+            RetentionKernels.chunkwise(q: q, k: k, v: v, ldv: ldv, rows: n, dk: dk, dv: dv, decay: decay, chunkSize: b,
                                        into: out, state: state)
         case .recurrent:
-            RetentionKernels.recurrent(q: q, k: k, v: v, rows: n, dk: dk, dv: dv, decay: decay, into: out, state: state)
+            RetentionKernels.recurrent(q: q, k: k, v: v, ldv: ldv, rows: n, dk: dk, dv: dv, decay: decay, into: out, state: state)
         }
+    }
+}
+
+/// Every head's rotated Q and K for a band of rows (`FastBlock.inputs`): a value (`BandWork`).
+private struct HeadInputs: BandWork {
+    let block: FastBlock
+    let workspace: Workspace
+    let rows: Int
+
+    func callAsFunction(_ band: Range<Int>) {
+        block.inputs(heads: 0..<block.heads, rows: band, of: rows, workspace: workspace)
     }
 }
 
@@ -178,6 +196,7 @@ private struct BatchHeads: BandWork {
         let size = block.keyDimension * block.headDimension
         for item in band {
             let (b, h) = item.quotientAndRemainder(dividingBy: block.heads)
+            block.inputs(heads: h..<(h + 1), rows: b..<(b + 1), of: rows, workspace: workspace)
             block.head(h, rows: b..<(b + 1), of: rows, form: .recurrent, state: states.base + b * states.stride + h * size,
                        workspace: workspace)
         }

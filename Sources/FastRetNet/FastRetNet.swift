@@ -17,8 +17,10 @@ import Retention
 /// - every head runs the retention kernels (`RetentionKernels`; the parallel form is the tiled
 ///   one), heads split between threads, in any of the three forms, from a carried
 ///   `FastRetNetState` that they update in place;
-/// - every intermediate lives in one `Workspace` per call, reused by every layer; a `Decoder`
-///   keeps its workspace, so a decoding step reads each weight once and allocates nothing.
+/// - every intermediate lives in one `Workspace` per call, reused by every layer and kept for
+///   the next forward pass (`WorkspaceCache`, one per model, never shared by two calls at
+///   once); a `Decoder` keeps its own, so a decoding step reads each weight once and allocates
+///   nothing.
 ///
 /// Retention is exact, (Q Kᵀ ⊙ D) V, as the reference computes it by default
 /// (`RowScaling.exact`): torchscale's per-mode row factors are not applied. They cancel in the
@@ -38,6 +40,9 @@ public struct FastRetNet: Sendable {
     let head: PackedLinear
     let rotation: Rotation
     let stateShapes: [(heads: Int, keyDimension: Int, valueDimension: Int)]
+    /// The buffers of the last forward pass, kept for the next (shared by the model's copies;
+    /// never by two calls at once).
+    let workspaces = WorkspaceCache()
 
     /// The model laid out for the kernels, run on `threads` threads; throws `.argument` for a
     /// thread count outside 1...`ThreadCount.maximum`, `.config` naming `biases` or `final_norm`
@@ -63,6 +68,9 @@ public struct FastRetNet: Sendable {
         copy.threads = threads
         return copy
     }
+
+    /// The rows of the workspace kept from the last forward pass (nil when none is kept).
+    package var keptWorkspaceRows: Int? { workspaces.keptRows }
 
     /// The bytes of weights a decoding step reads: every projection, FFN and the output
     /// projection once (the embedding row read is one row, not counted).
@@ -99,10 +107,11 @@ public struct FastRetNet: Sendable {
         let n = tokens.count, vocab = config.vocabSize
         guard n > 0 else { return (Matrix(rows: 0, columns: vocab, entries: []), current) }
         var logits = [Float](repeating: 0, count: n * vocab)
+        let workspace = workspaces.take(self, rows: n)
         logits.withUnsafeMutableBufferPointer { logits in
-            run(rows: n, token: { tokens[$0] }, form: form, state: &current, workspace: Workspace(self, rows: n),
-                logits: logits.baseAddress!)
+            run(rows: n, token: { tokens[$0] }, form: form, state: &current, workspace: workspace, logits: logits.baseAddress!)
         }
+        workspaces.keep(workspace)
         return (Matrix(rows: n, columns: vocab, entries: logits), current)
     }
 
@@ -127,9 +136,8 @@ public struct FastRetNet: Sendable {
     func run(rows n: Int, token: (Int) -> Int, form: RetentionForm, state: inout FastRetNetState,
              workspace: Workspace, logits: UnsafeMutablePointer<Float>) {
         let e = config.embedDim, x = workspace.x, normed = workspace.normed
-        for t in 0..<n {
-            let id = token(t)
-            for c in 0..<e { x[t * e + c] = embedScale * embedTokens[id * e + c] }
+        embedTokens.withUnsafeBufferPointer { table in
+            for t in 0..<n { Elementwise.scaled(table.baseAddress! + token(t) * e, by: embedScale, into: x + t * e, count: e) }
         }
         workspace.rotation.fill(rotation, positions: state.position..<(state.position + n))
         for l in blocks.indices {

@@ -24,11 +24,11 @@ package final class Workspace {
     let expanded: UnsafeMutablePointer<Float>
     /// act(fc1 ·) [⊙ gate ·], rows×F.
     let activated: UnsafeMutablePointer<Float>
-    /// Each head's rotated Q and scaled, rotated K (rows×d_k), its V and its retention outputs
+    /// Each head's rotated Q and scaled, rotated K (rows×d_k) and its retention outputs
     /// (rows×d_v): head h's at h·rows·d_k (h·rows·d_v), so that heads on different threads
-    /// write apart.
+    /// write apart. (The kernels read each head's V where it is, in [Q K V G].)
     let q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>
-    let values: UnsafeMutablePointer<Float>, outputs: UnsafeMutablePointer<Float>
+    let outputs: UnsafeMutablePointer<Float>
     /// cos and sin of the rows' angles.
     let rotation: RotationTable
     private let arena: FloatArena
@@ -38,13 +38,13 @@ package final class Workspace {
         func widest(_ width: (FastBlock) -> Int) -> Int { rows * blocks.reduce(0) { Swift.max($0, width($1)) } }
         let keys = widest { $0.heads * $0.keyDimension }, values = widest { $0.heads * $0.headDimension }
         let counts = [rows * e, rows * e, widest(\.projections.outputs), values, rows * e, widest(\.ffn.expand.outputs),
-                      widest(\.ffn.hidden), keys, keys, values, values, rows * pairs, rows * pairs]
+                      widest(\.ffn.hidden), keys, keys, values, rows * pairs, rows * pairs]
         arena = FloatArena(counts)
         let slices = arena.slices
         self.rows = rows
         (x, normed, qkvg, gatedHeads, y, expanded, activated) = (slices[0], slices[1], slices[2], slices[3], slices[4],
                                                                  slices[5], slices[6])
-        (q, k, self.values, outputs) = (slices[7], slices[8], slices[9], slices[10])
-        rotation = RotationTable(pairs: pairs, cos: slices[11], sin: slices[12])
+        (q, k, outputs) = (slices[7], slices[8], slices[9])
+        rotation = RotationTable(pairs: pairs, cos: slices[10], sin: slices[11])
     }
 }

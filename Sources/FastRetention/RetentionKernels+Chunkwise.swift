@@ -42,12 +42,14 @@ extension RetentionKernels {
     /// The chunkwise form on raw memory, unchecked, the state updated in place: Q, K (n×d_k)
     /// and V (n×d_v) row-major, the n×d_v outputs written into `out`, and R (d_k×d_v) at `state`
     /// carried from R_{−1} to R of the last chunk. The caller checks B ≥ 1 and advances the
-    /// position. Any size may be 0. The GEMMs are cut as `blocking` says: this machine's tile
+    /// position. Any size may be 0. V's rows are `ldv` ≥ d_v floats apart (d_v unless told: a
+    /// head's columns of a wider row). The GEMMs are cut as `blocking` says: this machine's tile
     /// unless told.
     package static func chunkwise(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                                  rows n: Int, dk: Int, dv: Int, decay: Decay<Float>, chunkSize: Int,
+                                  ldv: Int? = nil, rows n: Int, dk: Int, dv: Int, decay: Decay<Float>, chunkSize: Int,
                                   into out: UnsafeMutablePointer<Float>, state r: UnsafeMutablePointer<Float>,
                                   blocking: GEMMBlocking = .selected) {
+        let ldv = ldv ?? dv
         guard n > 0, dv > 0 else { return }
         // The inner part adds into the outputs, tile after tile, from 0.
         out.update(repeating: 0, count: n * dv)
@@ -55,46 +57,37 @@ extension RetentionKernels {
         let b0 = Swift.min(chunkSize, n)
         var plan = ChunkKernelPlan(length: b0, decay: decay)
         let stride = b0
-        var kT = [Float](repeating: 0, count: dk * stride)   // K_[i]ᵀ: d_k rows of `stride` floats
-        var scores = [Float](repeating: 0, count: parallelTile * parallelTile)  // one tile of Q Kᵀ ⊙ D
-        var cross = [Float](repeating: 0, count: b0 * dv)     // Q_[i] R_{i−1}
-        var weighted = [Float](repeating: 0, count: b0 * dv)  // V_[i] ⊙ ζ
-        kT.withUnsafeMutableBufferPointer { kT in
-            scores.withUnsafeMutableBufferPointer { scores in
-                cross.withUnsafeMutableBufferPointer { cross in
-                    weighted.withUnsafeMutableBufferPointer { weighted in
-                        var start = 0
-                        while start < n {
-                            let b = Swift.min(chunkSize, n - start)
-                            if b != plan.length { plan = ChunkKernelPlan(length: b, decay: decay) }
-                            let (qi, vi, oi) = (q + start * dk, v + start * dv, out + start * dv)
-                            transpose(k, rows: start, count: b, width: dk, stride: stride, into: kT.baseAddress!)
-                            // Inner: (Q_[i] K_[i]ᵀ ⊙ D) V_[i], straight into the chunk's (zero) output rows.
-                            plan.table.values.withUnsafeBufferPointer { table in
-                                lowerTriangleTiles(q: qi, kT: kT.baseAddress!, ldk: stride, v: vi, out: oi,
-                                                   rows: b, dk: dk, dv: dv, table: table.baseAddress!,
-                                                   scores: scores.baseAddress!, blocking: blocking)
-                            }
-                            // Cross: o_j += ξ_j (Q_[i] R_{i−1})_j.
-                            GEMM.blockedKernel(qi, lda: dk, r, ldb: dv, cross.baseAddress!, ldc: dv,
-                                               m: b, n: dv, k: dk, accumulate: false, blocking: blocking)
-                            for j in 0..<b {
-                                let xi = plan.xi[j]
-                                for c in 0..<dv { oi[j * dv + c] = oi[j * dv + c].addingProduct(xi, cross[j * dv + c]) }
-                            }
-                            // State: R_i = γ^b R_{i−1} + K_[i]ᵀ (V_[i] ⊙ ζ).
-                            for j in 0..<b {
-                                let zeta = plan.table.values[j]
-                                for c in 0..<dv { weighted[j * dv + c] = zeta * vi[j * dv + c] }
-                            }
-                            for index in 0..<(dk * dv) { r[index] *= plan.gammaToB }
-                            GEMM.blockedKernel(kT.baseAddress!, lda: stride, weighted.baseAddress!, ldb: dv,
-                                               r, ldc: dv, m: dk, n: dv, k: b, accumulate: true, blocking: blocking)
-                            start += b
-                        }
-                    }
+        // Scratch, every float written before it is read: K_[i]ᵀ (d_k rows of `stride` floats),
+        // the tiles' own scratch, Q_[i] R_{i−1} and V_[i] ⊙ ζ.
+        let tiles = TileScratch(dk: dk, dv: dv, blocking: blocking)
+        let kT = UnsafeMutablePointer<Float>.allocate(capacity: dk * stride)
+        let cross = UnsafeMutablePointer<Float>.allocate(capacity: b0 * dv)
+        let weighted = UnsafeMutablePointer<Float>.allocate(capacity: b0 * dv)
+        defer { tiles.deallocate(); kT.deallocate(); cross.deallocate(); weighted.deallocate() }
+        var start = 0
+        while start < n {
+            let b = Swift.min(chunkSize, n - start)
+            if b != plan.length { plan = ChunkKernelPlan(length: b, decay: decay) }
+            let (qi, vi, oi) = (q + start * dk, v + start * ldv, out + start * dv)
+            transpose(k, rows: start, count: b, width: dk, stride: stride, into: kT)
+            plan.table.values.withUnsafeBufferPointer { table in
+                plan.xi.withUnsafeBufferPointer { xi in
+                    let table = table.baseAddress!
+                    // Inner: (Q_[i] K_[i]ᵀ ⊙ D) V_[i], straight into the chunk's (zero) output rows.
+                    lowerTriangleTiles(q: qi, kT: kT, ldk: stride, v: vi, ldv: ldv, out: oi, rows: b, dk: dk, dv: dv,
+                                       table: table, scratch: tiles, blocking: blocking)
+                    // Cross: o_j += ξ_j (Q_[i] R_{i−1})_j.
+                    GEMM.blockedKernel(qi, lda: dk, r, ldb: dv, cross, ldc: dv, m: b, n: dv, k: dk, accumulate: false,
+                                       blocking: blocking)
+                    for j in 0..<b { Elementwise.addProduct(xi[j], cross + j * dv, to: oi + j * dv, count: dv) }
+                    // State: R_i = γ^b R_{i−1} + K_[i]ᵀ (V_[i] ⊙ ζ), ζ_j = table[j].
+                    for j in 0..<b { Elementwise.scaled(vi + j * ldv, by: table[j], into: weighted + j * dv, count: dv) }
                 }
             }
+            Elementwise.multiply(r, by: plan.gammaToB, count: dk * dv)
+            GEMM.blockedKernel(kT, lda: stride, weighted, ldb: dv, r, ldc: dv, m: dk, n: dv, k: b, accumulate: true,
+                               blocking: blocking)
+            start += b
         }
     }
 }

@@ -69,13 +69,15 @@ extension RetentionKernels {
     /// The recurrent form on raw memory, unchecked, the state updated in place: for t = 0 … n−1,
     /// S ← γ S + k_tᵀ v_t and o_t = q_t S, with Q, K (n×d_k) and V (n×d_v) row-major, the n×d_v
     /// outputs written into `out` and S (d_k×d_v) at `state`. The caller advances the position.
-    /// Any size may be 0. One row is a decoding step; nothing here allocates.
+    /// Any size may be 0. V's rows are `ldv` ≥ d_v floats apart (d_v unless told). One row is a
+    /// decoding step; nothing here allocates.
     ///
     /// For each row and each block of 16 columns j, row i of S is updated and used at once,
     /// while it is in registers: each entry of S is read and written once per row.
     package static func recurrent(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                                  rows: Int, dk: Int, dv: Int, decay: Decay<Float>,
+                                  ldv: Int? = nil, rows: Int, dk: Int, dv: Int, decay: Decay<Float>,
                                   into o: UnsafeMutablePointer<Float>, state s: UnsafeMutablePointer<Float>) {
+        let ldv = ldv ?? dv
         guard rows > 0, dv > 0 else { return }
         guard dk > 0 else {
             o.update(repeating: 0, count: rows * dv)  // S has no rows: every output is 0
@@ -88,7 +90,7 @@ extension RetentionKernels {
         let sBytes = UnsafeMutableRawPointer(s)
         for n in 0..<rows {
             let (qRow, kRow) = (n &* dk, n &* dk)
-            let vBytes = UnsafeRawPointer(v + n &* dv)
+            let vBytes = UnsafeRawPointer(v + n &* ldv)
             let oBytes = UnsafeMutableRawPointer(o + n &* dv)
             var j = 0
             while j < vectorEnd {
@@ -108,7 +110,7 @@ extension RetentionKernels {
             while j < dv {
                 var acc: Float = 0
                 for i in 0..<dk {
-                    let entry = (gamma * s[i &* dv &+ j]).addingProduct(k[kRow &+ i], v[n &* dv &+ j])
+                    let entry = (gamma * s[i &* dv &+ j]).addingProduct(k[kRow &+ i], v[n &* ldv &+ j])
                     s[i &* dv &+ j] = entry
                     acc = acc.addingProduct(q[qRow &+ i], entry)
                 }

@@ -38,38 +38,34 @@ extension RetentionKernels {
     /// The tiled parallel form on raw memory, unchecked: Q, K (n×d_k) and V (n×d_v) row-major,
     /// the n×d_v outputs written into `out` and S_{n−1} (d_k×d_v) into `state`, whatever it held
     /// (the parallel form starts from the zero state). The caller sets the position to n. Any
-    /// size may be 0. The GEMMs are cut as `blocking` says: this machine's tile unless told.
+    /// size may be 0. V's rows are `ldv` ≥ d_v floats apart (d_v unless told). The GEMMs are cut
+    /// as `blocking` says: this machine's tile unless told.
     package static func tiledParallel(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                                      rows n: Int, dk: Int, dv: Int, decay: Decay<Float>,
+                                      ldv: Int? = nil, rows n: Int, dk: Int, dv: Int, decay: Decay<Float>,
                                       into out: UnsafeMutablePointer<Float>, state s: UnsafeMutablePointer<Float>,
                                       blocking: GEMMBlocking = .selected) {
+        let ldv = ldv ?? dv
         // The tiles add into the outputs from 0; S is a sum over no rows until there are some.
         out.update(repeating: 0, count: n * dv)
         s.update(repeating: 0, count: dk * dv)
         guard n > 0, dk > 0, dv > 0 else { return }
         // D_tm = table[n − 1 − t + m]; ζ_m = table[m].
         let table = DecayTable(length: n, decay: decay, trailingZeros: parallelTile - 1)
-        var kT = [Float](repeating: 0, count: dk * n)            // Kᵀ (d_k×n)
-        var scores = [Float](repeating: 0, count: parallelTile * parallelTile)   // one tile of Q Kᵀ ⊙ D
-        var weighted = [Float](repeating: 0, count: n * dv)      // V ⊙ ζ
-        kT.withUnsafeMutableBufferPointer { kT in
-            transpose(k, rows: 0, count: n, width: dk, stride: n, into: kT.baseAddress!)
-            scores.withUnsafeMutableBufferPointer { scores in
-                table.values.withUnsafeBufferPointer { table in
-                    lowerTriangleTiles(q: q, kT: kT.baseAddress!, ldk: n, v: v, out: out, rows: n, dk: dk, dv: dv,
-                                       table: table.baseAddress!, scores: scores.baseAddress!, blocking: blocking)
-                }
-            }
+        // Scratch, every float written before it is read: Kᵀ (d_k×n), the tiles' own, V ⊙ ζ (n×d_v).
+        let tiles = TileScratch(dk: dk, dv: dv, blocking: blocking)
+        let kT = UnsafeMutablePointer<Float>.allocate(capacity: dk * n)
+        let weighted = UnsafeMutablePointer<Float>.allocate(capacity: n * dv)
+        defer { tiles.deallocate(); kT.deallocate(); weighted.deallocate() }
+        transpose(k, rows: 0, count: n, width: dk, stride: n, into: kT)
+        table.values.withUnsafeBufferPointer { table in
+            let table = table.baseAddress!
+            lowerTriangleTiles(q: q, kT: kT, ldk: n, v: v, ldv: ldv, out: out, rows: n, dk: dk, dv: dv, table: table,
+                               scratch: tiles, blocking: blocking)
             // The state after the last row: S = Kᵀ (V ⊙ ζ), ζ_m = γ^{n−1−m}.
-            weighted.withUnsafeMutableBufferPointer { weighted in
-                for m in 0..<n {
-                    let zeta = table.values[m]
-                    for c in 0..<dv { weighted[m * dv + c] = zeta * v[m * dv + c] }
-                }
-                GEMM.blockedKernel(kT.baseAddress!, lda: n, weighted.baseAddress!, ldb: dv,
-                                   s, ldc: dv, m: dk, n: dv, k: n, accumulate: false, blocking: blocking)
-            }
+            for m in 0..<n { Elementwise.scaled(v + m * ldv, by: table[m], into: weighted + m * dv, count: dv) }
         }
+        GEMM.blockedKernel(kT, lda: n, weighted, ldb: dv, s, ldc: dv, m: dk, n: dv, k: n, accumulate: false,
+                           blocking: blocking)
     }
 
     /// O += (Q Kᵀ ⊙ D) V for n rows, by `parallelTile`-square tiles over the lower triangle:
@@ -79,20 +75,17 @@ extension RetentionKernels {
     /// `DecayTable` for n with at least `parallelTile` − 1 trailing zeros: D_tm =
     /// table[n − 1 − t + m], which is γ^{t−m} for m ≤ t and 0 above the diagonal, so one
     /// vectorisable product per row applies decay and mask together. `kT` is Kᵀ with row stride
-    /// `ldk` ≥ n; `scores` is scratch for a tile (T² floats). Used by `tiledParallel` over the
+    /// `ldk` ≥ n, V's rows `ldv` apart; `scratch` holds a tile of scores and the packed K_jᵀ and V_j. Used by `tiledParallel` over the
     /// whole sequence and by `chunkwise` in each chunk, with their `blocking`.
-    static func lowerTriangleTiles(q: UnsafePointer<Float>, kT: UnsafePointer<Float>, ldk: Int, v: UnsafePointer<Float>,
+    static func lowerTriangleTiles(q: UnsafePointer<Float>, kT: UnsafePointer<Float>, ldk: Int, v: UnsafePointer<Float>, ldv: Int,
                                    out: UnsafeMutablePointer<Float>, rows n: Int, dk: Int, dv: Int,
-                                   table: UnsafePointer<Float>, scores: UnsafeMutablePointer<Float>,
-                                   blocking: GEMMBlocking) {
+                                   table: UnsafePointer<Float>, scratch: TileScratch, blocking: GEMMBlocking) {
         let tile = parallelTile
-        let packedK = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedCount(k: dk, n: tile, blocking: blocking))
-        let packedV = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.packedCount(k: tile, n: dv, blocking: blocking))
-        defer { packedK.deallocate(); packedV.deallocate() }
+        let (scores, packedK, packedV) = (scratch.scores, scratch.packedK, scratch.packedV)
         for columnStart in stride(from: 0, to: n, by: tile) {
             let columns = Swift.min(tile, n - columnStart)
             GEMM.packB(all: kT + columnStart, ldb: ldk, depth: dk, columns: columns, into: packedK, blocking: blocking)
-            GEMM.packB(all: v + columnStart * dv, ldb: dv, depth: columns, columns: dv, into: packedV, blocking: blocking)
+            GEMM.packB(all: v + columnStart * ldv, ldb: ldv, depth: columns, columns: dv, into: packedV, blocking: blocking)
             for rowStart in stride(from: columnStart, to: n, by: tile) {
                 let rows = Swift.min(tile, n - rowStart)
                 // S = Q_i K_jᵀ (rows×columns).
@@ -100,13 +93,35 @@ extension RetentionKernels {
                                    m: rows, n: columns, k: dk, accumulate: false, blocking: blocking)
                 // S ⊙ D_ij, row by row.
                 for r in 0..<rows {
-                    let decay = table + (n - 1 - (rowStart + r) + columnStart), row = scores + r * columns
-                    for c in 0..<columns { row[c] *= decay[c] }
+                    Elementwise.multiply(scores + r * columns, by: table + (n - 1 - (rowStart + r) + columnStart),
+                                         count: columns)
                 }
                 // O_i += (S ⊙ D_ij) V_j.
                 GEMM.blockedKernel(scores, lda: columns, packed: packedV, out + rowStart * dv, ldc: dv,
                                    m: rows, n: dv, k: columns, accumulate: true, blocking: blocking)
             }
         }
+    }
+}
+
+/// What `lowerTriangleTiles` writes between its GEMMs, allocated once per kernel call (not per
+/// chunk) and never zeroed: a T×T tile of scores and the packed K_jᵀ (d_k×T) and V_j (T×d_v),
+/// each written in full before it is read.
+struct TileScratch {
+    let scores: UnsafeMutablePointer<Float>
+    let packedK: UnsafeMutablePointer<Float>
+    let packedV: UnsafeMutablePointer<Float>
+
+    init(dk: Int, dv: Int, blocking: GEMMBlocking) {
+        let tile = RetentionKernels.parallelTile
+        scores = .allocate(capacity: tile * tile)
+        packedK = .allocate(capacity: GEMM.packedCount(k: dk, n: tile, blocking: blocking))
+        packedV = .allocate(capacity: GEMM.packedCount(k: tile, n: dv, blocking: blocking))
+    }
+
+    func deallocate() {
+        scores.deallocate()
+        packedK.deallocate()
+        packedV.deallocate()
     }
 }

@@ -23,13 +23,25 @@ public enum RetentionKernels {
 
     /// Rows [start, start + count) of a row-major matrix with `width` columns, transposed into
     /// `width` rows of `stride` ≥ count floats, zero-padded past `count` (SIMD reads of whole
-    /// 16-float blocks then never leave the buffer).
+    /// 16-float blocks then never leave the buffer). Sixteen source rows at a time, each target
+    /// row's sixteen floats gathered into one vector and stored at once.
     static func transpose(_ source: UnsafePointer<Float>, rows start: Int, count: Int, width: Int, stride: Int,
                           into target: UnsafeMutablePointer<Float>) {
-        target.update(repeating: 0, count: width * stride)
-        for r in 0..<count {
-            let row = source + (start + r) * width
-            for p in 0..<width { target[p * stride + r] = row[p] }
+        let full = count & ~15
+        var r = 0
+        while r < full {
+            let block = source + (start + r) * width
+            for p in 0..<width {
+                var column = SIMD16<Float>()
+                for i in 0..<16 { column[i] = block[i &* width &+ p] }
+                UnsafeMutableRawPointer(target + (p * stride + r)).storeBytes(of: column, as: SIMD16<Float>.self)
+            }
+            r &+= 16
+        }
+        for p in 0..<width {
+            let row = target + p * stride
+            for i in full..<count { row[i] = source[(start + i) * width + p] }
+            (row + count).update(repeating: 0, count: stride - count)
         }
     }
 
