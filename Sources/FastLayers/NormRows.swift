@@ -92,13 +92,9 @@ package enum NormRows {
         }
     }
 
-    /// The per-head norm of one head's row of d_v outputs, in place; `channel` is the head's
-    /// first column in the layer's h·d_v channels (for GroupNorm's weight and bias).
-    package static func head(_ norm: HeadNorm<Float>, _ row: UnsafeMutablePointer<Float>, width dv: Int, channel: Int) {
-        head(norm, row, into: row, width: dv, channel: channel)
-    }
-
-    /// The per-head norm of the d_v outputs at `source` into `row` (which may be `source`).
+    /// The per-head norm of the d_v outputs at `source` into `row` (which may be `source`);
+    /// `channel` is the head's first column in the layer's h·d_v channels (for GroupNorm's weight
+    /// and bias).
     package static func head(_ norm: HeadNorm<Float>, _ source: UnsafePointer<Float>, into row: UnsafeMutablePointer<Float>,
                              width dv: Int, channel: Int) {
         switch norm {
