@@ -23,15 +23,23 @@ public enum RetentionKernels {
 
     /// Rows [start, start + count) of a row-major matrix with `width` columns, transposed into
     /// `width` rows of `stride` ≥ count floats, zero-padded past `count` (SIMD reads of whole
-    /// 16-float blocks then never leave the buffer). Sixteen source rows at a time, each target
-    /// row's sixteen floats gathered into one vector and stored at once.
+    /// 16-float blocks then never leave the buffer). Sixteen source rows at a time, as 16×16
+    /// blocks transposed in registers (`GEMM.transposed16`), the columns past whole blocks gathered
+    /// sixteen rows into one vector.
     static func transpose(_ source: UnsafePointer<Float>, rows start: Int, count: Int, width: Int, stride: Int,
                           into target: UnsafeMutablePointer<Float>) {
         let full = count & ~15
         var r = 0
         while r < full {
             let block = source + (start + r) * width
-            for p in 0..<width {
+            var p0 = 0
+            while p0 + 16 <= width {
+                GEMM.transposed16(block + p0, lda: width, rows: 16) { q, column in
+                    UnsafeMutableRawPointer(target + ((p0 + q) * stride + r)).storeBytes(of: column, as: SIMD16<Float>.self)
+                }
+                p0 += 16
+            }
+            for p in p0..<width {
                 var column = SIMD16<Float>()
                 for i in 0..<16 { column[i] = block[i &* width &+ p] }
                 UnsafeMutableRawPointer(target + (p * stride + r)).storeBytes(of: column, as: SIMD16<Float>.self)

@@ -30,17 +30,7 @@ final class TrainingBlock<Mixer: TrainingMixer> {
     /// Runs `work` on the mixer's items (b·h + i) on up to `threads` threads, each thread with its
     /// own scratch, the items handed out a few at a time to whichever thread asks (`ItemGroups`).
     private func splitItems(_ items: Int, threads: Int, scratch: [HeadScratch], _ work: (Range<Int>, HeadScratch) -> Void) {
-        let workers = Swift.min(threads, items, scratch.count)
-        guard workers > 1 else {
-            if items > 0 { work(0..<items, scratch[0]) }
-            return
-        }
-        let groups = ItemGroups(items: items, threads: workers)
-        Bands.run(workers, threads: workers) { band in
-            for worker in band {
-                while let group = groups.next() { work(group, scratch[worker]) }
-            }
-        }
+        ItemGroups.share(items, threads: Swift.min(threads, scratch.count)) { group, worker in work(group, scratch[worker]) }
     }
 
     /// X′ = Block(X) for the R rows at `x` into `out`, keeping in `kept` what the backward pass reads:

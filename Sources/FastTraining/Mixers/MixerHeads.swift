@@ -59,12 +59,9 @@ struct HeadLayout {
         let (q, k, values) = qkv(item)
         for t in 0..<n {
             let row = projected + (first + t) * width
-            let (qt, kt) = (q + t * dk, k + t * dk)
-            qt.update(from: row + h * dk, count: dk)
-            for c in 0..<dk { kt[c] = keyScale * row[e + h * dk + c] }
+            rotation.rotate(row + h * dk, into: q + t * dk, row: t)
+            rotation.rotate(row + e + h * dk, scaledBy: keyScale, into: k + t * dk, row: t)
             (values + t * dv).update(from: row + 2 * e + h * dv, count: dv)
-            rotation.rotate(qt, row: t)
-            rotation.rotate(kt, row: t)
         }
     }
 

@@ -248,12 +248,13 @@ extension GEMM {
 
     /// The 16×16 block of floats a[r·lda + p] (r < `rows` ≤ 16, p < 16; rows past `rows` read as
     /// 0), transposed and handed to `store` column by column: vector p holds a[r·lda + p] in lane
-    /// r. (Handed over rather than returned: returned, the 16 vectors go through memory.) Four rounds of a perfect unshuffle —
-    /// pairing vectors 2i and 2i + 1, the even lanes of the pair go to vector i and the odd ones
-    /// to vector i + 8, which rotates the 8 bits (vector, lane) of every element right by one, so
-    /// that four rounds swap vector and lane. Only moves values: no rounding.
+    /// r. (Handed over rather than returned: returned, the 16 vectors go through memory.) Four
+    /// rounds of a perfect unshuffle — pairing vectors 2i and 2i + 1, the even lanes of the pair go
+    /// to vector i and the odd ones to vector i + 8, which rotates the 8 bits (vector, lane) of
+    /// every element right by one, so that four rounds swap vector and lane. Only moves values: no
+    /// rounding.
     @inline(__always)
-    static func transposed16(_ a: UnsafePointer<Float>, lda: Int, rows: Int, _ store: (Int, SIMD16<Float>) -> Void) {
+    package static func transposed16(_ a: UnsafePointer<Float>, lda: Int, rows: Int, _ store: (Int, SIMD16<Float>) -> Void) {
         typealias V = SIMD16<Float>
         var v = InlineArray<16, V> { r in r < rows ? UnsafeRawPointer(a + r &* lda).loadUnaligned(as: V.self) : V() }
         for _ in 0..<4 {
@@ -322,7 +323,7 @@ extension GEMM {
     }
 
     /// Copies `width` floats (a kernel's constant, so that the branches fold away) in vectors of
-    /// 16, 8, 4, 2 and 1: written as one `update(from:count:)`, the optimiser may merge it with
+    /// 16, 8 and 4, the rest one by one: written as one `update(from:count:)`, the optimiser may merge it with
     /// the copy of a strip's last, shorter row, whose count is not a constant, and call `memmove`
     /// for every row of every strip.
     @inline(__always)

@@ -54,9 +54,8 @@ extension GEMM {
             return
         }
         let small = fitsCache(k: k, n: n, blocking: blocking)
-        let groups = ItemGroups(items: tiles, threads: threads, minimumSize: small ? 1 : blocking.rows / tileRows)
-        Bands.run(Swift.min(threads, tiles), threads: threads) { _ in
-            while let group = groups.next() { body(rows(ofTiles: group, in: m, tileRows: tileRows)) }
+        ItemGroups.share(tiles, threads: threads, minimumSize: small ? 1 : blocking.rows / tileRows) { group, _ in
+            body(rows(ofTiles: group, in: m, tileRows: tileRows))
         }
     }
 }

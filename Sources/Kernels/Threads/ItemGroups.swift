@@ -21,6 +21,24 @@ package final class ItemGroups: Sendable {
         size = Swift.min(share, Swift.max(1, minimumSize, items / (8 * Swift.max(1, threads))))
     }
 
+    /// Runs `body(group, worker)` on groups of 0..<items on up to `threads` threads, each group to
+    /// whichever thread asks next; `worker` (0 ..< min(threads, items)) names the thread's part of
+    /// the region, for per-thread scratch. With one thread or one item, on the calling thread.
+    package static func share(_ items: Int, threads: Int, minimumSize: Int = 1,
+                              _ body: (_ group: Range<Int>, _ worker: Int) -> Void) {
+        let workers = Swift.min(threads, items)
+        guard workers > 1 else {
+            if items > 0 { body(0..<items, 0) }
+            return
+        }
+        let groups = ItemGroups(items: items, threads: workers, minimumSize: minimumSize)
+        Bands.run(workers, threads: workers) { band in
+            for worker in band {
+                while let group = groups.next() { body(group, worker) }
+            }
+        }
+    }
+
     /// The items of the next group, or nil when all have been handed out.
     package func next() -> Range<Int>? {
         let group = counter.wrappingAdd(1, ordering: .relaxed).oldValue
